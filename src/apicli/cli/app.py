@@ -1,0 +1,139 @@
+"""The Typer application object and the error-to-exit-code mapping.
+
+Every command raises `ApicliError`s; `run` is the one place that turns them
+(and Typer/click usage errors, Ctrl-C and closed pipes) into a line on stderr
+and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+
+from .. import __version__
+from ..errors import ApicliError, ExitCode
+from ..report import Redactor
+
+app = typer.Typer(
+    name="apicli",
+    help="A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.\n\n"
+    "stdout carries only a successful body; everything else goes to stderr. See the exit codes in the README.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class PipeClosed(Exception):
+    """The reader of stdout went away (`| head`): end quietly."""
+
+
+class ErrorContext:
+    """What the error printer needs to know about the running command."""
+
+    redactor: Redactor = Redactor()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"apicli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines."""
+
+
+def _stderr_line(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def report_error(exc: ApicliError) -> None:
+    redact = ErrorContext.redactor.text
+    message = redact(exc.message)
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        message += f" ({'; '.join(notes)})"
+    _stderr_line(f"apicli: {message}")
+    if exc.detail:
+        _stderr_line(redact(exc.detail))
+    if exc.hint:
+        _stderr_line(f"hint: {redact(exc.hint)}")
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the final flush cannot complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _click_module() -> Any:
+    """The click that typer raises from: vendored as typer._click in newer releases."""
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - older typer depends on click itself
+        import importlib
+
+        return importlib.import_module("click.exceptions")
+    return vendored
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code; never raises, never shows a traceback."""
+    click = _click_module()
+    from ..signals import install_termination_handlers
+
+    install_termination_handlers()
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        command = typer.main.get_command(app)
+        result = command.main(args=args, prog_name="apicli", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except ApicliError as exc:
+        report_error(exc)
+        return int(exc.exit_code)
+    except click.NoArgsIsHelpError as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except click.UsageError as exc:
+        command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+        _stderr_line(f"apicli: {exc.format_message()}")
+        _stderr_line(f"hint: see '{command_path} --help'")
+        return int(ExitCode.USAGE)
+    except click.ClickException as exc:
+        _stderr_line(f"apicli: {exc.format_message()}")
+        return int(ExitCode.USAGE)
+    except typer.Abort:
+        return int(ExitCode.INTERRUPTED)
+    except (PipeClosed, BrokenPipeError):
+        _silence_stdout()
+        return int(ExitCode.OK)
+    except SystemExit as exc:  # rich ends help output this way on a closed pipe
+        _silence_stdout()
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.ERROR)
+    except KeyboardInterrupt:
+        _stderr_line("apicli: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # the promise: no traceback, ever
+        if os.environ.get("APICLI_DEBUG"):
+            raise
+        _stderr_line(f"apicli: internal error: {ErrorContext.redactor.text(f'{type(exc).__name__}: {exc}')}")
+        _stderr_line("hint: set APICLI_DEBUG=1 to see the traceback, and please report it")
+        return int(ExitCode.ERROR)

@@ -1,0 +1,385 @@
+"""Typer declarations of the flags every request-sending command shares.
+
+`request_options` appends them to a command's signature (as sqlite-utils does
+with its output options) and hands the command one `CommonFlags` object.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..flags import CommonFlags, Invocation, build_invocation
+from ..report import Reporter
+from ..session import redactor_for
+
+# Replaced in tests so that retries never sleep for real.
+sleep_function: Callable[[float], None] = time.sleep
+
+REQUEST = "Request"
+AUTH = "Authentication"
+NETWORK = "Network"
+RETRY = "Retries"
+OUTPUT = "Output"
+
+
+def _option(*names: str, help: str, panel: str, **kwargs: Any) -> Any:
+    return typer.Option(
+        *names, help=help, rich_help_panel=panel, show_default=kwargs.pop("show_default", True), **kwargs
+    )
+
+
+# (name, type, default, Option) for each shared flag; the order is the order in --help.
+COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
+    (
+        "header",
+        list[str] | None,
+        None,
+        _option(
+            "-H",
+            "--header",
+            help="Header 'Name: Value' (repeatable).",
+            panel=REQUEST,
+            metavar="'NAME: VALUE'",
+            show_default=False,
+        ),
+    ),
+    (
+        "query",
+        list[str] | None,
+        None,
+        _option(
+            "-q",
+            "--query",
+            help="Query parameter name=value (repeatable).",
+            panel=REQUEST,
+            metavar="NAME=VALUE",
+            show_default=False,
+        ),
+    ),
+    (
+        "json_body",
+        str | None,
+        None,
+        _option(
+            "--json",
+            help="JSON body: TEXT, @FILE or @- (stdin); checked before sending.",
+            panel=REQUEST,
+            metavar="TEXT|@FILE|@-",
+            show_default=False,
+        ),
+    ),
+    (
+        "data",
+        str | None,
+        None,
+        _option(
+            "--data",
+            help="Raw body: TEXT, @FILE or @- (stdin).",
+            panel=REQUEST,
+            metavar="TEXT|@FILE|@-",
+            show_default=False,
+        ),
+    ),
+    (
+        "form",
+        bool,
+        False,
+        _option(
+            "--form",
+            help="Send field=value items as a form (multipart when a field@file item is present).",
+            panel=REQUEST,
+        ),
+    ),
+    (
+        "user",
+        str | None,
+        None,
+        _option(
+            "-u",
+            "--user",
+            help="Basic auth user[:password]; without a password, --password-env or a terminal prompt.",
+            panel=AUTH,
+            metavar="USER[:PASSWORD]",
+            show_default=False,
+        ),
+    ),
+    (
+        "password_env",
+        str | None,
+        None,
+        _option(
+            "--password-env",
+            help="Read the -u password from this environment variable.",
+            panel=AUTH,
+            metavar="VAR",
+            show_default=False,
+        ),
+    ),
+    (
+        "token_env",
+        str | None,
+        None,
+        _option(
+            "--token-env",
+            help="Bearer token from this environment variable.",
+            panel=AUTH,
+            metavar="VAR",
+            show_default=False,
+        ),
+    ),
+    (
+        "token_file",
+        Path | None,
+        None,
+        _option("--token-file", help="Bearer token from this file.", panel=AUTH, metavar="FILE", show_default=False),
+    ),
+    (
+        "api_key_env",
+        str | None,
+        None,
+        _option(
+            "--api-key-env",
+            help="API key from this environment variable.",
+            panel=AUTH,
+            metavar="VAR",
+            show_default=False,
+        ),
+    ),
+    (
+        "api_key_file",
+        Path | None,
+        None,
+        _option("--api-key-file", help="API key from this file.", panel=AUTH, metavar="FILE", show_default=False),
+    ),
+    (
+        "api_key_header",
+        str | None,
+        None,
+        _option(
+            "--api-key-header",
+            help="Send the API key in this header (default X-API-Key).",
+            panel=AUTH,
+            metavar="NAME",
+            show_default=False,
+        ),
+    ),
+    (
+        "api_key_query",
+        str | None,
+        None,
+        _option(
+            "--api-key-query",
+            help="Send the API key as this query parameter instead.",
+            panel=AUTH,
+            metavar="NAME",
+            show_default=False,
+        ),
+    ),
+    (
+        "timeout",
+        float,
+        30.0,
+        _option("--timeout", help="Read timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
+    ),
+    (
+        "connect_timeout",
+        float,
+        10.0,
+        _option("--connect-timeout", help="Connect timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
+    ),
+    (
+        "max_time",
+        float | None,
+        None,
+        _option(
+            "--max-time",
+            help="Overall deadline in seconds, retries and waits included.",
+            panel=NETWORK,
+            min=0.001,
+            metavar="S",
+            show_default=False,
+        ),
+    ),
+    ("no_follow", bool, False, _option("--no-follow", help="Do not follow redirects; a 3xx exits 3.", panel=NETWORK)),
+    (
+        "max_redirects",
+        int,
+        30,
+        _option("--max-redirects", help="Most redirects to follow.", panel=NETWORK, min=0, metavar="N"),
+    ),
+    (
+        "allow_insecure_redirect",
+        bool,
+        False,
+        _option("--allow-insecure-redirect", help="Allow redirects from https to http.", panel=NETWORK),
+    ),
+    ("insecure", bool, False, _option("-k", "--insecure", help="Skip TLS certificate verification.", panel=NETWORK)),
+    (
+        "cacert",
+        Path | None,
+        None,
+        _option("--cacert", help="Trust this CA bundle (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
+    ),
+    (
+        "cert",
+        Path | None,
+        None,
+        _option("--cert", help="Client certificate (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
+    ),
+    (
+        "key",
+        Path | None,
+        None,
+        _option("--key", help="Private key for --cert.", panel=NETWORK, metavar="FILE", show_default=False),
+    ),
+    (
+        "retries",
+        int,
+        3,
+        _option(
+            "--retries",
+            help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods).",
+            panel=RETRY,
+            min=0,
+            metavar="N",
+        ),
+    ),
+    (
+        "backoff",
+        float,
+        0.5,
+        _option("--backoff", help="Base of the exponential backoff, in seconds.", panel=RETRY, min=0.0, metavar="S"),
+    ),
+    (
+        "retry_max_wait",
+        float,
+        60.0,
+        _option(
+            "--retry-max-wait",
+            help="Cap on any single wait (Retry-After included), in seconds.",
+            panel=RETRY,
+            min=0.0,
+            metavar="S",
+        ),
+    ),
+    (
+        "retry_unsafe",
+        bool,
+        False,
+        _option(
+            "--retry-unsafe", help="Also retry POST and PATCH (an Idempotency-Key header does the same).", panel=RETRY
+        ),
+    ),
+    ("pretty", bool, False, _option("--pretty", help="Indent and colour JSON even into a pipe.", panel=OUTPUT)),
+    ("raw", bool, False, _option("--raw", help="Write the body unchanged even on a terminal.", panel=OUTPUT)),
+    (
+        "color",
+        bool | None,
+        None,
+        _option(
+            "--color/--no-color",
+            help="Force colour on or off (default: on for a terminal; NO_COLOR and FORCE_COLOR are honoured).",
+            panel=OUTPUT,
+            show_default=False,
+        ),
+    ),
+    (
+        "include",
+        bool,
+        False,
+        _option("-i", "--include", help="Print the status line and response headers to stderr.", panel=OUTPUT),
+    ),
+    (
+        "verbose",
+        bool,
+        False,
+        _option(
+            "-v",
+            "--verbose",
+            help="Also print the request, redirects and retries to stderr (secrets redacted).",
+            panel=OUTPUT,
+        ),
+    ),
+    ("quiet", bool, False, _option("-s", "--quiet", help="Print nothing on stderr but errors.", panel=OUTPUT)),
+    (
+        "output",
+        Path | None,
+        None,
+        _option(
+            "-o",
+            "--output",
+            help="Write the body to FILE (atomically); - is stdout.",
+            panel=OUTPUT,
+            metavar="FILE",
+            show_default=False,
+        ),
+    ),
+    (
+        "ignore_status",
+        bool,
+        False,
+        _option("--ignore-status", help="Treat any HTTP status as success: body on stdout, exit 0.", panel=OUTPUT),
+    ),
+]
+COMMON_NAMES = frozenset(name for name, _, _, _ in COMMON_OPTIONS)
+
+
+def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Extend `command`'s signature with the shared flags; it receives them as `flags`."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "flags"]
+    taken = {p.name for p in own}
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
+        for name, kind, default, option in COMMON_OPTIONS
+        if name not in taken
+    ]
+    params = own + shared
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in COMMON_NAMES if name in kwargs}
+        values["header"] = values.get("header") or []
+        values["query"] = values.get("query") or []
+        return command(**kwargs, flags=CommonFlags(**values))
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
+
+
+def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> tuple[Invocation, Reporter]:
+    """Flags -> core objects, plus the reporter; also arms secret redaction for error messages."""
+    import os
+    import sys
+
+    from .app import ErrorContext
+
+    invocation = build_invocation(
+        method,
+        url,
+        list(items or []),
+        flags,
+        environ=os.environ,
+        stdin=sys.stdin.buffer,
+        stdin_is_terminal=_is_terminal(sys.stdin),
+        sleep=lambda seconds: sleep_function(seconds),
+    )
+    redactor = redactor_for(invocation.spec.credentials)
+    ErrorContext.redactor = redactor
+    reporter = Reporter(sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor)
+    return invocation, reporter
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

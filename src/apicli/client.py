@@ -1,0 +1,249 @@
+"""Sending one request and handing its response to the right writer.
+
+`Client` holds what every request of one run shares: the session, network
+options, the reporter and the deadline. `perform` is what the request verbs run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO, Any
+
+import requests
+
+from . import __version__
+from .errors import ConnectionFailed, HTTPStatusError
+from .output import (
+    PRETTY_LIMIT,
+    atomic_output,
+    format_error_body,
+    format_pretty,
+    is_json_type,
+    iter_body,
+    looks_binary,
+    read_limited,
+    use_color,
+    write_stream,
+)
+from .report import Reporter
+from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
+from .spec import NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
+from .urls import add_query, redact_url
+
+USER_AGENT = f"apicli/{__version__}"
+DEFAULT_ACCEPT = "application/json, */*;q=0.5"
+_NO_BODY_STATUSES = (204, 304)
+
+
+@dataclass
+class Client:
+    session: GuardedSession
+    network: NetworkOptions
+    reporter: Reporter
+    deadline: float | None = None
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def prepare(self, spec: RequestSpec, stack: ExitStack) -> requests.PreparedRequest:
+        headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": DEFAULT_ACCEPT}
+        data: Any = None
+        files: Any = None
+        body = spec.body
+        if body is not None:
+            if body.kind == "json":
+                data = json.dumps(body.json, ensure_ascii=False).encode("utf-8")
+                headers["Content-Type"] = "application/json"
+            elif body.kind == "raw":
+                data = body.raw
+            elif body.kind == "form":
+                data = list(body.form)
+            else:
+                data = list(body.form)
+                files = [
+                    (part.field, (part.path.name, stack.enter_context(part.path.open("rb")), part.content_type))
+                    for part in body.files
+                ]
+        lowered = {k.lower(): k for k in headers}
+        for name, value in spec.headers:
+            existing = lowered.pop(name.lower(), None)
+            if existing is not None:
+                headers.pop(existing)
+            headers[name] = value
+            lowered[name.lower()] = name
+        request = requests.Request(
+            method=spec.method,
+            url=add_query(spec.url, spec.query),
+            headers=headers,
+            data=data,
+            files=files,
+        )
+        creds = spec.credentials
+        has_creds = bool(creds.basic or creds.bearer or creds.api_key)
+        if has_creds:
+            request.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
+        with translate_errors(spec.url, self.network):
+            prepared = self.session.prepare_request(request)
+        for name in [h for h in prepared.headers if h.lower() in _removed(spec)]:
+            del prepared.headers[name]
+        return prepared
+
+    def send(self, prepared: requests.PreparedRequest, *, stream: bool = True) -> requests.Response:
+        url = prepared.url or ""
+        self.reporter.verbose(f"> {prepared.method} {redact_url(url)}")
+        self.reporter.headers("> ", prepared.headers.items())
+        if prepared.body is not None:
+            size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
+            self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
+        settings: dict[str, Any] = dict(self.session.merge_environment_settings(url, {}, stream, None, None))
+        settings.update(request_kwargs(self.network, self.remaining()))
+        with translate_errors(url, self.network):
+            response = self.session.send(prepared, **settings)
+        for hop in response.history:
+            self.reporter.verbose(f"< {hop.status_code} {hop.reason} -> {hop.headers.get('Location', '?')}")
+        return response
+
+    def show_response_head(self, response: requests.Response, include: bool) -> None:
+        version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
+        line = f"{version} {response.status_code} {response.reason}"
+        if include:
+            self.reporter.always(line)
+            self.reporter.headers("", response.headers.items(), always=True)
+        else:
+            self.reporter.verbose(f"< {line}")
+            self.reporter.headers("< ", response.headers.items())
+
+    def body_chunks(self, response: requests.Response) -> Iterator[bytes]:
+        """The decoded body, chunk by chunk, with failures translated (and said to be partial)."""
+        url = response.url
+        received = 0
+        with translate_errors(url, self.network):
+            try:
+                for chunk in iter_body(response.raw):
+                    received += len(chunk)
+                    yield chunk
+            except Exception as exc:
+                if received:
+                    exc.add_note(f"after {received} bytes")
+                raise
+
+    def check_status(self, response: requests.Response, options: OutputOptions) -> None:
+        status = response.status_code
+        if options.ignore_status or status < 300 or status == 304:
+            return
+        method = response.request.method
+        where = redact_url(response.url)
+        summary = f"HTTP {status} {response.reason} ({method} {where})"
+        if status < 400:
+            location = response.headers.get("Location")
+            raise HTTPStatusError(
+                f"{summary}, redirect not followed" + (f": Location: {location}" if location else ""),
+                status=status,
+                hint="drop --no-follow to follow it",
+            )
+        try:
+            body = read_limited(self.body_chunks(response), 64 * 1024)
+        except Exception:
+            body = b""
+        raise HTTPStatusError(
+            summary,
+            status=status,
+            detail=format_error_body(body, response.headers.get("Content-Type")),
+            hint="use --ignore-status to get the body on stdout and exit 0",
+        )
+
+
+def _removed(spec: RequestSpec) -> set[str]:
+    return {name.lower() for name, value in spec.headers if value == ""}
+
+
+def perform(
+    client: Client,
+    spec: RequestSpec,
+    options: OutputOptions,
+    stdout: IO[bytes],
+    *,
+    stdout_is_terminal: bool,
+    environ: Mapping[str, str],
+) -> None:
+    """Send `spec` and write a successful body to `stdout` (or -o); raise on failure."""
+    with ExitStack() as stack:
+        prepared = client.prepare(spec, stack)
+        response = client.send(prepared)
+        stack.callback(response.close)
+        client.show_response_head(response, options.include)
+        client.check_status(response, options)
+        if spec.method == "HEAD" or response.status_code in _NO_BODY_STATUSES:
+            return
+        if options.output is not None:
+            with atomic_output(options.output) as sink:
+                write_stream(client.body_chunks(response), sink, flush=False)
+            return
+        write_response_body(client, response, options, stdout, stdout_is_terminal, environ)
+
+
+def write_response_body(
+    client: Client,
+    response: requests.Response,
+    options: OutputOptions,
+    stdout: IO[bytes],
+    is_terminal: bool,
+    environ: Mapping[str, str],
+) -> None:
+    content_type = response.headers.get("Content-Type")
+    pretty = options.pretty if options.pretty is not None else is_terminal
+    chunks = client.body_chunks(response)
+    if not pretty and not is_terminal:
+        written = 0
+        try:
+            for chunk in chunks:
+                stdout.write(chunk)
+                stdout.flush()
+                written += len(chunk)
+        except ConnectionFailed as exc:
+            exc.message += f"; output is incomplete ({written} bytes written)"
+            raise
+        return
+    first = next(chunks, b"")
+    if is_terminal and looks_binary(content_type, first[:1024]):
+        size = response.headers.get("Content-Length", "unknown")
+        client.reporter.note(
+            f"apicli: binary body not shown ({content_type or 'no type'}, {size} bytes); save it with -o FILE"
+        )
+        return
+    if pretty and (is_json_type(content_type) or first.lstrip()[:1] in (b"{", b"[")):
+        body = first + read_limited(chunks, PRETTY_LIMIT - len(first))
+        color = use_color(options.color, is_terminal or options.pretty is True, environ)
+        stdout.write(format_pretty(body, content_type, color=color))
+        stdout.flush()
+        return
+    stdout.write(first)
+    write_stream(chunks, stdout)
+
+
+def open_client(
+    spec: RequestSpec,
+    retry: RetryPolicy,
+    network: NetworkOptions,
+    reporter: Reporter,
+    *,
+    unsafe_retries: bool,
+    pool_size: int = 10,
+) -> Client:
+    """A Client whose session binds credentials to the request's origin and honours --max-time."""
+    deadline = None if network.max_time is None else time.monotonic() + network.max_time
+    session = build_session(
+        retry,
+        network,
+        credentials=spec.credentials,
+        credential_origin=spec.url,
+        unsafe_retries=unsafe_retries,
+        deadline=deadline,
+        report=lambda line: reporter.verbose(f"apicli: {line}"),
+        pool_size=pool_size,
+    )
+    return Client(session=session, network=network, reporter=reporter, deadline=deadline)

@@ -1,0 +1,167 @@
+"""Response rendering: raw streaming, pretty JSON, error bodies, and atomic output files.
+
+Piped output is the body's bytes, unchanged, written as they arrive. Pretty
+output (a terminal, or --pretty) indents and colours JSON. Pure `format_*`
+functions build text; the `write_*` functions put bytes on a sink.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from .errors import OutputError, ParseError
+
+STREAM_CHUNK = 256 * 1024
+PRETTY_LIMIT = 512 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so
+ERROR_BODY_LIMIT = 4096
+_TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded", "ndjson")
+
+
+def use_color(flag: bool | None, is_terminal: bool, environ: Mapping[str, str]) -> bool:
+    """--color/--no-color, then NO_COLOR, then FORCE_COLOR, then whether it is a terminal."""
+    if flag is not None:
+        return flag
+    if environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR")
+    if force is not None and force not in ("", "0", "false"):
+        return True
+    return is_terminal
+
+
+def is_json_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json") or media.endswith("/json")
+
+
+def is_text_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return any(marker in media for marker in _TEXT_TYPES)
+
+
+def looks_binary(content_type: str | None, head: bytes) -> bool:
+    """Binary unless the type says text, or the first bytes are text without NULs."""
+    if is_text_type(content_type):
+        return False
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start < len(head) - 3
+    return content_type is not None and not content_type.startswith("text/")
+
+
+def format_error_body(body: bytes, content_type: str | None, limit: int = ERROR_BODY_LIMIT) -> str:
+    """An error response body as readable text, pretty if JSON, cut to `limit` characters."""
+    if not body.strip():
+        return ""
+    text: str
+    try:
+        from .colorize import render_json
+
+        text = render_json(body, color=False).decode("utf-8").rstrip("\n")
+    except (ParseError, UnicodeDecodeError):
+        text = body.decode("utf-8", errors="replace").rstrip("\n")
+    if len(text) > limit:
+        text = text[:limit] + f"\n… ({len(body)} bytes in all; see it whole with --ignore-status)"
+    return text
+
+
+def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> bytes:
+    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is."""
+    stripped = body.lstrip()[:1]
+    if is_json_type(content_type) or stripped in (b"{", b"["):
+        from .colorize import render_json
+
+        try:
+            return render_json(body, color=color)
+        except ParseError:
+            return body
+    return body
+
+
+def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
+    """Decoded body chunks as they arrive: read1 returns whatever is available, up to chunk_size."""
+    while True:
+        chunk = raw.read1(chunk_size, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def write_stream(chunks: Iterator[bytes], sink: IO[bytes], *, flush: bool = True) -> int:
+    """Write chunks as they come; returns the byte count."""
+    written = 0
+    for chunk in chunks:
+        sink.write(chunk)
+        if flush:
+            sink.flush()
+        written += len(chunk)
+    return written
+
+
+def read_limited(chunks: Iterator[bytes], limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise OutputError(
+                f"body is larger than {limit // (1024 * 1024)} MiB, too large to pretty-print",
+                hint="use --raw, or -o FILE",
+            )
+    return b"".join(parts)
+
+
+def _is_regular_target(path: Path) -> bool:
+    try:
+        return not path.exists() or path.is_file()
+    except OSError:
+        return True
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside `path` and rename it into place only on success.
+
+    Devices such as /dev/null or /dev/stdout are written directly.
+    """
+    if path.is_dir():
+        raise OutputError(f"cannot write to {str(path)!r}: it is a directory", hint="give a file name with -o")
+    if not _is_regular_target(path):
+        try:
+            with path.open("wb") as stream:
+                yield stream
+        except OSError as exc:
+            raise OutputError(f"cannot write to {str(path)!r}: {exc.strerror or exc}") from None
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to {str(path)!r}: {exc.strerror or exc}", hint="check the directory exists and is writable"
+        ) from None
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write to {str(path)!r}: {exc.strerror or exc}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,233 @@
+"""The one retrying `requests` session, origin-bound credentials, and error translation.
+
+`build_session` mounts an HTTPAdapter carrying `ApicliRetry`. `OriginBoundAuth`
+adds credentials only to requests for their own origin, and `GuardedSession`
+strips every credential when a redirect leaves that origin. `translate_errors`
+is the single place where requests/urllib3 exceptions become apicli errors.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+import urllib3.exceptions as u3
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+
+from .errors import (
+    ApicliError,
+    ConnectionFailed,
+    CrossOriginRefused,
+    InvalidURL,
+    RequestTimeout,
+    TooManyRedirects,
+)
+from .report import Redactor
+from .retry import RetryReporter, build_retry
+from .spec import Credentials, NetworkOptions, RetryPolicy
+from .urls import origin_of, redact_url, remove_query_param, same_origin
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+class OriginBoundAuth(AuthBase):
+    """Adds basic/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
+
+    def __init__(self, credentials: Credentials, origin_url: str) -> None:
+        self.credentials = credentials
+        self.origin_url = origin_url
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        if not same_origin(url, self.origin_url):
+            return request
+        creds = self.credentials
+        if creds.basic is not None:
+            user, password = creds.basic
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            request.headers["Authorization"] = f"Basic {token}"
+        if creds.bearer:
+            request.headers["Authorization"] = f"Bearer {creds.bearer}"
+        if creds.api_key:
+            if creds.api_key_query:
+                request.prepare_url(url, {creds.api_key_query: creds.api_key})
+            else:
+                request.headers[creds.api_key_header or "X-API-Key"] = creds.api_key
+        return request
+
+
+class GuardedSession(requests.Session):
+    """A Session whose redirects never carry credentials to another origin, nor https to http."""
+
+    def __init__(self, credential_origin: str | None = None, credentials: Credentials | None = None) -> None:
+        super().__init__()
+        self.credential_origin = credential_origin
+        self.credentials = credentials or Credentials()
+        self.allow_insecure_redirect = False
+
+    def credential_header_names(self) -> set[str]:
+        names = set(CREDENTIAL_HEADERS)
+        if self.credentials.api_key and not self.credentials.api_key_query:
+            names.add((self.credentials.api_key_header or "X-API-Key").lower())
+        return names
+
+    def strip_credentials(self, request: requests.PreparedRequest) -> None:
+        for name in list(request.headers):
+            if name.lower() in self.credential_header_names():
+                del request.headers[name]
+        if self.credentials.api_key and self.credentials.api_key_query and request.url:
+            request.url = remove_query_param(request.url, self.credentials.api_key_query)
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        new_url = prepared_request.url or ""
+        old_url = response.request.url or ""
+        if origin_of(old_url)[0] == "https" and origin_of(new_url)[0] == "http" and not self.allow_insecure_redirect:
+            raise CrossOriginRefused(
+                f"refusing to follow a redirect from https to http ({redact_url(new_url)})",
+                hint="pass --allow-insecure-redirect if you trust it",
+            )
+        origin = self.credential_origin or old_url
+        if not same_origin(new_url, origin):
+            self.strip_credentials(prepared_request)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+
+
+def build_session(
+    policy: RetryPolicy,
+    network: NetworkOptions,
+    *,
+    credentials: Credentials,
+    credential_origin: str,
+    unsafe_retries: bool,
+    deadline: float | None,
+    report: RetryReporter,
+    pool_size: int = 10,
+) -> GuardedSession:
+    session = GuardedSession(credential_origin, credentials)
+    session.max_redirects = network.max_redirects
+    session.allow_insecure_redirect = network.allow_insecure_redirect
+    session.verify = network.verify
+    session.cert = network.cert
+    retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The most specific underlying error (MaxRetryError.reason, __context__ chains)."""
+    seen = 0
+    current: BaseException = exc
+    while seen < 10:
+        seen += 1
+        args = getattr(current, "args", ())
+        nested = getattr(current, "reason", None) or (args[0] if args and isinstance(args[0], BaseException) else None)
+        if not isinstance(nested, BaseException) or nested is current:
+            return current
+        current = nested
+    return current
+
+
+def _describe(exc: BaseException) -> str:
+    cause = _root_cause(exc)
+    text = str(cause)
+    if isinstance(cause, u3.NameResolutionError):
+        return "could not resolve the host name"
+    if isinstance(cause, u3.NewConnectionError | ConnectionRefusedError):
+        lowered = text.lower()
+        if "refused" in lowered:
+            return "connection refused"
+        if "name or service" in lowered or "resolve" in lowered:
+            return "could not resolve the host name"
+        return "could not connect"
+    if isinstance(cause, ConnectionResetError) or "reset by peer" in text.lower():
+        return "connection reset by the server"
+    if isinstance(cause, u3.IncompleteRead) or "IncompleteRead" in text:
+        return "the server closed the connection before the body was complete"
+    if isinstance(cause, u3.ProtocolError | u3.HTTPError):
+        return f"the connection broke ({text.split(':', 1)[0]})"
+    return text.split("\n", 1)[0][:200] or type(cause).__name__
+
+
+def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliError | None:
+    """Map a requests/urllib3 exception to the apicli error it means; None if it is not one."""
+    where = redact_url(url)
+    if isinstance(_root_cause(exc), u3.NewConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
+        # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
+        return ConnectionFailed(
+            f"{_describe(exc)} ({where})", hint="check the host and port, and that the server is up"
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectionFailed(
+            f"TLS failure talking to {where}: {_describe(exc)}",
+            hint="pass --cacert FILE to trust a private CA, or --insecure to skip verification",
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout | u3.ConnectTimeoutError):
+        return RequestTimeout(
+            f"connecting to {where} timed out after {network.connect_timeout:g}s", hint="raise --connect-timeout"
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout | u3.ReadTimeoutError):
+        return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return TooManyRedirects(
+            f"more than {network.max_redirects} redirects from {where}", hint="raise --max-redirects, or --no-follow"
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema | u3.LocationParseError):
+        return InvalidURL(f"invalid URL {where}: {_describe(exc)}")
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return InvalidURL(f"invalid header: {exc}", hint="header values cannot contain newlines")
+    if isinstance(exc, requests.exceptions.ContentDecodingError | u3.DecodeError):
+        return ConnectionFailed(f"could not decode the response body from {where}: {_describe(exc)}")
+    if isinstance(
+        exc,
+        requests.exceptions.ConnectionError
+        | requests.exceptions.ChunkedEncodingError
+        | u3.ProtocolError
+        | u3.HTTPError
+        | ConnectionError,
+    ):
+        cause = _root_cause(exc)
+        if isinstance(cause, u3.ReadTimeoutError | TimeoutError):
+            return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
+        if isinstance(cause, u3.ConnectTimeoutError):
+            return RequestTimeout(f"connecting to {where} timed out after {network.connect_timeout:g}s")
+        return ConnectionFailed(f"{_describe(exc)} ({where})")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return ConnectionFailed(f"request to {where} failed: {_describe(exc)}")
+    return None
+
+
+@contextmanager
+def translate_errors(url: str, network: NetworkOptions) -> Iterator[None]:
+    """Raise the apicli error for any requests/urllib3 failure inside the block."""
+    try:
+        yield
+    except ApicliError:
+        raise
+    except Exception as exc:
+        translated = translate(exc, url, network)
+        if translated is None:
+            raise
+        raise translated from None
+
+
+def request_kwargs(network: NetworkOptions, deadline_remaining: float | None = None) -> dict[str, Any]:
+    read = network.timeout
+    connect = network.connect_timeout
+    if deadline_remaining is not None:
+        read = min(read, max(deadline_remaining, 0.001))
+        connect = min(connect, max(deadline_remaining, 0.001))
+    return {"timeout": (connect, read), "allow_redirects": network.follow}
+
+
+def redactor_for(credentials: Credentials) -> Redactor:
+    """A Redactor that knows this run's secret values and credential header names."""
+    names = set(CREDENTIAL_HEADERS) | {"set-cookie"}
+    if credentials.api_key_header:
+        names.add(credentials.api_key_header.lower())
+    return Redactor(credentials.secret_values, names)

@@ -1,0 +1,96 @@
+"""Shared fixtures: run the CLI in-process or as a real subprocess, without real sleeps."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from apicli.cli import common, run
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: bytes
+    stderr: str
+    sleeps: list[float] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8")
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record retry waits instead of sleeping."""
+    recorded: list[float] = []
+    monkeypatch.setattr(common, "sleep_function", recorded.append)
+    return recorded
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Invoke:
+    """Run `apicli ARGS` in this process with captured streams; stdin is empty unless given."""
+
+    def call(*args: str, stdin: bytes = b"", env: Mapping[str, str] | None = None) -> Result:
+        out, err = io.BytesIO(), io.BytesIO()
+        stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+        stdin_stream = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stdout", stdout)
+            patch.setattr(sys, "stderr", stderr)
+            patch.setattr(sys, "stdin", stdin_stream)
+            for name in ("NO_COLOR", "FORCE_COLOR", "APICLI_PROFILE", "APICLI_CONFIG"):
+                patch.delenv(name, raising=False)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            before = len(sleeps)
+            code = run(list(args))
+        return Result(code, out.getvalue(), err.getvalue().decode("utf-8"), sleeps[before:])
+
+    return call
+
+
+def apicli_command() -> list[str]:
+    return [sys.executable, "-m", "apicli"]
+
+
+@pytest.fixture
+def run_process() -> Iterator[Callable[..., subprocess.CompletedProcess[bytes]]]:
+    """Run apicli as a real process (pipes, signals, stdin behaviour)."""
+
+    def call(
+        *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess[bytes]:
+        environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+        environment.update(env or {})
+        return subprocess.run(
+            [*apicli_command(), *args],
+            input=stdin,
+            capture_output=True,
+            env=environment,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL if stdin is None else None,
+        )
+
+    yield call
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port with nothing listening on it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
