@@ -62,6 +62,8 @@ def split_item(item: str) -> tuple[str, str, str]:
 
 
 def read_file_bytes(path_text: str, item: str) -> bytes:
+    if not path_text:
+        raise ItemError(f"{item!r} names no file", hint="write @path/to/file, or @- for standard input")
     path = Path(path_text).expanduser()
     try:
         return path.read_bytes()

@@ -15,6 +15,11 @@ _SECRET_HEADER = re.compile(r"(auth|token|secret|passw|api[-_]?key|cookie|sessio
 _AUTH_SCHEME = re.compile(r"^(\w+)\s+\S")
 
 
+def is_secret_header_name(name: str) -> bool:
+    """Headers whose values are credentials by their name: shown redacted, never sent to another origin."""
+    return bool(_SECRET_HEADER.search(name))
+
+
 class Redactor:
     """Replaces known secret values and secret-looking header values with REDACTED."""
 
@@ -29,7 +34,7 @@ class Redactor:
         return text
 
     def is_secret_header(self, name: str) -> bool:
-        return name.lower() in self.secret_headers or bool(_SECRET_HEADER.search(name))
+        return name.lower() in self.secret_headers or is_secret_header_name(name)
 
     def header(self, name: str, value: str) -> str:
         if not self.is_secret_header(name):

@@ -26,7 +26,7 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
-from .report import Redactor
+from .report import Redactor, is_secret_header_name
 from .retry import RetryReporter, build_retry
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import origin_of, redact_url, remove_query_param, same_origin
@@ -76,8 +76,9 @@ class GuardedSession(requests.Session):
         return names
 
     def strip_credentials(self, request: requests.PreparedRequest) -> None:
+        known = self.credential_header_names()
         for name in list(request.headers):
-            if name.lower() in self.credential_header_names():
+            if name.lower() in known or is_secret_header_name(name):
                 del request.headers[name]
         if self.credentials.api_key and self.credentials.api_key_query and request.url:
             request.url = remove_query_param(request.url, self.credentials.api_key_query)

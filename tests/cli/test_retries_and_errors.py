@@ -12,8 +12,9 @@ from werkzeug import Request, Response
 from tests.conftest import Invoke
 
 
-def _sequence(httpserver: HTTPServer, path: str, responses: list[tuple[int, dict[str, str], bytes]],
-              method: str = "GET") -> None:
+def _sequence(
+    httpserver: HTTPServer, path: str, responses: list[tuple[int, dict[str, str], bytes]], method: str = "GET"
+) -> None:
     for status, headers, body in responses:
         httpserver.expect_oneshot_request(path, method=method).respond_with_data(body, status=status, headers=headers)
 
@@ -29,9 +30,15 @@ def test_failed_attempt_body_never_reaches_stdout(httpserver: HTTPServer, invoke
 
 def test_retry_after_seconds_and_http_date_are_honoured(httpserver: HTTPServer, invoke: Invoke) -> None:
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
-    _sequence(httpserver, "/limited", [
-        (429, {"Retry-After": "7"}, b""), (503, {"Retry-After": when}, b""), (200, {}, b"ok"),
-    ])
+    _sequence(
+        httpserver,
+        "/limited",
+        [
+            (429, {"Retry-After": "7"}, b""),
+            (503, {"Retry-After": when}, b""),
+            (200, {}, b"ok"),
+        ],
+    )
     result = invoke("get", httpserver.url_for("/limited"))
     assert result.code == 0 and result.stdout == b"ok"
     assert result.sleeps[0] == 7
@@ -40,11 +47,15 @@ def test_retry_after_seconds_and_http_date_are_honoured(httpserver: HTTPServer, 
 
 def test_rate_limit_reset_headers(httpserver: HTTPServer, invoke: Invoke) -> None:
     reset = str(int(time.time()) + 20)
-    _sequence(httpserver, "/rl", [
-        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, b"slow down"),
-        (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "4"}, b""),
-        (200, {}, b"ok"),
-    ])
+    _sequence(
+        httpserver,
+        "/rl",
+        [
+            (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, b"slow down"),
+            (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "4"}, b""),
+            (200, {}, b"ok"),
+        ],
+    )
     result = invoke("get", httpserver.url_for("/rl"))
     assert (result.code, result.stdout) == (0, b"ok")
     assert 15 <= result.sleeps[0] <= 21 and result.sleeps[1] == 4

@@ -30,8 +30,16 @@ def test_port_shorthand_means_localhost(httpserver: HTTPServer, invoke: Invoke) 
 def test_post_items_build_a_typed_json_object(httpserver: HTTPServer, invoke: Invoke) -> None:
     httpserver.expect_request("/users", method="POST").respond_with_json({"ok": True}, status=201)
     result = invoke(
-        "post", httpserver.url_for("/users"), "name=ann", "age:=31", "admin:=true", "tags[]=a", "tags[]=b",
-        "address[city]=Oslo", "X-Trace:abc", "page==2",
+        "post",
+        httpserver.url_for("/users"),
+        "name=ann",
+        "age:=31",
+        "admin:=true",
+        "tags[]=a",
+        "tags[]=b",
+        "address[city]=Oslo",
+        "X-Trace:abc",
+        "page==2",
     )
     assert result.code == 0, result.stderr
     request, _ = httpserver.log[-1]
@@ -39,7 +47,11 @@ def test_post_items_build_a_typed_json_object(httpserver: HTTPServer, invoke: In
     assert request.headers["X-Trace"] == "abc"
     assert request.args["page"] == "2"
     assert json.loads(request.data) == {
-        "name": "ann", "age": 31, "admin": True, "tags": ["a", "b"], "address": {"city": "Oslo"},
+        "name": "ann",
+        "age": 31,
+        "admin": True,
+        "tags": ["a", "b"],
+        "address": {"city": "Oslo"},
     }
 
 
@@ -56,7 +68,7 @@ def test_json_flag_from_file_and_stdin(httpserver: HTTPServer, invoke: Invoke, t
     payload.write_text('{"from": "file"}')
     assert invoke("put", httpserver.url_for("/in"), "--json", f"@{payload}").code == 0
     assert json.loads(httpserver.log[-1][0].data) == {"from": "file"}
-    assert invoke("put", httpserver.url_for("/in"), "--json", "@-", stdin=b'[1, 2]').code == 0
+    assert invoke("put", httpserver.url_for("/in"), "--json", "@-", stdin=b"[1, 2]").code == 0
     assert json.loads(httpserver.log[-1][0].data) == [1, 2]
 
 
@@ -87,8 +99,10 @@ def test_data_and_file_items(httpserver: HTTPServer, invoke: Invoke, tmp_path: P
 def test_multipart_upload(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
     def handler(request: Request) -> Response:
         upload = request.files["file"]
-        return Response(json.dumps({"name": upload.filename, "size": len(upload.read()),
-                                    "title": request.form["title"]}), content_type="application/json")
+        return Response(
+            json.dumps({"name": upload.filename, "size": len(upload.read()), "title": request.form["title"]}),
+            content_type="application/json",
+        )
 
     httpserver.expect_request("/upload", method="POST").respond_with_handler(handler)
     report = tmp_path / "report.csv"

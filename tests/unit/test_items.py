@@ -1,0 +1,118 @@
+"""The request-item parser: examples for each separator, and properties under fuzzing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apicli.errors import ApicliError, ItemError, UsageError
+from apicli.items import build_body, parse_items, split_item, stdin_reader
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("Accept:application/json", ("Accept", ":", "application/json")),
+        ("url==http://x.test/?a=b", ("url", "==", "http://x.test/?a=b")),
+        ("name=ann", ("name", "=", "ann")),
+        ("n:=1", ("n", ":=", "1")),
+        ("f=@a.txt", ("f", "=@", "a.txt")),
+        ("f:=@a.json", ("f", ":=@", "a.json")),
+        ("doc@a.pdf", ("doc", "@", "a.pdf")),
+        ("email=a@b.test", ("email", "=", "a@b.test")),
+        ("Authorization:Bearer x=y", ("Authorization", ":", "Bearer x=y")),
+        (r"a\=b=c", ("a=b", "=", "c")),
+        (r"key\:x:=2", ("key:x", ":=", "2")),
+    ],
+)
+def test_split_item_picks_the_earliest_longest_separator(item: str, expected: tuple[str, str, str]) -> None:
+    assert split_item(item) == expected
+
+
+def test_parse_items_sorts_items_by_kind(tmp_path: Path) -> None:
+    upload = tmp_path / "u.bin"
+    upload.write_bytes(b"\x00")
+    parsed = parse_items(["X-A:1", "q==v", "s=t", "n:=[1]", f"file@{upload}", "Drop:"])
+    assert parsed.headers == [("X-A", "1")]
+    assert parsed.removed_headers == ["Drop"]
+    assert parsed.query == [("q", "v")]
+    assert parsed.data == {"s": "t", "n": [1]}
+    assert [f.field for f in parsed.files] == ["file"]
+
+
+def test_nested_keys_build_objects_and_arrays() -> None:
+    parsed = parse_items(["user[name]=ann", "user[roles][]=admin", "user[roles][]=dev", "m[0]=x", "m[1]=y"])
+    assert parsed.data == {"user": {"name": "ann", "roles": ["admin", "dev"]}, "m": ["x", "y"]}
+
+
+def test_conflicting_nested_keys_are_item_errors() -> None:
+    with pytest.raises(ItemError):
+        parse_items(["a=1", "a[b]=2"])
+    with pytest.raises(ItemError):
+        parse_items(["a[5]=x"])
+
+
+def test_stdin_is_read_only_when_asked_and_only_once() -> None:
+    import io
+
+    reader = stdin_reader(io.BytesIO(b'{"x": 1}'))
+    parsed = parse_items(["a:=@-"], reader)
+    assert parsed.data == {"a": {"x": 1}}
+    with pytest.raises(UsageError):
+        parse_items(["b=@-"], reader)
+
+
+def test_body_conflicts_are_usage_errors() -> None:
+    parsed = parse_items(["a=1"])
+    with pytest.raises(UsageError):
+        build_body(parsed, json_arg="{}", data_arg=None, form=False, stdin=None)
+    with pytest.raises(UsageError):
+        build_body(parse_items(["n:=1"]), json_arg=None, data_arg=None, form=True, stdin=None)
+    body = build_body(parsed, json_arg=None, data_arg=None, form=False, stdin=None)
+    assert body is not None and body.kind == "json" and body.json == {"a": "1"}
+
+
+def test_header_names_are_validated() -> None:
+    with pytest.raises(ItemError):
+        parse_items(["Bad Name:x"])
+
+
+item_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(item_text, max_size=5))
+def test_any_items_parse_or_raise_only_apicli_errors(items: list[str]) -> None:
+    try:
+        parsed = parse_items(items)
+    except ApicliError:
+        return
+    if parsed.data is not None:
+        json.dumps(parsed.data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True), st.text(max_size=30).filter(lambda v: not v.startswith("@"))
+)
+def test_string_fields_round_trip(key: str, value: str) -> None:
+    parsed = parse_items([f"{key}={value}"])
+    assert parsed.data == {key: value}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=10,
+    ),
+)
+def test_raw_json_fields_round_trip(key: str, value: object) -> None:
+    parsed = parse_items([f"{key}:={json.dumps(value)}"])
+    assert parsed.data == {key: value}
