@@ -32,7 +32,7 @@ from .output import (
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
 from .spec import NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
-from .urls import add_query, redact_url
+from .urls import add_query, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
 DEFAULT_ACCEPT = "application/json, */*;q=0.5"
@@ -90,6 +90,10 @@ class Client:
             prepared = self.session.prepare_request(request)
         for name in [h for h in prepared.headers if h.lower() in _removed(spec)]:
             del prepared.headers[name]
+        origin = self.session.credential_origin
+        if origin is not None and not same_origin(prepared.url or "", origin):
+            # Any request that leaves the credentials' origin (a next link, a mirror) goes without them.
+            self.session.strip_credentials(prepared)
         return prepared
 
     def send(self, prepared: requests.PreparedRequest, *, stream: bool = True) -> requests.Response:
