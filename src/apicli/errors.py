@@ -129,6 +129,12 @@ class SchemaValidationError(ApicliError):
     exit_code = ExitCode.SCHEMA
 
 
+class PipeClosed(ApicliError):
+    """The reader of our output went away (`| head`): not a failure, and nothing to say."""
+
+    exit_code = ExitCode.OK
+
+
 class Interrupted(ApicliError):
     """SIGINT or SIGTERM."""
 

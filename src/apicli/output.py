@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from .errors import OutputError, ParseError
+from .errors import ApicliError, OutputError, ParseError, PipeClosed
 
 STREAM_CHUNK = 256 * 1024
 PRETTY_LIMIT = 512 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so
@@ -89,6 +89,37 @@ def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> byte
         except ParseError:
             return body
     return body
+
+
+class StdoutSink:
+    """A binary stream whose write failures become apicli errors: a closed pipe, a full disk."""
+
+    def __init__(self, stream: IO[bytes], name: str = "standard output") -> None:
+        self.stream = stream
+        self.name = name
+
+    def _failed(self, exc: OSError) -> ApicliError:
+        if isinstance(exc, BrokenPipeError):
+            return PipeClosed("output closed by the reader")
+        return OutputError(f"cannot write to {self.name}: {exc.strerror or exc}")
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.stream.write(data)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def isatty(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (OSError, ValueError):
+            return False
 
 
 def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:

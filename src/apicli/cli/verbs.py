@@ -10,6 +10,7 @@ import typer
 
 from ..client import open_client, perform
 from ..flags import CommonFlags
+from ..output import StdoutSink
 from ..signals import deadline_alarm
 from .app import app
 from .common import _is_terminal, prepare_run, request_options
@@ -41,7 +42,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags)
             client,
             invocation.spec,
             invocation.output,
-            sys.stdout.buffer,
+            StdoutSink(sys.stdout.buffer),
             stdout_is_terminal=invocation.output.output is None and _is_terminal(sys.stdout),
             environ=os.environ,
         )

@@ -1,0 +1,156 @@
+"""End-to-end in a real process: stdin, pipes, terminals, signals and full disks."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import threading
+import time
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.conftest import apicli_command
+
+
+def test_stdin_is_not_read_unless_asked(httpserver: HTTPServer, run_process) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/x").respond_with_data("ok")
+    result = run_process("get", httpserver.url_for("/x"), stdin=b'{"surprise": true}')
+    assert (result.returncode, result.stdout) == (0, b"ok")
+    request = httpserver.log[-1][0]
+    assert request.method == "GET" and request.data == b""
+
+
+def test_data_from_stdin_when_asked(httpserver: HTTPServer, run_process) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/x", method="POST").respond_with_data("ok")
+    result = run_process("post", httpserver.url_for("/x"), "--data", "@-", stdin=b"line1\nline2\n")
+    assert result.returncode == 0, result.stderr
+    assert httpserver.log[-1][0].data == b"line1\nline2\n"
+
+
+def _ndjson_stream(lines: int, started: threading.Event) -> Response:
+    def generate():  # type: ignore[no-untyped-def]
+        for number in range(lines):
+            yield json.dumps({"n": number}).encode() + b"\n"
+            if number == 0:
+                started.set()
+            time.sleep(0.05)
+
+    return Response(generate(), content_type="application/x-ndjson")
+
+
+def test_stream_reaches_head_at_the_first_line(httpserver: HTTPServer) -> None:
+    started = threading.Event()
+    httpserver.expect_request("/stream").respond_with_handler(lambda request: _ndjson_stream(60, started))
+    begin = time.monotonic()
+    pipeline = subprocess.run(
+        f"{' '.join(apicli_command())} get {httpserver.url_for('/stream')} | head -1",
+        shell=True, capture_output=True, timeout=30,
+    )
+    assert pipeline.stdout == b'{"n": 0}\n'
+    assert pipeline.stderr == b""  # a closed pipe ends quietly
+    assert time.monotonic() - begin < 2.5  # 60 lines take 3 s to stream; head returns at the first
+
+
+def test_broken_pipe_is_quiet_and_exits_zero(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x\n" * 2_000_000)
+    proc = subprocess.Popen([*apicli_command(), "get", httpserver.url_for("/big")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    code = proc.wait(timeout=20)
+    assert code == 0
+    assert proc.stderr.read() == b""
+
+
+def test_write_failure_exits_1(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/x").respond_with_data(b"data" * 10_000)
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([*apicli_command(), "get", httpserver.url_for("/x")],
+                                stdout=full, stderr=subprocess.PIPE, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("apicli: cannot write to standard output")
+    assert b"Traceback" not in result.stderr
+
+
+def test_sigint_and_sigterm_exit_130(httpserver: HTTPServer) -> None:
+    release = threading.Event()
+
+    def stall(request: Request) -> Response:
+        release.wait(10)
+        return Response("late")
+
+    httpserver.expect_request("/stall").respond_with_handler(stall)
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            proc = subprocess.Popen([*apicli_command(), "get", httpserver.url_for("/stall")],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 10
+            while len(httpserver.log) == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.1)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=10)
+            assert proc.returncode == 130, (sig, err)
+            assert out == b""
+            assert b"Traceback" not in err
+            httpserver.clear_log()
+    finally:
+        release.set()
+
+
+def _run_on_terminal(args: list[str], env: dict[str, str] | None = None) -> bytes:
+    """Run apicli with stdout and stderr on a pseudo-terminal and collect what it shows."""
+    main, secondary = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update(env or {})
+    proc = subprocess.Popen([*apicli_command(), *args], stdin=subprocess.DEVNULL, stdout=secondary,
+                            stderr=secondary, env=environment)
+    os.close(secondary)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(main, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=10)
+    os.close(main)
+    return b"".join(chunks)
+
+
+def test_terminal_output_is_indented_and_coloured(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/u").respond_with_json({"login": "ann", "id": 1})
+    shown = _run_on_terminal(["get", httpserver.url_for("/u")])
+    assert b"\x1b[" in shown
+    without_colour = re.sub(rb"\x1b\[[0-9;]*m", b"", shown).replace(b"\r\n", b"\n")
+    assert without_colour == json.dumps({"login": "ann", "id": 1}, indent=2).encode() + b"\n"
+    plain = _run_on_terminal(["get", httpserver.url_for("/u")], env={"NO_COLOR": "1"})
+    assert b"\x1b[" not in plain
+    assert plain.replace(b"\r\n", b"\n") == json.dumps({"login": "ann", "id": 1}, indent=2).encode() + b"\n"
+
+
+def test_raw_on_terminal_keeps_the_body(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/u").respond_with_data(b'{"a":1}', content_type="application/json")
+    shown = _run_on_terminal(["get", httpserver.url_for("/u"), "--raw"])
+    assert shown == b'{"a":1}'
+
+
+def test_binary_body_is_not_dumped_on_a_terminal(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/bin").respond_with_data(bytes(range(256)) * 4, content_type="application/octet-stream")
+    shown = _run_on_terminal(["get", httpserver.url_for("/bin")])
+    assert b"binary body not shown" in shown and b"-o FILE" in shown
+    assert bytes(range(256)) not in shown
