@@ -46,7 +46,7 @@ class RetryHooks:
 def parse_delay(value: str, now: float | None = None) -> float | None:
     """Seconds to wait for a Retry-After value (delta seconds or HTTP-date); None if unreadable."""
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         seconds = float(value)
@@ -58,7 +58,9 @@ def parse_delay(value: str, now: float | None = None) -> float | None:
             seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
         except (OverflowError, ValueError):
             return None
-    return max(0.0, seconds) if seconds == seconds else None  # NaN check
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
 
 
 def rate_limit_delay(headers: Any, now: float | None = None) -> float | None:
@@ -73,7 +75,7 @@ def rate_limit_delay(headers: Any, now: float | None = None) -> float | None:
         value = float(reset.strip())
     except ValueError:
         return None
-    if value != value or value < 0:
+    if value != value or value < 0 or value == float("inf"):
         return None
     if value > _EPOCH_THRESHOLD:
         return max(0.0, value - (time.time() if now is None else now))
