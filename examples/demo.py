@@ -1,0 +1,232 @@
+"""What `make demo` runs: real apicli one-liners against the bundled example API.
+
+The script starts examples/api_server.py in a thread on 127.0.0.1, then runs
+each demo command through `bash -c` with the venv's bin directory first on
+PATH, so `apicli` is the copy installed next to this Python. Every command is
+printed (``$ apicli ...``) before its output. A demo may expect a non-zero
+exit, such as 4 for a 404; the script exits 1 if any command's exit code
+differs from the one listed beside it.
+
+Commands are written with a ``:PORT`` placeholder, replaced by the server's
+port: ``:PORT/users`` is apicli's shorthand for ``http://localhost:PORT/users``
+and ``127.0.0.1:PORT/users`` names the loopback address explicitly.
+
+Usage: python examples/demo.py [SECTION ...]   (default: every section)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from api_server import start_server
+
+COMMAND_TIMEOUT = 60  # seconds; a hung command fails the demo instead of hanging it
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One shell one-liner and the exit code it should end with."""
+
+    command: str
+    expected_exit: int = 0
+    requires: tuple[str, ...] = ()  # programs besides apicli that must be on PATH
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    demos: tuple[Demo, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "foundation",
+        "Requests, request items, exit codes and retries",
+        (
+            Demo("apicli get :PORT/users/1"),
+            Demo("apicli get 127.0.0.1:PORT/users | jq -r '.[].login' | head -3", requires=("jq",)),
+            Demo("""apicli post 127.0.0.1:PORT/echo name=ann age:=31 tags:='["a","b"]' X-Trace:demo"""),
+            Demo("apicli get 127.0.0.1:PORT/users/999", expected_exit=4),
+            Demo("apicli get 127.0.0.1:PORT/flaky fail==2 key==demo -v --backoff 0"),
+            Demo("apicli get 127.0.0.1:PORT/echo search==apicli -i"),
+        ),
+    ),
+    Section("paginate", "Following next pages", ()),
+    Section("download", "Downloads, resume and checksums", ()),
+    Section("ecosystem", "Working with other tools", ()),
+)
+
+
+@dataclass(frozen=True)
+class Style:
+    """ANSI styling, on only when stdout is a terminal and NO_COLOR is unset."""
+
+    enabled: bool
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+
+def localhost_is_ipv4_loopback() -> bool:
+    """Whether "localhost" resolves to 127.0.0.1 first, where the example server listens."""
+    try:
+        addresses = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(addresses) and addresses[0][4][0] == "127.0.0.1"
+
+
+def expand(command: str, port: int, *, shorthand_reaches_server: bool) -> str:
+    """The command with the real port in place of the :PORT placeholder."""
+    if not shorthand_reaches_server:
+        # Spell out the address: the server listens on 127.0.0.1 only.
+        command = re.sub(r"(?<!\S):PORT\b", "127.0.0.1:PORT", command)
+    return command.replace(":PORT", f":{port}")
+
+
+def demo_environment(bin_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+    # Keep every request on loopback even when a proxy is configured.
+    for name in ("NO_PROXY", "no_proxy"):
+        env[name] = ",".join(filter(None, ["127.0.0.1,localhost", env.get(name)]))
+    return env
+
+
+def open_terminal() -> tuple[int, int]:
+    """A pseudo-terminal shaped like ours that passes bytes through untranslated."""
+    reader, writer = pty.openpty()
+    # Our own terminal already turns "\n" into "\r\n"; doing it twice shows as "\r\r\n".
+    attributes = termios.tcgetattr(writer)
+    attributes[1] &= ~termios.ONLCR
+    termios.tcsetattr(writer, termios.TCSANOW, attributes)
+    with contextlib.suppress(OSError):
+        size = fcntl.ioctl(sys.stdout.fileno(), termios.TIOCGWINSZ, bytes(8))
+        fcntl.ioctl(writer, termios.TIOCSWINSZ, size)
+    return reader, writer
+
+
+def run_demo(command: str, env: dict[str, str]) -> int:
+    """Run one command, relaying its stdout; returns its exit code (-1 on timeout).
+
+    stdout goes through a pseudo-terminal when ours is a terminal, so apicli
+    formats as it would for a user, and through a pipe otherwise. Relaying lets
+    the demo end every output with a newline, as a body need not have one.
+    """
+    reader, writer = open_terminal() if sys.stdout.isatty() else os.pipe()
+    # stdin is closed so that no command mistakes the terminal for a request body;
+    # its own session lets a timeout stop the whole pipeline, not just bash.
+    process = subprocess.Popen(
+        ["bash", "-c", command], env=env, stdin=subprocess.DEVNULL, stdout=writer, start_new_session=True
+    )
+    os.close(writer)
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    try:
+        if not relay_output(reader, deadline):
+            sys.stdout.write("\n")
+        return process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        print(f"timed out after {COMMAND_TIMEOUT} s", file=sys.stderr)
+        return -1
+    finally:
+        os.close(reader)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def relay_output(reader: int, deadline: float) -> bool:
+    """Copy the command's stdout to ours until it closes; whether it ended with a newline."""
+    last = b"\n"
+    while select.select([reader], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        try:
+            data = os.read(reader, 65536)
+        except OSError:  # EIO: the pseudo-terminal closed with its last writer
+            break
+        if not data:
+            break
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        last = data[-1:]
+    return last == b"\n"
+
+
+def run_sections(sections: list[Section], port: int, env: dict[str, str], style: Style) -> list[str]:
+    """Run every demo; returns a description of each one that misbehaved."""
+    shorthand_ok = localhost_is_ipv4_loopback()
+    failures: list[str] = []
+    for section in sections:
+        if not section.demos:
+            continue
+        print(f"\n{style.bold(f'## {section.name}: {section.title}')}\n", flush=True)
+        for demo in section.demos:
+            command = expand(demo.command, port, shorthand_reaches_server=shorthand_ok)
+            print(style.bold(f"$ {command}"), flush=True)
+            missing = [tool for tool in demo.requires if shutil.which(tool, path=env["PATH"]) is None]
+            if missing:
+                print(style.dim(f"(skipped: {', '.join(missing)} not installed)\n"), flush=True)
+                continue
+            code = run_demo(command, env)
+            if code != 0:
+                print(style.dim(f"(exit {code})"))
+            if code != demo.expected_exit:
+                print(style.red(f"unexpected exit {code}, expected {demo.expected_exit}"))
+                failures.append(f"{command}  (exit {code}, expected {demo.expected_exit})")
+            print(flush=True)
+    return failures
+
+
+def main(argv: list[str]) -> int:
+    style = Style(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    wanted = set(argv) or {section.name for section in SECTIONS}
+    unknown = wanted - {section.name for section in SECTIONS}
+    if unknown:
+        print(f"demo: unknown section(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    # The venv's python is a symlink; its unresolved parent is the venv's bin directory.
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "apicli").exists():
+        print(f"demo: {bin_dir / 'apicli'} not found; run `make demo` to install apicli", file=sys.stderr)
+        return 1
+    server, base_url = start_server(max_lifetime=15 * 60)
+    try:
+        print(style.dim(f"example API listening on {base_url}"), flush=True)
+        sections = [section for section in SECTIONS if section.name in wanted]
+        failures = run_sections(sections, server.server_port, demo_environment(bin_dir), style)
+    finally:
+        server.shutdown()
+    if failures:
+        print(style.red(f"{len(failures)} demo(s) did not exit as expected:"), file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    print(style.bold("All demos behaved as expected."))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
