@@ -29,6 +29,14 @@ class Result:
 Invoke = Callable[..., Result]
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the developer's own ~/.config/apicli profiles out of every test (and its subprocesses)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-user-config"))
+    monkeypatch.delenv("APICLI_CONFIG", raising=False)
+    monkeypatch.delenv("APICLI_PROFILE", raising=False)
+
+
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record retry waits instead of sleeping."""

@@ -6,12 +6,13 @@ options, the reporter and the deadline. `perform` is what the request verbs run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -19,6 +20,7 @@ from . import __version__
 from .errors import ConnectionFailed, HTTPStatusError
 from .output import (
     PRETTY_LIMIT,
+    ByteSink,
     atomic_output,
     format_error_body,
     format_pretty,
@@ -34,9 +36,14 @@ from .session import GuardedSession, OriginBoundAuth, build_session, request_kwa
 from .spec import NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
 from .urls import add_query, redact_url, same_origin
 
+if TYPE_CHECKING:
+    from .jqfilter import JqProgram
+    from .schema import SchemaValidator
+
 USER_AGENT = f"apicli/{__version__}"
 DEFAULT_ACCEPT = "application/json, */*;q=0.5"
 _NO_BODY_STATUSES = (204, 304)
+ERROR_BODY_READ = 64 * 1024
 
 
 @dataclass
@@ -103,12 +110,15 @@ class Client:
         if prepared.body is not None:
             size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
-        settings: dict[str, Any] = dict(self.session.merge_environment_settings(url, {}, stream, None, None))
+        # --cacert/--insecure must win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests prefers otherwise.
+        verify = None if self.network.verify is True else self.network.verify
+        settings: dict[str, Any] = dict(self.session.merge_environment_settings(url, {}, stream, verify, None))
         settings.update(request_kwargs(self.network, self.remaining()))
         with translate_errors(url, self.network):
             response = self.session.send(prepared, **settings)
         for hop in response.history:
-            self.reporter.verbose(f"< {hop.status_code} {hop.reason} -> {hop.headers.get('Location', '?')}")
+            location = redact_url(hop.headers.get("Location", "?"))
+            self.reporter.verbose(f"< {hop.status_code} {hop.reason} -> {location}")
         return response
 
     def show_response_head(self, response: requests.Response, include: bool) -> None:
@@ -116,10 +126,10 @@ class Client:
         line = f"{version} {response.status_code} {response.reason}"
         if include:
             self.reporter.always(line)
-            self.reporter.headers("", response.headers.items(), always=True)
+            self.reporter.headers("", _shown_headers(response), always=True)
         else:
             self.reporter.verbose(f"< {line}")
-            self.reporter.headers("< ", response.headers.items())
+            self.reporter.headers("< ", _shown_headers(response))
 
     def body_chunks(self, response: requests.Response) -> Iterator[bytes]:
         """The decoded body, chunk by chunk, with failures translated (and said to be partial)."""
@@ -144,21 +154,35 @@ class Client:
         summary = f"HTTP {status} {response.reason} ({method} {where})"
         if status < 400:
             location = response.headers.get("Location")
+            location = redact_url(location) if location else None
             raise HTTPStatusError(
                 f"{summary}, redirect not followed" + (f": Location: {location}" if location else ""),
                 status=status,
                 hint="drop --no-follow to follow it",
             )
+        body = b""
         try:
-            body = read_limited(self.body_chunks(response), 64 * 1024)
+            # Enough of the error body to show; a larger one is cut rather than dropped.
+            for chunk in self.body_chunks(response):
+                body += chunk
+                if len(body) >= ERROR_BODY_READ:
+                    break
         except Exception:
-            body = b""
+            pass
         raise HTTPStatusError(
             summary,
             status=status,
             detail=format_error_body(body, response.headers.get("Content-Type")),
             hint="use --ignore-status to get the body on stdout and exit 0",
         )
+
+
+def _shown_headers(response: requests.Response) -> list[tuple[str, str]]:
+    """Response headers for display: a Location may carry a signed URL whose signature is a secret."""
+    return [
+        (name, redact_url(value) if name.lower() in ("location", "content-location") else value)
+        for name, value in response.headers.items()
+    ]
 
 
 def _removed(spec: RequestSpec) -> set[str]:
@@ -169,10 +193,12 @@ def perform(
     client: Client,
     spec: RequestSpec,
     options: OutputOptions,
-    stdout: IO[bytes],
+    stdout: ByteSink,
     *,
     stdout_is_terminal: bool,
     environ: Mapping[str, str],
+    jq: JqProgram | None = None,
+    schema: SchemaValidator | None = None,
 ) -> None:
     """Send `spec` and write a successful body to `stdout` (or -o); raise on failure."""
     with ExitStack() as stack:
@@ -181,6 +207,13 @@ def perform(
         stack.callback(response.close)
         client.show_response_head(response, options.include)
         client.check_status(response, options)
+        if (jq is not None or schema is not None) and spec.method != "HEAD":
+            from .postprocess import write_filtered_body
+
+            write_filtered_body(
+                client, response, options, stdout, is_terminal=stdout_is_terminal, environ=environ, jq=jq, schema=schema
+            )
+            return
         if spec.method == "HEAD" or response.status_code in _NO_BODY_STATUSES:
             return
         if options.output is not None:
@@ -194,7 +227,7 @@ def write_response_body(
     client: Client,
     response: requests.Response,
     options: OutputOptions,
-    stdout: IO[bytes],
+    stdout: ByteSink,
     is_terminal: bool,
     environ: Mapping[str, str],
 ) -> None:
@@ -220,7 +253,7 @@ def write_response_body(
         )
         return
     if pretty and (is_json_type(content_type) or first.lstrip()[:1] in (b"{", b"[")):
-        body = first + read_limited(chunks, PRETTY_LIMIT - len(first))
+        body = read_limited(itertools.chain([first], chunks), PRETTY_LIMIT)
         color = use_color(options.color, is_terminal or options.pretty is True, environ)
         stdout.write(format_pretty(body, content_type, color=color))
         stdout.flush()

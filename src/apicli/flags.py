@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar
 
 from .errors import UsageError
 from .items import build_body, parse_items, stdin_reader
 from .spec import Credentials, NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
 from .urls import normalize_url
+
+if TYPE_CHECKING:
+    from .config_file import Profile
+    from .jqfilter import JqProgram
+    from .schema import SchemaValidator
+
+# Applied after the profile, so a flag left out means "the profile's value, else this".
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -39,7 +50,7 @@ class CommonFlags:
     api_key_file: Path | None = None
     api_key_header: str | None = None
     api_key_query: str | None = None
-    timeout: float = 30.0
+    timeout: float | None = None
     connect_timeout: float = 10.0
     max_time: float | None = None
     no_follow: bool = False
@@ -49,7 +60,7 @@ class CommonFlags:
     cacert: Path | None = None
     cert: Path | None = None
     key: Path | None = None
-    retries: int = 3
+    retries: int | None = None
     backoff: float = 0.5
     retry_max_wait: float = 60.0
     retry_unsafe: bool = False
@@ -61,6 +72,13 @@ class CommonFlags:
     quiet: bool = False
     output: Path | None = None
     ignore_status: bool = False
+    profile: str | None = None
+    jq: str | None = None
+    raw_output: bool = False
+    schema: Path | None = None
+    curl: bool = False
+    dry_run: bool = False
+    show_secrets: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,12 @@ class Invocation:
     retry: RetryPolicy
     network: NetworkOptions
     output: OutputOptions
+    profile: Profile | None = None
+    jq: JqProgram | None = None
+    schema: SchemaValidator | None = None
+    # --curl / --dry-run: show the request instead of sending it.
+    preview: Literal["curl", "dry-run"] | None = None
+    show_secrets: bool = False
 
     @property
     def unsafe_retries(self) -> bool:
@@ -155,6 +179,16 @@ def _split_flag_pair(text: str, sep: str, flag: str, example: str) -> tuple[str,
     return name.strip(), value.strip() if sep == ":" else value
 
 
+def _duration_flags(flags: CommonFlags) -> list[tuple[str, float | None]]:
+    return [
+        ("--timeout", flags.timeout),
+        ("--connect-timeout", flags.connect_timeout),
+        ("--max-time", flags.max_time),
+        ("--backoff", flags.backoff),
+        ("--retry-max-wait", flags.retry_max_wait),
+    ]
+
+
 def build_invocation(
     method: str,
     url: str,
@@ -173,6 +207,26 @@ def build_invocation(
         raise UsageError("-v/--verbose and -s/--quiet cannot be combined")
     if flags.cacert is not None and flags.insecure:
         raise UsageError("--cacert and --insecure cannot be combined")
+    if flags.curl and flags.dry_run:
+        raise UsageError("--curl and --dry-run cannot be combined")
+    for flag, seconds in _duration_flags(flags):
+        # click's min= lets nan and inf through; a nan timeout crashes urllib3, an inf one never ends.
+        if seconds is not None and not math.isfinite(seconds):
+            raise UsageError(f"Invalid value for '{flag}': {seconds} is not a finite number of seconds")
+    from .config import load_profile, merge_profile, resolve_url
+
+    profile = load_profile(flags.profile, environ)
+    url = resolve_url(url, profile)
+    jq_program: JqProgram | None = None
+    schema: SchemaValidator | None = None
+    if flags.jq is not None:
+        from .jqfilter import compile_jq
+
+        jq_program = compile_jq(flags.jq, raw_output=flags.raw_output)
+    if flags.schema is not None:
+        from .schema import load_schema
+
+        schema = load_schema(flags.schema)
     for path, flag in ((flags.cacert, "--cacert"), (flags.cert, "--cert"), (flags.key, "--key")):
         if path is not None and not path.expanduser().is_file():
             raise UsageError(f"{flag}: {str(path)!r} is not a readable file")
@@ -180,20 +234,26 @@ def build_invocation(
     parsed = parse_items(items, reader)
     headers = [_split_flag_pair(h, ":", "-H/--header", "'Name: Value'") for h in flags.header]
     headers += parsed.headers
+    for name, value in headers:
+        if any(ch in value for ch in "\r\n\0"):
+            # Named, not quoted: the value may be a token.
+            raise UsageError(f"invalid header {name!r}: its value contains a line break or NUL")
     headers += [(name, "") for name in parsed.removed_headers]
     query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
     credentials = read_credentials(flags, environ, prompt=getpass.getpass, stdin_is_terminal=stdin_is_terminal)
+    url = normalize_url(url)
+    headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
     spec = RequestSpec(
         method=method.upper(),
-        url=normalize_url(url),
+        url=url,
         headers=tuple(headers),
         query=tuple(query),
         body=body,
         credentials=credentials,
     )
     retry = RetryPolicy(
-        retries=flags.retries,
+        retries=_first_given(flags.retries, profile.retries if profile else None, DEFAULT_RETRIES),
         backoff=flags.backoff,
         max_wait=flags.retry_max_wait,
         retry_unsafe=flags.retry_unsafe,
@@ -203,14 +263,17 @@ def build_invocation(
     cert: str | tuple[str, str] | None = None
     if flags.cert is not None:
         cert = (str(flags.cert), str(flags.key)) if flags.key is not None else str(flags.cert)
+    verify: bool | str = False if flags.insecure else (str(flags.cacert) if flags.cacert else True)
+    if not flags.insecure and flags.cacert is None and profile is not None and profile.verify is not None:
+        verify = profile.verify
     network = NetworkOptions(
-        timeout=flags.timeout,
+        timeout=_first_given(flags.timeout, profile.timeout if profile else None, DEFAULT_TIMEOUT),
         connect_timeout=flags.connect_timeout,
         max_time=flags.max_time,
         follow=not flags.no_follow,
         max_redirects=flags.max_redirects,
         allow_insecure_redirect=flags.allow_insecure_redirect,
-        verify=False if flags.insecure else (str(flags.cacert) if flags.cacert else True),
+        verify=verify,
         cert=cert,
     )
     output = OutputOptions(
@@ -222,4 +285,19 @@ def build_invocation(
         output=None if flags.output is None or str(flags.output) == "-" else flags.output,
         ignore_status=flags.ignore_status,
     )
-    return Invocation(spec=spec, retry=retry, network=network, output=output)
+    return Invocation(
+        spec=spec,
+        retry=retry,
+        network=network,
+        output=output,
+        profile=profile,
+        jq=jq_program,
+        schema=schema,
+        preview="curl" if flags.curl else ("dry-run" if flags.dry_run else None),
+        show_secrets=flags.show_secrets,
+    )
+
+
+def _first_given(flag: _T | None, profile: _T | None, default: _T) -> _T:
+    """The flag if given, else the profile's value, else the default."""
+    return flag if flag is not None else (profile if profile is not None else default)

@@ -8,16 +8,17 @@ functions build text; the `write_*` functions put bytes on a sink.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol
 
 from .errors import ApicliError, OutputError, ParseError, PipeClosed
 
 STREAM_CHUNK = 256 * 1024
-PRETTY_LIMIT = 512 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so
+PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so (a gzip bomb)
 ERROR_BODY_LIMIT = 4096
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded", "ndjson")
 
@@ -91,6 +92,14 @@ def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> byte
     return body
 
 
+class ByteSink(Protocol):
+    """Where output goes: a binary stream, or a wrapper such as StdoutSink."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class StdoutSink:
     """A binary stream whose write failures become apicli errors: a closed pipe, a full disk."""
 
@@ -131,7 +140,7 @@ def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
         yield chunk
 
 
-def write_stream(chunks: Iterator[bytes], sink: IO[bytes], *, flush: bool = True) -> int:
+def write_stream(chunks: Iterator[bytes], sink: ByteSink, *, flush: bool = True) -> int:
     """Write chunks as they come; returns the byte count."""
     written = 0
     for chunk in chunks:
@@ -163,6 +172,16 @@ def _is_regular_target(path: Path) -> bool:
         return True
 
 
+def _mode_for(path: Path) -> int:
+    """The permissions of the file being replaced, or the umask's default for a new one."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """Write to a temporary file beside `path` and rename it into place only on success.
@@ -188,6 +207,8 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "wb") as stream:
+            # mkstemp makes the file 0600; the result should look like any file we create (or replace).
+            os.fchmod(stream.fileno(), _mode_for(path))
             yield stream
         os.replace(temp, path)
     except OSError as exc:

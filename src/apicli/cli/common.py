@@ -27,6 +27,7 @@ AUTH = "Authentication"
 NETWORK = "Network"
 RETRY = "Retries"
 OUTPUT = "Output"
+PREVIEW = "Preview (send nothing)"
 
 
 def _option(*names: str, help: str, panel: str, **kwargs: Any) -> Any:
@@ -37,6 +38,19 @@ def _option(*names: str, help: str, panel: str, **kwargs: Any) -> Any:
 
 # (name, type, default, Option) for each shared flag; the order is the order in --help.
 COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
+    (
+        "profile",
+        str | None,
+        None,
+        _option(
+            "-P",
+            "--profile",
+            help="Use this profile from the config file (default: $APICLI_PROFILE, else the 'default' profile).",
+            panel=REQUEST,
+            metavar="NAME",
+            show_default=False,
+        ),
+    ),
     (
         "header",
         list[str] | None,
@@ -184,9 +198,16 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     ),
     (
         "timeout",
-        float,
-        30.0,
-        _option("--timeout", help="Read timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
+        float | None,
+        None,
+        _option(
+            "--timeout",
+            help="Read timeout in seconds (default: the profile's, else 30).",
+            panel=NETWORK,
+            min=0.001,
+            metavar="S",
+            show_default=False,
+        ),
     ),
     (
         "connect_timeout",
@@ -241,14 +262,16 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     ),
     (
         "retries",
-        int,
-        3,
+        int | None,
+        None,
         _option(
             "--retries",
-            help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods).",
+            help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods; "
+            "default: the profile's, else 3).",
             panel=RETRY,
             min=0,
             metavar="N",
+            show_default=False,
         ),
     ),
     (
@@ -327,6 +350,54 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         False,
         _option("--ignore-status", help="Treat any HTTP status as success: body on stdout, exit 0.", panel=OUTPUT),
     ),
+    (
+        "jq",
+        str | None,
+        None,
+        _option(
+            "--jq",
+            help="Filter the JSON response with this jq program; one result per line (needs the optional jq package).",
+            panel=OUTPUT,
+            metavar="EXPR",
+            show_default=False,
+        ),
+    ),
+    (
+        "raw_output",
+        bool,
+        False,
+        _option("-r", "--raw-output", help="With --jq, print string results without quotes.", panel=OUTPUT),
+    ),
+    (
+        "schema",
+        Path | None,
+        None,
+        _option(
+            "--schema",
+            help="Check the response against this JSON Schema; a mismatch exits 9 after the body is written.",
+            panel=OUTPUT,
+            metavar="FILE",
+            show_default=False,
+        ),
+    ),
+    (
+        "curl",
+        bool,
+        False,
+        _option("--curl", help="Print the equivalent curl command instead of sending.", panel=PREVIEW),
+    ),
+    (
+        "dry_run",
+        bool,
+        False,
+        _option("--dry-run", help="Print the request (method, URL, headers, body) instead of sending.", panel=PREVIEW),
+    ),
+    (
+        "show_secrets",
+        bool,
+        False,
+        _option("--show-secrets", help="Do not redact secrets in --curl and --dry-run output.", panel=PREVIEW),
+    ),
 ]
 COMMON_NAMES = frozenset(name for name, _, _, _ in COMMON_OPTIONS)
 
@@ -372,9 +443,20 @@ def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFla
         stdin_is_terminal=_is_terminal(sys.stdin),
         sleep=lambda seconds: sleep_function(seconds),
     )
-    redactor = redactor_for(invocation.spec.credentials)
+    spec = invocation.spec
+    redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query)
     ErrorContext.redactor = redactor
     reporter = Reporter(sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor)
+    for notice in invocation.profile.notices if invocation.profile else ():
+        reporter.note(notice)
+    if invocation.preview is not None:
+        # Handled here, for every command, so that a preview can never send anything.
+        from ..curl import write_preview
+        from ..output import StdoutSink
+
+        data_file = Path(flags.data[1:]) if flags.data and flags.data.startswith("@") and flags.data != "@-" else None
+        write_preview(invocation, reporter, StdoutSink(sys.stdout.buffer), data_file=data_file)
+        raise typer.Exit()
     return invocation, reporter
 
 

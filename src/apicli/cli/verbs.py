@@ -45,6 +45,8 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags)
             StdoutSink(sys.stdout.buffer),
             stdout_is_terminal=invocation.output.output is None and _is_terminal(sys.stdout),
             environ=os.environ,
+            jq=invocation.jq,
+            schema=invocation.schema,
         )
 
 
@@ -77,10 +79,25 @@ _verb(
         "apicli post :8080/upload file@report.csv",
     ],
 )
-_verb("PUT", "Replace a resource.", ["apicli put :8080/users/1 name=ann admin:=true"])
-_verb("PATCH", "Update part of a resource.", ["apicli patch :8080/users/1 email=ann@example.com"])
+_verb(
+    "PUT",
+    "Replace a resource.",
+    [
+        "apicli put :8080/users/1 name=ann admin:=true",
+        "apicli put :8080/users/1 --json @user.json --schema user.schema.json",
+    ],
+)
+_verb(
+    "PATCH",
+    "Update part of a resource.",
+    ["apicli patch :8080/users/1 email=ann@example.com", "apicli patch /users/1 -P prod active:=false --dry-run"],
+)
 _verb("DELETE", "Delete a resource.", ["apicli delete :8080/users/1", "apicli delete :8080/users/1 --ignore-status"])
-_verb("HEAD", "Fetch only the status and headers (shown on stderr).", ["apicli head :8080/files/big.bin -i"])
+_verb(
+    "HEAD",
+    "Fetch only the status and headers (shown on stderr).",
+    ["apicli head :8080/files/big.bin -i", "apicli head api.example.com/health --retries 0 --max-time 5"],
+)
 
 
 @app.command(name="request")

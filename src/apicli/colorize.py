@@ -1,0 +1,343 @@
+"""Pretty-print and colour JSON for the terminal, fast enough for documents of tens of megabytes.
+
+orjson parses and indents. Colouring never visits tokens one by one in Python; it works on
+whole buffers with C-speed primitives:
+
+1. Escaped quotes are swapped for control bytes that JSON text never contains raw, so that
+   every remaining ``"`` opens or closes a string.
+2. Splitting on ``"`` then alternates layout pieces and string bodies. The layout is joined
+   back with a ``\\x00`` where each string was, so keys (a ``\\x00`` followed by ``:``),
+   other strings, ``true``/``false``/``null`` and numbers can be told apart with plain
+   ``bytes.replace``: string bodies, which could contain anything, are out of the way.
+3. Each ``\\x00`` becomes ``<colour>"%s"<reset>`` and one ``%`` formatting puts the string
+   bodies back.
+
+The uncoloured text equals ``json.dumps(value, indent=2, ensure_ascii=False)`` plus a newline.
+orjson spells some floats differently from Python's ``repr`` (``0.00001`` for ``1e-05``,
+``1e-7`` for ``1e-07``, and before orjson 3.11.7 ``1e16`` for ``1e+16``); those spellings are
+rewritten to Python's, so both outputs mean the same numbers and also read the same.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import orjson
+
+from apicli.errors import ParseError
+
+__all__ = [
+    "BOOL_COLOR",
+    "KEY_COLOR",
+    "NULL_COLOR",
+    "RESET",
+    "STRING_COLOR",
+    "colorize_indented",
+    "render_json",
+    "render_value",
+    "strip_ansi",
+]
+
+# jq-like SGR colours that read well on dark and light backgrounds; numbers keep the default colour.
+KEY_COLOR = b"\x1b[1;34m"
+STRING_COLOR = b"\x1b[32m"
+BOOL_COLOR = b"\x1b[33m"
+NULL_COLOR = b"\x1b[90m"
+RESET = b"\x1b[0m"
+
+_ORJSON_INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+# Stand-ins while colouring. JSON text never holds these bytes raw: serialisers escape control characters.
+# An escape keeps its backslash and only its second byte is swapped, so hiding and restoring keep the
+# length (bytes.replace then makes a single copy) and restoring looks for a single byte.
+_STRING_SLOT = b"\x00"
+_BACKSLASH_STAND_IN = b"\x01"
+_QUOTE_STAND_IN = b"\x02"
+
+_ANSI_SEQUENCE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
+_OWN_SEQUENCES = (KEY_COLOR, STRING_COLOR, BOOL_COLOR, NULL_COLOR, RESET)
+
+
+_FloatFix = tuple[bytes, re.Pattern[bytes], bytes]
+
+
+def _float_fixes() -> tuple[_FloatFix, ...]:
+    """Rewrites that turn this orjson's float spellings into Python's repr, found by probing.
+
+    Each is (a literal the pattern needs, pattern, replacement). Every pattern is anchored on
+    a number that ends its line (``,`` or newline next), which in indented JSON only a number
+    token can do, so text inside strings is never touched.
+    """
+    fixes: list[_FloatFix] = []
+    if orjson.dumps(1e16) == b"1e16":
+        # Exponent without a sign: 1e16 -> 1e+16.
+        fixes.append((b"e", re.compile(rb"e(?<=[0-9]e)(?=[0-9]+,?\n)"), b"e+"))
+    if orjson.dumps(1e-7) == b"1e-7":
+        # One-digit exponent: 1e-7 -> 1e-07.
+        fixes.append((b"e-", re.compile(rb"e-(?=[0-9],?\n)"), b"e-0"))
+    if orjson.dumps(1.5e-5) == b"0.000015":
+        # Plain decimals below 1e-4, which repr writes with an exponent: 0.000015 -> 1.5e-05 and
+        # 0.00001 -> 1e-05. One pattern does both: the point is captured (from behind) only when
+        # more digits follow, and a group that did not take part is substituted as empty.
+        small = rb"0\.0000(?<![0-9]0\.0000)(?:(?<=0(\.)0000)([1-9])([0-9]+)|([1-9]))(?=,?\n)"
+        fixes.append((b"0.0000", re.compile(small), rb"\2\4\1\3e-05"))
+    return tuple(fixes)
+
+
+_FLOAT_FIXES = _float_fixes()
+# Whether this orjson writes positive exponents with a sign (3.11.7 and later).
+_SIGNED_EXPONENT = orjson.dumps(1e16) == b"1e+16"
+
+
+def _fix_floats(text: bytes) -> bytes:
+    for needed, pattern, replacement in _FLOAT_FIXES:
+        if needed in text:  # a cheap scan that usually spares the regex one
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def _shape_table() -> bytes:
+    # Digits -> "0", "-" kept, what may precede a number token ("[", ",", ":", whitespace) -> " ",
+    # everything else -> "x". A digit run preceded by a letter or a quote is inside a string.
+    table = bytearray(b"x" * 256)
+    for byte in b"0123456789":
+        table[byte] = ord("0")
+    for byte in b"[,: \t\r\n":
+        table[byte] = ord(" ")
+    table[ord("-")] = ord("-")
+    return bytes(table)
+
+
+_SHAPE = _shape_table()
+# An integer of 20 digits may exceed 2**64 - 1; a negative one of 19 may be below -2**63.
+_WIDE_POSITIVE = b"0" * 20
+_WIDE_NEGATIVE = b"-" + b"0" * 19
+_INTEGER = re.compile(rb"-?[0-9]+")
+_AFTER_NUMBER = frozenset(b",]} \t\r\n")
+
+
+def _has_wide_integer(body: bytes) -> bool:
+    """Whether ``body`` may hold an integer beyond 64 bits, which orjson would turn into a float.
+
+    One ``translate`` and a few ``find`` scans; each long digit run found is then checked on
+    its own. A run inside a string that merely looks like a number token counts too: it only
+    costs the slower path.
+    """
+    shape = body.translate(_SHAPE)
+    for run in (_WIDE_POSITIVE, _WIDE_NEGATIVE):
+        if shape.startswith(run) and _is_wide_integer_at(body, 0):
+            return True
+        needle = b" " + run
+        at = shape.find(needle)
+        while at != -1:
+            if _is_wide_integer_at(body, at + 1):
+                return True
+            at = shape.find(needle, at + 1)
+    return False
+
+
+def _is_wide_integer_at(body: bytes, start: int) -> bool:
+    match = _INTEGER.match(body, start)
+    if match is None or (match.end() < len(body) and body[match.end()] not in _AFTER_NUMBER):
+        return False  # a float's integer part, or digits inside a string
+    token = match.group()
+    if len(token.lstrip(b"-")) > 20:
+        return True
+    return not -(2**63) <= int(token) < 2**64
+
+
+class _OutOfRangeNumbers:
+    """Keeps number literals that Python cannot hold (``1e400``, over 4300 digits) verbatim.
+
+    The stdlib parser hands such a literal to these hooks, which stand it in as a marked
+    string; ``restore`` turns the serialised marker back into the literal.
+    """
+
+    def __init__(self) -> None:
+        self._nonce = secrets.token_hex(8)
+        self.used = False
+
+    def _mark(self, literal: str) -> str:
+        self.used = True
+        return f"\x00{self._nonce}{literal}"
+
+    def parse_int(self, literal: str) -> int | str:
+        try:
+            return int(literal)
+        except ValueError:
+            return self._mark(literal)
+
+    def parse_float(self, literal: str) -> float | str:
+        number = float(literal)
+        return number if math.isfinite(number) else self._mark(literal)
+
+    def restore(self, text: bytes) -> bytes:
+        if not self.used:
+            return text
+        marker = re.compile(rb'"\\u0000' + self._nonce.encode() + rb'([-+.0-9eE]+)"')
+        return marker.sub(rb"\1", text)
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing allocates millions of containers, and each burst makes the cycle collector re-scan
+    # the growing heap: about half the parse time. Parsed JSON holds no cycles, so pausing is safe.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _dump_with_stdlib(value: object, indent: int) -> bytes:
+    text = json.dumps(value, indent=indent, ensure_ascii=False) + "\n"
+    # A lone surrogate (valid as a JSON escape) cannot be UTF-8; write it back as its escape.
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _render_with_stdlib(body: bytes, indent: int, orjson_error: Exception | None) -> bytes:
+    """Parse and indent with the json module: for what orjson rejects or would change."""
+    numbers = _OutOfRangeNumbers()
+    try:
+        value = json.loads(
+            body.decode("utf-8"),
+            parse_int=numbers.parse_int,
+            parse_float=numbers.parse_float,
+            parse_constant=_reject_constant,
+        )
+        return numbers.restore(_dump_with_stdlib(value, indent))
+    except RecursionError:
+        raise ParseError("JSON document is nested too deeply") from None
+    except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
+        raise ParseError(f"invalid JSON: {orjson_error or exc}") from None
+
+
+def _indent(body: bytes, indent: int) -> tuple[bytes, bool]:
+    """Indented text of ``body`` ending in a newline, and whether orjson wrote its floats."""
+    if body.startswith(_UTF8_BOM):
+        body = body[len(_UTF8_BOM) :]  # RFC 8259 lets parsers ignore a BOM; some servers send one
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        # Valid JSON that orjson refuses (a lone surrogate escape, 1e400) still renders.
+        return _render_with_stdlib(body, indent, exc), False
+    text = None
+    if indent == 2:
+        with suppress(orjson.JSONEncodeError):  # nested deeper than orjson writes
+            text = orjson.dumps(value, option=_ORJSON_INDENT)
+    # orjson reads an integer beyond 64 bits as a float, which it then writes as 1e+18 or more.
+    # Without such a float in the output (one scan) the slower look at the input is not needed.
+    maybe_wide = text is None or not _SIGNED_EXPONENT or b"e+" in text
+    if maybe_wide and _has_wide_integer(body):
+        return _render_with_stdlib(body, indent, None), False
+    if text is not None:
+        return text, True
+    try:
+        return _dump_with_stdlib(value, indent), False
+    except RecursionError:
+        raise ParseError("JSON document is nested too deeply") from None
+
+
+def render_json(body: bytes, *, color: bool, indent: int = 2) -> bytes:
+    """Parse ``body`` and return it indented, ending in a newline, ANSI-coloured if ``color``.
+
+    Raises ParseError for anything that is not one JSON document (NaN and Infinity included).
+    Integers beyond 64 bits, lone surrogate escapes and numbers beyond double range are rendered
+    through the json module, slower but exact; ``indent`` other than 2 also takes that path.
+    """
+    if indent < 0:
+        raise ValueError("indent must not be negative")
+    with _gc_paused():
+        text, by_orjson = _indent(body, indent)
+        if color:
+            return _colorize(text, fix_floats=by_orjson)
+        return _fix_floats(text) if by_orjson else text
+
+
+def render_value(value: object, *, color: bool) -> bytes:
+    """Indent one already-parsed JSON value, ending in a newline, ANSI-coloured if ``color``.
+
+    Raises TypeError or ValueError, as json.dumps does, for values JSON cannot represent.
+    orjson writes NaN and infinities as null.
+    """
+    try:
+        text, by_orjson = orjson.dumps(value, option=_ORJSON_INDENT), True
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits, non-string keys, lone surrogates, deep nesting.
+        text, by_orjson = _dump_with_stdlib(value, 2), False
+    if color:
+        return _colorize(text, fix_floats=by_orjson)
+    return _fix_floats(text) if by_orjson else text
+
+
+def colorize_indented(text: bytes) -> bytes:
+    """Colour JSON text (indented or compact, as json.dumps or orjson write it) for a terminal.
+
+    Removing the colour codes again (``strip_ansi``) gives back ``text`` exactly. Text holding
+    raw NUL, SOH or STX bytes cannot be JSON and comes back unchanged.
+    """
+    return _colorize(text, fix_floats=False)
+
+
+def _colorize(text: bytes, *, fix_floats: bool) -> bytes:
+    if b"\x00" in text or b"\x01" in text or b"\x02" in text:
+        return text
+    # Hide escaped quotes so that each remaining quote delimits a string. Escaped backslashes
+    # only need hiding when one ends up in front of a quote, as in "C:\\".
+    quote_escaped = b'\\"' in text
+    backslash_escaped = quote_escaped and b'\\\\"' in text
+    if backslash_escaped:
+        text = text.replace(b"\\\\", b"\\" + _BACKSLASH_STAND_IN)
+    if quote_escaped:
+        text = text.replace(b'\\"', b"\\" + _QUOTE_STAND_IN)
+
+    parts = text.split(b'"')
+    if len(parts) % 2 == 0:
+        return _restore_escapes(text, quote_escaped, backslash_escaped)  # an unterminated string
+    strings = tuple(parts[1::2])
+    # %-formatting builds the layout: bytes.join would first allocate a buffer record per item.
+    layout = (b"%s" + _STRING_SLOT) * len(strings) + b"%s"
+    layout %= tuple(parts[0::2])
+    del parts
+
+    if b"%" in layout:
+        layout = layout.replace(b"%", b"%%")  # not JSON, but must survive the final formatting
+    if fix_floats:
+        layout = _fix_floats(layout)
+    # Outside strings these words can only be the literals themselves.
+    layout = layout.replace(b"true", BOOL_COLOR + b"true" + RESET)
+    layout = layout.replace(b"false", BOOL_COLOR + b"false" + RESET)
+    layout = layout.replace(b"null", NULL_COLOR + b"null" + RESET)
+    layout = layout.replace(_STRING_SLOT + b":", KEY_COLOR + b'"%s"' + RESET + b":")
+    layout = layout.replace(_STRING_SLOT, STRING_COLOR + b'"%s"' + RESET)
+    return _restore_escapes(layout % strings, quote_escaped, backslash_escaped)
+
+
+def _restore_escapes(text: bytes, quote_escaped: bool, backslash_escaped: bool) -> bytes:
+    if quote_escaped:
+        text = text.replace(_QUOTE_STAND_IN, b'"')
+    if backslash_escaped:
+        text = text.replace(_BACKSLASH_STAND_IN, b"\\")
+    return text
+
+
+def strip_ansi(text: bytes) -> bytes:
+    """Remove ANSI escape sequences (CSI, such as colours) from ``text``."""
+    for sequence in _OWN_SEQUENCES:
+        text = text.replace(sequence, b"")
+    if b"\x1b" in text:
+        text = _ANSI_SEQUENCE.sub(b"", text)
+    return text

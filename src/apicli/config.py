@@ -1,0 +1,133 @@
+"""Profiles: named API settings read from a TOML config file.
+
+    [profiles.github]
+    base_url = "https://api.github.com"
+    headers = { Accept = "application/vnd.github+json" }
+    auth = { type = "bearer", token_env = "GITHUB_TOKEN" }
+    timeout = 10
+
+The file is `$APICLI_CONFIG`, else `$XDG_CONFIG_HOME/apicli/config.toml`, else
+`~/.config/apicli/config.toml`. A profile is chosen with -P/--profile or
+APICLI_PROFILE; the profile named `default` applies when none is named.
+
+A profile's headers, query and credentials apply only to requests for its
+base_url's origin; its network settings (timeout, retries, verify) apply to the
+whole run. This module is on every run's path, so it stays small: when no
+config file exists, profiles cost one failed open(). Parsing lives in
+`config_file`, imported only when there is a file to parse.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+from .spec import Credentials
+
+if TYPE_CHECKING:
+    from .config_file import Config, Profile
+
+CONFIG_ENV = "APICLI_CONFIG"
+PROFILE_ENV = "APICLI_PROFILE"
+DEFAULT_PROFILE = "default"
+
+
+class ConfigError(UsageError):
+    """The config file is unreadable or invalid; the message names the file and line."""
+
+    def __init__(self, path: Path, line: int | None, message: str, *, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}", hint=hint)
+
+
+def config_path(environ: Mapping[str, str]) -> Path:
+    explicit = environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = environ.get("XDG_CONFIG_HOME")
+    # The XDG spec says a relative XDG_CONFIG_HOME is ignored.
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path(environ.get("HOME") or Path.home()) / ".config"
+    return base / "apicli" / "config.toml"
+
+
+def read_config(path: Path) -> Config | None:
+    """The parsed config file, or None when it does not exist."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read()
+            mode = os.fstat(stream.fileno()).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read the config file: {exc.strerror or exc}") from None
+    from .config_file import parse_config
+
+    # Like ssh: a file that holds secrets should be readable by its owner only.
+    return parse_config(path, data, exposed=os.name == "posix" and bool(mode & 0o077))
+
+
+def load_profile(name: str | None, environ: Mapping[str, str]) -> Profile | None:
+    """The profile this run uses: -P NAME, else APICLI_PROFILE, else `default` if the file has one."""
+    chosen = name or environ.get(PROFILE_ENV) or None
+    path = config_path(environ)
+    config = read_config(path)
+    if config is None:
+        if chosen is not None:
+            raise UsageError(
+                f"unknown profile {chosen!r}: there is no config file at {path}",
+                hint=f"create it, or point {CONFIG_ENV} at one; see 'apicli config --help'",
+            )
+        if environ.get(CONFIG_ENV):
+            raise UsageError(f"{CONFIG_ENV}: {path} does not exist")
+        return None
+    if chosen is None:
+        return config.select(DEFAULT_PROFILE) if DEFAULT_PROFILE in config.profiles else None
+    return config.select(chosen)
+
+
+def resolve_url(url: str, profile: Profile | None) -> str:
+    """A URL starting with / is relative to the profile's base_url."""
+    if not url.startswith("/"):
+        return url
+    if profile is None or profile.base_url is None:
+        raise UsageError(
+            f"relative URL {url!r} needs a profile with a base_url",
+            hint="pick one with -P NAME, or give a full URL",
+        )
+    return profile.base_url.rstrip("/") + url
+
+
+def merge_profile(
+    profile: Profile | None,
+    url: str,
+    headers: list[tuple[str, str]],
+    query: list[tuple[str, str]],
+    credentials: Credentials,
+    environ: Mapping[str, str],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Credentials]:
+    """Add the profile's headers, query and credentials under the command line's own (which win).
+
+    Nothing of the profile's is added for a URL outside its base_url's origin.
+    """
+    if profile is None or not profile.covers(url):
+        return headers, query, credentials
+    given = {name for name, _ in query}
+    merged_query = [(name, value) for name, value in profile.query if name not in given] + query
+    auth = profile.auth
+    flags_have_auth = bool(credentials.basic or credentials.bearer or credentials.api_key)
+    if auth is not None and not flags_have_auth:
+        # An explicit -H 'Authorization: ...' (or the key's own header or query name) replaces the profile's too.
+        if auth.kind == "api_key":
+            taken = auth.query in given if auth.query else _has_header(headers, auth.header or "X-API-Key")
+        else:
+            taken = _has_header(headers, "Authorization")
+        if not taken:
+            credentials = profile.credentials(environ)
+    return list(profile.headers) + headers, merged_query, credentials
+
+
+def _has_header(headers: list[tuple[str, str]], name: str) -> bool:
+    return any(key.lower() == name.lower() for key, _ in headers)

@@ -1,0 +1,388 @@
+"""Parsing the config file: TOML -> checked Profiles, with errors that name the file and line.
+
+tomllib reports positions only for syntax errors; for a wrong type or an
+unknown key, `find_key_line` finds the line that defines the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError
+from .errors import UsageError
+from .report import is_secret_header_name
+from .spec import Credentials
+from .urls import is_secret_query_name, normalize_url, same_origin
+
+_PROFILE_KEYS = ("base_url", "headers", "query", "auth", "timeout", "retries", "verify")
+# For each auth type: the keys it allows and the one-of group naming where its secret comes from.
+_AUTH_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {
+    "bearer": ((), ("token_env", "token_file", "token")),
+    "basic": (("user",), ("password_env", "password_file", "password")),
+    "api_key": (("header", "query"), ("key_env", "key_file", "key")),
+}
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_TOML_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a profile's secret comes from: an environment variable, a file, or the config itself."""
+
+    key: str  # the config key that names it, such as profiles.dev.auth.token_env
+    env: str | None = None
+    file: Path | None = None
+    inline: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileAuth:
+    kind: str  # bearer, basic or api_key
+    secret: SecretSource
+    user: str | None = None
+    header: str | None = None
+    query: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: Path
+    base_url: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    query: tuple[tuple[str, str], ...] = ()
+    auth: ProfileAuth | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    verify: bool | str | None = None
+    # Warnings about how the profile keeps its secrets, shown on stderr when it is used.
+    notices: tuple[str, ...] = ()
+
+    def covers(self, url: str) -> bool:
+        """Whether headers, query and credentials apply to `url`: only on base_url's origin."""
+        return self.base_url is None or same_origin(url, self.base_url)
+
+    def credentials(self, environ: Mapping[str, str]) -> Credentials:
+        auth = self.auth
+        if auth is None:
+            return Credentials()
+        secret = _read_secret(self, auth.secret, environ)
+        if auth.kind == "bearer":
+            return Credentials(bearer=secret)
+        if auth.kind == "basic":
+            return Credentials(basic=(auth.user or "", secret))
+        header = auth.header or (None if auth.query else "X-API-Key")
+        return Credentials(api_key=secret, api_key_header=header, api_key_query=auth.query)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    text: str
+    profiles: dict[str, Profile]
+
+    def line_of(self, keys: tuple[str, ...]) -> int | None:
+        return find_key_line(self.text, keys)
+
+    def select(self, name: str) -> Profile:
+        profile = self.profiles.get(name)
+        if profile is None:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise UsageError(f"unknown profile {name!r} in {self.path}", hint=f"profiles there: {known}")
+        if isinstance(profile.verify, str) and not Path(profile.verify).is_file():
+            keys = ("profiles", name, "verify")
+            raise ConfigError(self.path, self.line_of(keys), f"profiles.{name}.verify: no file at {profile.verify!r}")
+        return profile
+
+
+def parse_config(path: Path, data: bytes, *, exposed: bool) -> Config:
+    """Check and parse the config file's bytes; `exposed` says group or others can read it."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "the config file is not UTF-8 text") from None
+    import tomllib
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_LINE.search(message)
+        line = int(found.group(1)) if found else None
+        if found:
+            message = f"{message[: found.start()]} (column {found.group(2)})"
+        raise ConfigError(path, line, f"invalid TOML: {message}") from None
+    return _ConfigParser(path, text).parse(document, exposed=exposed)
+
+
+def _read_secret(profile: Profile, source: SecretSource, environ: Mapping[str, str]) -> str:
+    where = f"profile {profile.name!r} ({source.key})"
+    if source.inline is not None:
+        return source.inline
+    if source.env is not None:
+        value = environ.get(source.env)
+        if not value:
+            raise UsageError(f"{where}: environment variable {source.env} is not set or empty")
+        return value
+    assert source.file is not None
+    try:
+        value = source.file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
+        raise UsageError(f"{where}: cannot read {str(source.file)!r}: {reason}") from None
+    if not value:
+        raise UsageError(f"{where}: {str(source.file)!r} is empty")
+    return value
+
+
+class _ConfigParser:
+    """Checks the TOML document's shape and builds Profiles; errors point at the offending line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.inline: list[str] = []
+
+    def fail(self, keys: tuple[str, ...], message: str) -> ConfigError:
+        return ConfigError(self.path, find_key_line(self.text, keys), f"{'.'.join(keys)}: {message}")
+
+    def unknown(self, keys: tuple[str, ...], allowed: tuple[str, ...]) -> ConfigError:
+        import difflib
+
+        close = difflib.get_close_matches(keys[-1], allowed, n=1)
+        suggestion = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(allowed)})"
+        return self.fail(keys, f"unknown key{suggestion}")
+
+    def parse(self, document: dict[str, Any], *, exposed: bool) -> Config:
+        for key in document:
+            if key != "profiles":
+                raise self.unknown((key,), ("profiles",))
+        raw_profiles = document.get("profiles", {})
+        if not isinstance(raw_profiles, dict):
+            raise self.fail(("profiles",), f"expected a table of profiles, not {_kind(raw_profiles)}")
+        profiles = {name: self.profile(name, raw) for name, raw in raw_profiles.items()}
+        if self.inline and exposed:
+            notice = (
+                f"apicli: warning: {self.path} holds secrets ({', '.join(self.inline)}) and is readable by "
+                f"group or others; run: chmod 600 {self.path}"
+            )
+            profiles = {name: _with_notice(profile, notice) for name, profile in profiles.items()}
+        return Config(self.path, self.text, profiles)
+
+    def profile(self, name: str, raw: Any) -> Profile:
+        keys = ("profiles", name)
+        if not isinstance(raw, dict):
+            raise self.fail(keys, f"expected a table, not {_kind(raw)}")
+        for key in raw:
+            if key not in _PROFILE_KEYS:
+                raise self.unknown((*keys, key), _PROFILE_KEYS)
+        inline_before = len(self.inline)
+        base_url = self.base_url(keys, raw.get("base_url"))
+        headers = self.pairs((*keys, "headers"), raw.get("headers", {}), header_names=True)
+        query = self.pairs((*keys, "query"), raw.get("query", {}), header_names=False)
+        auth = self.auth((*keys, "auth"), raw["auth"]) if "auth" in raw else None
+        if auth is not None and base_url is None:
+            raise self.fail((*keys, "auth"), "needs a base_url: credentials are sent only to its origin")
+        timeout = raw.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+            raise self.fail((*keys, "timeout"), f"expected a positive number of seconds, not {_kind(timeout)}")
+        retries = raw.get("retries")
+        if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+            raise self.fail((*keys, "retries"), f"expected a whole number >= 0, not {_kind(retries)}")
+        verify = self.verify((*keys, "verify"), raw.get("verify"))
+        notices: tuple[str, ...] = ()
+        if len(self.inline) > inline_before:
+            held = ", ".join(self.inline[inline_before:])
+            notices = (
+                f"apicli: note: profile {name!r} keeps secrets inline ({held}); "
+                "*_env or *_file keys keep them out of the config file",
+            )
+        return Profile(
+            name=name,
+            path=self.path,
+            base_url=base_url,
+            headers=headers,
+            query=query,
+            auth=auth,
+            timeout=float(timeout) if timeout is not None else None,
+            retries=retries,
+            verify=verify,
+            notices=notices,
+        )
+
+    def base_url(self, keys: tuple[str, ...], value: Any) -> str | None:
+        if value is None:
+            return None
+        where = (*keys, "base_url")
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a URL string, not {_kind(value)}")
+        try:
+            url = normalize_url(value)
+        except UsageError as exc:
+            raise self.fail(where, exc.message) from None
+        if "?" in url or "#" in url:
+            raise self.fail(where, "cannot hold a query or fragment; put parameters under query")
+        return url
+
+    def pairs(self, keys: tuple[str, ...], value: Any, *, header_names: bool) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict):
+            raise self.fail(keys, f"expected a table of name = value, not {_kind(value)}")
+        pairs: list[tuple[str, str]] = []
+        for name, item in value.items():
+            if header_names and not _HEADER_NAME.match(name):
+                raise self.fail((*keys, name), "is not a valid header name")
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise self.fail((*keys, name), f"expected a string or number, not {_kind(item)}")
+            secret = is_secret_header_name(name) if header_names else is_secret_query_name(name)
+            if secret:
+                self.inline.append(".".join((*keys, name)))
+            pairs.append((name, str(item)))
+        return tuple(pairs)
+
+    def auth(self, keys: tuple[str, ...], raw: Any) -> ProfileAuth:
+        if not isinstance(raw, dict):
+            raise self.fail(
+                keys, f'expected a table such as {{ type = "bearer", token_env = "VAR" }}, not {_kind(raw)}'
+            )
+        kind = raw.get("type")
+        if kind not in _AUTH_KEYS:
+            raise self.fail((*keys, "type"), f'expected "bearer", "basic" or "api_key", not {kind!r}')
+        extra, sources = _AUTH_KEYS[kind]
+        allowed = ("type", *extra, *sources)
+        for key, value in raw.items():
+            if key not in allowed:
+                raise self.unknown((*keys, key), allowed)
+            if not isinstance(value, str) or not value:
+                raise self.fail((*keys, key), f"expected a non-empty string, not {_kind(value)}")
+        given = [key for key in sources if key in raw]
+        if len(given) != 1:
+            found = f"found {' and '.join(given)}" if given else "found none"
+            raise self.fail(keys, f"{kind} auth needs exactly one of {', '.join(sources)} ({found})")
+        if kind == "basic" and "user" not in raw:
+            raise self.fail(keys, "basic auth needs a user")
+        if "header" in raw and "query" in raw:
+            raise self.fail(keys, "api_key auth takes header or query, not both")
+        key = given[0]
+        dotted = ".".join((*keys, key))
+        value = raw[key]
+        if key.endswith("_env"):
+            source = SecretSource(dotted, env=value)
+        elif key.endswith("_file"):
+            path = Path(value).expanduser()
+            source = SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
+        else:
+            self.inline.append(dotted)
+            source = SecretSource(dotted, inline=value)
+        return ProfileAuth(kind, source, user=raw.get("user"), header=raw.get("header"), query=raw.get("query"))
+
+    def verify(self, keys: tuple[str, ...], value: Any) -> bool | str | None:
+        if value is None or isinstance(value, bool):
+            return value
+        if not isinstance(value, str) or not value:
+            raise self.fail(keys, f"expected true, false or a CA bundle path, not {_kind(value)}")
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else self.path.parent / path)
+
+
+def _with_notice(profile: Profile, notice: str) -> Profile:
+    return dataclasses.replace(profile, notices=(notice, *profile.notices))
+
+
+def _kind(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    if isinstance(value, str) and len(value) <= 40:
+        return f"the string {value!r}"
+    return names.get(type(value), type(value).__name__)
+
+
+# --- finding the line a key is on ------------------------------------------------------------
+
+
+def find_key_line(text: str, keys: tuple[str, ...]) -> int | None:
+    """The line that defines the longest prefix of `keys`: tomllib reports no positions for values.
+
+    A best effort over table headers and `key = value` lines (dotted and quoted keys included);
+    multi-line strings can fool it, which costs only a less precise line number.
+    """
+    best: tuple[int, int] | None = None  # (matched length, line)
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            inner = stripped[2:] if stripped.startswith("[[") else stripped[1:]
+            end = _find_outside_quotes(inner, "]")
+            table = _split_dotted(inner[:end]) if end >= 0 else ()
+            path = table
+        else:
+            equals = _find_outside_quotes(stripped, "=")
+            if equals < 0:
+                continue
+            path = table + _split_dotted(stripped[:equals])
+        matched = _common_prefix(path, keys)
+        if matched == len(path) and (best is None or matched > best[0]):
+            best = (matched, number)
+    return best[1] if best else None
+
+
+def _common_prefix(path: tuple[str, ...], keys: tuple[str, ...]) -> int:
+    count = 0
+    for left, right in zip(path, keys, strict=False):
+        if left != right:
+            break
+        count += 1
+    return count
+
+
+def _find_outside_quotes(text: str, target: str) -> int:
+    quote = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == target:
+            return index
+        index += 1
+    return -1
+
+
+def _split_dotted(text: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in " \t.":
+            index += 1
+        elif char in "\"'":
+            end = index + 1
+            while end < len(text) and text[end] != char:
+                end += 2 if char == '"' and text[end] == "\\" else 1
+            raw = text[index + 1 : end]
+            parts.append(raw.encode("utf-8").decode("unicode_escape") if char == '"' and "\\" in raw else raw)
+            index = end + 1
+        else:
+            end = index
+            while end < len(text) and text[end] not in " \t.":
+                end += 1
+            parts.append(text[index:end])
+            index = end
+    return tuple(parts)

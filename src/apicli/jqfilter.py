@@ -1,0 +1,180 @@
+"""--jq: filter JSON responses with real jq (libjq, through the `jq` bindings).
+
+The bindings turn results into Python values through C doubles, which would
+round big or precise numbers. So the user's program runs as `(EXPR) | tojson`:
+libjq itself writes each result's JSON text, and numbers come out exactly as
+the jq command prints them. Output follows jq: one result per line, compact
+into a pipe, indented (and coloured) on a terminal, strings bare with -r.
+
+The `jq` package is optional (`pip install 'apicli[jq]'`); it is imported only
+when --jq is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ResponseFormatError, UsageError
+
+INSTALL_HINT = "install it with: pip install 'apicli[jq]'"
+# jq's default colours (JQ_COLORS): null, false, true, numbers, strings, arrays, objects, object keys.
+_COLORS = {"null": "1;30", "false": "0;39", "true": "0;39", "number": "0;39", "string": "0;32", "key": "34;1"}
+_PUNCTUATION_COLOR = "1;39"
+
+
+@dataclass(frozen=True)
+class JqProgram:
+    """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
+
+    expression: str
+    compiled: Any
+    raw_output: bool = False
+
+    def results(self, text: str) -> list[str]:
+        """Each result's compact JSON text, for input `text` (one or more JSON values)."""
+        try:
+            return list(self.compiled.input_text(text))
+        except ValueError as exc:
+            message = str(exc)
+            if message.startswith("parse error: "):
+                raise ResponseFormatError(
+                    f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
+                ) from None
+            raise ResponseFormatError(f"jq: error: {message}") from None
+
+    def render(self, text: str, *, pretty: bool = False, color: bool = False) -> bytes:
+        """The program's output for input `text`, formatted as the jq command would print it."""
+        return self.format_results(self.results(text), pretty=pretty, color=color)
+
+    def format_results(self, results: Iterable[str], *, pretty: bool, color: bool) -> bytes:
+        lines: list[str] = []
+        for result in results:
+            if self.raw_output and result.startswith('"'):
+                lines.append(json.loads(result))
+            elif pretty:
+                lines.append(format_json_text(result, color=color))
+            else:
+                lines.append(result)
+        return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
+
+
+def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
+    """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent)."""
+    try:
+        import jq
+    except ImportError:
+        raise UsageError("--jq needs the jq package, which is not installed", hint=INSTALL_HINT) from None
+    source = expression if expression.strip() else "."  # as the jq command treats an empty filter
+    try:
+        # Compiled alone first, so that error messages point at the user's own line and column.
+        jq.compile(source)
+        # Newlines keep a trailing `# comment` in the expression from swallowing the wrapper.
+        compiled = jq.compile(f"(\n{source}\n) | tojson")
+    except ValueError as exc:
+        raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
+    return JqProgram(expression, compiled, raw_output)
+
+
+def apply_to_item(program: JqProgram, item: Any, *, pretty: bool = False, color: bool = False) -> bytes:
+    """Run `program` on one item (a parsed value, or JSON text as str/bytes); returns the output lines.
+
+    For pagination: call it once per item and write the bytes in order.
+    """
+    return program.render(_as_text(item), pretty=pretty, color=color)
+
+
+def apply_to_collection(
+    program: JqProgram, items: Iterable[Any], *, pretty: bool = False, color: bool = False
+) -> bytes:
+    """Run `program` once on all items as one JSON array (like `jq -s`); for --jq-all."""
+    text = "[" + ",".join(_as_text(item) for item in items) + "]"
+    return program.render(text, pretty=pretty, color=color)
+
+
+def body_text(body: bytes, content_type: str | None = None) -> str:
+    """A response body as text for jq; bodies that cannot be JSON fail clearly."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResponseFormatError(
+            f"--jq: the response is not JSON (not UTF-8 text; Content-Type: {content_type or 'none'})",
+            hint="drop --jq, and save it with -o FILE",
+        ) from None
+    if "\x00" in text:
+        raise ResponseFormatError("--jq: the response is not JSON (it contains NUL bytes)")
+    return text
+
+
+def _as_text(item: Any) -> str:
+    if isinstance(item, bytes):
+        return body_text(item)
+    if isinstance(item, str):
+        return item
+    return json.dumps(item, ensure_ascii=False)
+
+
+def _first_lines(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip() and not line.startswith("jq: 1 compile error")]
+    return "\n".join(lines[:3]) if lines else message
+
+
+def format_json_text(text: str, *, color: bool = False, indent: int = 2) -> str:
+    """Indent compact JSON text the way jq does, without re-reading numbers (so none are rounded)."""
+    out: list[str] = []
+    stack: list[str] = []  # open containers
+    previous = ""  # the last token: punctuation, or "v" for a value
+    index = 0
+    length = len(text)
+
+    def paint(kind: str, token: str) -> str:
+        return f"\033[{kind}m{token}\033[0m" if color else token
+
+    def newline() -> str:
+        return "\n" + " " * (indent * len(stack))
+
+    while index < length:
+        char = text[index]
+        if char in " \t\r\n":
+            index += 1
+            continue
+        if char == '"':
+            end = index + 1
+            while text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            is_key = bool(stack) and stack[-1] == "{" and previous in ("{", ",")
+            out.append(paint(_COLORS["key" if is_key else "string"], text[index : end + 1]))
+            index = end + 1
+            previous = "v"
+            continue
+        if char in "{[":
+            closing = "}" if char == "{" else "]"
+            rest = text[index + 1 :].lstrip()
+            if rest[:1] == closing:
+                out.append(paint(_PUNCTUATION_COLOR, char + closing))
+                index = length - len(rest) + 1
+                previous = "v"
+                continue
+            stack.append(char)
+            out.append(paint(_PUNCTUATION_COLOR, char) + newline())
+        elif char in "}]":
+            stack.pop()
+            out.append(newline() + paint(_PUNCTUATION_COLOR, char))
+        elif char == ",":
+            out.append(paint(_PUNCTUATION_COLOR, ",") + newline())
+        elif char == ":":
+            out.append(paint(_PUNCTUATION_COLOR, ":") + " ")
+        else:
+            end = index
+            while end < length and text[end] not in ",:]} \t\r\n":
+                end += 1
+            token = text[index:end]
+            out.append(paint(_COLORS[token if token in ("null", "true", "false") else "number"], token))
+            index = end
+            previous = "v"
+            continue
+        previous = char if char not in "}]" else "v"
+        index += 1
+    return "".join(out)

@@ -1,0 +1,220 @@
+"""End-to-end: --jq filtering (real libjq) and --schema validation, plus the hooks paginate uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from apicli.errors import ExitCode
+from apicli.jqfilter import apply_to_collection, apply_to_item, compile_jq
+from apicli.schema import load_schema, schema_failure, validate_item
+from tests.conftest import Invoke
+
+USERS = b'{"items": [{"id": 1, "login": "ann", "admin": true}, {"id": 2, "login": "ben", "admin": false}]}'
+# Numbers that a double cannot hold: jq 1.7+ prints them as written.
+PRECISE = b'{"big": 100000000000000000001, "fine": 1.000000000000000000001, "whole": 3.0}'
+
+USER_SCHEMA = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "login"],
+                "properties": {"id": {"type": "integer"}, "login": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+@pytest.fixture
+def schema_file(tmp_path: Path) -> Path:
+    path = tmp_path / "users.schema.json"
+    path.write_text(json.dumps(USER_SCHEMA))
+    return path
+
+
+def _serve(server: HTTPServer, body: bytes, content_type: str = "application/json") -> str:
+    server.expect_request("/data").respond_with_data(body, content_type=content_type)
+    return server.url_for("/data")
+
+
+def test_jq_results_one_per_line_compact_into_a_pipe(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, USERS)
+    result = invoke("get", url, "--jq", ".items[] | {login, admin}")
+    assert (result.code, result.stderr) == (0, "")
+    assert result.text == '{"login":"ann","admin":true}\n{"login":"ben","admin":false}\n'
+    raw = invoke("get", url, "--jq", ".items[].login", "-r")
+    assert raw.text == "ann\nben\n"
+    quoted = invoke("get", url, "--jq", ".items[].login")
+    assert quoted.text == '"ann"\n"ben"\n'
+
+
+def test_jq_keeps_numbers_exactly_as_jq_prints_them(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, PRECISE)
+    result = invoke("get", url, "--jq", ".big, .fine, .whole, (.whole + 1)")
+    assert result.text == "100000000000000000001\n1.000000000000000000001\n3.0\n4\n"
+
+
+def test_jq_pretty_output_is_indented_and_coloured_like_jq(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, PRECISE)
+    plain = invoke("get", url, "--jq", "{big, list: [1, {}], empty: []}", "--pretty", "--no-color")
+    assert plain.text == '{\n  "big": 100000000000000000001,\n  "list": [\n    1,\n    {}\n  ],\n  "empty": []\n}\n'
+    coloured = invoke("get", url, "--jq", "{big}", "--pretty")
+    assert coloured.text == (
+        '\x1b[1;39m{\x1b[0m\n  \x1b[34;1m"big"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;39m100000000000000000001\x1b[0m\n'
+        "\x1b[1;39m}\x1b[0m\n"
+    )
+
+
+def test_jq_handles_a_stream_of_json_values(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, b'{"n": 1}\n{"n": 2}\n', content_type="application/x-ndjson")
+    assert invoke("get", url, "--jq", ".n").text == "1\n2\n"
+
+
+def test_jq_output_goes_to_the_output_file(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
+    url = _serve(httpserver, USERS)
+    target = tmp_path / "logins.txt"
+    result = invoke("get", url, "--jq", ".items[].login", "-r", "-o", str(target))
+    assert (result.code, result.stdout) == (0, b"")
+    assert target.read_text() == "ann\nben\n"
+
+
+def test_jq_on_a_non_json_body_exits_2(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, b"<html>hello</html>", content_type="text/html")
+    result = invoke("get", url, "--jq", ".")
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr.startswith("apicli: --jq: the response is not JSON (parse error: ")
+    assert "hint: drop --jq to see the body as it is" in result.stderr
+
+
+def test_jq_runtime_error_exits_2(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, USERS)
+    result = invoke("get", url, "--jq", ".items | .login")
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.startswith("apicli: jq: error: Cannot index array with ")  # wording varies by jq release
+    assert result.stderr.count("\n") == 1
+
+
+def test_invalid_jq_program_exits_2_before_sending(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = _serve(httpserver, USERS)
+    result = invoke("get", url, "--jq", ".items[")
+    assert result.code == 2
+    assert result.stderr.startswith("apicli: --jq: invalid jq program: jq: error: syntax error")
+    assert httpserver.log == []
+
+
+def test_missing_jq_package_is_a_clear_usage_error(
+    httpserver: HTTPServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _serve(httpserver, USERS)
+    monkeypatch.setitem(sys.modules, "jq", None)  # makes `import jq` fail as if it were not installed
+    result = invoke("get", url, "--jq", ".")
+    assert result.code == 2
+    assert result.stderr == (
+        "apicli: --jq needs the jq package, which is not installed\nhint: install it with: pip install 'apicli[jq]'\n"
+    )
+    assert invoke("get", url).stdout == USERS  # everything else still works
+
+
+def test_schema_pass_writes_the_body_and_exits_0(httpserver: HTTPServer, invoke: Invoke, schema_file: Path) -> None:
+    url = _serve(httpserver, USERS)
+    result = invoke("get", url, "--schema", str(schema_file))
+    assert (result.code, result.stdout, result.stderr) == (0, USERS, "")
+
+
+def test_schema_failure_writes_the_body_then_each_error_and_exits_9(
+    httpserver: HTTPServer, invoke: Invoke, schema_file: Path
+) -> None:
+    body = b'{"items": [{"id": 1, "login": "ann"}, {"id": 2}, {"id": "x", "login": 7}]}'
+    url = _serve(httpserver, body)
+    result = invoke("get", url, "--schema", str(schema_file))
+    assert result.code == ExitCode.SCHEMA == 9
+    assert result.stdout == body
+    assert result.stderr.splitlines() == [
+        "apicli: schema: $.items[1]: 'login' is a required property",
+        "apicli: schema: $.items[2].id: 'x' is not of type 'integer'",
+        "apicli: schema: $.items[2].login: 7 is not of type 'string'",
+    ]
+
+
+def test_schema_and_jq_together(httpserver: HTTPServer, invoke: Invoke, schema_file: Path) -> None:
+    url = _serve(httpserver, b'{"items": [{"id": "x", "login": "ann"}]}')
+    result = invoke("get", url, "--schema", str(schema_file), "--jq", ".items[].login", "-r")
+    assert (result.code, result.text) == (9, "ann\n")  # the schema checks the response, jq shapes the output
+    assert result.stderr == "apicli: schema: $.items[0].id: 'x' is not of type 'integer'\n"
+
+
+def test_schema_on_a_non_json_body_fails_validation(httpserver: HTTPServer, invoke: Invoke, schema_file: Path) -> None:
+    url = _serve(httpserver, b"oops", content_type="text/plain")
+    result = invoke("get", url, "--schema", str(schema_file))
+    assert (result.code, result.stdout) == (9, b"oops")
+    assert result.stderr.startswith("apicli: schema: $: the response body is not JSON")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "apicli: --schema: cannot read"),
+        ("{not json", "is not valid JSON"),
+        ('{"type": "objekt"}', "is not a valid JSON Schema: $.type: 'objekt' is not valid under any of the given"),
+        ("[1, 2]", "is not a JSON Schema (expected an object)"),
+    ],
+)
+def test_bad_schema_file_exits_2_before_sending(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path, content: str | None, message: str
+) -> None:
+    url = _serve(httpserver, USERS)
+    path = tmp_path / "schema.json"
+    if content is not None:
+        path.write_text(content)
+    result = invoke("get", url, "--schema", str(path))
+    assert result.code == 2
+    assert message in result.stderr.splitlines()[0]
+    assert httpserver.log == []
+
+
+def test_missing_jsonschema_package_is_a_clear_usage_error(
+    httpserver: HTTPServer, invoke: Invoke, schema_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _serve(httpserver, USERS)
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    result = invoke("get", url, "--schema", str(schema_file))
+    assert result.code == 2
+    assert result.stderr.endswith("hint: install it with: pip install 'apicli[schema]'\n")
+
+
+# --- the hooks paginate uses -------------------------------------------------------------------
+
+
+def test_item_and_collection_hooks() -> None:
+    program = compile_jq(".id")
+    assert apply_to_item(program, {"id": 10**20 + 1}) == b"100000000000000000001\n"
+    assert apply_to_item(program, b'{"id": 1.50}') == b"1.50\n"
+    assert apply_to_item(compile_jq(".name", raw_output=True), '{"name": "ann"}') == b"ann\n"
+    everything = compile_jq("map(.id) | add")
+    assert apply_to_collection(everything, [{"id": 1}, b'{"id": 2}', '{"id": 3}']) == b"6\n"
+    assert apply_to_collection(compile_jq("length"), []) == b"0\n"
+    pretty = apply_to_item(compile_jq("."), {"a": [1]}, pretty=True)
+    assert pretty == b'{\n  "a": [\n    1\n  ]\n}\n'
+
+
+def test_item_validation_hook(schema_file: Path) -> None:
+    item_schema = schema_file.parent / "item.json"
+    item_schema.write_text(json.dumps(USER_SCHEMA["properties"]["items"]["items"]))  # type: ignore[index]
+    validator = load_schema(item_schema)
+    assert validate_item(validator, {"id": 1, "login": "ann"}) == []
+    errors = validate_item(validator, b'{"id": "x", "login": "ann"}', root="$[3]")
+    assert errors == ["$[3].id: 'x' is not of type 'integer'"]
+    assert validate_item(validator, "nope", root="$[4]")[0].startswith("$[4]: not JSON")
+    failure = schema_failure(errors * 25)
+    assert failure.exit_code == 9
+    assert failure.message == "schema: $[3].id: 'x' is not of type 'integer'"
+    assert failure.detail is not None and failure.detail.splitlines()[-1] == "apicli: schema: ... and 5 more errors"
