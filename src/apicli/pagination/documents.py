@@ -1,0 +1,283 @@
+"""One fetched page and what can be read from it: its JSON, its items, its next link, cursor and totals.
+
+Everything here is pure: a `Page` is plain data, and the functions look things up in
+parsed JSON. The lists of common places (`ITEM_KEYS`, `NEXT_PATHS`, ...) are the
+conventions of widely used APIs; an explicit dot path always wins over them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..dotpath import MISSING, DotPath, format_path, lookup
+from ..errors import ResponseFormatError
+from ..linkheader import Link, parse_link_header
+
+__all__ = [
+    "CURSOR_PATHS",
+    "ITEM_KEYS",
+    "NEXT_PATHS",
+    "Page",
+    "cursor_text",
+    "decode_page",
+    "detect_cursor_path",
+    "detect_next_path",
+    "find_items",
+    "link_target",
+    "looks_like_url",
+    "page_count",
+    "total_items",
+]
+
+ITEM_KEYS = ("data", "items", "results", "values", "records", "entries", "nodes", "value")
+NEXT_PATHS: tuple[DotPath, ...] = (
+    ("next",),
+    ("links", "next"),
+    ("_links", "next", "href"),
+    ("meta", "next"),
+    ("paging", "next"),
+    ("pagination", "next"),
+    ("next_page_url",),
+    ("@odata.nextLink",),
+    ("nextLink",),
+)
+CURSOR_PATHS: tuple[DotPath, ...] = (
+    ("next_cursor",),
+    ("nextCursor",),
+    ("meta", "next_cursor"),
+    ("response_metadata", "next_cursor"),
+    ("pagination", "next_cursor"),
+    ("next_page_token",),
+    ("nextPageToken",),
+    ("meta", "next_token"),
+    ("paging", "cursors", "after"),
+)
+TOTAL_ITEM_PATHS: tuple[DotPath, ...] = tuple(
+    (*prefix, key)
+    for prefix in ((), ("meta",), ("pagination",), ("paging",), ("meta", "pagination"), ("page",))
+    for key in ("total", "total_count", "totalCount", "total_items", "totalItems", "total_results", "totalElements")
+)
+PAGE_COUNT_PATHS: tuple[DotPath, ...] = tuple(
+    (*prefix, key)
+    for prefix in ((), ("meta",), ("pagination",), ("paging",), ("meta", "pagination"), ("page",))
+    for key in ("total_pages", "totalPages", "page_count", "pageCount", "last_page")
+)
+_URL_STARTS = ("http://", "https://", "/", "?", "./", "../")
+_SHOWN_KEYS = 20
+
+
+def _number_shapes() -> bytes:
+    # Digits -> "0", "-" kept, what can precede a number token -> " ", anything else -> "x".
+    table = bytearray(b"x" * 256)
+    for byte in b"0123456789":
+        table[byte] = ord("0")
+    for byte in b"[,: \t\r\n":
+        table[byte] = ord(" ")
+    table[ord("-")] = ord("-")
+    return bytes(table)
+
+
+_SHAPES = _number_shapes()
+# orjson turns integers beyond 64 bits into floats: 20 digits may pass 2**64 - 1, -19 digits -2**63.
+_WIDE_INTEGERS = (b" " + b"0" * 20, b" -" + b"0" * 19)
+
+
+def may_hold_wide_integer(body: bytes) -> bool:
+    """Whether `body` may hold an integer orjson cannot keep exact; digits inside strings may say yes too."""
+    shapes = body.translate(_SHAPES)
+    return any(needle in shapes or shapes.startswith(needle[1:]) for needle in _WIDE_INTEGERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A fetched page: the URL asked for, the URL answered (after redirects), headers of interest, its JSON."""
+
+    url: str
+    final_url: str
+    link_values: tuple[str, ...]
+    total_header: str | None
+    document: Any
+    items: list[Any]
+
+    def links(self) -> list[Link]:
+        """The Link header's links, relative targets resolved against the answered URL."""
+        return parse_link_header(self.link_values, self.final_url) if self.link_values else []
+
+
+def decode_page(body: bytes, content_type: str | None) -> Any:
+    """The page's JSON; ResponseFormatError when it is not JSON."""
+    if not may_hold_wide_integer(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # NaN, lone surrogates and the like: the json module is more lenient
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        kind = f" ({content_type})" if content_type else ""
+        lines = body[:200].decode("utf-8", errors="replace").strip().splitlines()
+        excerpt = _printable(lines[0]) if lines else None
+        raise ResponseFormatError(
+            f"the response is not JSON{kind}: {exc}" if body.strip() else f"the response body is empty{kind}",
+            detail=excerpt,
+            hint="paginate reads JSON pages; use `apicli get` for other bodies",
+        ) from None
+
+
+def find_items(document: Any, path: DotPath | None) -> list[Any]:
+    """The page's items: the array at `path`, the top-level array, or the list under a common key."""
+    if path is not None:
+        value = lookup(document, path)
+        if isinstance(value, list):
+            return value
+        if value is None:
+            return []
+        shown = format_path(path)
+        if value is MISSING:
+            raise ResponseFormatError(
+                f"no {shown!r} in the response{_keys_clause(document)}", hint=_items_hint(document)
+            )
+        raise ResponseFormatError(f"--items {shown} is {_kind(value)}, not a list of items", hint=_items_hint(document))
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in ITEM_KEYS:
+            value = document.get(key)
+            if isinstance(value, list):
+                return value
+        # `{"data": null}` is how some APIs say "no items".
+        if any(key in document and document[key] is None for key in ITEM_KEYS):
+            return []
+        raise ResponseFormatError(
+            f"no list of items found in the response object{_keys_clause(document)}", hint=_items_hint(document)
+        )
+    raise ResponseFormatError(f"the response is {_kind(document)}, not an array or an object holding one")
+
+
+def link_target(value: object, where: str) -> str | None:
+    """A next-link value as a URL reference; None when it says there is no next page."""
+    if isinstance(value, Mapping):
+        value = value.get("href", MISSING)
+    if value is MISSING or value is None or value is False or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    raise ResponseFormatError(f"the next link at {where!r} is {_kind(value)}, not a URL")
+
+
+def looks_like_url(value: object) -> bool:
+    if isinstance(value, Mapping):
+        value = value.get("href")
+    return isinstance(value, str) and value.startswith(_URL_STARTS)
+
+
+def detect_next_path(document: Any) -> tuple[DotPath | None, bool]:
+    """The common place holding a next URL, and whether such a place exists at all (even if null)."""
+    present = False
+    for path in NEXT_PATHS:
+        value = lookup(document, path)
+        if looks_like_url(value):
+            return path, True
+        present = present or value is None
+    return None, present
+
+
+def detect_cursor_path(document: Any) -> DotPath | None:
+    for path in CURSOR_PATHS:
+        if lookup(document, path) is not MISSING:
+            return path
+    return None
+
+
+def cursor_text(value: object, where: str) -> str | None:
+    """A cursor value as query text; None when it says there is no next page."""
+    if value is MISSING or value is None or value is False or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ResponseFormatError(f"the cursor at {where!r} is {_kind(value)}, not a string or a number")
+
+
+def total_items(page: Page) -> int | None:
+    """The collection's size from X-Total-Count or a total in the body, if either is given."""
+    if page.total_header is not None:
+        header = _count(page.total_header.strip())
+        if header is not None:
+            return header
+    return _first_count(page.document, TOTAL_ITEM_PATHS)
+
+
+def page_count(page: Page) -> int | None:
+    """The number of pages from the body (total_pages, last_page, ...), if given."""
+    return _first_count(page.document, PAGE_COUNT_PATHS)
+
+
+def _first_count(document: Any, paths: tuple[DotPath, ...]) -> int | None:
+    if not isinstance(document, dict):
+        return None
+    for path in paths:
+        if path[0] in document:
+            count = _count(lookup(document, path))
+            if count is not None:
+                return count
+    return None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _printable(text: str) -> str:
+    """Server text for an error line, its control characters (escape sequences) replaced."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _keys_clause(document: Any) -> str:
+    if not isinstance(document, dict):
+        return f", which is {_kind(document)}"
+    if not document:
+        return ", an empty object"
+    keys = list(document)
+    shown = ", ".join(_printable(str(key)[:40]) for key in keys[:_SHOWN_KEYS])
+    more = f", … ({len(keys)} keys)" if len(keys) > _SHOWN_KEYS else ""
+    return f"; its top-level keys: {shown}{more}"
+
+
+def _items_hint(document: Any) -> str:
+    """Suggest --items with a real path when a list sits one level down."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if not key:
+                continue
+            if isinstance(value, list):
+                return f"name the list with --items PATH, e.g. --items {format_path((key,))}"
+            if isinstance(value, dict):
+                for inner, nested in value.items():
+                    if inner and isinstance(nested, list):
+                        return f"name the list with --items PATH, e.g. --items {format_path((key, inner))}"
+    return "name the list of items with --items PATH, e.g. --items data.users"

@@ -1,0 +1,291 @@
+"""The page loop: fetch a page, write its items, find the next page, and stop at the right time.
+
+The loop decides one page at a time: page k+1 is the URL that page k names or that the
+pager computes. With --parallel, the URLs a pager can compute ahead are fetched by
+worker threads in advance, and a prefetched page is used only when its URL is exactly
+the one the loop asks for next. The output is therefore the sequential output, byte
+for byte, even when a server's totals or links turn out to be wrong.
+
+Guards: --max-pages and --max-items end the run early (success); a set of visited URLs
+catches cycles; a next link on another origin is refused unless --allow-cross-origin
+(and even then Client.prepare sends no credentials there). Any error names its page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from contextlib import ExitStack
+from typing import IO, Any
+
+import requests
+
+from ..client import Client
+from ..dotpath import DotPath
+from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
+from ..output import atomic_output, use_color
+from ..report import Reporter
+from ..spec import OutputOptions, RequestSpec
+from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
+from .documents import Page, decode_page, find_items
+from .pacing import DaemonExecutor, Throttle
+from .schemes import Pager, detect_pager, forced_pager
+from .settings import PaginationSettings
+from .sinks import ItemSink, make_sink
+
+__all__ = ["PageFetcher", "paginate"]
+
+_NO_CONTENT = 204
+
+
+class PageFetcher:
+    """Fetches one page and parses it; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        client: Client,
+        template: RequestSpec,
+        options: OutputOptions,
+        throttle: Throttle,
+        items_path: DotPath | None,
+    ) -> None:
+        self.client = client
+        self.template = template
+        self.options = options
+        self.throttle = throttle
+        self.items_path = items_path
+
+    def fetch(self, url: str) -> Page:
+        client = self.client
+        with ExitStack() as stack:
+            prepared = client.prepare(dataclasses.replace(self.template, url=url), stack)
+            self.throttle.wait()
+            response = client.send(prepared)
+            stack.callback(response.close)
+            client.show_response_head(response, self.options.include)
+            client.check_status(response, self.options)
+            body = b"".join(client.body_chunks(response))
+            headers = response.headers
+            link_values = _link_values(response)
+            total_header = headers.get("X-Total-Count")
+            content_type = headers.get("Content-Type")
+            status = response.status_code
+            final_url = response.url or url
+        if status == _NO_CONTENT and not body.strip():
+            document: Any = None
+            items: list[Any] = []
+        else:
+            document = decode_page(body, content_type)
+            items = find_items(document, self.items_path)
+        return Page(url, final_url, link_values, total_header, document, items)
+
+
+def _link_values(response: requests.Response) -> tuple[str, ...]:
+    """Every Link header value, each kept apart (urllib3 keeps repeated headers separately)."""
+    getlist = getattr(getattr(response.raw, "headers", None), "getlist", None)
+    if callable(getlist):
+        return tuple(str(value) for value in getlist("Link"))
+    value = response.headers.get("Link")
+    return (value,) if value else ()
+
+
+class VisitedUrls:
+    """URLs already requested, kept as 16-byte digests so that long runs stay small."""
+
+    def __init__(self) -> None:
+        self._seen: set[bytes] = set()
+
+    def add(self, url: str) -> bool:
+        """Record `url`; False when it was there already."""
+        key = hashlib.blake2b(url.partition("#")[0].encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
+class Prefetcher:
+    """Pages fetched ahead by workers in plan order, at most `2 × workers` outstanding."""
+
+    def __init__(self, fetch: Callable[[str], Page], workers: int, reporter: Reporter) -> None:
+        self.fetch = fetch
+        self.workers = workers
+        self.window = 2 * workers
+        self.reporter = reporter
+        self.executor: DaemonExecutor | None = None
+        self.pending: deque[tuple[str, Future[Page]]] = deque()
+        self.plan: Iterator[str] | None = None
+
+    def start(self, urls: Iterator[str]) -> None:
+        self.executor = DaemonExecutor(self.workers)
+        self.plan = urls
+        self._fill()
+
+    def take(self, url: str) -> Future[Page] | None:
+        """The prefetched page for `url` if it is the next one planned; otherwise stop prefetching."""
+        if self.pending and self.pending[0][0] == url:
+            _, future = self.pending.popleft()
+            self._fill()
+            return future
+        if self.pending or self.plan is not None:
+            self.reporter.verbose(
+                "apicli: paginate: the next page is not the planned one; one page at a time from here"
+            )
+            self.stop()
+        return None
+
+    def stop(self) -> None:
+        """Cancel what has not started; never wait for what has (workers are daemon threads)."""
+        for _, future in self.pending:
+            future.cancel()
+        self.pending.clear()
+        self.plan = None
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _fill(self) -> None:
+        while self.plan is not None and self.executor is not None and len(self.pending) < self.window:
+            url = next(self.plan, None)
+            if url is None:
+                self.plan = None
+                return
+            self.pending.append((url, self.executor.submit(self.fetch, url)))
+
+
+@contextlib.contextmanager
+def _page_errors(number: int) -> Iterator[None]:
+    """Name the page in any error raised while handling it."""
+    try:
+        yield
+    except PipeClosed:
+        raise
+    except ApicliError as exc:
+        exc.message = f"page {number}: {exc.message}"
+        raise
+
+
+class PageLoop:
+    def __init__(self, client: Client, spec: RequestSpec, settings: PaginationSettings, fetcher: PageFetcher) -> None:
+        self.settings = settings
+        self.reporter = client.reporter
+        self.origin = spec.url
+        self.start_url = add_query(spec.url, spec.query)
+        self.fetcher = fetcher
+
+    def run(self, sink: ItemSink) -> None:
+        workers = self.settings.parallel
+        prefetch = Prefetcher(self.fetcher.fetch, workers, self.reporter) if workers > 1 else None
+        try:
+            self._loop(sink, prefetch)
+        except PipeClosed:
+            raise
+        except ApicliError:
+            # Items already written stay; an --array is closed around them so that it still parses.
+            with contextlib.suppress(OSError, ApicliError):
+                sink.finish()
+            raise
+        finally:
+            if prefetch is not None:
+                prefetch.stop()
+        sink.finish()
+
+    def _loop(self, sink: ItemSink, prefetch: Prefetcher | None) -> None:
+        settings = self.settings
+        verbose = self.reporter.verbose
+        pager = forced_pager(settings, self.reporter.note)
+        url = pager.first_url(self.start_url) if pager is not None else self.start_url
+        visited = VisitedUrls()
+        visited.add(url)
+        written = 0
+        number = 0
+        while True:
+            number += 1
+            with _page_errors(number):
+                future = prefetch.take(url) if prefetch is not None else None
+                page = future.result() if future is not None else self.fetcher.fetch(url)
+                if pager is None:
+                    pager = detect_pager(page)
+                    verbose(f"apicli: paginate: detected {pager.describe()}")
+                elif number == 1:
+                    verbose(f"apicli: paginate: {pager.describe()}")
+                items = page.items
+                if settings.max_items is not None and written + len(items) > settings.max_items:
+                    items = items[: settings.max_items - written]
+                sink.write_page(items)
+                written += len(items)
+                if settings.max_items is not None and written >= settings.max_items:
+                    verbose(f"apicli: paginate: stopped at --max-items {settings.max_items}")
+                    break
+                if settings.max_pages is not None and number >= settings.max_pages:
+                    verbose(f"apicli: paginate: stopped at --max-pages {settings.max_pages}")
+                    break
+                next_url = pager.next_url(page)
+                if next_url is None:
+                    break
+                self._check_next(next_url, visited)
+                if prefetch is not None and number == 1:
+                    self._start_prefetch(prefetch, pager, page, next_url)
+            url = next_url
+        verbose(f"apicli: paginate: {number} page{'s' if number != 1 else ''}, {written} items")
+
+    def _check_next(self, url: str, visited: VisitedUrls) -> None:
+        if origin_of(url)[0] not in DEFAULT_PORTS:
+            raise ResponseFormatError(f"the next link {redact_url(url)[:200]!r} is not an http(s) URL")
+        if not self.settings.allow_cross_origin and not same_origin(url, self.origin):
+            raise CrossOriginRefused(
+                f"the next link {redact_url(url)} is on another origin than {redact_url(self.origin)}; not followed",
+                hint="pass --allow-cross-origin to follow it (credentials are never sent to another origin)",
+            )
+        if not visited.add(url):
+            raise CycleDetected(
+                f"the next link {redact_url(url)} was already fetched: the pages form a cycle; stopping",
+                hint="the server's pagination loops; --max-pages N bounds a run",
+            )
+
+    def _start_prefetch(self, prefetch: Prefetcher, pager: Pager, page: Page, next_url: str) -> None:
+        label = f"apicli: paginate: --parallel {self.settings.parallel}"
+        plan = pager.plan(page, next_url)
+        urls = plan.urls
+        first = next(urls, None) if urls is not None else None
+        if urls is None or first != next_url:
+            reason = plan.note if urls is None else "the planned URLs do not start at the next link"
+            self.reporter.verbose(f"{label}: {reason}; fetching one page at a time")
+            return
+        # Every planned URL shares next_url's origin, which _check_next has just allowed.
+        planned: Iterator[str] = itertools.chain([first], urls)
+        if self.settings.max_pages is not None:
+            planned = itertools.islice(planned, max(self.settings.max_pages - 1, 0))
+        self.reporter.verbose(f"{label}: fetching ahead ({plan.note})")
+        prefetch.start(planned)
+
+
+def paginate(
+    client: Client,
+    spec: RequestSpec,
+    settings: PaginationSettings,
+    output: OutputOptions,
+    stdout: IO[bytes],
+    *,
+    stdout_is_terminal: bool,
+    environ: Mapping[str, str],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Fetch every page from `spec` and write the items to `stdout` (or -o); raise on failure."""
+    throttle = Throttle(settings.pacing, sleep=sleep, clock=clock)
+    template = dataclasses.replace(spec, query=())
+    fetcher = PageFetcher(client, template, output, throttle, settings.items_path)
+    loop = PageLoop(client, spec, settings, fetcher)
+    if output.output is not None:
+        with atomic_output(output.output) as stream:
+            loop.run(make_sink(stream, array=settings.array, pretty=output.pretty is True, color=output.color is True))
+        return
+    pretty = output.pretty if output.pretty is not None else stdout_is_terminal
+    color = pretty and use_color(output.color, stdout_is_terminal or output.pretty is True, environ)
+    loop.run(make_sink(stdout, array=settings.array, pretty=pretty, color=color))

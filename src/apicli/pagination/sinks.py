@@ -1,0 +1,132 @@
+"""Writing items: NDJSON (the default), one streamed JSON array (--array), or pretty for a terminal.
+
+Each page becomes one block of bytes and one write, then a flush, so the first items
+reach a reader (jq, head) while later pages are still being fetched, and nothing but
+the current page is ever held. Items are encoded with orjson; the json module takes
+over for what orjson cannot encode (integers beyond 64 bits).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import IO, Any
+
+import orjson
+
+from ..errors import OutputError, PipeClosed
+
+__all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
+
+Render = Callable[[Any], bytes]
+
+
+def _encode_slowly(item: Any) -> bytes:
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:
+        # backslashreplace writes a lone surrogate as its own JSON escape (\ud800).
+        return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
+
+
+def _join(separator: bytes, items: list[Any]) -> bytes:
+    try:
+        return separator.join(map(orjson.dumps, items))
+    except orjson.JSONEncodeError:
+        return separator.join(map(_encode_slowly, items))
+
+
+def ndjson_block(items: list[Any]) -> bytes:
+    """The items as NDJSON lines, each ending in a newline; b"" for no items."""
+    return _join(b"\n", items) + b"\n" if items else b""
+
+
+def array_block(items: list[Any]) -> bytes:
+    """The items as compact JSON separated by commas (the inside of an array)."""
+    return _join(b",", items)
+
+
+class ItemSink(ABC):
+    """Receives each page's items in order; `finish` completes the output (it may run after an error)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    @abstractmethod
+    def write_page(self, items: list[Any]) -> None: ...
+
+    def finish(self) -> None:
+        return None
+
+    def _put(self, block: bytes) -> None:
+        try:
+            self.stream.write(block)
+            self.stream.flush()
+        except BrokenPipeError:
+            # The reader left (| head): end quietly. click would turn a bare EPIPE into exit 1.
+            raise PipeClosed("output closed by the reader") from None
+        except OSError as exc:
+            raise OutputError(f"cannot write the items: {exc.strerror or exc}") from None
+
+
+class NdjsonSink(ItemSink):
+    def write_page(self, items: list[Any]) -> None:
+        if items:
+            self._put(ndjson_block(items))
+
+
+class ArraySink(ItemSink):
+    """`[` goes out with the first items and `]` at the end: never a half-opened array before data."""
+
+    started = False
+
+    def write_page(self, items: list[Any]) -> None:
+        if items:
+            self._put((b"," if self.started else b"[") + array_block(items))
+            self.started = True
+
+    def finish(self) -> None:
+        self._put(b"]\n" if self.started else b"[]\n")
+
+
+class PrettySink(ItemSink):
+    """Indented (and maybe coloured) items for a person: one after another, or inside an array."""
+
+    def __init__(self, stream: IO[bytes], render: Render, *, array: bool) -> None:
+        super().__init__(stream)
+        self.render = render
+        self.array = array
+        self.started = False
+
+    def write_page(self, items: list[Any]) -> None:
+        if not items:
+            return
+        rendered = [self.render(item).rstrip(b"\n") for item in items]
+        if self.array:
+            block = b",\n".join(b"  " + text.replace(b"\n", b"\n  ") for text in rendered)
+            self._put((b",\n" if self.started else b"[\n") + block)
+        else:
+            self._put(b"\n".join(rendered) + b"\n")
+        self.started = True
+
+    def finish(self) -> None:
+        if self.array:
+            self._put(b"\n]\n" if self.started else b"[]\n")
+
+
+def pretty_renderer(color: bool) -> Render:
+    """Each item indented (and coloured) as apicli renders any JSON for a terminal."""
+    # Imported here: only terminal output pays for it.
+    from ..colorize import render_value
+
+    def render(value: Any) -> bytes:
+        return render_value(value, color=color)
+
+    return render
+
+
+def make_sink(stream: IO[bytes], *, array: bool, pretty: bool, color: bool) -> ItemSink:
+    if pretty:
+        return PrettySink(stream, pretty_renderer(color), array=array)
+    return ArraySink(stream) if array else NdjsonSink(stream)
