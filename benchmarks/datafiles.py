@@ -1,0 +1,119 @@
+"""Generate the documents the static server hands out, and the items of the paginated API.
+
+Everything is deterministic (seeded) and written to ``benchmarks/.data/``; a file that
+already has the expected size is reused, so only the first run pays for generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SMALL_NAME = "small.json"
+LARGE_NAME = "large-v1.json"
+BINARY_NAME = "blob-512m.bin"
+BINARY_SIZE = 512 * 1024 * 1024
+LARGE_TARGET = 40 * 1000 * 1000
+
+_FIRST = ("Ada", "Grace", "Linus", "Margaret", "José", "Zoë", "Kenji", "Amara", "Søren", "Priya", "Olu")
+_LAST = ("Lovelace", "Hopper", "Torvalds", "Hamilton", "Müller", "Okafor", "Tanaka", "Nováková", "Singh")
+_CITIES = ("Lisbon", "Zürich", "Lagos", "Osaka", "Montréal", "Kraków", "Pune", "Austin", "Tallinn", "Perth")
+_TAGS = ("admin", "beta", "billing", "ops", "trial", "vip", "eu", "us", "apac", "legacy", "sso", "mfa")
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """Paths of the three static documents."""
+
+    small: Path
+    large: Path
+    binary: Path
+
+
+def make_record(rng: random.Random, ident: int) -> dict[str, Any]:
+    """One user-like API object: nested, mixed types, some non-ASCII text, like real API data."""
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    login = f"{first}.{last}{ident}".lower()
+    return {
+        "id": ident,
+        "login": login,
+        "name": f"{first} {last}",
+        "email": f"{login}@example.com",
+        "active": rng.random() < 0.8,
+        "score": round(rng.uniform(0, 1000), 3),
+        "created_at": f"20{rng.randint(10, 25):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
+        "tags": rng.sample(_TAGS, rng.randint(0, 4)),
+        "address": {
+            "city": rng.choice(_CITIES),
+            "zip": f"{rng.randint(1000, 99999)}",
+            "geo": {"lat": round(rng.uniform(-90, 90), 6), "lng": round(rng.uniform(-180, 180), 6)},
+        },
+        "manager_id": rng.randint(1, ident) if ident > 1 and rng.random() < 0.7 else None,
+        "bio": " ".join(rng.choice(_TAGS + _CITIES) for _ in range(rng.randint(3, 12))),
+    }
+
+
+def page_items(page: int, per_page: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Items of one page of the paginated API; ids run on across pages."""
+    rng = random.Random(seed * 1_000_003 + page)
+    first_id = (page - 1) * per_page + 1
+    return [make_record(rng, first_id + i) for i in range(per_page)]
+
+
+def _write_atomically(path: Path, chunks: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    tmp.replace(path)
+
+
+def _small_doc() -> bytes:
+    rng = random.Random(1)
+    doc = {"data": [make_record(rng, i) for i in (1, 2, 3)], "meta": {"page": 1, "total": 3}}
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def _large_chunks() -> Any:
+    # Compact, single line, UTF-8: what a JSON API sends.
+    rng = random.Random(40)
+    written, ident = 1, 0
+    yield b"["
+    while written < LARGE_TARGET:
+        batch = []
+        for _ in range(1000):
+            ident += 1
+            batch.append(json.dumps(make_record(rng, ident), ensure_ascii=False, separators=(",", ":")))
+        chunk = (("," if ident > 1000 else "") + ",".join(batch)).encode()
+        written += len(chunk)
+        yield chunk
+    yield b"]"
+
+
+def _binary_chunks() -> Any:
+    # Random bytes so that nothing on the path can compress or deduplicate them.
+    chunk = 8 * 1024 * 1024
+    for _ in range(BINARY_SIZE // chunk):
+        yield os.urandom(chunk)
+
+
+def ensure_data_files(data_dir: Path) -> DataFiles:
+    """Create whichever of the three documents is missing or truncated."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    files = DataFiles(data_dir / SMALL_NAME, data_dir / LARGE_NAME, data_dir / BINARY_NAME)
+    small = _small_doc()
+    if not files.small.is_file() or files.small.read_bytes() != small:
+        files.small.write_bytes(small)
+    if not files.large.is_file() or files.large.stat().st_size < LARGE_TARGET:
+        print(f"Generating {files.large} (~40 MB) ...", file=sys.stderr, flush=True)
+        _write_atomically(files.large, _large_chunks())
+    if not files.binary.is_file() or files.binary.stat().st_size != BINARY_SIZE:
+        print(f"Generating {files.binary} (512 MiB) ...", file=sys.stderr, flush=True)
+        _write_atomically(files.binary, _binary_chunks())
+    return files

@@ -1,0 +1,294 @@
+"""Benchmark apicli side by side with curl, HTTPie and xh, and write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py [--runs N] [--only SCENARIO,...] [--quick]
+
+It installs HTTPie and xh into benchmarks/.venv (once), generates the test documents into
+benchmarks/.data (once), starts its own loopback servers, shows with curl that they are
+not the bottleneck, then runs each scenario with the tools interleaved run by run and
+reports medians and their ratios to the anchors, with each goal's PASS or FAIL.
+Scenarios: small, large, pretty, paginate, parallel, download (or their numbers, 1-6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from datafiles import BINARY_SIZE, LARGE_NAME, ensure_data_files
+from envsetup import (
+    BENCH_DIR,
+    DATA_DIR,
+    REPO_DIR,
+    Tools,
+    discover_tools,
+    load_average,
+    machine_description,
+    stripped_variables,
+    tool_env,
+    tool_versions,
+)
+from measure import Command, RssLauncher, hyperfine_medians, measure_interleaved, run_once
+from report import (
+    ScenarioResult,
+    format_results_page,
+    format_scenario,
+    format_seconds,
+    format_server_check,
+    format_summary,
+    summary_rows,
+)
+from scenarios import PARALLEL, SCENARIO_KEYS, RunPlan, Scenario, build_scenarios, with_stderr_tty
+from servers import FAST_PAGES, SLOW_DELAY, SLOW_PAGES, Endpoints, running_servers
+
+SCRATCH = DATA_DIR / "scratch"
+# Bytes of stderr above which a download is taken to have drawn a progress bar.
+PROGRESS_OUTPUT_BYTES = 200
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--runs", type=_positive, help="measured runs per command (replaces the per-scenario defaults)")
+    parser.add_argument(
+        "--only",
+        type=_scenario_list,
+        default=list(SCENARIO_KEYS),
+        help=f"comma-separated scenarios: {', '.join(SCENARIO_KEYS)} (or 1-6)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs and no HTTPie in the --pretty scenario (about 2 minutes)"
+    )
+    parser.add_argument(
+        "--tool-runs",
+        action="append",
+        default=[],
+        metavar="[SCENARIO.]TOOL=N",
+        help="runs for one tool, e.g. httpie=3 or pretty.httpie=2 (repeatable)",
+    )
+    parser.add_argument(
+        "--tty-stderr",
+        action="store_true",
+        help="give the download scenario's tools a terminal on stderr, so progress bars are drawn",
+    )
+    parser.add_argument(
+        "--no-hyperfine", action="store_true", help="skip the hyperfine cross-check (--quick skips it too)"
+    )
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report")
+    parser.add_argument("--server-ttl", type=float, default=1800.0, help="seconds after which the servers stop")
+    return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _scenario_list(text: str) -> list[str]:
+    chosen = []
+    for word in filter(None, (w.strip() for w in text.split(","))):
+        key = SCENARIO_KEYS[int(word) - 1] if word.isdigit() and 1 <= int(word) <= 6 else word
+        if key not in SCENARIO_KEYS:
+            raise argparse.ArgumentTypeError(f"unknown scenario {word!r}; choose from {', '.join(SCENARIO_KEYS)}")
+        chosen.append(key)
+    return chosen
+
+
+def _tool_runs(pairs: list[str]) -> dict[str, int]:
+    runs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not value.isdigit():
+            sys.exit(f"--tool-runs expects [SCENARIO.]TOOL=N, got {pair!r}")
+        runs[key.strip()] = int(value)
+    return runs
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One curl command against one endpoint, and how to read its median."""
+
+    scenarios: tuple[str, ...]
+    endpoint: str
+    argv: list[str]
+    reading: Callable[[float], str]
+
+
+def _rate(size: int) -> Callable[[float], str]:
+    return lambda seconds: (
+        f"{size / seconds / 1e9:.2f} GB/s" if size / seconds >= 1e9 else f"{size / seconds / 1e6:.0f} MB/s"
+    )
+
+
+def server_check(
+    tools: Tools, urls: Endpoints, only: list[str], env: dict[str, str], quick: bool, launcher: RssLauncher
+) -> str:
+    """Time curl against every endpoint the chosen scenarios use: what the server can deliver."""
+    if tools.curl is None:
+        return "### Server check\n\ncurl is not installed, so the server could not be checked.\n"
+    curl = str(tools.curl)
+    ideal = -(-SLOW_PAGES // PARALLEL) * SLOW_DELAY
+    probes = [
+        _Probe(("small",), "1 KB JSON", [curl, "-s", f"{urls.static}/small.json"], lambda _: "process start-up bound"),
+        _Probe(
+            ("large", "pretty"),
+            "40 MB JSON",
+            [curl, "-s", f"{urls.static}/large.json"],
+            _rate(DATA_DIR.joinpath(LARGE_NAME).stat().st_size),
+        ),
+        _Probe(
+            ("paginate",),
+            f"{FAST_PAGES} pages, one keep-alive connection",
+            [curl, "-s", f"{urls.api}/fast?page=[1-{FAST_PAGES}]"],
+            lambda seconds: f"{seconds / FAST_PAGES * 1000:.2f} ms per page",
+        ),
+        _Probe(
+            ("parallel",),
+            f"{SLOW_PAGES} pages at {SLOW_DELAY * 1000:.0f} ms, {PARALLEL} at a time",
+            [curl, "-s", "--parallel", "--parallel-max", str(PARALLEL), f"{urls.api}/slow?page=[1-{SLOW_PAGES}]"],
+            lambda seconds: f"{seconds / ideal:.2f}× the ideal {ideal:.2f} s: requests overlap",
+        ),
+        _Probe(
+            ("download",),
+            "512 MiB binary",
+            [curl, "-s", "-o", "/dev/null", f"{urls.static}/blob.bin"],
+            _rate(BINARY_SIZE),
+        ),
+    ]
+    chosen = [p for p in probes if set(p.scenarios) & set(only)]
+    commands = [Command(f"curl:{i}", p.endpoint, p.argv, 3 if quick else 5) for i, p in enumerate(chosen)]
+    print("Server check (curl):", file=sys.stderr, flush=True)
+    rows = []
+    for probe, m in zip(chosen, measure_interleaved(commands, env, SCRATCH, launcher), strict=True):
+        if m.ok and m.median is not None:
+            rows.append([probe.endpoint, format_seconds(m.median), probe.reading(m.median)])
+        else:
+            rows.append([probe.endpoint, f"failed ({m.failure or 'not run'})", "—"])
+    return format_server_check(rows)
+
+
+def run_scenario(
+    scenario: Scenario, env: dict[str, str], hyperfine: Path | None, launcher: RssLauncher
+) -> ScenarioResult:
+    print(f"\n[{scenario.number}] {scenario.title}", file=sys.stderr, flush=True)
+    measurements = measure_interleaved(scenario.commands, env, SCRATCH, launcher)
+    if scenario.hyperfine and hyperfine is not None:
+        runs = max((m.command.runs for m in measurements), default=0)
+        print("  hyperfine cross-check ...", file=sys.stderr, flush=True)
+        hyperfine_medians(hyperfine, measurements, env, runs, SCRATCH)
+    return ScenarioResult(scenario, measurements)
+
+
+def _no_warmup(results: list[ScenarioResult]) -> str:
+    cold = [f"{r.scenario.key}.{m.command.key}" for r in results for m in r.measurements if m.command.warmup == 0]
+    return f", except {', '.join(cold)} (slow: their first run is measured)" if cold else ""
+
+
+def progress_bar_note(results: list[ScenarioResult]) -> str:
+    """Say whether apicli's downloads drew a progress bar, judging by what they wrote to stderr."""
+    download = next((r for r in results if r.scenario.key == "download"), None)
+    if download is None:
+        return "download scenario not run"
+    notes = []
+    for m in download.measurements:
+        if not m.command.key.startswith("apicli"):
+            continue
+        where = "a pseudo-terminal" if m.command.stderr_tty else "a file"
+        if m.stderr_bytes_first < 0:
+            notes.append(f"`{m.command.label}`: stderr on {where}; no download completed, so unknown")
+            continue
+        bar = "on" if m.stderr_bytes_first > PROGRESS_OUTPUT_BYTES else "off"
+        notes.append(f"`{m.command.label}`: stderr on {where}, {m.stderr_bytes_first} bytes written: bar {bar}")
+    return "; ".join(notes)
+
+
+def busy_machine_notice(load_at_start: str, load_at_end: str) -> list[str]:
+    """A warning when other work competed for the CPUs: the figures are then noisy and inflated."""
+    cores = os.cpu_count() or 1
+    try:
+        # The run itself keeps about one core busy, so the load at the end counts one less.
+        others = max(float(load_at_start.split()[0]), float(load_at_end.split()[0]) - 1)
+    except (ValueError, IndexError):
+        return []
+    if others < cores / 2:
+        return []
+    return [
+        f"other work kept a load of about {others:.1f} on {cores} cores around this run, so absolute"
+        " times are inflated and noisy; compare ratios, and rerun on an idle machine before drawing conclusions."
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    load_at_start = load_average()
+    plan = RunPlan(runs=args.runs, quick=args.quick, tool_runs=_tool_runs(args.tool_runs))
+    tools = discover_tools()
+    files = ensure_data_files(DATA_DIR)
+    env = tool_env()
+    hyperfine = None if args.no_hyperfine or args.quick else tools.hyperfine
+    launcher = RssLauncher()
+    floor = run_once(Command("true", "true", ["true"], 1), env, None, launcher).rss_kb * 1024 / 1e6
+
+    results: list[ScenarioResult] = []
+    with running_servers(DATA_DIR, args.server_ttl) as urls:
+        check = server_check(tools, urls, args.only, env, args.quick, launcher)
+        print("\n" + check)
+        shorten = {
+            urls.static: "$STATIC",
+            urls.api: "$API",
+            str(SCRATCH): ".data/scratch",
+            str(DATA_DIR): ".data",
+            str(BENCH_DIR): "benchmarks",
+            str(REPO_DIR): ".",
+        }
+        for scenario in build_scenarios(tools, urls, files, plan):
+            if scenario.key not in args.only:
+                continue
+            if scenario.key == "download" and args.tty_stderr:
+                scenario = with_stderr_tty(scenario)
+            result = run_scenario(scenario, env, hyperfine, launcher)
+            results.append(result)
+            print("\n" + format_scenario(result, shorten), flush=True)
+        ports = f"$STATIC = {urls.static} (static files), $API = {urls.api} (paginated API)"
+
+    settings = {
+        "Mode": "quick" if args.quick else "full",
+        "Load average at the start": load_at_start,
+        "Scenarios": ", ".join(args.only),
+        "Runs (measured, per command)": "; ".join(
+            f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements)
+            for r in results
+        ),
+        "Warm-up": "1 unmeasured run per command" + _no_warmup(results),
+        "Peak RSS": f"ru_maxrss of each command, via {launcher.name}; floor (`true`): {floor:.1f} MB",
+        "hyperfine cross-check": f"yes ({tools.hyperfine})" if hyperfine else "no",
+        "Download progress bar": progress_bar_note(results),
+        "Servers": ports,
+        "Environment": "the caller's, less " + (", ".join(stripped_variables()) or "nothing"),
+        "Wall time of this run": f"{time.monotonic() - started:.0f} s",
+    }
+    page = format_results_page(
+        machine_description(),
+        tool_versions(tools),
+        settings,
+        check,
+        [format_scenario(r, shorten) for r in results],
+        summary_rows(results),
+        busy_machine_notice(load_at_start, load_average()),
+    )
+    args.output.write_text(page)
+    print("\n## Summary\n\n" + format_summary(summary_rows(results)))
+    print(f"Wrote {args.output} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted: no report written")

@@ -1,0 +1,382 @@
+"""The six scenarios: which commands run side by side, which ones anchor the ratios, and the goals.
+
+Run counts come from :class:`RunPlan`, so that ``--runs``, ``--quick`` and ``--tool-runs``
+are resolved in one place. Each command also carries a check of its output, so a tool
+that is fast because it did less work (no colour, missing pages, a short file) is flagged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from datafiles import BINARY_SIZE, DataFiles
+from envsetup import BENCH_DIR, Tools
+from measure import Command, OutputCheck
+from servers import FAST_PAGES, PER_PAGE, SLOW_DELAY, SLOW_PAGES, Endpoints
+
+SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download")
+PARALLEL = 8
+
+
+@dataclass(frozen=True)
+class Goal:
+    """`subject` must be at most `limit` times `anchor`'s median, or at most `limit` MB of peak RSS."""
+
+    subject: str
+    metric: Literal["time", "rss"]
+    limit: float
+    anchor: str = ""
+
+    def describe(self, labels: dict[str, str]) -> str:
+        if self.metric == "rss":
+            return f"{labels[self.subject]} peak RSS ≤ {self.limit:g} MB"
+        return f"{labels[self.subject]} ≤ {self.limit:g}× {labels[self.anchor]}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A titled group of commands measured together."""
+
+    key: str
+    number: int
+    title: str
+    commands: list[Command]
+    anchors: list[str]
+    goals: list[Goal]
+    notes: list[str] = field(default_factory=list)
+    hyperfine: bool = False  # cross-check with hyperfine when it is installed
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How many measured runs each command gets."""
+
+    runs: int | None = None  # --runs: replaces every scenario's default
+    quick: bool = False
+    tool_runs: dict[str, int] = field(default_factory=dict)  # "tool" or "scenario.tool" -> runs
+
+    def count(self, scenario: str, tool: str, full: int, quick: int, cap: int | None = None) -> int:
+        """Runs for one command: an explicit --tool-runs wins, then --runs (within the cap), then defaults."""
+        for key in (f"{scenario}.{tool}", tool):
+            if key in self.tool_runs:
+                return self.tool_runs[key]
+        base = quick if self.quick else full
+        if self.runs is not None:
+            base = self.runs
+        return min(base, cap) if cap is not None else base
+
+
+def _check_json_equals(expected: Path) -> OutputCheck:
+    want = json.loads(expected.read_bytes())
+
+    def check(path: Path) -> str | None:
+        try:
+            got = json.loads(path.read_bytes())
+        except ValueError:
+            return "stdout is not the JSON document"
+        return None if got == want else "stdout differs from the document"
+
+    return check
+
+
+def _check_min_size(minimum: int, what: str) -> OutputCheck:
+    def check(path: Path) -> str | None:
+        size = path.stat().st_size if path.exists() else 0
+        return None if size >= minimum else f"{what}: {size} bytes, expected ≥ {minimum}"
+
+    return check
+
+
+def _check_exact_size(size: int) -> OutputCheck:
+    def check(path: Path) -> str | None:
+        got = path.stat().st_size if path.exists() else 0
+        return None if got == size else f"file is {got} bytes, expected {size}"
+
+    return check
+
+
+def _check_coloured(minimum: int) -> OutputCheck:
+    def check(path: Path) -> str | None:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(65536)
+        if size < minimum:
+            return f"stdout is {size} bytes, less than the compact input: not indented?"
+        if b"\x1b[" not in head:
+            return "no ANSI colour codes in stdout"
+        if b"\n" not in head:
+            return "stdout is not indented"
+        return None
+
+    return check
+
+
+def _check_ndjson_lines(expected: int) -> OutputCheck:
+    def check(path: Path) -> str | None:
+        with path.open("rb") as f:
+            lines = sum(1 for _ in f)
+        return None if lines == expected else f"{lines} NDJSON lines, expected {expected}"
+
+    return check
+
+
+def _tool(path: Path | None, *args: str) -> list[str] | None:
+    return [str(path), *args] if path else None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every scenario builder needs."""
+
+    tools: Tools
+    urls: Endpoints
+    files: DataFiles
+    plan: RunPlan
+
+    def command(
+        self,
+        scenario: str,
+        key: str,
+        label: str,
+        argv: list[str] | None,
+        runs: tuple[int, int],
+        cap: int | None = None,
+        unavailable: str = "",
+        **options: Any,
+    ) -> Command:
+        """A Command with its run count resolved; ``runs`` is (full, quick)."""
+        count = self.plan.count(scenario, key, runs[0], runs[1], cap)
+        reason = unavailable or ("" if argv else "not installed")
+        return replace(Command(key, label, argv, count, unavailable=reason), **options)
+
+
+def _small(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.static}/small.json"
+    check = _check_json_equals(ctx.files.small)
+
+    def add(key: str, label: str, argv: list[str] | None, **options: Any) -> Command:
+        return ctx.command("small", key, label, argv, (15, 5), **options)
+
+    return Scenario(
+        "small",
+        1,
+        "`get` of a 1 KB JSON document, piped",
+        [
+            add("apicli", "apicli", _tool(t.apicli, "get", url), check=check),
+            add("curl", "curl", _tool(t.curl, "-s", url), check=check),
+            add("xh", "xh", _tool(t.xh, "--ignore-stdin", url), check=check),
+            add("httpie", "HTTPie", _tool(t.http, "--ignore-stdin", url), check=check),
+            add("import", "import requests", [str(t.project_python), "-c", "import requests"]),
+            add("python", "bare interpreter", [str(t.project_python), "-c", "pass"]),
+        ],
+        anchors=["httpie", "import"],
+        goals=[Goal("apicli", "time", 0.35, "httpie"), Goal("apicli", "time", 1.3, "import")],
+        notes=[
+            "stdout is /dev/null (not a terminal); each tool's first run is checked against the document.",
+            "`import requests` and the bare interpreter run on the project venv's Python: the start-up floors.",
+        ],
+        hyperfine=True,
+    )
+
+
+def _large(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.static}/large.json"
+    check = _check_min_size(int(ctx.files.large.stat().st_size * 0.99), "stdout")
+
+    def add(key: str, label: str, argv: list[str] | None) -> Command:
+        return ctx.command("large", key, label, argv, (7, 3), check=check)
+
+    return Scenario(
+        "large",
+        2,
+        "`get` of a 40 MB JSON document to /dev/null",
+        [
+            add("apicli", "apicli", _tool(t.apicli, "get", url)),
+            add("curl", "curl", _tool(t.curl, "-s", url)),
+            add("xh", "xh", _tool(t.xh, "--ignore-stdin", "--pretty", "none", url)),
+            add("httpie", "HTTPie", _tool(t.http, "--ignore-stdin", "--pretty=none", url)),
+        ],
+        anchors=["httpie", "curl"],
+        goals=[Goal("apicli", "time", 0.5, "httpie"), Goal("apicli", "rss", 60)],
+    )
+
+
+def _pretty(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.static}/large.json"
+    check = _check_coloured(ctx.files.large.stat().st_size)
+    httpie_runs = ctx.plan.count("pretty", "httpie", 1, 0, cap=1)
+
+    def add(key: str, label: str, argv: list[str] | None, runs: tuple[int, int], **options: Any) -> Command:
+        return ctx.command("pretty", key, label, argv, runs, check=check, **options)
+
+    return Scenario(
+        "pretty",
+        3,
+        "`get --pretty` of the 40 MB document (indented, coloured) to /dev/null",
+        [
+            add("apicli", "apicli", _tool(t.apicli, "get", "--pretty", url), (5, 2)),
+            # xh's highlighter needs about 10 s here, HTTPie about 45 s: fewer runs, no warm-up.
+            add("xh", "xh", _tool(t.xh, "--ignore-stdin", "--pretty", "all", url), (3, 1), cap=3, warmup=0),
+            add(
+                "httpie",
+                "HTTPie",
+                _tool(t.http, "--ignore-stdin", "--pretty", "all", url),
+                (1, 0),
+                cap=1,
+                warmup=0,
+                timeout=600.0,
+                unavailable="" if httpie_runs or not t.http else "skipped with --quick",
+            ),
+            add("jq", "jq -C . (local file)", _tool(t.jq, "-C", ".", str(ctx.files.large)), (5, 2)),
+        ],
+        anchors=["jq", "httpie"],
+        goals=[Goal("apicli", "time", 1.0, "jq")],
+        notes=[
+            "xh and HTTPie are slow here, so they run at most 3 times and once (none with --quick)"
+            " respectively, without a warm-up; override with --tool-runs pretty.httpie=N.",
+        ],
+    )
+
+
+def _paginate(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.api}/fast?page=1"
+    check = _check_ndjson_lines(FAST_PAGES * PER_PAGE)
+    shell_loop = [str(t.bash), str(BENCH_DIR / "curl_jq_paginate.sh"), url] if t.bash and t.curl and t.jq else None
+
+    def add(key: str, label: str, argv: list[str] | None, runs: tuple[int, int] = (7, 3), **options: Any) -> Command:
+        return ctx.command("paginate", key, label, argv, runs, **options)
+
+    return Scenario(
+        "paginate",
+        4,
+        f"`paginate` of {FAST_PAGES} Link-header pages × {PER_PAGE} items to /dev/null",
+        [
+            add("apicli", "apicli", _tool(t.apicli, "paginate", url), check=check),
+            add(
+                "bare",
+                "bare requests loop",
+                [str(t.project_python), str(BENCH_DIR / "bare_paginate.py"), url],
+                check=check,
+            ),
+            add(
+                "curl-jq",
+                "curl + jq shell loop",
+                shell_loop,
+                runs=(3, 1),
+                cap=3,
+                warmup=0,
+                rss_meaningful=False,
+                check=check,
+            ),
+            add(
+                "curl",
+                "curl, one process, URL glob (server floor)",
+                _tool(t.curl, "-s", f"{ctx.urls.api}/fast?page=[1-{FAST_PAGES}]"),
+            ),
+        ],
+        anchors=["bare"],
+        goals=[Goal("apicli", "time", 1.15, "bare"), Goal("apicli", "rss", 60)],
+        notes=[
+            "The bare loop runs on the project venv's Python and writes with the stdlib json module.",
+            "The shell loop spawns curl, jq, grep and sed for every page; it runs at most 3 times, without a warm-up.",
+        ],
+    )
+
+
+def _parallel(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.api}/slow?page=1"
+    check = _check_ndjson_lines(SLOW_PAGES * PER_PAGE)
+    ideal = -(-SLOW_PAGES // PARALLEL) * SLOW_DELAY
+    glob = f"{ctx.urls.api}/slow?page=[1-{SLOW_PAGES}]"
+    return Scenario(
+        "parallel",
+        5,
+        f"`paginate --parallel {PARALLEL}` over {SLOW_PAGES} pages at {SLOW_DELAY * 1000:.0f} ms each",
+        [
+            ctx.command(
+                "parallel",
+                "apicli-par",
+                f"apicli --parallel {PARALLEL}",
+                _tool(t.apicli, "paginate", "--parallel", str(PARALLEL), url),
+                (5, 3),
+                check=check,
+            ),
+            # The sequential run takes ~5 s: no warm-up, and start-up is noise at that length.
+            ctx.command(
+                "parallel",
+                "apicli-seq",
+                "apicli sequential",
+                _tool(t.apicli, "paginate", url),
+                (3, 1),
+                warmup=0,
+                check=check,
+            ),
+            ctx.command(
+                "parallel",
+                "curl",
+                f"curl --parallel-max {PARALLEL}, URL glob (server floor)",
+                _tool(t.curl, "-s", "--parallel", "--parallel-max", str(PARALLEL), glob),
+                (5, 3),
+            ),
+        ],
+        anchors=["apicli-seq"],
+        goals=[Goal("apicli-par", "time", 0.2, "apicli-seq")],
+        notes=[
+            f"Ideal with {PARALLEL} workers and no overhead: {ideal:.2f} s; sequential: at least"
+            f" {SLOW_PAGES * SLOW_DELAY:.1f} s. curl is handed every page URL up front.",
+        ],
+    )
+
+
+def _download(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.static}/blob.bin"
+    scratch = BENCH_DIR / ".data" / "scratch"
+
+    def add(
+        key: str, label: str, path: Path | None, *args: str, runs: tuple[int, int] = (5, 3), **options: Any
+    ) -> Command:
+        out = scratch / f"download-{key}.bin"
+        argv = [str(path), *(str(out) if a == "{OUT}" else a for a in args)] if path else None
+        check = _check_exact_size(BINARY_SIZE)
+        return ctx.command("download", key, label, argv, runs, output_file=out, check=check, **options)
+
+    return Scenario(
+        "download",
+        6,
+        "`download` of a 512 MiB file",
+        [
+            add("apicli", "apicli", t.apicli, "download", url, "-o", "{OUT}"),
+            # The same on a terminal, where apicli draws its progress bar.
+            add("apicli-bar", "apicli, progress bar", t.apicli, "download", url, "-o", "{OUT}", stderr_tty=True),
+            add("curl", "curl", t.curl, "-s", "-o", "{OUT}", url),
+            add("xh", "xh", t.xh, "--ignore-stdin", "-d", "-o", "{OUT}", url),
+            add("httpie", "HTTPie", t.http, "--ignore-stdin", "-d", "-o", "{OUT}", url, runs=(3, 1)),
+        ],
+        anchors=["curl"],
+        goals=[
+            Goal("apicli", "time", 0.9, "curl"),
+            Goal("apicli-bar", "time", 0.9, "curl"),
+            Goal("apicli", "rss", 60),
+            Goal("apicli-bar", "rss", 60),
+        ],
+        notes=[
+            "Files go to benchmarks/.data/scratch and are deleted after each run, so the page cache absorbs them.",
+            "stderr is a file for every row but `apicli, progress bar`, whose stderr is a pseudo-terminal (100×30).",
+        ],
+    )
+
+
+def build_scenarios(tools: Tools, urls: Endpoints, files: DataFiles, plan: RunPlan) -> list[Scenario]:
+    """All six scenarios, resolved to argv lists and run counts."""
+    ctx = _Context(tools, urls, files, plan)
+    return [build(ctx) for build in (_small, _large, _pretty, _paginate, _parallel, _download)]
+
+
+def with_stderr_tty(scenario: Scenario) -> Scenario:
+    """The same scenario with every command's stderr on a pseudo-terminal (progress bars drawn)."""
+    commands = [replace(c, stderr_tty=True) for c in scenario.commands]
+    note = "--tty-stderr: every row's stderr was a pseudo-terminal, so tools that draw progress bars drew them."
+    return replace(scenario, commands=commands, notes=[*scenario.notes, note])
