@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -34,7 +34,7 @@ from .output import (
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
 from .spec import NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
-from .urls import add_query, redact_url, same_origin
+from .urls import add_query, origin_of, redact_url, same_origin
 
 if TYPE_CHECKING:
     from .jqfilter import JqProgram
@@ -52,6 +52,7 @@ class Client:
     network: NetworkOptions
     reporter: Reporter
     deadline: float | None = None
+    environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = field(default_factory=dict)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -103,6 +104,17 @@ class Client:
             self.session.strip_credentials(prepared)
         return prepared
 
+    def _environment_settings(self, url: str, stream: bool) -> dict[str, Any]:
+        """Proxy/verify/cert settings from the environment, looked up once per origin (a page loop sends many)."""
+        key = (origin_of(url), stream)
+        cached = self.environment_cache.get(key)
+        if cached is None:
+            # --cacert/--insecure must win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests prefers otherwise.
+            verify = None if self.network.verify is True else self.network.verify
+            cached = dict(self.session.merge_environment_settings(url, {}, stream, verify, None))
+            self.environment_cache[key] = cached
+        return cached
+
     def send(self, prepared: requests.PreparedRequest, *, stream: bool = True) -> requests.Response:
         url = prepared.url or ""
         self.reporter.verbose(f"> {prepared.method} {redact_url(url)}")
@@ -110,9 +122,7 @@ class Client:
         if prepared.body is not None:
             size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
-        # --cacert/--insecure must win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests prefers otherwise.
-        verify = None if self.network.verify is True else self.network.verify
-        settings: dict[str, Any] = dict(self.session.merge_environment_settings(url, {}, stream, verify, None))
+        settings = dict(self._environment_settings(url, stream))
         settings.update(request_kwargs(self.network, self.remaining()))
         with translate_errors(url, self.network):
             response = self.session.send(prepared, **settings)

@@ -1,0 +1,186 @@
+"""`apicli download URL... [-o FILE | -d DIR]`: the Typer face of apicli.downloads."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..client import open_client
+from ..downloads import (
+    BarProgress,
+    DownloadContext,
+    DownloadJob,
+    DownloadOptions,
+    LineProgress,
+    Progress,
+    check_options,
+    download_all,
+    parse_checksum,
+    parse_input_lines,
+    sha256_checksum,
+)
+from ..errors import UsageError
+from ..flags import CommonFlags
+from ..report import Reporter
+from ..signals import deadline_alarm
+from ..spec import RequestSpec
+from ..urls import normalize_url
+from .app import app
+from .common import _is_terminal, prepare_run, request_options
+
+DOWNLOAD = "Download"
+# Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
+_DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
+
+
+def read_input_file(path: Path) -> list[DownloadJob]:
+    try:
+        if str(path) == "-":
+            return parse_input_lines(sys.stdin)
+        with path.open(encoding="utf-8") as lines:
+            return parse_input_lines(lines)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise UsageError(f"--input-file: cannot read {str(path)!r}: {reason}") from None
+
+
+def _reject_unsupported(flags: CommonFlags) -> None:
+    for given, flag in (
+        (flags.json_body is not None, "--json"),
+        (flags.data is not None, "--data"),
+        (flags.form, "--form"),
+        (flags.ignore_status, "--ignore-status"),
+        (flags.pretty, "--pretty"),
+    ):
+        if given:
+            raise UsageError(f"download does not take {flag}", hint="download sends GET requests and saves the body")
+
+
+def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
+    return dataclasses.replace(base, url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
+
+
+def _progress(reporter: Reporter, quiet: bool, files: int) -> Progress:
+    if not quiet and _is_terminal(sys.stderr):
+        return BarProgress(sys.stderr, files=files, redact=reporter.redactor.text)
+    return LineProgress(reporter)
+
+
+@app.command(name="download")
+@request_options
+def download_command(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="URLs to download (several download at once).", metavar="URL...", show_default=False),
+    ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "-d",
+            "--dir",
+            help="Save into this directory (created if needed), named by the server or the URL.",
+            rich_help_panel=DOWNLOAD,
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--continue",
+            help="Resume from the .part file (or the -o FILE) a previous run left, with a Range request.",
+            rich_help_panel=DOWNLOAD,
+        ),
+    ] = False,
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            "--sha256",
+            help="Expected SHA-256 (hex); checked before the file gets its name.",
+            rich_help_panel=DOWNLOAD,
+            metavar="HEX",
+            show_default=False,
+        ),
+    ] = None,
+    checksum: Annotated[
+        str | None,
+        typer.Option(
+            "--checksum",
+            help="Expected digest as ALGO:HEX, ALGO one of sha256, sha512, md5.",
+            rich_help_panel=DOWNLOAD,
+            metavar="ALGO:HEX",
+            show_default=False,
+        ),
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input-file",
+            help="Read URLs from FILE (- is stdin), one per line, optionally URL<TAB>name; # comments.",
+            rich_help_panel=DOWNLOAD,
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    parallel: Annotated[
+        int,
+        typer.Option("--parallel", help="Downloads at once.", rich_help_panel=DOWNLOAD, min=1, max=64, metavar="N"),
+    ] = 4,
+    *,
+    flags: CommonFlags,
+) -> None:
+    """Download files: streamed to disk, verified, renamed into place only when complete.
+
+    Each file is written to NAME.part and renamed once its length (and any checksum) is
+    right. A name from the server or the URL never overwrites a file: `name (1).ext` is used
+    instead. A broken transfer resumes by itself when the server takes ranges.
+
+    Examples:
+
+      $ apicli download https://example.com/files/report.csv
+
+      $ apicli download :8080/big.iso -o big.iso --sha256 9f86d08...
+
+      $ apicli download --continue -o big.iso :8080/big.iso
+
+      $ apicli download -d downloads --input-file urls.txt --parallel 8
+    """
+    _reject_unsupported(flags)
+    jobs = [DownloadJob(url) for url in urls or []]
+    if input_file is not None:
+        jobs += read_input_file(input_file)
+    checksums = []
+    if sha256 is not None:
+        checksums.append(sha256_checksum(sha256))
+    if checksum is not None:
+        checksums.append(parse_checksum(checksum))
+    to_stdout = flags.output is not None and str(flags.output) == "-"
+    options = DownloadOptions(
+        output=None if to_stdout else flags.output,
+        to_stdout=to_stdout,
+        directory=directory if directory is not None else Path("."),
+        resume=resume,
+        checksums=tuple(checksums),
+        parallel=parallel,
+        include=flags.include,
+    )
+    check_options(jobs, options, directory_given=directory is not None)
+    invocation, reporter = prepare_run("GET", jobs[0].url, None, flags)
+    # Credentials stay bound to the first URL's origin; other origins get none.
+    work = [(_download_spec(invocation.spec, job.url), job) for job in jobs]
+    with deadline_alarm(invocation.network.max_time):
+        client = open_client(
+            invocation.spec,
+            invocation.retry,
+            invocation.network,
+            reporter,
+            unsafe_retries=False,
+            pool_size=max(parallel, 1),
+        )
+        with _progress(reporter, flags.quiet, len(work)) as progress:
+            context = DownloadContext(client, options, invocation.retry, progress, sys.stdout.buffer)
+            download_all(context, work)

@@ -1,0 +1,120 @@
+"""What to download and how: jobs from arguments or an input file, options, and checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ApicliError, ExitCode, UsageError
+
+DEFAULT_PARALLEL = 4
+# Hex digits in each supported digest.
+DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "md5": 32}
+_HEX = frozenset(string.hexdigits)
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """An expected digest, checked before the file gets its final name."""
+
+    algorithm: str
+    hexdigest: str
+
+    def new_hasher(self) -> Any:
+        # md5 is an integrity check here, not a security feature (FIPS builds refuse it otherwise).
+        return hashlib.new(self.algorithm, usedforsecurity=self.algorithm != "md5")
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.hexdigest}"
+
+
+def parse_checksum(text: str, *, flag: str = "--checksum") -> Checksum:
+    """`ALGO:HEX` (sha256, sha512 or md5) as a Checksum; UsageError when it is not one."""
+    algorithm, sep, digest = text.strip().partition(":")
+    algorithm = algorithm.strip().lower()
+    if not sep or algorithm not in DIGEST_LENGTHS:
+        raise UsageError(f"invalid {flag} {text!r}", hint="expected ALGO:HEX with ALGO one of sha256, sha512, md5")
+    return _checked(algorithm, digest, flag)
+
+
+def sha256_checksum(text: str) -> Checksum:
+    return _checked("sha256", text, "--sha256")
+
+
+def _checked(algorithm: str, digest: str, flag: str) -> Checksum:
+    digest = digest.strip().lower()
+    expected = DIGEST_LENGTHS[algorithm]
+    if len(digest) != expected or not set(digest) <= _HEX:
+        raise UsageError(f"invalid {flag}: a {algorithm} digest is {expected} hex digits, got {digest!r}")
+    return Checksum(algorithm, digest)
+
+
+@dataclass(frozen=True)
+class DownloadJob:
+    """One URL to fetch, and the name an input file gave it (None: let the server or URL decide)."""
+
+    url: str
+    name: str | None = None
+
+
+def parse_input_lines(lines: Iterable[str]) -> list[DownloadJob]:
+    """Jobs from `URL` or `URL<TAB>name` lines; blank lines and `#` comments are skipped."""
+    jobs: list[DownloadJob] = []
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        url, _tab, name = line.partition("\t")
+        url = url.strip()
+        if not url:
+            continue
+        jobs.append(DownloadJob(url, name.strip() or None))
+    return jobs
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    """Where and how to save: exactly one of `output`, `to_stdout`, or a `directory` to name files in."""
+
+    output: Path | None = None
+    to_stdout: bool = False
+    directory: Path = Path(".")
+    resume: bool = False
+    checksums: tuple[Checksum, ...] = ()
+    parallel: int = DEFAULT_PARALLEL
+    include: bool = False
+
+
+def check_options(jobs: list[DownloadJob], options: DownloadOptions, *, directory_given: bool) -> None:
+    """Reject combinations that cannot mean anything sensible, before anything is sent."""
+    if not jobs:
+        raise UsageError("no URL to download", hint="give one or more URLs, or --input-file FILE")
+    several = len(jobs) > 1
+    if options.output is not None or options.to_stdout:
+        if several:
+            raise UsageError(
+                f"-o/--output names one file, but there are {len(jobs)} URLs",
+                hint="use -d DIR for several downloads",
+            )
+        if directory_given:
+            raise UsageError("-o/--output and -d/--dir cannot be combined", hint="-o takes a path: -o DIR/NAME")
+    if options.to_stdout and options.resume:
+        raise UsageError("--continue cannot resume into stdout", hint="save to a file with -o FILE")
+    if options.checksums and several:
+        raise UsageError("--sha256/--checksum check one file, but there are several URLs")
+    if options.parallel < 1:
+        raise UsageError("--parallel must be at least 1")
+
+
+class DownloadsFailed(ApicliError):
+    """Some of several downloads failed; the others were kept."""
+
+    def __init__(self, failures: list[tuple[str, ApicliError]], total: int) -> None:
+        lines = [f"  {where}: {error.message}" for where, error in failures]
+        super().__init__(f"{len(failures)} of {total} downloads failed", detail="\n".join(lines))
+        # The first failure (in the order given) decides the exit code.
+        self.exit_code = failures[0][1].exit_code if failures else ExitCode.ERROR

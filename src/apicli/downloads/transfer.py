@@ -1,0 +1,390 @@
+"""Fetching one URL into its sink: ranges, automatic resume, integrity checks and the copy loop.
+
+A `Download` sends the request (with `Range`/`If-Range` when it holds bytes already),
+decides from the answer whether to append, restart or stop, streams the body and, once
+the length and checksums agree, hands the part to its final name. When the body breaks
+off and the server takes ranges, it asks for the rest, within the --retries budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from ..client import Client
+from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
+from ..filenames import choose_filename, sanitize_filename
+from ..session import translate
+from ..spec import OutputOptions, RequestSpec, RetryPolicy
+from ..urls import redact_url
+from .body import ReadFailed, copy_body, is_decoded
+from .files import (
+    PartFile,
+    PartMeta,
+    Sink,
+    StreamSink,
+    find_directory_part,
+    is_regular_target,
+    open_directory_part,
+    open_output_part,
+    part_path,
+    url_key,
+)
+from .jobs import DownloadJob, DownloadOptions
+from .progress import Progress, Saved
+from .ranges import accepts_byte_ranges, content_length, parse_content_range, range_headers, resume_validator
+
+_STATUS_OPTIONS = OutputOptions()
+
+
+@dataclass
+class DownloadContext:
+    """What every download of one run shares."""
+
+    client: Client
+    options: DownloadOptions
+    retry: RetryPolicy
+    progress: Progress
+    stdout: IO[bytes]
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class _Broken(Exception):
+    """The body stopped before its end: `error` says how, or None when the server just closed early."""
+
+    def __init__(self, error: ApicliError | None, received: int, expected: int | None) -> None:
+        super().__init__(error.message if error else "short body")
+        self.error = error
+        self.received = received
+        self.expected = expected
+
+
+class _Again(Exception):
+    """Send the request again (from the sink's current size)."""
+
+
+class Download:
+    """One URL on its way to a file (or stdout)."""
+
+    def __init__(self, context: DownloadContext, spec: RequestSpec, job: DownloadJob) -> None:
+        self.context = context
+        self.client = context.client
+        self.options = context.options
+        self.spec = spec
+        self.job = job
+        self.sink: Sink | None = None
+        self.meta: PartMeta | None = None
+        self.name: str | None = sanitize_filename(job.name) if job.name else None
+        self.validator: str | None = None
+        self.total: int | None = None
+        self.decoded = False
+        self.ranges_ok = False
+        self.resumes = 0
+        # --continue with `-o FILE` and no part: FILE's size, adopted as the part once the server agrees.
+        self.adopted = 0
+        self.hashers = [checksum.new_hasher() for checksum in self.options.checksums]
+        self.label = self._initial_label()
+        self.progress = context.progress.file(self.label)
+
+    def _initial_label(self) -> str:
+        if self.options.to_stdout:
+            return "stdout"
+        if self.options.output is not None:
+            return str(self.options.output)
+        return self.name or choose_filename(None, self.spec.url)
+
+    @property
+    def where(self) -> str:
+        return redact_url(self.spec.url)
+
+    def run(self) -> Saved:
+        started = time.monotonic()
+        try:
+            if self.options.resume:
+                self._open_existing()
+            while True:
+                try:
+                    self._attempt()
+                    break
+                except _Again:
+                    continue
+            self._check_complete()
+            saved = self._publish(time.monotonic() - started)
+        except BaseException as exc:
+            self.progress.fail()
+            self._add_part_hint(exc)
+            raise
+        finally:
+            if self.sink is not None:
+                self.sink.close()
+        self.progress.finish(saved)
+        return saved
+
+    # --- one request ---------------------------------------------------------------------
+
+    def _attempt(self) -> None:
+        offset = self.sink.size if self.sink is not None else self.adopted
+        spec = dataclasses.replace(self.spec, headers=self.spec.headers + range_headers(offset, self.validator))
+        with ExitStack() as stack:
+            response = self.client.send(self.client.prepare(spec, stack))
+            stack.callback(response.close)
+            self.client.show_response_head(response, self.options.include)
+            if response.status_code == 416 and offset:
+                self._unsatisfiable(response, offset)
+                return
+            self.client.check_status(response, _STATUS_OPTIONS)
+            expected = self._accept(response, offset)
+            try:
+                self._stream(response, expected)
+            except _Broken as broken:
+                self._resume_or_raise(broken)
+
+    def _accept(self, response: requests.Response, offset: int) -> int | None:
+        """Check the answer fits what the sink holds; returns the body's expected wire length."""
+        headers = response.headers
+        self.decoded = is_decoded(response)
+        if response.status_code == 206:
+            content_range = parse_content_range(headers.get("Content-Range"))
+            if content_range is None or content_range.start != offset or self.decoded:
+                if offset == 0:
+                    raise IntegrityError(f"the server sent a partial response that does not start at 0 ({self.where})")
+                self._restart("the server sent another range than the one asked for")
+                raise _Again
+            if self.sink is None and self.adopted:
+                self._adopt(offset)
+            self.total = content_range.total
+            self.ranges_ok = True
+        else:
+            if offset:
+                self._restart("the server ignored the range or the file changed")
+            self.total = None if self.decoded else content_length(headers)
+            self.ranges_ok = accepts_byte_ranges(headers) and not self.decoded
+        self.validator = resume_validator(headers) or (self.validator if response.status_code == 206 else None)
+        if self.sink is None:
+            self._open_sink(response)
+            self._feed_hashers()
+        elif self.name is None and self.options.output is None and not self.options.to_stdout:
+            self.name = self.label = self._response_name(response)
+        self._save_meta()
+        self.progress.start(self.label, self.total, self.sink.size if self.sink else 0)
+        return content_length(headers)
+
+    def _unsatisfiable(self, response: requests.Response, offset: int) -> None:
+        """A 416 to `Range: bytes=N-`: done when the file has exactly N bytes, else start over."""
+        content_range = parse_content_range(response.headers.get("Content-Range"))
+        total = content_range.total if content_range else (self.meta.total if self.meta else None)
+        if total is not None and total == offset:
+            self.total = total
+            if self.sink is None:
+                self._adopt(offset)
+            if self.name is None:
+                self.name = self._response_name(response)
+            self.context.progress.message(f"apicli: {self.label} was already complete ({total} bytes)")
+            return
+        self._restart("the server has no bytes past the part already saved")
+        raise _Again
+
+    def _restart(self, why: str) -> None:
+        if (self.sink.size if self.sink is not None else self.adopted) > 0:
+            self.context.progress.message(f"apicli: {why}; restarting {self.label} from zero")
+        if self.sink is not None:
+            self.sink.restart()
+        self.adopted = 0
+        self.hashers = [checksum.new_hasher() for checksum in self.options.checksums]
+        self.progress.start(self.label, None, 0)
+
+    # --- the body ------------------------------------------------------------------------
+
+    def _stream(self, response: requests.Response, expected: int | None) -> None:
+        assert self.sink is not None
+        stop = self.context.cancel.is_set
+        try:
+            received = copy_body(
+                response,
+                self.sink,
+                self.hashers,
+                decoded=self.decoded,
+                on_progress=self.progress.update,
+                should_stop=stop,
+            )
+        except ReadFailed as exc:
+            raise _Broken(self._translate(exc.cause), exc.received, None) from None
+        if stop():
+            raise Interrupted("interrupted")
+        if expected is not None and received < expected:
+            raise _Broken(None, received, expected)
+
+    def _translate(self, exc: BaseException) -> ApicliError:
+        network = self.client.network
+        if isinstance(exc, TimeoutError):
+            return RequestTimeout(f"no data from {self.where} within {network.timeout:g}s", hint="raise --timeout")
+        translated = translate(exc, self.spec.url, network)
+        if translated is not None:
+            return translated
+        if isinstance(exc, http.client.IncompleteRead):
+            return ConnectionFailed(f"the server closed the connection before the body was complete ({self.where})")
+        return ConnectionFailed(f"the connection broke ({type(exc).__name__}: {exc}) ({self.where})")
+
+    def _resume_or_raise(self, broken: _Broken) -> None:
+        """Ask for the rest after a broken body if the server takes ranges and retries are left."""
+        sink = self.sink
+        assert sink is not None
+        retry = self.context.retry
+        why = broken.error.message if broken.error else "the body was cut short"
+        error = self._final_error(broken)
+        if not self.ranges_ok or self.decoded or self.resumes >= retry.retries or self.context.cancel.is_set():
+            raise error
+        wait = min(retry.backoff * 2**self.resumes, retry.max_wait)
+        remaining = self.client.remaining()
+        if remaining is not None and remaining <= wait:
+            raise error
+        self.resumes += 1
+        self.context.progress.message(
+            f"apicli: {self.label}: {why} after {sink.size} bytes; resuming in {wait:.2f}s "
+            f"(attempt {self.resumes} of {retry.retries})"
+        )
+        if wait > 0:
+            retry.sleep(wait)
+        raise _Again
+
+    def _final_error(self, broken: _Broken) -> ApicliError:
+        if broken.error is not None:
+            broken.error.add_note(f"after {self.sink.size if self.sink else 0} bytes")
+            return broken.error
+        return IntegrityError(
+            f"short body from {self.where}: got {broken.received} of {broken.expected} bytes"
+            + (f" after {self.resumes} resumes" if self.resumes else "")
+        )
+
+    # --- where the bytes go --------------------------------------------------------------
+
+    def _open_existing(self) -> None:
+        """--continue: pick up the part (or the -o file) a previous run left, hashing what it holds."""
+        output = self.options.output
+        if output is not None:
+            if not is_regular_target(output):
+                return
+            if not part_path(output).exists() and output.is_file():
+                # The file stays untouched until the server confirms it can be continued.
+                self.adopted = output.stat().st_size
+                if self.adopted:
+                    self.context.progress.message(f"apicli: resuming {self.label} from byte {self.adopted}")
+                return
+            self.sink = part = open_output_part(output, resume=True)
+        else:
+            found = find_directory_part(self.options.directory, self.spec.url, self.label)
+            if found is None:
+                return
+            self.sink = part = found
+        meta = part.load_meta()
+        if meta is not None and meta.url_key not in ("", url_key(self.spec.url)):
+            meta = None
+            self._restart(f"{part.path} holds another URL's download")
+        elif meta is not None and meta.encoded:
+            self._restart(f"{part.path} holds a compressed download, which cannot be resumed")
+        self.meta = meta
+        if meta is not None:
+            self.validator = meta.validator
+            self.name = self.name or meta.name
+        if output is None and self.name:
+            self.label = self.name
+        self._feed_hashers()
+        if part.size:
+            self.context.progress.message(f"apicli: resuming {self.label} from byte {part.size}")
+
+    def _adopt(self, offset: int) -> None:
+        """Turn the -o file being continued into the part, now that the server has agreed."""
+        assert self.options.output is not None
+        self.sink = open_output_part(self.options.output, resume=True, adopt=True)
+        self.adopted = 0
+        if self.sink.size != offset:  # it changed meanwhile
+            self._restart(f"{self.label} changed while it was being continued")
+            raise _Again
+        self._feed_hashers()
+
+    def _make_directory(self) -> None:
+        directory = self.options.directory
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create directory {str(directory)!r}: {exc.strerror or exc}") from None
+
+    def _feed_hashers(self) -> None:
+        if isinstance(self.sink, PartFile) and self.sink.size:
+            self.sink.feed(self.hashers)
+
+    def _open_sink(self, response: requests.Response) -> None:
+        options = self.options
+        if options.to_stdout:
+            self.sink = StreamSink(self.context.stdout, "stdout")
+        elif options.output is not None:
+            output = options.output
+            if output.is_dir():
+                raise OutputError(f"cannot write to {str(output)!r}: it is a directory", hint="give a file name")
+            if is_regular_target(output):
+                self.sink = open_output_part(output, resume=False)
+            else:
+                self.sink = _device_sink(output)
+        else:
+            self.name = self.name or self._response_name(response)
+            self.label = self.name
+            self._make_directory()
+            self.sink = open_directory_part(options.directory, self.name)
+
+    def _response_name(self, response: requests.Response) -> str:
+        return choose_filename(response.headers.get("Content-Disposition"), self.spec.url)
+
+    def _save_meta(self) -> None:
+        if isinstance(self.sink, PartFile):
+            self.sink.save_meta(
+                PartMeta(url_key(self.spec.url), self.name, self.validator, self.total, encoded=self.decoded)
+            )
+
+    def _check_complete(self) -> None:
+        sink = self.sink
+        assert sink is not None
+        if self.total is not None and sink.size != self.total:
+            raise IntegrityError(f"{self.label}: got {sink.size} bytes, but the server announced {self.total}")
+        for checksum, hasher in zip(self.options.checksums, self.hashers, strict=True):
+            actual = hasher.hexdigest()
+            if actual != checksum.hexdigest:
+                kept = f" (the data is in {str(sink.path)!r})" if isinstance(sink, PartFile) else ""
+                raise IntegrityError(
+                    f"{checksum.algorithm} mismatch for {self.label}: expected {checksum.hexdigest}, got {actual}",
+                    hint=f"nothing was saved under the final name{kept}",
+                )
+
+    def _publish(self, seconds: float) -> Saved:
+        sink = self.sink
+        assert sink is not None
+        if self.context.cancel.is_set():
+            raise Interrupted("interrupted")
+        if not isinstance(sink, PartFile):
+            path = None if self.options.to_stdout else self.options.output
+            return Saved(path, sink.label, sink.size, seconds)
+        if self.options.output is not None:
+            final = sink.publish(self.options.output)
+        else:
+            final = sink.publish_unique(self.options.directory, self.name or sink.label)
+        return Saved(final, final.name, sink.size, seconds)
+
+    def _add_part_hint(self, exc: BaseException) -> None:
+        sink = self.sink
+        if isinstance(exc, ApicliError) and exc.hint is None and isinstance(sink, PartFile) and sink.size:
+            exc.hint = f"the partial download is kept in {str(sink.path)!r}; add --continue to resume it"
+
+
+def _device_sink(path: Path) -> StreamSink:
+    try:
+        stream = path.open("wb")
+    except OSError as exc:
+        raise OutputError(f"cannot write to {str(path)!r}: {exc.strerror or exc}") from None
+    return StreamSink(stream, str(path), owned=True)
