@@ -5,30 +5,17 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..client import open_client
-from ..downloads import (
-    BarProgress,
-    DownloadContext,
-    DownloadJob,
-    DownloadOptions,
-    LineProgress,
-    Progress,
-    check_options,
-    download_all,
-    parse_checksum,
-    parse_input_lines,
-    sha256_checksum,
-)
 from ..errors import UsageError
 from ..flags import CommonFlags
-from ..report import Reporter
-from ..signals import deadline_alarm
-from ..spec import RequestSpec
-from ..urls import normalize_url
+
+if TYPE_CHECKING:
+    from ..downloads import DownloadJob, Progress
+    from ..report import Reporter
+    from ..spec import RequestSpec
 from .app import app
 from .common import _is_terminal, prepare_run, request_options
 
@@ -38,6 +25,8 @@ _DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
 
 
 def read_input_file(path: Path) -> list[DownloadJob]:
+    from ..downloads import parse_input_lines
+
     try:
         if str(path) == "-":
             return parse_input_lines(sys.stdin)
@@ -55,16 +44,22 @@ def _reject_unsupported(flags: CommonFlags) -> None:
         (flags.form, "--form"),
         (flags.ignore_status, "--ignore-status"),
         (flags.pretty, "--pretty"),
+        (flags.jq is not None, "--jq"),
+        (flags.schema is not None, "--schema"),
     ):
         if given:
             raise UsageError(f"download does not take {flag}", hint="download sends GET requests and saves the body")
 
 
 def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
+    from ..urls import normalize_url
+
     return dataclasses.replace(base, url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
 
 
 def _progress(reporter: Reporter, quiet: bool, files: int) -> Progress:
+    from ..downloads import BarProgress, LineProgress
+
     if not quiet and _is_terminal(sys.stderr):
         return BarProgress(sys.stderr, files=files, redact=reporter.redactor.text)
     return LineProgress(reporter)
@@ -149,6 +144,19 @@ def download_command(
 
       $ apicli download -d downloads --input-file urls.txt --parallel 8
     """
+    # Imported here so that other commands never pay for the download machinery at startup.
+    from ..client import open_client
+    from ..downloads import (
+        DownloadContext,
+        DownloadJob,
+        DownloadOptions,
+        check_options,
+        download_all,
+        parse_checksum,
+        sha256_checksum,
+    )
+    from ..signals import deadline_alarm
+
     _reject_unsupported(flags)
     jobs = [DownloadJob(url) for url in urls or []]
     if input_file is not None:
