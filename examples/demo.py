@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 from dataclasses import dataclass
@@ -66,9 +67,60 @@ SECTIONS: tuple[Section, ...] = (
             Demo("apicli get 127.0.0.1:PORT/echo search==apicli -i"),
         ),
     ),
-    Section("paginate", "Following next pages", ()),
-    Section("download", "Downloads, resume and checksums", ()),
-    Section("ecosystem", "Working with other tools", ()),
+    Section(
+        "paginate",
+        "Following next pages",
+        (
+            Demo("apicli paginate 127.0.0.1:PORT/paged/link per_page==10 | jq -r .login | head -5", requires=("jq",)),
+            Demo("apicli paginate 127.0.0.1:PORT/paged/link per_page==7 --array | jq length", requires=("jq",)),
+            Demo(
+                "apicli paginate 127.0.0.1:PORT/paged/cursor dataset==events limit==100"
+                " --cursor-param cursor --cursor meta.next_cursor | wc -l"
+            ),
+            Demo(
+                "apicli paginate 127.0.0.1:PORT/paged/page dataset==events per_page==50"
+                " --page-param page --parallel 4 | wc -l"
+            ),
+            Demo("apicli paginate 127.0.0.1:PORT/paged/body --max-items 3"),
+        ),
+    ),
+    Section(
+        "download",
+        "Downloads, resume and checksums",
+        (
+            Demo("apicli download 127.0.0.1:PORT/files/report.csv && ls -l report.csv"),
+            Demo("apicli download 127.0.0.1:PORT/files/cut/report.csv -o cut.csv --retries 0; ls cut.csv*"),
+            Demo("apicli download --continue -o cut.csv 127.0.0.1:PORT/files/cut/report.csv && ls cut.csv*"),
+            Demo(
+                "apicli download 127.0.0.1:PORT/files/report.csv -o checked.csv"
+                ' --sha256 "$(apicli get 127.0.0.1:PORT/files/report.csv.sha256)"'
+            ),
+            Demo(
+                "apicli download 127.0.0.1:PORT/files/report.csv -o bad.csv --sha256 $(printf '0%.0s' {1..64})",
+                expected_exit=1,
+            ),
+            Demo("ls"),
+        ),
+    ),
+    Section(
+        "ecosystem",
+        "Profiles, --jq, --schema and --curl",
+        (
+            Demo("""apicli get 127.0.0.1:PORT/users --jq '.[] | select(.admin) | .login' -r"""),
+            Demo(
+                """APICLI_CONFIG=<(printf '[profiles.demo]\\nbase_url = "http://127.0.0.1:PORT"\\n"""
+                """headers = { X-Team = "demo" }\\n') apicli get /users/2 -P demo --jq '{login, email}'"""
+            ),
+            Demo("""apicli get 127.0.0.1:PORT/users/3 --schema <(apicli get 127.0.0.1:PORT/schema/user.json)"""),
+            Demo(
+                """apicli post 127.0.0.1:PORT/users login=dee name='Dee Ito' email=dee@example.com admin:=false"""
+                """ age:=40 --schema <(apicli get 127.0.0.1:PORT/schema/user.json)""",
+                expected_exit=9,
+            ),
+            Demo("""DEMO_TOKEN=s3cret apicli post 127.0.0.1:PORT/echo name=ann --token-env DEMO_TOKEN --curl"""),
+            Demo("""eval "$(apicli get 127.0.0.1:PORT/users/1 --curl)\"""", requires=("curl",)),
+        ),
+    ),
 )
 
 
@@ -130,7 +182,7 @@ def open_terminal() -> tuple[int, int]:
     return reader, writer
 
 
-def run_demo(command: str, env: dict[str, str]) -> int:
+def run_demo(command: str, env: dict[str, str], cwd: Path) -> int:
     """Run one command, relaying its stdout; returns its exit code (-1 on timeout).
 
     stdout goes through a pseudo-terminal when ours is a terminal, so apicli
@@ -141,7 +193,7 @@ def run_demo(command: str, env: dict[str, str]) -> int:
     # stdin is closed so that no command mistakes the terminal for a request body;
     # its own session lets a timeout stop the whole pipeline, not just bash.
     process = subprocess.Popen(
-        ["bash", "-c", command], env=env, stdin=subprocess.DEVNULL, stdout=writer, start_new_session=True
+        ["bash", "-c", command], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=writer, start_new_session=True
     )
     os.close(writer)
     deadline = time.monotonic() + COMMAND_TIMEOUT
@@ -175,7 +227,7 @@ def relay_output(reader: int, deadline: float) -> bool:
     return last == b"\n"
 
 
-def run_sections(sections: list[Section], port: int, env: dict[str, str], style: Style) -> list[str]:
+def run_sections(sections: list[Section], port: int, env: dict[str, str], style: Style, cwd: Path) -> list[str]:
     """Run every demo; returns a description of each one that misbehaved."""
     shorthand_ok = localhost_is_ipv4_loopback()
     failures: list[str] = []
@@ -190,7 +242,7 @@ def run_sections(sections: list[Section], port: int, env: dict[str, str], style:
             if missing:
                 print(style.dim(f"(skipped: {', '.join(missing)} not installed)\n"), flush=True)
                 continue
-            code = run_demo(command, env)
+            code = run_demo(command, env, cwd)
             if code != 0:
                 print(style.dim(f"(exit {code})"))
             if code != demo.expected_exit:
@@ -216,7 +268,10 @@ def main(argv: list[str]) -> int:
     try:
         print(style.dim(f"example API listening on {base_url}"), flush=True)
         sections = [section for section in SECTIONS if section.name in wanted]
-        failures = run_sections(sections, server.server_port, demo_environment(bin_dir), style)
+        # Downloads land in a scratch directory, not in the working tree.
+        with tempfile.TemporaryDirectory(prefix="apicli-demo-") as scratch:
+            print(style.dim(f"downloads go to {scratch}"), flush=True)
+            failures = run_sections(sections, server.server_port, demo_environment(bin_dir), style, Path(scratch))
     finally:
         server.shutdown()
     if failures:
