@@ -1,14 +1,14 @@
 """Pretty-print and colour JSON for the terminal, fast enough for documents of tens of megabytes.
 
-orjson parses and indents. Colouring never visits tokens one by one in Python; it works on
-whole buffers with C-speed primitives:
+orjson parses and indents. Colouring never visits tokens one by one in Python: every step is a
+bulk C-level operation (``bytes.replace``, ``split``, ``%`` formatting) over runs of whole lines.
 
-1. Escaped quotes are swapped for control bytes that JSON text never contains raw, so that
-   every remaining ``"`` opens or closes a string.
-2. Splitting on ``"`` then alternates layout pieces and string bodies. The layout is joined
-   back with a ``\\x00`` where each string was, so keys (a ``\\x00`` followed by ``:``),
-   other strings, ``true``/``false``/``null`` and numbers can be told apart with plain
-   ``bytes.replace``: string bodies, which could contain anything, are out of the way.
+1. The second byte of each escaped quote (and escaped backslash) is swapped for a control byte,
+   which JSON text never holds raw, so that every remaining ``"`` opens or closes a string.
+2. Splitting on ``"`` alternates layout and string bodies. The layout is rebuilt with a
+   ``\\x00`` where each string was; with string bodies out of the way, ``bytes.replace`` can
+   tell keys (a ``\\x00`` before ``:``), other strings and ``true``/``false``/``null`` apart.
+   Numbers keep the terminal's default colour.
 3. Each ``\\x00`` becomes ``<colour>"%s"<reset>`` and one ``%`` formatting puts the string
    bodies back.
 
@@ -27,6 +27,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import NoReturn
 
 import orjson
 
@@ -60,6 +61,9 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _STRING_SLOT = b"\x00"
 _BACKSLASH_STAND_IN = b"\x01"
 _QUOTE_STAND_IN = b"\x02"
+
+# Colouring works on runs of about this many bytes; see _colorize.
+_RUN_SIZE = 256 * 1024
 
 _ANSI_SEQUENCE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
 _OWN_SEQUENCES = (KEY_COLOR, STRING_COLOR, BOOL_COLOR, NULL_COLOR, RESET)
@@ -153,11 +157,12 @@ def _is_wide_integer_at(body: bytes, start: int) -> bool:
     return not -(2**63) <= int(token) < 2**64
 
 
-class _OutOfRangeNumbers:
-    """Keeps number literals that Python cannot hold (``1e400``, over 4300 digits) verbatim.
+class _VerbatimNumbers:
+    """Parser hooks that keep numbers orjson cannot write as their literal text.
 
-    The stdlib parser hands such a literal to these hooks, which stand it in as a marked
-    string; ``restore`` turns the serialised marker back into the literal.
+    Integers beyond 64 bits and numbers beyond double range (``1e400``) stand in as marked
+    strings, so that orjson can serialise the rest; ``restore`` then swaps each serialised
+    marker back for the literal.
     """
 
     def __init__(self) -> None:
@@ -169,10 +174,13 @@ class _OutOfRangeNumbers:
         return f"\x00{self._nonce}{literal}"
 
     def parse_int(self, literal: str) -> int | str:
-        try:
+        if len(literal) < 19:
             return int(literal)
-        except ValueError:
+        try:
+            number = int(literal)
+        except ValueError:  # more digits than Python converts
             return self._mark(literal)
+        return number if -(2**63) <= number < 2**64 else self._mark(literal)
 
     def parse_float(self, literal: str) -> float | str:
         number = float(literal)
@@ -185,7 +193,7 @@ class _OutOfRangeNumbers:
         return marker.sub(rb"\1", text)
 
 
-def _reject_constant(name: str) -> object:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -209,8 +217,8 @@ def _dump_with_stdlib(value: object, indent: int) -> bytes:
 
 
 def _render_with_stdlib(body: bytes, indent: int, orjson_error: Exception | None) -> bytes:
-    """Parse and indent with the json module: for what orjson rejects or would change."""
-    numbers = _OutOfRangeNumbers()
+    """Parse with the json module, for what orjson rejects or would change; floats come out as repr."""
+    numbers = _VerbatimNumbers()
     try:
         value = json.loads(
             body.decode("utf-8"),
@@ -218,15 +226,21 @@ def _render_with_stdlib(body: bytes, indent: int, orjson_error: Exception | None
             parse_float=numbers.parse_float,
             parse_constant=_reject_constant,
         )
-        return numbers.restore(_dump_with_stdlib(value, indent))
+        text = None
+        if indent == 2:
+            with suppress(orjson.JSONEncodeError):  # lone surrogates, deep nesting
+                text = _fix_floats(orjson.dumps(value, option=_ORJSON_INDENT))
+        if text is None:
+            text = _dump_with_stdlib(value, indent)
     except RecursionError:
         raise ParseError("JSON document is nested too deeply") from None
     except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
         raise ParseError(f"invalid JSON: {orjson_error or exc}") from None
+    return numbers.restore(text)
 
 
 def _indent(body: bytes, indent: int) -> tuple[bytes, bool]:
-    """Indented text of ``body`` ending in a newline, and whether orjson wrote its floats."""
+    """Indented text of ``body`` ending in a newline, and whether its floats are still spelled by orjson."""
     if body.startswith(_UTF8_BOM):
         body = body[len(_UTF8_BOM) :]  # RFC 8259 lets parsers ignore a BOM; some servers send one
     try:
@@ -255,8 +269,9 @@ def render_json(body: bytes, *, color: bool, indent: int = 2) -> bytes:
     """Parse ``body`` and return it indented, ending in a newline, ANSI-coloured if ``color``.
 
     Raises ParseError for anything that is not one JSON document (NaN and Infinity included).
-    Integers beyond 64 bits, lone surrogate escapes and numbers beyond double range are rendered
-    through the json module, slower but exact; ``indent`` other than 2 also takes that path.
+    Documents with integers beyond 64 bits, lone surrogate escapes or numbers beyond double range
+    are parsed by the json module instead, slower but exact; such numbers keep their spelling.
+    An ``indent`` other than 2 is written by the json module.
     """
     if indent < 0:
         raise ValueError("indent must not be negative")
@@ -293,20 +308,35 @@ def colorize_indented(text: bytes) -> bytes:
 
 
 def _colorize(text: bytes, *, fix_floats: bool) -> bytes:
+    # Work through the text in runs of whole lines (no JSON token spans a newline). Every step
+    # copies its input, and on a whole document each copy lands in freshly mapped memory whose
+    # page faults cost more than the copying; runs this size stay in cache and reuse the heap.
+    if len(text) <= _RUN_SIZE:
+        return _colorize_lines(text, fix_floats)
+    runs = []
+    start = 0
+    while start < len(text):
+        end = text.find(b"\n", start + _RUN_SIZE) + 1
+        if end == 0:
+            end = len(text)
+        runs.append(_colorize_lines(text[start:end], fix_floats))
+        start = end
+    return b"".join(runs)
+
+
+def _colorize_lines(text: bytes, fix_floats: bool) -> bytes:
     if b"\x00" in text or b"\x01" in text or b"\x02" in text:
         return text
-    # Hide escaped quotes so that each remaining quote delimits a string. Escaped backslashes
-    # only need hiding when one ends up in front of a quote, as in "C:\\".
-    quote_escaped = b'\\"' in text
-    backslash_escaped = quote_escaped and b'\\\\"' in text
-    if backslash_escaped:
-        text = text.replace(b"\\\\", b"\\" + _BACKSLASH_STAND_IN)
-    if quote_escaped:
-        text = text.replace(b'\\"', b"\\" + _QUOTE_STAND_IN)
+    hidden = text
+    if b"\\" in hidden:
+        # Hide escaped quotes so that each remaining quote delimits a string; escaped backslashes
+        # go first, or the last one in "C:\\" would seem to escape the closing quote.
+        hidden = hidden.replace(b"\\\\", b"\\" + _BACKSLASH_STAND_IN)
+        hidden = hidden.replace(b'\\"', b"\\" + _QUOTE_STAND_IN)
 
-    parts = text.split(b'"')
+    parts = hidden.split(b'"')
     if len(parts) % 2 == 0:
-        return _restore_escapes(text, quote_escaped, backslash_escaped)  # an unterminated string
+        return text  # an unterminated string: not JSON
     strings = tuple(parts[1::2])
     # %-formatting builds the layout: bytes.join would first allocate a buffer record per item.
     layout = (b"%s" + _STRING_SLOT) * len(strings) + b"%s"
@@ -323,15 +353,10 @@ def _colorize(text: bytes, *, fix_floats: bool) -> bytes:
     layout = layout.replace(b"null", NULL_COLOR + b"null" + RESET)
     layout = layout.replace(_STRING_SLOT + b":", KEY_COLOR + b'"%s"' + RESET + b":")
     layout = layout.replace(_STRING_SLOT, STRING_COLOR + b'"%s"' + RESET)
-    return _restore_escapes(layout % strings, quote_escaped, backslash_escaped)
-
-
-def _restore_escapes(text: bytes, quote_escaped: bool, backslash_escaped: bool) -> bytes:
-    if quote_escaped:
-        text = text.replace(_QUOTE_STAND_IN, b'"')
-    if backslash_escaped:
-        text = text.replace(_BACKSLASH_STAND_IN, b"\\")
-    return text
+    colored = layout % strings
+    if hidden is not text:
+        colored = colored.replace(_QUOTE_STAND_IN, b'"').replace(_BACKSLASH_STAND_IN, b"\\")
+    return colored
 
 
 def strip_ansi(text: bytes) -> bytes:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apicli import colorize
 from apicli.colorize import (
     BOOL_COLOR,
     KEY_COLOR,
@@ -306,7 +308,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(json_values, st.booleans())
 def test_properties_of_rendered_documents(value: Any, ascii_input: bool) -> None:
     body = json.dumps(value, ensure_ascii=ascii_input).encode()
@@ -325,6 +327,31 @@ def test_properties_of_colorize_indented(value: Any) -> None:
     colored = colorize_indented(text)
     assert strip_ansi(colored) == text
     assert_roles(colored, value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values, st.integers(min_value=1, max_value=200))
+def test_colouring_in_runs_of_lines_matches_colouring_at_once(value: Any, run_size: int) -> None:
+    # Large texts are coloured in runs of whole lines; tiny runs put a boundary after every line.
+    text = stdlib_pretty(value).encode()
+    body = json.dumps(value).encode()
+    at_once = (colorize_indented(text), render_json(body, color=True))
+    with mock.patch.object(colorize, "_RUN_SIZE", run_size):
+        assert (colorize_indented(text), render_json(body, color=True)) == at_once
+
+
+def test_a_document_larger_than_one_run() -> None:
+    records = [
+        {"id": n, "name": TRICKY[n % len(TRICKY)], TRICKY[(n + 1) % len(TRICKY)]: [n * 1e-7, None, True]}
+        for n in range(12000)
+    ]
+    body = json.dumps({"data": records}).encode()
+    assert len(body) > 2 * colorize._RUN_SIZE
+    plain = render_json(body, color=False)
+    colored = render_json(body, color=True)
+    assert plain.decode() == stdlib_pretty(json.loads(body))
+    assert strip_ansi(colored) == plain
+    assert_roles(colored, json.loads(body))
 
 
 @settings(max_examples=300, deadline=None)
