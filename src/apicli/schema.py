@@ -93,11 +93,15 @@ def validate_item(validator: SchemaValidator, item: Any, *, root: str = "$") -> 
     return validator.errors(item, root=root)
 
 
-def schema_failure(errors: list[str], limit: int = MAX_REPORTED) -> SchemaValidationError:
-    """The exit-9 error listing `errors`, one `apicli: schema: ...` line each."""
+def schema_failure(errors: list[str], limit: int = MAX_REPORTED, *, total: int | None = None) -> SchemaValidationError:
+    """The exit-9 error listing `errors`, one `apicli: schema: ...` line each.
+
+    `total` counts all the errors when `errors` holds only the first ones (a stream keeps memory bounded).
+    """
     shown = [f"schema: {error}" for error in errors[:limit]]
-    if len(errors) > limit:
-        shown.append(f"schema: ... and {len(errors) - limit} more errors")
+    hidden = (len(errors) if total is None else max(total, len(errors))) - len(shown)
+    if hidden > 0:
+        shown.append(f"schema: ... and {hidden} more errors")
     detail = "\n".join(f"apicli: {line}" for line in shown[1:]) or None
     return SchemaValidationError(shown[0] if shown else "schema: validation failed", detail=detail)
 

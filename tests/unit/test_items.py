@@ -97,7 +97,8 @@ def test_any_items_parse_or_raise_only_apicli_errors(items: list[str]) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(
-    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True), st.text(max_size=30).filter(lambda v: not v.startswith(("@", "=")))
+    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+    st.text(max_size=30).filter(lambda v: not v.startswith(("@", "="))),
 )
 def test_string_fields_round_trip(key: str, value: str) -> None:
     parsed = parse_items([f"{key}={value}"])

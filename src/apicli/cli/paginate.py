@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from ..client import open_client
-from ..errors import UsageError
 from ..flags import CommonFlags
 from ..pagination.settings import Scheme, build_settings
 from ..signals import deadline_alarm
@@ -102,6 +101,14 @@ def paginate_command(
     rate: Annotated[
         str | None, _option("--rate", help="At most N requests per second (or N/min, N/h).", metavar="N/s")
     ] = None,
+    jq_all: Annotated[
+        bool,
+        _option(
+            "--jq-all",
+            help="Run --jq once over all the items as one array (like jq -s) instead of once per item; "
+            "the whole collection is gathered in memory first.",
+        ),
+    ] = False,
     flags: CommonFlags,
 ) -> None:
     """Fetch every page of a collection and write its items: NDJSON, one item per line.
@@ -111,6 +118,9 @@ def paginate_command(
     --page-param or --offset-param. Items are the top-level array, else the list under
     data, items, results, values, records, entries or nodes, else --items PATH.
 
+    --jq EXPR filters each item (with --jq-all, the whole collection at once);
+    --schema FILE checks each item: all are written, and a mismatch exits 9 at the end.
+
     Examples:
 
       $ apicli paginate api.github.com/repos/psf/requests/issues per_page==100 | jq -r .title
@@ -118,10 +128,9 @@ def paginate_command(
       $ apicli paginate :8080/users --page-param page --parallel 4 --array -o users.json
 
       $ apicli paginate :8080/events --cursor meta.next_cursor --cursor-param cursor --max-items 500
+
+      $ apicli paginate :8080/users --jq 'select(.admin) | .login' -r --schema user.schema.json
     """
-    for flag, name in (("jq", "--jq"), ("schema", "--schema")):
-        if getattr(flags, flag, None) is not None:
-            raise UsageError(f"{name} does not apply to paginate", hint="pipe the NDJSON items into jq or a validator")
     settings = build_settings(
         scheme=scheme,
         items=items_path,
@@ -140,6 +149,8 @@ def paginate_command(
         parallel=parallel,
         delay=delay,
         rate=rate,
+        jq=flags.jq is not None,
+        jq_all=jq_all,
     )
     from ..pagination.runner import paginate  # only this command pays for loading it
 
@@ -162,4 +173,6 @@ def paginate_command(
             stdout_is_terminal=invocation.output.output is None and _is_terminal(sys.stdout),
             environ=os.environ,
             sleep=lambda seconds: common.sleep_function(seconds),
+            jq=invocation.jq,
+            schema=invocation.schema,
         )

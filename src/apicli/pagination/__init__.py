@@ -5,6 +5,8 @@
     query      setting one query parameter without disturbing the URL (pure)
     schemes    the next-page strategies and auto-detection
     sinks      NDJSON, streamed JSON array or pretty output, one write per page
+    filters    --jq (per item, or once with --jq-all) and --schema (per item), as sinks
+    exact      pages for --jq: JSON whose numbers are written back as the server wrote them
     pacing     --delay/--rate and the daemon worker pool for --parallel
     runner     the page loop (`paginate`): guards, cycle and origin checks, fetching ahead
 

@@ -8,7 +8,7 @@ conventions of widely used APIs; an explicit dot path always wins over them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,15 +109,20 @@ class Page:
         return parse_link_header(self.link_values, self.final_url) if self.link_values else []
 
 
-def decode_page(body: bytes, content_type: str | None) -> Any:
-    """The page's JSON; ResponseFormatError when it is not JSON."""
-    if not may_hold_wide_integer(body):
+def decode_page(body: bytes, content_type: str | None, *, exact: bool = False) -> Any:
+    """The page's JSON; ResponseFormatError when it is not JSON. `exact` keeps numbers as written (for --jq)."""
+    loads: Callable[[bytes], Any] = json.loads
+    if exact:
+        from .exact import loads_exact
+
+        loads = loads_exact
+    elif not may_hold_wide_integer(body):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass  # NaN, lone surrogates and the like: the json module is more lenient
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, RecursionError) as exc:
         kind = f" ({content_type})" if content_type else ""
         lines = body[:200].decode("utf-8", errors="replace").strip().splitlines()

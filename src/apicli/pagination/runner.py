@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import ExitStack
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 
@@ -39,6 +39,10 @@ from .schemes import Pager, detect_pager, forced_pager
 from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink
 
+if TYPE_CHECKING:
+    from ..jqfilter import JqProgram
+    from ..schema import SchemaValidator
+
 __all__ = ["PageFetcher", "paginate"]
 
 _NO_CONTENT = 204
@@ -54,12 +58,15 @@ class PageFetcher:
         options: OutputOptions,
         throttle: Throttle,
         items_path: DotPath | None,
+        *,
+        exact_numbers: bool = False,
     ) -> None:
         self.client = client
         self.template = template
         self.options = options
         self.throttle = throttle
         self.items_path = items_path
+        self.exact_numbers = exact_numbers  # --jq: numbers kept as written
 
     def fetch(self, url: str) -> Page:
         client = self.client
@@ -81,7 +88,7 @@ class PageFetcher:
             document: Any = None
             items: list[Any] = []
         else:
-            document = decode_page(body, content_type)
+            document = decode_page(body, content_type, exact=self.exact_numbers)
             items = find_items(document, self.items_path)
         return Page(url, final_url, link_values, total_header, document, items)
 
@@ -188,7 +195,7 @@ class PageLoop:
         except ApicliError:
             # Items already written stay; an --array is closed around them so that it still parses.
             with contextlib.suppress(OSError, ApicliError):
-                sink.finish()
+                sink.abort()
             raise
         finally:
             if prefetch is not None:
@@ -276,16 +283,35 @@ def paginate(
     environ: Mapping[str, str],
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    jq: JqProgram | None = None,
+    schema: SchemaValidator | None = None,
 ) -> None:
-    """Fetch every page from `spec` and write the items to `stdout` (or -o); raise on failure."""
+    """Fetch every page from `spec` and write the items to `stdout` (or -o); raise on failure.
+
+    With `jq`, the program's results are written instead of the items; with `schema`, every
+    item is checked, and a mismatch raises SchemaValidationError once all the output is written.
+    """
     throttle = Throttle(settings.pacing, sleep=sleep, clock=clock)
     template = dataclasses.replace(spec, query=())
-    fetcher = PageFetcher(client, template, output, throttle, settings.items_path)
+    fetcher = PageFetcher(client, template, output, throttle, settings.items_path, exact_numbers=jq is not None)
     loop = PageLoop(client, spec, settings, fetcher)
+
+    def open_sink(stream: IO[bytes], *, pretty: bool, color: bool) -> ItemSink:
+        if jq is None and schema is None:
+            return make_sink(stream, array=settings.array, pretty=pretty, color=color)
+        from .filters import filtered_sink  # only --jq and --schema pay for loading jq and jsonschema
+
+        return filtered_sink(stream, settings, jq=jq, schema=schema, pretty=pretty, color=color)
+
     if output.output is not None:
         with atomic_output(output.output) as stream:
-            loop.run(make_sink(stream, array=settings.array, pretty=output.pretty is True, color=output.color is True))
-        return
-    pretty = output.pretty if output.pretty is not None else stdout_is_terminal
-    color = pretty and use_color(output.color, stdout_is_terminal or output.pretty is True, environ)
-    loop.run(make_sink(stdout, array=settings.array, pretty=pretty, color=color))
+            sink = open_sink(stream, pretty=output.pretty is True, color=output.color is True)
+            loop.run(sink)
+    else:
+        pretty = output.pretty if output.pretty is not None else stdout_is_terminal
+        color = pretty and use_color(output.color, stdout_is_terminal or output.pretty is True, environ)
+        sink = open_sink(stdout, pretty=pretty, color=color)
+        loop.run(sink)
+    failure = sink.failure()
+    if failure is not None:
+        raise failure

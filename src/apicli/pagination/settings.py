@@ -67,6 +67,7 @@ class PaginationSettings:
     allow_cross_origin: bool = False
     parallel: int = 1
     pacing: Pacing = Pacing()
+    jq_all: bool = False  # --jq runs once over the whole collection instead of once per item
 
 
 def parse_rate(text: str) -> float:
@@ -116,6 +117,8 @@ def build_settings(
     parallel: int = 1,
     delay: float | None = None,
     rate: str | None = None,
+    jq: bool = False,
+    jq_all: bool = False,
 ) -> PaginationSettings:
     """Check the pagination flags against each other and turn them into settings."""
     implied: dict[Scheme, str] = {}
@@ -141,6 +144,14 @@ def build_settings(
         raise UsageError("--start goes with --page-param or --offset-param")
     if delay is not None and rate is not None:
         raise UsageError("--delay and --rate cannot be combined")
+    if jq_all and not jq:
+        raise UsageError("--jq-all needs --jq EXPR", hint="e.g. --jq length --jq-all")
+    if array and jq:
+        # jq writes a stream of results (bare strings with -r): there is no array to put them in.
+        raise UsageError(
+            "--array and --jq cannot be combined: --jq writes one result per line",
+            hint="for one array of results, run the filter over the collection: --jq 'map(EXPR)' --jq-all",
+        )
     if parallel < 1 or parallel > MAX_PARALLEL:
         raise UsageError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     pacing = Pacing()
@@ -165,4 +176,5 @@ def build_settings(
         allow_cross_origin=allow_cross_origin,
         parallel=parallel,
         pacing=pacing,
+        jq_all=jq_all,
     )

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..errors import OutputError, PipeClosed
+from ..errors import ApicliError, OutputError, PipeClosed
 
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
 
@@ -48,7 +48,7 @@ def array_block(items: list[Any]) -> bytes:
 
 
 class ItemSink(ABC):
-    """Receives each page's items in order; `finish` completes the output (it may run after an error)."""
+    """Receives each page's items in order; `finish` completes the output, `abort` does after an error."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
@@ -57,6 +57,14 @@ class ItemSink(ABC):
     def write_page(self, items: list[Any]) -> None: ...
 
     def finish(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        """After an error the items written stay; by default the output is completed (an --array still parses)."""
+        self.finish()
+
+    def failure(self) -> ApicliError | None:
+        """An error to raise once the output is complete and saved (--schema mismatches); None when all is well."""
         return None
 
     def _put(self, block: bytes) -> None:

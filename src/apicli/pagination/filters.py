@@ -1,0 +1,128 @@
+"""--jq and --schema for paginate: filter each item (or the whole collection) with jq, check each item.
+
+This module is loaded only when one of the flags is given, so the plain NDJSON path
+imports neither jq nor jsonschema. Items reach jq as JSON text with every number as
+the server wrote it (see `exact`), so that jq prints them as the jq command would.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from ..errors import ApicliError
+from ..jqfilter import JqProgram, apply_to_collection, apply_to_item
+from ..schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
+from .exact import exact_text
+from .settings import PaginationSettings
+from .sinks import ItemSink, make_sink
+
+__all__ = ["JqCollectionSink", "JqItemSink", "SchemaCheckingSink", "filtered_sink"]
+
+
+class JqItemSink(ItemSink):
+    """--jq: the program runs on each item; a page's results go out in one write and a flush."""
+
+    def __init__(self, stream: IO[bytes], program: JqProgram, *, pretty: bool, color: bool) -> None:
+        super().__init__(stream)
+        self.program = program
+        self.pretty = pretty
+        self.color = color
+        self.index = 0  # the next item's place in the whole stream
+
+    def write_page(self, items: list[Any]) -> None:
+        blocks: list[bytes] = []
+        try:
+            for item in items:
+                blocks.append(apply_to_item(self.program, exact_text(item), pretty=self.pretty, color=self.color))
+                self.index += 1
+        except ApicliError as exc:
+            # What the items before the failing one gave still goes out, as the jq command prints it.
+            self._put_blocks(blocks)
+            exc.message = f"item $[{self.index}]: {exc.message}"
+            raise
+        self._put_blocks(blocks)
+
+    def _put_blocks(self, blocks: list[bytes]) -> None:
+        block = b"".join(blocks)
+        if block:
+            self._put(block)
+
+
+class JqCollectionSink(ItemSink):
+    """--jq-all: the items are gathered in memory (as compact JSON text) and the program runs once at the end."""
+
+    def __init__(self, stream: IO[bytes], program: JqProgram, *, pretty: bool, color: bool) -> None:
+        super().__init__(stream)
+        self.program = program
+        self.pretty = pretty
+        self.color = color
+        self.texts: list[str] = []
+
+    def write_page(self, items: list[Any]) -> None:
+        self.texts.extend(map(exact_text, items))
+
+    def finish(self) -> None:
+        texts, self.texts = self.texts, []
+        output = apply_to_collection(self.program, texts, pretty=self.pretty, color=self.color)
+        if output:
+            self._put(output)
+
+    def abort(self) -> None:
+        # A result computed over part of the collection would be wrong data: write nothing.
+        self.texts = []
+
+
+class SchemaCheckingSink(ItemSink):
+    """--schema: every item is passed on and checked; the first errors are kept, all of them counted."""
+
+    def __init__(self, inner: ItemSink, validator: SchemaValidator) -> None:
+        super().__init__(inner.stream)
+        self.inner = inner
+        self.validator = validator
+        self.index = 0  # the next item's place in the whole stream
+        self.errors: list[str] = []  # at most MAX_REPORTED, so that a long bad run stays small
+        self.error_count = 0
+        self.failed_items = 0
+
+    def write_page(self, items: list[Any]) -> None:
+        self.inner.write_page(items)
+        for item in items:
+            found = validate_item(self.validator, item, root=f"$[{self.index}]")
+            self.index += 1
+            if found:
+                self.failed_items += 1
+                self.error_count += len(found)
+                self.errors.extend(found[: MAX_REPORTED - len(self.errors)])
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+    def failure(self) -> ApicliError | None:
+        if not self.error_count:
+            return None
+        failure = schema_failure(self.errors, total=self.error_count)
+        failure.hint = f"{self.failed_items} of {self.index} items do not match {self.validator.path}"
+        return failure
+
+
+def filtered_sink(
+    stream: IO[bytes],
+    settings: PaginationSettings,
+    *,
+    jq: JqProgram | None,
+    schema: SchemaValidator | None,
+    pretty: bool,
+    color: bool,
+) -> ItemSink:
+    """The sink for --jq and/or --schema; without --jq the items are written as usual."""
+    sink: ItemSink
+    if jq is None:
+        sink = make_sink(stream, array=settings.array, pretty=pretty, color=color)
+    elif settings.jq_all:
+        sink = JqCollectionSink(stream, jq, pretty=pretty, color=color)
+    else:
+        sink = JqItemSink(stream, jq, pretty=pretty, color=color)
+    return SchemaCheckingSink(sink, schema) if schema is not None else sink
