@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar
 
 from .errors import UsageError
-from .items import build_body, parse_items, stdin_reader
+from .items import build_body, expand_user, parse_items, stdin_reader
 from .spec import Credentials, NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
 from .urls import normalize_url
 
@@ -109,7 +109,7 @@ def _secret_from_env(variable: str, flag: str, environ: Mapping[str, str]) -> st
 
 def _secret_from_file(path: Path, flag: str) -> str:
     try:
-        value = path.expanduser().read_text(encoding="utf-8").strip()
+        value = expand_user(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
         raise UsageError(f"{flag}: cannot read {str(path)!r}: {reason}") from None
@@ -228,7 +228,7 @@ def build_invocation(
 
         schema = load_schema(flags.schema)
     for path, flag in ((flags.cacert, "--cacert"), (flags.cert, "--cert"), (flags.key, "--key")):
-        if path is not None and not path.expanduser().is_file():
+        if path is not None and not expand_user(path).is_file():
             raise UsageError(f"{flag}: {str(path)!r} is not a readable file")
     reader = stdin_reader(stdin if stdin is not None else sys.stdin.buffer)
     parsed = parse_items(items, reader)
@@ -276,6 +276,9 @@ def build_invocation(
         verify=verify,
         cert=cert,
     )
+    if not math.isfinite(network.timeout) and profile is not None:
+        # TOML allows `timeout = nan` or `inf`: the one would crash urllib3, the other wait forever.
+        raise UsageError(f"profile {profile.name!r}: timeout must be a finite number of seconds, not {network.timeout}")
     output = OutputOptions(
         pretty=True if flags.pretty else (False if flags.raw else None),
         color=flags.color,

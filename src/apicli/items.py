@@ -61,10 +61,18 @@ def split_item(item: str) -> tuple[str, str, str]:
     )
 
 
+def expand_user(path: str | Path) -> Path:
+    """`~/x` and `~ann/x` expanded; like a shell, `~nobody/x` for an unknown user stays as written."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # no home directory for that user
+        return Path(path)
+
+
 def read_file_bytes(path_text: str, item: str) -> bytes:
     if not path_text:
         raise ItemError(f"{item!r} names no file", hint="write @path/to/file, or @- for standard input")
-    path = Path(path_text).expanduser()
+    path = expand_user(path_text)
     try:
         return path.read_bytes()
     except IsADirectoryError:
@@ -160,7 +168,7 @@ def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedIte
             parsed.query.append((key, value))
         elif sep == "@":
             path_text, _, content_type = value.partition(";type=")
-            path = Path(path_text).expanduser()
+            path = expand_user(path_text)
             if not path.is_file():
                 raise ItemError(f"cannot upload {path_text!r} for {item!r}: not a readable file")
             parsed.files.append(FilePart(key, path, content_type or None))

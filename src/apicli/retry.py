@@ -10,6 +10,7 @@ sleep function is injectable so tests never sleep.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import random
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -87,6 +88,14 @@ def is_rate_limited(response: BaseHTTPResponse) -> bool:
     return remaining is not None and remaining.strip() == "0"
 
 
+def is_oversized_head(error: BaseException) -> bool:
+    """Whether http.client gave up on the response head: a header line too long, or too many lines."""
+    inner = error.args[-1] if isinstance(error, ProtocolError) and error.args else error
+    if isinstance(inner, http.client.LineTooLong):
+        return True
+    return isinstance(inner, http.client.HTTPException) and str(inner).startswith("got more than")
+
+
 class ApicliRetry(Retry):
     """Retry with capped, deadline-aware, reported and injectable waits."""
 
@@ -108,6 +117,9 @@ class ApicliRetry(Retry):
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
+        if error is not None and is_oversized_head(error):
+            # Too many or too long header lines will not shrink on another try.
+            raise MaxRetryError(_pool, url or "", error)
         # A 403 is retried only when it is a rate-limit answer (GitHub style).
         if response is not None and response.status == 403 and not is_rate_limited(response):
             raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))

@@ -9,11 +9,13 @@ is the single place where requests/urllib3 exceptions become apicli errors.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3
 import urllib3.exceptions as u3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
@@ -27,9 +29,9 @@ from .errors import (
     TooManyRedirects,
 )
 from .report import Redactor, is_secret_header_name
-from .retry import RetryReporter, build_retry
+from .retry import RetryReporter, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
-from .urls import origin_of, redact_url, remove_query_param, same_origin
+from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -95,6 +97,30 @@ class GuardedSession(requests.Session):
         if not same_origin(new_url, origin):
             self.strip_credentials(prepared_request)
         super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+        if same_origin(new_url, origin):
+            self._restore_credentials(prepared_request, response.request)
+
+    def _restore_credentials(self, prepared: requests.PreparedRequest, previous: requests.PreparedRequest) -> None:
+        """On the credentials' own origin, a redirect keeps what requests would drop.
+
+        A Location never carries our API-key parameter, and requests rebuilds the Cookie header
+        from its jar alone, losing a Cookie the user gave.
+        """
+        creds = self.credentials
+        if creds.api_key and creds.api_key_query and prepared.url:
+            query = parse_qsl(urlsplit(prepared.url).query, keep_blank_values=True)
+            if creds.api_key_query not in {name for name, _ in query}:
+                OriginBoundAuth(creds, prepared.url)(prepared)
+        given = previous.headers.get("Cookie")
+        if given and same_origin(previous.url or "", prepared.url or ""):
+            pairs = dict(_cookie_pairs(given))
+            pairs.update(_cookie_pairs(prepared.headers.get("Cookie", "")))  # fresh Set-Cookie values win
+            prepared.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in pairs.items())
+
+
+def _cookie_pairs(header: str) -> list[tuple[str, str]]:
+    pairs = (part.strip().partition("=") for part in header.split(";"))
+    return [(name, value) for name, _, value in pairs if name]
 
 
 def build_session(
@@ -113,6 +139,9 @@ def build_session(
     session.allow_insecure_redirect = network.allow_insecure_redirect
     session.verify = network.verify
     session.cert = network.cert
+    if network.verify is False:
+        # --insecure is an explicit choice: urllib3's multi-line warning on every request is only noise.
+        urllib3.disable_warnings(u3.InsecureRequestWarning)
     retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
     adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)
@@ -151,6 +180,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(cause, u3.IncompleteRead) or "IncompleteRead" in text:
         return "the server closed the connection before the body was complete"
     if isinstance(cause, u3.ProtocolError | u3.HTTPError):
+        if is_oversized_head(cause):
+            return f"the response headers are too large ({cause.args[-1]})"
         return f"the connection broke ({text.split(':', 1)[0]})"
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 
@@ -181,7 +212,11 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema | u3.LocationParseError):
         return InvalidURL(f"invalid URL {where}: {_describe(exc)}")
     if isinstance(exc, requests.exceptions.InvalidHeader):
-        return InvalidURL(f"invalid header: {exc}", hint="header values cannot contain newlines")
+        # Never quote requests' message: it repeats the header value, which may be a secret.
+        return InvalidURL(
+            "invalid header: a name or value has a line break or another character HTTP forbids",
+            hint="header values cannot contain newlines",
+        )
     if isinstance(exc, requests.exceptions.ContentDecodingError | u3.DecodeError):
         return ConnectionFailed(f"could not decode the response body from {where}: {_describe(exc)}")
     if isinstance(
@@ -226,9 +261,31 @@ def request_kwargs(network: NetworkOptions, deadline_remaining: float | None = N
     return {"timeout": (connect, read), "allow_redirects": network.follow}
 
 
-def redactor_for(credentials: Credentials) -> Redactor:
-    """A Redactor that knows this run's secret values and credential header names."""
+def redactor_for(
+    credentials: Credentials,
+    *,
+    headers: Iterable[tuple[str, str]] = (),
+    url: str = "",
+    query: Iterable[tuple[str, str]] = (),
+) -> Redactor:
+    """A Redactor that knows this run's secret values and credential header names.
+
+    Besides the auth options, the values of secret-looking headers (-H 'Authorization: ...'), of
+    secret-looking query parameters and a URL password are secrets too: a server may echo them back
+    in an error body, and an exception may quote them.
+    """
     names = set(CREDENTIAL_HEADERS) | {"set-cookie"}
     if credentials.api_key_header:
         names.add(credentials.api_key_header.lower())
-    return Redactor(credentials.secret_values, names)
+    secrets = list(credentials.secret_values)
+    for name, value in headers:
+        if name.lower() in names or is_secret_header_name(name):
+            secrets.append(value)
+            secrets.extend(part.strip() for part in value.split(None, 1)[1:])  # the token after "Bearer"
+            secrets.extend(part.partition("=")[2].strip() for part in value.split(";"))  # cookie values
+    parts = urlsplit(url)
+    pairs = [*parse_qsl(parts.query, keep_blank_values=True), *query]
+    secrets.extend(value for name, value in pairs if is_secret_query_name(name))
+    if parts.password:
+        secrets.append(parts.password)
+    return Redactor(secrets, names)

@@ -17,6 +17,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 SECRET_QUERY_NAMES = frozenset(
     {"token", "access_token", "api_key", "apikey", "api-key", "key", "secret", "password", "sig", "signature"}
 )
+# Words that make a query parameter secret wherever they appear in its name: client_secret, X-Amz-Signature.
+_SECRET_QUERY_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "key", "apikey", "sig", "signature", "auth", "credential", "jwt"}
+)
+_SECRET_QUERY_PART = re.compile(r"token|secret|passw|apikey|signature|credential", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _LOOPBACK_HOST = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d*)?([/?#]|$)", re.IGNORECASE)
 
@@ -86,6 +91,14 @@ def remove_query_param(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
+def is_secret_query_name(name: str) -> bool:
+    """Query parameters whose values are credentials by their name (access_token, client_secret, sig)."""
+    lowered = name.lower()
+    if lowered in SECRET_QUERY_NAMES or _SECRET_QUERY_PART.search(lowered):
+        return True
+    return any(word in _SECRET_QUERY_WORDS for word in re.split(r"[-_.\[\]]+", lowered))
+
+
 def redact_url(url: str, secret_params: frozenset[str] | set[str] = frozenset()) -> str:
     """Hide a userinfo password and secret-looking query values."""
     try:
@@ -99,8 +112,12 @@ def redact_url(url: str, secret_params: frozenset[str] | set[str] = frozenset())
         netloc = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else netloc
     query = parts.query
     if query:
-        names = {n.lower() for n in secret_params} | SECRET_QUERY_NAMES
+        names = {n.lower() for n in secret_params}
+
+        def secret(name: str) -> bool:
+            return name.lower() in names or is_secret_query_name(name)
+
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in names for k, _ in pairs):
-            query = urlencode([(k, REDACTED if k.lower() in names else v) for k, v in pairs])
+        if any(secret(k) for k, _ in pairs):
+            query = urlencode([(k, REDACTED if secret(k) else v) for k, v in pairs])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

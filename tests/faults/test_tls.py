@@ -1,0 +1,283 @@
+"""TLS end to end: a real HTTPS server on loopback, trusted only through a throwaway CA.
+
+Verification is on by default; --cacert and --insecure are the two ways past it, and they win
+over the CA-bundle environment variables requests otherwise prefers. An https -> http
+redirect is refused unless --allow-insecure-redirect, and even then carries no credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.conftest import Invoke
+from tests.faults import FaultServer, Reply, ResetMidBody, StallAfterHeaders, json_reply, redirect
+
+SECRET = "tls-s3cret-71d0"
+BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture
+def no_bundle_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verification against the system store only, whatever this machine's environment says."""
+    for name in BUNDLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def stranger_ca_pem(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA that did not sign the server's certificate."""
+    path = tmp_path_factory.mktemp("stranger") / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return path
+
+
+def assert_verification_failure(stderr: str, url: str) -> None:
+    first, *rest = stderr.splitlines()
+    assert first.startswith(f"apicli: TLS failure talking to {url}: "), stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in first
+    assert rest == ["hint: pass --cacert FILE to trust a private CA, or --insecure to skip verification"]
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_verification_is_on_by_default(tls_fault_server: FaultServer, invoke: Invoke) -> None:
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), "--retries", "0")
+
+    assert result.code == 7
+    assert result.stdout == b""
+    assert_verification_failure(result.stderr, tls_fault_server.url("/secure"))
+    assert tls_fault_server.requests == []  # the handshake failed: no request was sent
+
+
+def test_verification_failure_with_a_system_bundle_in_the_environment(
+    tls_fault_server: FaultServer, invoke: Invoke
+) -> None:
+    tls_fault_server.script("/secure", json_reply({}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), "--retries", "0", env={"REQUESTS_CA_BUNDLE": ""})
+
+    assert result.code == 7
+    assert_verification_failure(result.stderr, tls_fault_server.url("/secure"))
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_cacert_trusts_the_private_ca(tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path) -> None:
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), "--cacert", str(fault_ca_pem))
+
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"tls": true}', "")
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_cacert_of_another_ca_still_fails(tls_fault_server: FaultServer, invoke: Invoke, stranger_ca_pem: Path) -> None:
+    tls_fault_server.script("/secure", json_reply({}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), "--cacert", str(stranger_ca_pem), "--retries", "0")
+
+    assert result.code == 7
+    assert_verification_failure(result.stderr, tls_fault_server.url("/secure"))
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_insecure_skips_verification_quietly(tls_fault_server: FaultServer, invoke: Invoke) -> None:
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), "--insecure")
+
+    # No InsecureRequestWarning block on stderr: the user asked for this.
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"tls": true}', "")
+
+
+@pytest.mark.parametrize("variable", BUNDLE_VARIABLES)
+@pytest.mark.parametrize("flag", ["--cacert", "--insecure"])
+def test_flags_win_over_a_ca_bundle_in_the_environment(
+    tls_fault_server: FaultServer,
+    invoke: Invoke,
+    fault_ca_pem: Path,
+    stranger_ca_pem: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    flag: str,
+) -> None:
+    for name in BUNDLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+    args = ("--cacert", str(fault_ca_pem)) if flag == "--cacert" else ("--insecure",)
+
+    result = invoke("get", tls_fault_server.url("/secure"), *args, env={variable: str(stranger_ca_pem)})
+
+    assert (result.code, result.stdout) == (0, b'{"tls": true}'), result.stderr
+
+
+@pytest.mark.parametrize("variable", BUNDLE_VARIABLES)
+def test_a_ca_bundle_in_the_environment_is_honoured_without_flags(
+    tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    for name in BUNDLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+
+    result = invoke("get", tls_fault_server.url("/secure"), env={variable: str(fault_ca_pem)})
+
+    assert (result.code, result.stdout) == (0, b'{"tls": true}'), result.stderr
+
+
+def test_https_to_http_redirect_is_refused(
+    tls_fault_server: FaultServer, fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path
+) -> None:
+    tls_fault_server.script("/down", redirect(fault_server.url("/plain")))
+    fault_server.script("/plain", json_reply({"plain": True}))
+
+    result = invoke(
+        "get", tls_fault_server.url("/down"), "--cacert", str(fault_ca_pem), "--token-env", "T", env={"T": SECRET}
+    )
+
+    assert result.code == 1
+    assert result.stdout == b""
+    assert result.stderr.startswith(
+        f"apicli: refusing to follow a redirect from https to http ({fault_server.url('/plain')})"
+    )
+    assert "hint: pass --allow-insecure-redirect" in result.stderr
+    assert fault_server.requests == []
+    assert tls_fault_server.requests[0].headers["Authorization"] == f"Bearer {SECRET}"
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        ("--token-env", "T"),
+        ("-u", f"ann:{SECRET}"),
+        ("--api-key-env", "T", "--api-key-query", "key"),
+        ("--api-key-env", "T"),
+        (f"Cookie:sid={SECRET}",),
+    ],
+    ids=["bearer", "basic", "api-key-query", "api-key-header", "cookie"],
+)
+def test_allowed_insecure_redirect_carries_no_credentials(
+    tls_fault_server: FaultServer,
+    fault_server: FaultServer,
+    invoke: Invoke,
+    fault_ca_pem: Path,
+    credential: tuple[str, ...],
+) -> None:
+    tls_fault_server.script("/down", redirect(fault_server.url("/plain"), status=307))
+    fault_server.script("/plain", json_reply({"plain": True}))
+
+    result = invoke(
+        "get", tls_fault_server.url("/down"), "--cacert", str(fault_ca_pem), "--allow-insecure-redirect",
+        *credential, env={"T": SECRET},
+    )  # fmt: skip
+
+    assert (result.code, result.stdout) == (0, b'{"plain": true}'), result.stderr
+    [landed] = fault_server.requests
+    assert SECRET not in str(landed.headers.pairs()) + landed.target
+    assert not {"authorization", "cookie", "x-api-key"} & set(landed.headers)
+
+
+def test_same_host_http_to_https_upgrade_is_another_origin(
+    fault_server: FaultServer, tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path
+) -> None:
+    # The upgrade direction is allowed, but the scheme is part of the origin: no credentials.
+    fault_server.script("/up", redirect(tls_fault_server.url("/secure"), status=301))
+    tls_fault_server.script("/secure", json_reply({"tls": True}))
+
+    result = invoke(
+        "get", fault_server.url("/up"), "--cacert", str(fault_ca_pem), "--token-env", "T", env={"T": SECRET}
+    )
+
+    assert (result.code, result.stdout) == (0, b'{"tls": true}'), result.stderr
+    assert "authorization" not in tls_fault_server.requests[0].headers
+
+
+def test_reset_mid_body_over_tls_is_exit_7(tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path) -> None:
+    tls_fault_server.script("/reset", ResetMidBody(Reply(200, body=b"x" * 5000), after=100))
+
+    result = invoke("get", tls_fault_server.url("/reset"), "--cacert", str(fault_ca_pem))
+
+    assert result.code == 7, result.stderr
+    assert result.stderr.startswith("apicli: ")
+    assert "Traceback" not in result.stderr
+    assert len(tls_fault_server.requests) == 1
+
+
+def test_stall_over_tls_is_bounded_by_max_time(
+    tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path
+) -> None:
+    import time
+
+    tls_fault_server.script("/stall", StallAfterHeaders(Reply(200, body=b"late"), seconds=10))
+    started = time.monotonic()
+
+    result = invoke("get", tls_fault_server.url("/stall"), "--cacert", str(fault_ca_pem), "--max-time", "0.5")
+
+    assert result.code == 8, result.stderr
+    assert time.monotonic() - started < 1.5
+
+
+def test_https_to_a_plain_http_server_is_a_clear_tls_failure(invoke: Invoke) -> None:
+    # A plain HTTP server answers a TLS hello with a plain-text 400, as real ones do.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(5)
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/x"
+
+        def answer_in_plain_text() -> None:
+            with contextlib.suppress(OSError):
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(4096)
+                    connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+        thread = threading.Thread(target=answer_in_plain_text, daemon=True)
+        thread.start()
+        result = invoke("get", url, "--retries", "0", "--timeout", "2")
+        thread.join(timeout=5)
+
+    assert result.code == 7, result.stderr
+    assert result.stderr.startswith(f"apicli: TLS failure talking to {url}")
+    assert "--insecure" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plain_http_to_a_tls_server_fails_cleanly(tls_fault_server: FaultServer, invoke: Invoke) -> None:
+    url = tls_fault_server.url("/x").replace("https://", "http://")
+
+    result = invoke("get", url, "--retries", "0", "--timeout", "2")
+
+    assert result.code == 7, result.stderr
+    assert result.stderr.startswith("apicli: ")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["paginate", "download"])
+@pytest.mark.parametrize("flag", ["--cacert", "--insecure"])
+def test_paginate_and_download_honour_the_tls_flags_too(
+    tls_fault_server: FaultServer,
+    invoke: Invoke,
+    fault_ca_pem: Path,
+    stranger_ca_pem: Path,
+    tmp_path: Path,
+    command: str,
+    flag: str,
+) -> None:
+    tls_fault_server.script("/items.json", json_reply([1, 2]))
+    args = ("--cacert", str(fault_ca_pem)) if flag == "--cacert" else ("--insecure",)
+    where = ("-d", str(tmp_path)) if command == "download" else ()
+
+    refused = invoke(command, tls_fault_server.url("/items.json"), *where, "--retries", "0")
+    result = invoke(
+        command, tls_fault_server.url("/items.json"), *where, *args, env={"REQUESTS_CA_BUNDLE": str(stranger_ca_pem)}
+    )
+
+    assert refused.code == 7 and "--cacert" in refused.stderr
+    assert result.code == 0, result.stderr
+    if command == "paginate":
+        assert result.stdout == b"1\n2\n"
+    else:
+        assert (tmp_path / "items.json").read_bytes() == b"[1, 2]"
