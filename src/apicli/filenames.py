@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from .errors import ParseError
+from .httpsyntax import OWS, excerpt, parse_quoted, skip_ows
 
 __all__ = [
     "FALLBACK_NAME",
@@ -26,7 +27,6 @@ __all__ = [
 
 FALLBACK_NAME = "download"
 
-_OWS = " \t"
 _HINT = 'expected something like: attachment; filename="report.csv"'
 # RFC 8187 names only UTF-8 and ISO-8859-1; anything else falls back to `filename=`.
 _EXT_CHARSETS = {"utf-8": "utf-8", "iso-8859-1": "iso-8859-1"}
@@ -178,7 +178,7 @@ def _parse_disposition_params(value: str) -> dict[str, str]:
     pos = 0
     end = len(value)
     while pos < end:
-        pos = _skip_ows(value, pos)
+        pos = skip_ows(value, pos)
         if pos >= end:
             break
         if value[pos] == ";":
@@ -187,23 +187,23 @@ def _parse_disposition_params(value: str) -> dict[str, str]:
         start = pos
         while pos < end and value[pos] not in "=;":
             pos += 1
-        name = value[start:pos].strip(_OWS).lower()
+        name = value[start:pos].strip(OWS).lower()
         if pos >= end or value[pos] == ";":
             continue
         if not name:
-            raise _error(f"a parameter has no name in {_excerpt(value, start)!r}")
-        pos = _skip_ows(value, pos + 1)
+            raise _error(f"a parameter has no name in {excerpt(value, start)!r}")
+        pos = skip_ows(value, pos + 1)
         if pos < end and value[pos] == '"':
-            param_value, pos = _parse_quoted(value, pos)
-            pos = _skip_ows(value, pos)
+            param_value, pos = parse_quoted(value, pos, _error)
+            pos = skip_ows(value, pos)
             if pos < end and value[pos] != ";":
-                raise _error(f"unexpected text after a quoted value in {_excerpt(value, pos)!r}")
+                raise _error(f"unexpected text after a quoted value in {excerpt(value, pos)!r}")
         else:
             start = pos
             while pos < end and value[pos] != ";":
                 pos += 1
             # Lenient: unquoted names with spaces (`filename=my report.pdf`) are common.
-            param_value = value[start:pos].strip(_OWS)
+            param_value = value[start:pos].strip(OWS)
         params.setdefault(name, param_value)
     return params
 
@@ -212,41 +212,13 @@ def _decode_ext_value(text: str) -> str | None:
     """Decode an RFC 8187 ext-value (`UTF-8'en'%e2%82%ac.txt`); None when it cannot be."""
     charset, quote1, rest = text.partition("'")
     _language, quote2, encoded = rest.partition("'")
-    codec = _EXT_CHARSETS.get(charset.strip(_OWS).lower())
+    codec = _EXT_CHARSETS.get(charset.strip(OWS).lower())
     if not (quote1 and quote2 and codec):
         return None
     try:
         return unquote_to_bytes(encoded).decode(codec)
     except UnicodeError:  # bytes that are not valid in the charset, or unencodable input
         return None
-
-
-def _parse_quoted(text: str, pos: int) -> tuple[str, int]:
-    """Parse the quoted-string that opens at `pos`; return its unescaped content and the next position."""
-    chars: list[str] = []
-    i = pos + 1
-    end = len(text)
-    while i < end:
-        ch = text[i]
-        if ch == '"':
-            return "".join(chars), i + 1
-        if ch == "\\" and i + 1 < end:
-            i += 1
-            ch = text[i]
-        chars.append(ch)
-        i += 1
-    raise _error(f"unterminated quoted string in {_excerpt(text, pos)!r}")
-
-
-def _skip_ows(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in _OWS:
-        pos += 1
-    return pos
-
-
-def _excerpt(text: str, pos: int) -> str:
-    rest = text[pos:]
-    return rest if len(rest) <= 60 else rest[:60] + "..."
 
 
 def _error(detail: str) -> ParseError:

@@ -15,13 +15,12 @@ from types import MappingProxyType
 from urllib.parse import urljoin
 
 from .errors import ParseError
+from .httpsyntax import OWS, excerpt, parse_quoted, skip_ows
 
 __all__ = ["Link", "find_rel", "parse_link_header"]
 
-_OWS = " \t"
 _HINT = 'each link looks like <https://api.example.com/items?page=2>; rel="next"'
 # Long headers are cut in messages so that an error stays on one readable line.
-_EXCERPT_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def _parse_value(text: str, base_url: str) -> list[Link]:
     end = len(text)
     while True:
         # Empty list elements (`, ,`) are allowed by RFC 9110's list syntax.
-        while pos < end and (text[pos] in _OWS or text[pos] == ","):
+        while pos < end and (text[pos] in OWS or text[pos] == ","):
             pos += 1
         if pos >= end:
             return links
@@ -71,21 +70,21 @@ def _parse_link(text: str, pos: int, base_url: str) -> tuple[Link, int]:
     """Parse one `<url> *(; param)` starting at `pos`; return it and the position after it."""
     end = len(text)
     if text[pos] != "<":
-        raise _error(f"missing '<' in {_excerpt(text, pos)!r}")
+        raise _error(f"missing '<' in {excerpt(text, pos)!r}")
     close = text.find(">", pos + 1)
     if close < 0:
-        raise _error(f"missing '>' in {_excerpt(text, pos)!r}")
-    target = text[pos + 1 : close].strip(_OWS)
+        raise _error(f"missing '>' in {excerpt(text, pos)!r}")
+    target = text[pos + 1 : close].strip(OWS)
     pos = close + 1
 
     rels: frozenset[str] | None = None
     params: dict[str, str] = {}
     while True:
-        pos = _skip_ows(text, pos)
+        pos = skip_ows(text, pos)
         if pos >= end or text[pos] == ",":
             break
         if text[pos] != ";":
-            raise _error(f"expected ';' or ',' after the link target in {_excerpt(text, pos)!r}")
+            raise _error(f"expected ';' or ',' after the link target in {excerpt(text, pos)!r}")
         name, value, pos = _parse_param(text, pos + 1)
         if not name:
             continue  # `;;` or a trailing `;`
@@ -109,49 +108,21 @@ def _parse_param(text: str, pos: int) -> tuple[str, str, int]:
     start = pos
     while pos < end and text[pos] not in "=;,":
         pos += 1
-    name = text[start:pos].strip(_OWS).lower()
+    name = text[start:pos].strip(OWS).lower()
     if pos >= end or text[pos] != "=":
         return name, "", pos
-    pos = _skip_ows(text, pos + 1)
+    pos = skip_ows(text, pos + 1)
     if pos < end and text[pos] == '"':
-        value, pos = _parse_quoted(text, pos)
-        pos = _skip_ows(text, pos)
+        value, pos = parse_quoted(text, pos, _error)
+        pos = skip_ows(text, pos)
         if pos < end and text[pos] not in ";,":
-            raise _error(f"unexpected text after a quoted value in {_excerpt(text, pos)!r}")
+            raise _error(f"unexpected text after a quoted value in {excerpt(text, pos)!r}")
         return name, value, pos
     start = pos
     while pos < end and text[pos] not in ";,":
         pos += 1
     # Lenient: an unquoted value runs to the next separator, so `rel=next last` still works.
-    return name, text[start:pos].strip(_OWS), pos
-
-
-def _parse_quoted(text: str, pos: int) -> tuple[str, int]:
-    """Parse the quoted-string that opens at `pos`; return its unescaped content and the next position."""
-    chars: list[str] = []
-    i = pos + 1
-    end = len(text)
-    while i < end:
-        ch = text[i]
-        if ch == '"':
-            return "".join(chars), i + 1
-        if ch == "\\" and i + 1 < end:
-            i += 1
-            ch = text[i]
-        chars.append(ch)
-        i += 1
-    raise _error(f"unterminated quoted string in {_excerpt(text, pos)!r}")
-
-
-def _skip_ows(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in _OWS:
-        pos += 1
-    return pos
-
-
-def _excerpt(text: str, pos: int) -> str:
-    rest = text[pos:]
-    return rest if len(rest) <= _EXCERPT_CHARS else rest[:_EXCERPT_CHARS] + "..."
+    return name, text[start:pos].strip(OWS), pos
 
 
 def _error(detail: str) -> ParseError:
