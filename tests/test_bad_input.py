@@ -222,7 +222,20 @@ ROWS: list[Row] = [
         2,
         "apicli: ",
         env={"APICLI_CONFIG": "~nosuchuser0/c.toml"},
-        xfail="config.py: ~unknownuser in APICLI_CONFIG is an internal error (RuntimeError from expanduser)",
+    ),
+    row(
+        "profile-token-file-unknown-user",
+        "get http://127.0.0.1:9/x -P tilde",
+        2,
+        "apicli: profile 'tilde' (profiles.tilde.auth.token_file): cannot read ",
+        env={"APICLI_CONFIG": "{tmp}/config.toml"},
+    ),
+    row(
+        "profile-verify-unknown-user",
+        "get http://127.0.0.1:9/x -P tilde-ca",
+        2,
+        "apicli: {tmp}/config.toml:8: profiles.tilde-ca.verify: no file at ",
+        env={"APICLI_CONFIG": "{tmp}/config.toml"},
     ),
     row(
         "token-env-and-file",
@@ -257,15 +270,15 @@ ROWS: list[Row] = [
         "profile-nan-timeout",
         "get {srv}/json -P nan",
         2,
-        "apicli: profile 'nan': timeout must be a finite number",
-        env={"APICLI_CONFIG": "{tmp}/config.toml"},
+        "apicli: {tmp}/nan.toml:2: profiles.nan.timeout: expected a positive, finite number of seconds, not nan",
+        env={"APICLI_CONFIG": "{tmp}/nan.toml"},
     ),
     row(
         "profile-infinite-timeout",
-        "get {srv}/json -P forever",
+        "get {srv}/json",
         2,
-        "apicli: profile 'forever': timeout must be a finite number",
-        env={"APICLI_CONFIG": "{tmp}/config.toml"},
+        "apicli: {tmp}/forever.toml:2: profiles.forever.timeout: expected a positive, finite number of seconds",
+        env={"APICLI_CONFIG": "{tmp}/forever.toml"},
     ),
     row(
         "unknown-profile",
@@ -350,7 +363,16 @@ ROWS: list[Row] = [
     ),
     row("jq-on-html", "get {srv}/text --jq .id", 2, "apicli: --jq: the response is not JSON", sends=True),
     row("jq-on-invalid-json", "get {srv}/bad-json --jq .id", 2, "apicli: --jq: the response is not JSON", sends=True),
-    row("jq-empty-json-body", "get {srv}/empty-json --jq .id", 0, "", sends=True),
+    row(
+        "jq-empty-json-body",
+        "get {srv}/empty-json --jq .id",
+        2,
+        "apicli: --jq: the response is not JSON (the body is empty; Content-Type: application/json)",
+        sends=True,
+    ),
+    row("jq-no-content", "get {srv}/no-content --jq .id", 0, "", sends=True),
+    row("schema-no-content", "get {srv}/no-content --schema {tmp}/schema.json", 0, "", sends=True),
+    row("jq-head", "head {srv}/json --jq .id", 0, "", sends=True),
     row("jq-bad-program", "get {srv}/json --jq .a[", 2, "apicli: --jq: invalid jq program"),
     row(
         "schema-missing",
@@ -362,8 +384,7 @@ ROWS: list[Row] = [
         "schema-unknown-user",
         "get {srv}/json --schema ~nosuchuser0/s.json",
         2,
-        "apicli: --schema: cannot read",
-        xfail="schema.py: ~unknownuser in --schema is an internal error (RuntimeError from expanduser)",
+        "apicli: --schema: cannot read '~nosuchuser0/s.json'",
     ),
     row(
         "schema-not-json",
@@ -377,6 +398,13 @@ ROWS: list[Row] = [
         9,
         "apicli: schema: $: 'name' is a required property",
         stdout_empty=False,
+        sends=True,
+    ),
+    row(
+        "schema-empty-json-body",
+        "get {srv}/empty-json --schema {tmp}/schema.json",
+        9,
+        "apicli: schema: $: the response body is empty, not JSON",
         sends=True,
     ),
     row(
@@ -400,15 +428,51 @@ ROWS: list[Row] = [
         "download {srv}/file.bin -d {tmp}/plain.txt/dl",
         1,
         "apicli: cannot create directory '{tmp}/plain.txt/dl'",
-        sends=True,
+    ),
+    row(
+        "download-dir-is-a-file",
+        "download {srv}/file.bin -d {tmp}/plain.txt",
+        1,
+        "apicli: cannot create directory '{tmp}/plain.txt'",
     ),
     row(
         "download-full-disk",
         "download {srv}/file.bin -o /dev/full",
         1,
-        "apicli: cannot write to '/dev/full'",
+        "apicli: cannot write to '/dev/full': No space left on device",
         sends=True,
-        xfail="download -o /dev/full is reported as an internal error",
+    ),
+    row(
+        "download-stdout-full-disk",
+        "download {srv}/file.bin -o -",
+        1,
+        "apicli: cannot write to standard output: No space left on device",
+        sends=True,
+        stdout_file="/dev/full",
+    ),
+    row(
+        "download-header-item",
+        "download {srv}/file.bin Cookie:session=s3cr3t",
+        2,
+        "apicli: download takes URLs; 'Cookie:…' looks like a request item, not a URL",
+    ),
+    row(
+        "download-token-header-item",
+        ("download", "Authorization:Bearer s3cr3t"),
+        2,
+        "apicli: download takes URLs; 'Authorization:…' looks like a request item, not a URL",
+    ),
+    row(
+        "download-query-item",
+        "download {srv}/file.bin token==s3cr3t",
+        2,
+        "apicli: download takes URLs; 'token==…' looks like a request item, not a URL",
+    ),
+    row(
+        "download-field-item",
+        "download password=s3cr3t -o {tmp}/f.bin",
+        2,
+        "apicli: download takes URLs; 'password=…' looks like a request item, not a URL",
     ),
     *[
         row(
@@ -446,10 +510,14 @@ def scratch(tmp_path: Path) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         '[profiles.work]\nbase_url = "http://127.0.0.1:9"\n'
-        "[profiles.nan]\ntimeout = nan\n"
-        "[profiles.forever]\ntimeout = inf\n"
+        '[profiles.tilde]\nbase_url = "http://127.0.0.1:9"\n'
+        'auth = { type = "bearer", token_file = "~nosuchuser0/t" }\n'
+        '[profiles.tilde-ca]\nbase_url = "http://127.0.0.1:9"\nverify = "~nosuchuser0/ca.pem"\n'
     )
-    config.chmod(0o600)
+    (tmp_path / "nan.toml").write_text("[profiles.nan]\ntimeout = nan\n")
+    (tmp_path / "forever.toml").write_text("[profiles.forever]\ntimeout = inf\n")
+    for name in ("config.toml", "nan.toml", "forever.toml"):
+        (tmp_path / name).chmod(0o600)
     return tmp_path
 
 
@@ -461,6 +529,7 @@ def server() -> Iterator[FaultServer]:
         running.script("/text", Reply(200, {"Content-Type": "text/html"}, "<html>hi</html>"))
         running.script("/bad-json", invalid_json())
         running.script("/empty-json", empty_json())
+        running.script("/no-content", Reply(204))
         running.script("/file.bin", Reply(200, {"Content-Type": "application/octet-stream"}, b"\x00" * 1000))
         running.script("/page/2", json_reply(["from page 2"]))
         running.script("/page/3", json_reply(["from page 3"]))

@@ -217,14 +217,15 @@ def perform(
         stack.callback(response.close)
         client.show_response_head(response, options.include)
         client.check_status(response, options)
-        if (jq is not None or schema is not None) and spec.method != "HEAD":
+        # These have no body by definition: nothing to write, filter or check.
+        if spec.method == "HEAD" or response.status_code in _NO_BODY_STATUSES:
+            return
+        if jq is not None or schema is not None:
             from .postprocess import write_filtered_body
 
             write_filtered_body(
                 client, response, options, stdout, is_terminal=stdout_is_terminal, environ=environ, jq=jq, schema=schema
             )
-            return
-        if spec.method == "HEAD" or response.status_code in _NO_BODY_STATUSES:
             return
         if options.output is not None:
             with atomic_output(options.output) as sink:

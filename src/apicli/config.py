@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
+from .items import expand_user
 from .spec import Credentials
 
 if TYPE_CHECKING:
@@ -46,10 +47,10 @@ class ConfigError(UsageError):
 def config_path(environ: Mapping[str, str]) -> Path:
     explicit = environ.get(CONFIG_ENV)
     if explicit:
-        return Path(explicit).expanduser()
+        return expand_user(explicit)
     xdg = environ.get("XDG_CONFIG_HOME")
     # The XDG spec says a relative XDG_CONFIG_HOME is ignored.
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path(environ.get("HOME") or Path.home()) / ".config"
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path(environ.get("HOME") or expand_user("~")) / ".config"
     return base / "apicli" / "config.toml"
 
 

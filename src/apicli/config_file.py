@@ -7,6 +7,7 @@ unknown key, `find_key_line` finds the line that defines the key.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 from .config import ConfigError
 from .errors import UsageError
+from .items import expand_user
 from .report import is_secret_header_name
 from .spec import Credentials
 from .urls import is_secret_query_name, normalize_url, same_origin
@@ -110,8 +112,8 @@ def parse_config(path: Path, data: bytes, *, exposed: bool) -> Config:
 
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
+    except ValueError as exc:  # TOMLDecodeError, or int()'s refusal of an integer over 4300 digits
+        message = str(exc) if isinstance(exc, tomllib.TOMLDecodeError) else "an integer has too many digits"
         found = _TOML_LINE.search(message)
         line = int(found.group(1)) if found else None
         if found:
@@ -189,11 +191,16 @@ class _ConfigParser:
         if auth is not None and base_url is None:
             raise self.fail((*keys, "auth"), "needs a base_url: credentials are sent only to its origin")
         timeout = raw.get("timeout")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
             raise self.fail((*keys, "timeout"), f"expected a positive number of seconds, not {_kind(timeout)}")
+        # TOML allows nan and inf (and integers past a float): the one would crash urllib3, the others wait forever.
+        if timeout is not None and _finite_seconds(timeout) is None:
+            given = str(timeout) if len(str(timeout)) <= 20 else "a number too large"
+            raise self.fail((*keys, "timeout"), f"expected a positive, finite number of seconds, not {given}")
         retries = raw.get("retries")
         if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
-            raise self.fail((*keys, "retries"), f"expected a whole number >= 0, not {_kind(retries)}")
+            got = str(retries) if isinstance(retries, int) and not isinstance(retries, bool) else _kind(retries)
+            raise self.fail((*keys, "retries"), f"expected a whole number >= 0, not {got}")
         verify = self.verify((*keys, "verify"), raw.get("verify"))
         notices: tuple[str, ...] = ()
         if len(self.inline) > inline_before:
@@ -273,7 +280,7 @@ class _ConfigParser:
         if key.endswith("_env"):
             source = SecretSource(dotted, env=value)
         elif key.endswith("_file"):
-            path = Path(value).expanduser()
+            path = expand_user(value)
             source = SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
         else:
             self.inline.append(dotted)
@@ -285,8 +292,17 @@ class _ConfigParser:
             return value
         if not isinstance(value, str) or not value:
             raise self.fail(keys, f"expected true, false or a CA bundle path, not {_kind(value)}")
-        path = Path(value).expanduser()
+        path = expand_user(value)
         return str(path if path.is_absolute() else self.path.parent / path)
+
+
+def _finite_seconds(value: float) -> float | None:
+    """`value` as a float when it is a positive, finite number of seconds; else None."""
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def _with_notice(profile: Profile, notice: str) -> Profile:

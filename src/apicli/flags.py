@@ -262,8 +262,10 @@ def build_invocation(
         retry = dataclasses.replace(retry, sleep=sleep)
     cert: str | tuple[str, str] | None = None
     if flags.cert is not None:
-        cert = (str(flags.cert), str(flags.key)) if flags.key is not None else str(flags.cert)
-    verify: bool | str = False if flags.insecure else (str(flags.cacert) if flags.cacert else True)
+        cert = str(expand_user(flags.cert))
+        if flags.key is not None:
+            cert = (cert, str(expand_user(flags.key)))
+    verify: bool | str = False if flags.insecure else (str(expand_user(flags.cacert)) if flags.cacert else True)
     if not flags.insecure and flags.cacert is None and profile is not None and profile.verify is not None:
         verify = profile.verify
     network = NetworkOptions(
@@ -276,9 +278,6 @@ def build_invocation(
         verify=verify,
         cert=cert,
     )
-    if not math.isfinite(network.timeout) and profile is not None:
-        # TOML allows `timeout = nan` or `inf`: the one would crash urllib3, the other wait forever.
-        raise UsageError(f"profile {profile.name!r}: timeout must be a finite number of seconds, not {network.timeout}")
     output = OutputOptions(
         pretty=True if flags.pretty else (False if flags.raw else None),
         color=flags.color,

@@ -151,17 +151,23 @@ def write_stream(chunks: Iterator[bytes], sink: ByteSink, *, flush: bool = True)
     return written
 
 
-def read_limited(chunks: Iterator[bytes], limit: int) -> bytes:
+def read_limited(
+    chunks: Iterator[bytes],
+    limit: int,
+    *,
+    purpose: str = "to pretty-print",
+    hint: str | None = "use --raw, or -o FILE",
+) -> bytes:
+    """The whole body, refused (OutputError) past `limit` bytes: `purpose` says what it was read for."""
     parts: list[bytes] = []
     size = 0
     for chunk in chunks:
         parts.append(chunk)
         size += len(chunk)
         if size > limit:
-            raise OutputError(
-                f"body is larger than {limit // (1024 * 1024)} MiB, too large to pretty-print",
-                hint="use --raw, or -o FILE",
-            )
+            mib, rest = divmod(limit, 1024 * 1024)
+            cap = f"{limit} bytes" if rest or not mib else f"{mib} MiB"
+            raise OutputError(f"body is larger than {cap}, too large {purpose}", hint=hint)
     return b"".join(parts)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from .errors import ResponseFormatError
 from .output import PRETTY_LIMIT, ByteSink, atomic_output, format_pretty, read_limited, use_color
 from .spec import OutputOptions
 
@@ -32,7 +33,9 @@ def write_filtered_body(
     schema: SchemaValidator | None,
 ) -> None:
     content_type = response.headers.get("Content-Type")
-    body = read_limited(client.body_chunks(response), PRETTY_LIMIT)
+    flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
+    hint = f"save it with -o FILE (without {flag}) and work on the file"
+    body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose=purpose, hint=hint)
     pretty = options.pretty if options.pretty is not None else is_terminal
     color = pretty and use_color(options.color, is_terminal or options.pretty is True, environ)
     if options.output is not None:
@@ -40,7 +43,11 @@ def write_filtered_body(
     if jq is not None:
         from .jqfilter import body_text
 
-        output = jq.render(body_text(body, content_type), pretty=pretty, color=color) if body.strip() else b""
+        if not body.strip():
+            # As paginate does with an empty page: no JSON is not an empty result.
+            kind = f"; Content-Type: {content_type}" if content_type else ""
+            raise ResponseFormatError(f"--jq: the response is not JSON (the body is empty{kind})")
+        output = jq.render(body_text(body, content_type), pretty=pretty, color=color)
     else:
         output = format_pretty(body, content_type, color=color) if pretty else body
     errors = schema.body_errors(body) if schema is not None else []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SchemaValidationError, UsageError
+from .items import expand_user
 
 INSTALL_HINT = "install it with: pip install 'apicli[schema]'"
 MAX_REPORTED = 20  # errors listed before "... and N more"
@@ -59,7 +60,7 @@ def load_schema(path: Path) -> SchemaValidator:
     except ImportError:
         raise UsageError("--schema needs the jsonschema package, which is not installed", hint=INSTALL_HINT) from None
     try:
-        text = path.expanduser().read_bytes()
+        text = expand_user(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"--schema: cannot read {str(path)!r}: {exc.strerror or exc}") from None
     try:

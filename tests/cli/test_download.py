@@ -615,7 +615,47 @@ def test_usage_errors(invoke: Invoke, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_request_items_are_refused_without_echoing_their_values(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    url = httpserver.url_for("/x")
+    for item in ("Cookie:session=s3cr3t", "Authorization:Bearer s3cr3t", "api_key==s3cr3t", "token=s3cr3t"):
+        result = invoke("download", url, item, "-d", str(tmp_path / "never"))
+        assert result.code == 2, item
+        assert result.stderr.startswith("apicli: download takes URLs; "), result.stderr
+        assert "s3cr3t" not in result.stderr
+        assert "hint: send headers with -H 'Name: Value'" in result.stderr
+    assert httpserver.log == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_that_cannot_be_made_is_refused_before_any_request(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/a.txt").respond_with_data(b"alpha")
+    (tmp_path / "plain").write_text("a file")
+    for directory in (tmp_path / "plain", tmp_path / "plain" / "sub"):
+        result = invoke("download", httpserver.url_for("/a.txt"), "-d", str(directory))
+        assert result.code == 1
+        assert result.stderr.startswith(f"apicli: cannot create directory {str(directory)!r}: "), result.stderr
+    assert httpserver.log == []
+
+
 # --- real processes: terminal, pipes, signals --------------------------------------------------
+
+
+def test_output_dash_into_a_closed_pipe_ends_quietly(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 4_000_000)
+    proc = subprocess.Popen(
+        [*apicli_command(), "download", httpserver.url_for("/big"), "-o", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=20) == 0
+    assert proc.stderr.read() == b""
 
 
 def _environment() -> dict[str, str]:

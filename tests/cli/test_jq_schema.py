@@ -95,6 +95,53 @@ def test_jq_on_a_non_json_body_exits_2(httpserver: HTTPServer, invoke: Invoke) -
     assert "hint: drop --jq to see the body as it is" in result.stderr
 
 
+@pytest.mark.parametrize("body", [b"", b" \r\n"], ids=["empty", "blank"])
+def test_jq_on_an_empty_json_body_exits_2_like_paginate(httpserver: HTTPServer, invoke: Invoke, body: bytes) -> None:
+    url = _serve(httpserver, body)
+    result = invoke("get", url, "--jq", ".")
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr == (
+        "apicli: --jq: the response is not JSON (the body is empty; Content-Type: application/json)\n"
+    )
+
+
+def test_no_content_has_nothing_to_filter_or_check(httpserver: HTTPServer, invoke: Invoke, schema_file: Path) -> None:
+    """204 and HEAD have no body by definition: --jq and --schema write nothing and exit 0."""
+    httpserver.expect_request("/gone", method="DELETE").respond_with_data(b"", status=204)
+    url = httpserver.url_for("/gone")
+    for extra in (("--jq", ".id"), ("--schema", str(schema_file)), ("--jq", ".", "--schema", str(schema_file))):
+        result = invoke("delete", url, *extra)
+        assert (result.code, result.stdout, result.stderr) == (0, b"", ""), extra
+    head_url = _serve(httpserver, USERS)
+    head = invoke("head", head_url, "--jq", ".items", "--schema", str(schema_file))
+    assert (head.code, head.stdout, head.stderr) == (0, b"", "")
+
+
+@pytest.mark.parametrize(
+    ("flag", "purpose"),
+    [("--jq", "to filter with --jq"), ("--schema", "to check with --schema")],
+)
+def test_a_body_over_the_size_cap_names_the_flag_it_was_read_for(
+    httpserver: HTTPServer,
+    invoke: Invoke,
+    schema_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
+    purpose: str,
+) -> None:
+    from apicli import postprocess
+
+    monkeypatch.setattr(postprocess, "PRETTY_LIMIT", 2 * 1024 * 1024)
+    url = _serve(httpserver, b"[" + b"1," * (1024 * 1024 + 10) + b"1]")
+    result = invoke("get", url, flag, "." if flag == "--jq" else str(schema_file))
+    assert (result.code, result.stdout) == (1, b"")
+    assert result.stderr.splitlines() == [
+        f"apicli: body is larger than 2 MiB, too large {purpose}",
+        f"hint: save it with -o FILE (without {flag}) and work on the file",
+    ]
+    assert "pretty-print" not in result.stderr and "--raw" not in result.stderr
+
+
 def test_jq_runtime_error_exits_2(httpserver: HTTPServer, invoke: Invoke) -> None:
     url = _serve(httpserver, USERS)
     result = invoke("get", url, "--jq", ".items | .login")

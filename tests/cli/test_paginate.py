@@ -391,13 +391,43 @@ def test_an_http_error_on_page_3_keeps_pages_1_and_2(httpserver: HTTPServer, inv
     assert len(result.sleeps) == 3  # each page is retried by the session
 
 
-def test_an_error_keeps_the_array_valid(httpserver: HTTPServer, invoke: Invoke) -> None:
+@pytest.mark.parametrize("extra", [(), ("--pretty", "--no-color")], ids=["compact", "pretty"])
+def test_an_error_leaves_the_array_open(httpserver: HTTPServer, invoke: Invoke, extra: tuple[str, ...]) -> None:
+    """A failed run's partial array must not parse as the whole collection; the items written stay."""
     url = httpserver.url_for("/items")
     httpserver.expect_request("/items", query_string="page=2").respond_with_data("gone", status=404)
     httpserver.expect_request("/items").respond_with_handler(link_api(url, 3))
-    result = invoke("paginate", url, "--array")
+    result = invoke("paginate", url, "--array", *extra)
     assert result.code == 4
-    assert json.loads(result.stdout) == items_of(1)
+    assert result.stderr.startswith("apicli: page 2: HTTP 404")
+    assert result.stdout.startswith(b"[") and not result.stdout.rstrip().endswith(b"]")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(result.stdout)
+    assert json.loads(result.stdout + b"]") == items_of(1)
+
+
+def test_an_error_keeps_the_ndjson_lines_already_written(httpserver: HTTPServer, invoke: Invoke) -> None:
+    url = httpserver.url_for("/items")
+    httpserver.expect_request("/items", query_string="page=3").respond_with_data("gone", status=404)
+    httpserver.expect_request("/items").respond_with_handler(link_api(url, 3))
+    result = invoke("paginate", url)
+    assert (result.code, result.stdout) == (4, ndjson(1, 2))
+
+
+def test_a_page_over_the_size_cap_is_refused_and_named(
+    httpserver: HTTPServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apicli.pagination import runner
+
+    monkeypatch.setattr(runner, "PRETTY_LIMIT", 1024)
+    url = httpserver.url_for("/items")
+    httpserver.expect_request("/items", query_string="page=2").respond_with_json([{"pad": "x" * 2000}])
+    httpserver.expect_request("/items").respond_with_handler(link_api(url, 3))
+    result = invoke("paginate", url)
+    assert result.code == 1
+    assert result.stdout == ndjson(1)
+    assert result.stderr.startswith("apicli: page 2: body is larger than 1024 bytes, too large to read as a page\n")
+    assert "apicli get URL -o FILE" in result.stderr
 
 
 # Credentials and origins

@@ -215,6 +215,21 @@ def test_inline_secrets_are_warned_about(httpserver: HTTPServer, invoke: Invoke,
             ":4: profiles.default.timeout: expected",
         ),
         ("[profiles.a]\nretries = 2\ntimout = 5\n", ":3: profiles.a.timout: unknown key; did you mean 'timeout'?"),
+        *[
+            (f"[profiles.a]\nretries = 2\ntimeout = {value}\n", f":3: profiles.a.timeout: expected {expected}")
+            for value, expected in [
+                ("nan", "a positive, finite number of seconds, not nan"),
+                ("+inf", "a positive, finite number of seconds, not inf"),
+                ("-inf", "a positive, finite number of seconds, not -inf"),
+                ("0", "a positive, finite number of seconds, not 0"),
+                ("-1.5", "a positive, finite number of seconds, not -1.5"),
+                ("1" + "0" * 400, "a positive, finite number of seconds, not a number too large"),
+                ("true", "a positive number of seconds, not a boolean"),
+            ]
+        ],
+        ("[profiles.a]\nretries = 1" + "0" * 5000 + "\n", ": invalid TOML: an integer has too many digits"),
+        ("[profiles.a]\n\nretries = -1\n", ":3: profiles.a.retries: expected a whole number >= 0, not -1"),
+        ("[profiles.a]\nretries = inf\n", ":2: profiles.a.retries: expected a whole number >= 0, not a number"),
         ('[profiles.a]\nauth = { type = "bearer", token_env = "X" }\n', ":2: profiles.a.auth: needs a base_url"),
         (
             '[profiles.a]\nbase_url = "http://h"\n[profiles.a.auth]\ntype = "basic"\nuser = "u"\n',
@@ -283,3 +298,40 @@ auth = { type = "api_key", header = "X-Key", key_env = "OTHER_KEY" }
     assert invoke("config", "show", "-P", "nope", env=env).code == 2
     default_path = invoke("config", "path", env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
     assert default_path.text == f"{tmp_path / 'xdg' / 'apicli' / 'config.toml'}\n"
+
+
+def test_home_paths_expand_and_unknown_users_stay_as_written(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    """~ is expanded in one place, for every path a user gives; ~nosuchuser is left as written, like a shell."""
+    httpserver.expect_request("/v1/me").respond_with_handler(_echo)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "token").write_text(f"{TOKEN}\n")
+    (home / "ca.pem").write_text("not really a certificate")
+    (home / "any.schema.json").write_text("{}")
+    config = home / "apicli.toml"
+    config.write_text(
+        f'[profiles.default]\nbase_url = "{httpserver.url_for("/v1")}"\n'
+        'auth = { type = "bearer", token_file = "~/token" }\n'
+    )
+    config.chmod(0o600)
+    env = {"HOME": str(home), "APICLI_CONFIG": "~/apicli.toml"}
+
+    result = invoke("get", "/me", "--schema", "~/any.schema.json", env=env)
+    assert (result.code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["auth"] == f"Bearer {TOKEN}"
+    assert invoke("config", "path", env=env).text == f"{config}\n"
+    curl = invoke("get", "http://127.0.0.1:9/x", "--cacert", "~/ca.pem", "--curl", env={"HOME": str(home)})
+    assert f"--cacert {home / 'ca.pem'}" in curl.text
+
+    unknown = invoke("get", "/me", env={"APICLI_CONFIG": "~nosuchuser0/apicli.toml"})
+    assert (unknown.code, unknown.stderr) == (2, "apicli: APICLI_CONFIG: ~nosuchuser0/apicli.toml does not exist\n")
+    config.write_text(
+        f'[profiles.default]\nbase_url = "{httpserver.url_for("/v1")}"\n'
+        'auth = { type = "bearer", token_file = "~nosuchuser0/token" }\n'
+    )
+    missing = invoke("get", "/me", env=env)
+    assert missing.code == 2
+    assert missing.stderr.startswith("apicli: profile 'default' (profiles.default.auth.token_file): cannot read ")
+    assert len(httpserver.log) == 1

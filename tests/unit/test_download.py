@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -22,11 +24,13 @@ from apicli.downloads import (
 from apicli.downloads.files import (
     PartFile,
     PartMeta,
+    StreamSink,
     find_directory_part,
     open_directory_part,
     open_output_part,
     url_key,
 )
+from apicli.downloads.jobs import request_item_name
 from apicli.downloads.progress import Saved, format_rate, format_size, summary_line
 from apicli.downloads.ranges import (
     ContentRange,
@@ -36,7 +40,7 @@ from apicli.downloads.ranges import (
     range_headers,
     resume_validator,
 )
-from apicli.errors import ConnectionFailed, ExitCode, HTTPStatusError, OutputError, UsageError
+from apicli.errors import ConnectionFailed, ExitCode, HTTPStatusError, OutputError, PipeClosed, UsageError
 
 # --- ranges --------------------------------------------------------------------------------------
 
@@ -159,6 +163,75 @@ def test_option_checks() -> None:
     for jobs, options, directory_given in bad:
         with pytest.raises(UsageError):
             check_options(jobs, options, directory_given=directory_given)
+
+
+@pytest.mark.parametrize(
+    ("argument", "name"),
+    [
+        ("Cookie:session=s3cr3t", "Cookie:"),
+        ("Authorization:Bearer s3cr3t", "Authorization:"),
+        ("X-Api-Key:s3cr3t", "X-Api-Key:"),
+        ("token==s3cr3t", "token=="),
+        ("password=s3cr3t", "password="),
+        ("doc:=@payload.json", "doc:=@"),
+        ("count:=3", "count:="),
+        ("next=https://example.com/?token=s3cr3t", "next="),
+        ("https://example.com/x?a=b", None),
+        ("example.com/search?q=a=b", None),
+        ("localhost:8080", None),
+        (":8080/files?x=1", None),
+        ("user:pw@example.com/file", None),
+        ("[::1]:8080/x", None),
+        ("example.com", None),
+    ],
+)
+def test_request_items_given_as_urls_are_told_apart(argument: str, name: str | None) -> None:
+    assert request_item_name(argument) == name
+    if name is not None:
+        with pytest.raises(UsageError) as refused:
+            check_options([DownloadJob(argument)], DownloadOptions(), directory_given=False)
+        assert "s3cr3t" not in refused.value.message
+        assert refused.value.message.startswith(f"download takes URLs; {name + '…'!r} looks like a request item")
+
+
+_TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=12)
+
+
+@given(
+    name=_TOKEN,
+    sep=st.sampled_from(["=", "==", ":=", "=@", ":=@"]),
+    value=st.text(max_size=20).filter(lambda text: not text.startswith(("=", "@"))),  # would lengthen sep
+)
+def test_body_and_query_items_are_never_taken_for_urls(name: str, sep: str, value: str) -> None:
+    assert request_item_name(name + sep + value) == name + sep
+
+
+@given(
+    scheme=st.sampled_from(["http://", "https://", ""]),
+    host=st.from_regex(r"[a-z][a-z0-9]{0,10}(\.[a-z]{2,5}){0,2}", fullmatch=True),
+    port=st.one_of(st.just(""), st.integers(1, 65535).map(lambda n: f":{n}")),
+    rest=st.text(alphabet="abc/=?&#.", max_size=20).map(lambda text: "/" + text),
+)
+def test_urls_are_never_taken_for_request_items(scheme: str, host: str, port: str, rest: str) -> None:
+    assert request_item_name(scheme + host + port + rest) is None
+
+
+def test_stream_sink_write_failures_are_apicli_errors() -> None:
+    class Failing(io.BytesIO):
+        def __init__(self, error: OSError) -> None:
+            super().__init__()
+            self.error = error
+
+        def write(self, data: object) -> int:
+            raise self.error
+
+    full = StreamSink(Failing(OSError(errno.ENOSPC, "No space left on device")), "/dev/full")
+    with pytest.raises(OutputError, match=r"^cannot write to '/dev/full': No space left on device$"):
+        full.write(memoryview(b"x"))
+    closed = StreamSink(Failing(BrokenPipeError(errno.EPIPE, "Broken pipe")), "stdout", target="standard output")
+    with pytest.raises(PipeClosed):
+        closed.write(memoryview(b"x"))
+    assert (full.size, closed.size) == (0, 0)
 
 
 def test_downloads_failed_takes_the_first_failures_exit_code() -> None:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import OutputError
+from ..errors import OutputError, PipeClosed
 from ..filenames import unique_path
 
 PART_SUFFIX = ".part"
@@ -88,15 +88,23 @@ class Sink:
 class StreamSink(Sink):
     """stdout (`-o -`) or a device such as /dev/null: written directly, cannot be rewound."""
 
-    def __init__(self, stream: IO[bytes], label: str, *, owned: bool = False) -> None:
+    def __init__(self, stream: IO[bytes], label: str, *, owned: bool = False, target: str | None = None) -> None:
         self.stream = stream
         self.label = label
         self.owned = owned
+        # How errors name it: the quoted path of a device, or "standard output".
+        self.target = target if target is not None else repr(label)
         self.size = 0
 
     def write(self, data: memoryview) -> None:
-        self.stream.write(data)
-        self.stream.flush()
+        try:
+            self.stream.write(data)
+            self.stream.flush()
+        except BrokenPipeError:
+            # The reader left (`| head`): end quietly, as every other command does.
+            raise PipeClosed("output closed by the reader") from None
+        except OSError as exc:
+            raise OutputError(f"cannot write to {self.target}: {exc.strerror or exc}") from None
         self.size += len(data)
 
     def restart(self) -> None:
@@ -184,10 +192,13 @@ class PartFile(Sink):
         """Hash what the part already holds, so a resumed download is checked whole."""
         if not hashers:
             return
-        with self.path.open("rb") as existing:
-            while block := existing.read(_HASH_BLOCK):
-                for hasher in hashers:
-                    hasher.update(block)
+        try:
+            with self.path.open("rb") as existing:
+                while block := existing.read(_HASH_BLOCK):
+                    for hasher in hashers:
+                        hasher.update(block)
+        except OSError as exc:
+            raise OutputError(f"cannot read {str(self.path)!r} to resume it: {exc.strerror or exc}") from None
 
     def save_meta(self, meta: PartMeta) -> None:
         # Without it --continue still works, only with fewer safety checks.
@@ -256,7 +267,7 @@ def part_path(final: Path) -> Path:
 def open_output_part(output: Path, *, resume: bool, adopt: bool = False) -> PartFile:
     """The locked part beside `-o FILE`; with `adopt`, FILE itself becomes the part to extend."""
     path = part_path(output)
-    if adopt and not path.exists() and output.is_file():
+    if adopt and not path_exists(path) and is_file(output):
         try:
             os.replace(output, path)
         except OSError as exc:
@@ -294,11 +305,41 @@ def find_directory_part(directory: Path, url: str, name: str) -> PartFile | None
     if default_meta is None or default_meta.url_key == key:
         candidates.append(default)
     for candidate in candidates:
-        if candidate.is_file():
+        if is_file(candidate):
             part = PartFile.open(candidate, keep=True)
             if part is not None:
                 return part
     return None
+
+
+def is_file(path: Path) -> bool:
+    """Like Path.is_file, but a path that cannot even be looked at (EACCES) is no file: opening it fails clearly."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def path_exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def make_directory(directory: Path) -> None:
+    """Create the -d directory (and its parents); done before any request, so a bad DIR sends nothing."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create directory {str(directory)!r}: {exc.strerror or exc}") from None
 
 
 def is_regular_target(path: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ApicliError, ExitCode, UsageError
+from ..items import split_item
+from ..urls import normalize_url
 
 DEFAULT_PARALLEL = 4
 # Hex digits in each supported digest.
 DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "md5": 32}
 _HEX = frozenset(string.hexdigits)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ def check_options(jobs: list[DownloadJob], options: DownloadOptions, *, director
     """Reject combinations that cannot mean anything sensible, before anything is sent."""
     if not jobs:
         raise UsageError("no URL to download", hint="give one or more URLs, or --input-file FILE")
+    for job in jobs:
+        _reject_request_item(job.url)
     several = len(jobs) > 1
     if options.output is not None or options.to_stdout:
         if several:
@@ -108,6 +115,39 @@ def check_options(jobs: list[DownloadJob], options: DownloadOptions, *, director
         raise UsageError("--sha256/--checksum check one file, but there are several URLs")
     if options.parallel < 1:
         raise UsageError("--parallel must be at least 1")
+
+
+def request_item_name(text: str) -> str | None:
+    """The name and separator of a request item given where a URL belongs (`Cookie:`, `token=`); None for a URL.
+
+    A host never holds `=`, so `=` before the first `/` marks an item; `Name:Value` is one
+    when it is no URL at all (`host:8080` is). The value is left out: it may be a secret.
+    """
+    url = text.strip()
+    if _SCHEME.match(url) or url.startswith(":"):
+        return None
+    try:
+        key, sep, _value = split_item(url)
+    except UsageError:
+        return None
+    authority = re.split(r"[/?#]", url, maxsplit=1)[0]
+    if "=" in authority:
+        return key + sep
+    if sep == ":" and _HEADER_NAME.match(key):
+        try:
+            normalize_url(url)
+        except UsageError:
+            return key + sep
+    return None
+
+
+def _reject_request_item(url: str) -> None:
+    name = request_item_name(url)
+    if name is not None:
+        raise UsageError(
+            f"download takes URLs; {name + '…'!r} looks like a request item, not a URL",
+            hint="send headers with -H 'Name: Value' and query parameters with -q name=value",
+        )
 
 
 class DownloadsFailed(ApicliError):

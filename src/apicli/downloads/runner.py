@@ -14,6 +14,7 @@ import threading
 from ..errors import ApicliError
 from ..spec import RequestSpec
 from ..urls import redact_url
+from .files import make_directory
 from .jobs import DownloadJob, DownloadsFailed
 from .progress import Saved
 from .transfer import Download, DownloadContext
@@ -23,6 +24,9 @@ _WAIT_STEP = 0.2
 
 def download_all(context: DownloadContext, work: list[tuple[RequestSpec, DownloadJob]]) -> list[Saved]:
     """Fetch every job; raise the error itself for a single URL, or DownloadsFailed naming the failures."""
+    options = context.options
+    if options.output is None and not options.to_stdout:
+        make_directory(options.directory)
     if len(work) == 1:
         spec, job = work[0]
         return [Download(context, spec, job).run()]

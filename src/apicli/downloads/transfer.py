@@ -32,10 +32,13 @@ from .files import (
     Sink,
     StreamSink,
     find_directory_part,
+    is_directory,
+    is_file,
     is_regular_target,
     open_directory_part,
     open_output_part,
     part_path,
+    path_exists,
     url_key,
 )
 from .jobs import DownloadJob, DownloadOptions
@@ -272,9 +275,12 @@ class Download:
         if output is not None:
             if not is_regular_target(output):
                 return
-            if not part_path(output).exists() and output.is_file():
+            if not path_exists(part_path(output)) and is_file(output):
                 # The file stays untouched until the server confirms it can be continued.
-                self.adopted = output.stat().st_size
+                try:
+                    self.adopted = output.stat().st_size
+                except OSError as exc:
+                    raise OutputError(f"cannot resume {str(output)!r}: {exc.strerror or exc}") from None
                 if self.adopted:
                     self.context.progress.message(f"apicli: resuming {self.label} from byte {self.adopted}")
                 return
@@ -310,13 +316,6 @@ class Download:
             raise _Again
         self._feed_hashers()
 
-    def _make_directory(self) -> None:
-        directory = self.options.directory
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create directory {str(directory)!r}: {exc.strerror or exc}") from None
-
     def _feed_hashers(self) -> None:
         if isinstance(self.sink, PartFile) and self.sink.size:
             self.sink.feed(self.hashers)
@@ -324,10 +323,10 @@ class Download:
     def _open_sink(self, response: requests.Response) -> None:
         options = self.options
         if options.to_stdout:
-            self.sink = StreamSink(self.context.stdout, "stdout")
+            self.sink = StreamSink(self.context.stdout, "stdout", target="standard output")
         elif options.output is not None:
             output = options.output
-            if output.is_dir():
+            if is_directory(output):
                 raise OutputError(f"cannot write to {str(output)!r}: it is a directory", hint="give a file name")
             if is_regular_target(output):
                 self.sink = open_output_part(output, resume=False)
@@ -336,7 +335,6 @@ class Download:
         else:
             self.name = self.name or self._response_name(response)
             self.label = self.name
-            self._make_directory()
             self.sink = open_directory_part(options.directory, self.name)
 
     def _response_name(self, response: requests.Response) -> str:

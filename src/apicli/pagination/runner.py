@@ -29,7 +29,7 @@ import requests
 from ..client import Client
 from ..dotpath import DotPath
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
-from ..output import atomic_output, use_color
+from ..output import PRETTY_LIMIT, atomic_output, read_limited, use_color
 from ..report import Reporter
 from ..spec import OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["PageFetcher", "paginate"]
 
 _NO_CONTENT = 204
+_PAGE_HINT = "paginate reads each page whole; save this one with `apicli get URL -o FILE`"
 
 
 class PageFetcher:
@@ -77,7 +78,10 @@ class PageFetcher:
             stack.callback(response.close)
             client.show_response_head(response, self.options.include)
             client.check_status(response, self.options)
-            body = b"".join(client.body_chunks(response))
+            # Bounded: a gzip bomb page must not take the memory (and the same cap as --pretty).
+            body = read_limited(
+                client.body_chunks(response), PRETTY_LIMIT, purpose="to read as a page", hint=_PAGE_HINT
+            )
             headers = response.headers
             link_values = _link_values(response)
             total_header = headers.get("X-Total-Count")
@@ -193,7 +197,7 @@ class PageLoop:
         except PipeClosed:
             raise
         except ApicliError:
-            # Items already written stay; an --array is closed around them so that it still parses.
+            # Items already written stay, and an --array stays open: partial output must not look whole.
             with contextlib.suppress(OSError, ApicliError):
                 sink.abort()
             raise

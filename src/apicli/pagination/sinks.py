@@ -48,7 +48,7 @@ def array_block(items: list[Any]) -> bytes:
 
 
 class ItemSink(ABC):
-    """Receives each page's items in order; `finish` completes the output, `abort` does after an error."""
+    """Receives each page's items in order; `finish` completes the output, `abort` is called after an error."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
@@ -60,8 +60,9 @@ class ItemSink(ABC):
         return None
 
     def abort(self) -> None:
-        """After an error the items written stay; by default the output is completed (an --array still parses)."""
-        self.finish()
+        """After an error the items written stay as they are, and an --array is left unclosed."""
+        # A closed array would let a consumer take a failed run's output for the whole collection.
+        return None
 
     def failure(self) -> ApicliError | None:
         """An error to raise once the output is complete and saved (--schema mismatches); None when all is well."""
