@@ -335,7 +335,7 @@ ROWS: list[Row] = [
         "stdout-full-disk-paginate",
         "paginate {srv}/list",
         1,
-        "apicli: page 1: cannot write the items: No space left on device",
+        "apicli: page 1: cannot write to standard output: No space left on device",
         sends=True,
         stdout_file="/dev/full",
     ),

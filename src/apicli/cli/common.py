@@ -11,13 +11,17 @@ import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..flags import CommonFlags, Invocation, build_invocation
+from ..output import StdoutSink
 from ..report import Reporter
 from ..session import redactor_for
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 # Replaced in tests so that retries never sleep for real.
 sleep_function: Callable[[float], None] = time.sleep
@@ -465,3 +469,30 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def open_run_client(invocation: Invocation, reporter: Reporter, *, pool_size: int = 10) -> Client:
+    """The one retrying client a command's requests share."""
+    from ..client import open_client
+
+    return open_client(
+        invocation.spec,
+        invocation.retry,
+        invocation.network,
+        reporter,
+        unsafe_retries=invocation.unsafe_retries,
+        pool_size=pool_size,
+    )
+
+
+def stdout_sink() -> StdoutSink:
+    import sys
+
+    return StdoutSink(sys.stdout.buffer)
+
+
+def stdout_is_terminal(invocation: Invocation) -> bool:
+    """Whether the body goes to a terminal: stdout is one and -o does not send it elsewhere."""
+    import sys
+
+    return invocation.output.output is None and _is_terminal(sys.stdout)

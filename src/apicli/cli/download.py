@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..report import Reporter
     from ..spec import RequestSpec
 from .app import app
-from .common import _is_terminal, prepare_run, request_options
+from .common import _is_terminal, open_run_client, prepare_run, request_options
 
 DOWNLOAD = "Download"
 # Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
@@ -145,7 +145,6 @@ def download_command(
       $ apicli download -d downloads --input-file urls.txt --parallel 8
     """
     # Imported here so that other commands never pay for the download machinery at startup.
-    from ..client import open_client
     from ..downloads import (
         DownloadContext,
         DownloadJob,
@@ -181,14 +180,7 @@ def download_command(
     # Credentials stay bound to the first URL's origin; other origins get none.
     work = [(_download_spec(invocation.spec, job.url), job) for job in jobs]
     with deadline_alarm(invocation.network.max_time):
-        client = open_client(
-            invocation.spec,
-            invocation.retry,
-            invocation.network,
-            reporter,
-            unsafe_retries=False,
-            pool_size=max(parallel, 1),
-        )
+        client = open_run_client(invocation, reporter, pool_size=max(parallel, 10))
         with _progress(reporter, flags.quiet, len(work)) as progress:
             context = DownloadContext(client, options, invocation.retry, progress, sys.stdout.buffer)
             download_all(context, work)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Annotated, Any
 
 import typer
 
-from ..client import open_client
 from ..flags import CommonFlags
 from ..pagination.settings import Scheme, build_settings
 from ..signals import deadline_alarm
 from . import common
 from .app import app
-from .common import _is_terminal, prepare_run, request_options
+from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
 from .verbs import ItemsArgument, UrlArgument
 
 PANEL = "Pagination"
@@ -156,21 +154,13 @@ def paginate_command(
 
     invocation, reporter = prepare_run("GET", url, items, flags)
     with deadline_alarm(invocation.network.max_time):
-        client = open_client(
-            invocation.spec,
-            invocation.retry,
-            invocation.network,
-            reporter,
-            unsafe_retries=invocation.unsafe_retries,
-            pool_size=max(10, settings.parallel),
-        )
         paginate(
-            client,
+            open_run_client(invocation, reporter, pool_size=max(10, settings.parallel)),
             invocation.spec,
             settings,
             invocation.output,
-            sys.stdout.buffer,
-            stdout_is_terminal=invocation.output.output is None and _is_terminal(sys.stdout),
+            stdout_sink(),
+            stdout_is_terminal=stdout_is_terminal(invocation),
             environ=os.environ,
             sleep=lambda seconds: common.sleep_function(seconds),
             jq=invocation.jq,

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Annotated
 
 import typer
 
-from ..client import open_client, perform
+from ..client import perform
 from ..flags import CommonFlags
-from ..output import StdoutSink
 from ..signals import deadline_alarm
 from .app import app
-from .common import _is_terminal, prepare_run, request_options
+from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
 
 UrlArgument = Annotated[
     str, typer.Argument(help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
@@ -31,19 +29,12 @@ ItemsArgument = Annotated[
 def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> None:
     invocation, reporter = prepare_run(method, url, items, flags)
     with deadline_alarm(invocation.network.max_time):
-        client = open_client(
-            invocation.spec,
-            invocation.retry,
-            invocation.network,
-            reporter,
-            unsafe_retries=invocation.unsafe_retries,
-        )
         perform(
-            client,
+            open_run_client(invocation, reporter),
             invocation.spec,
             invocation.output,
-            StdoutSink(sys.stdout.buffer),
-            stdout_is_terminal=invocation.output.output is None and _is_terminal(sys.stdout),
+            stdout_sink(),
+            stdout_is_terminal=stdout_is_terminal(invocation),
             environ=os.environ,
             jq=invocation.jq,
             schema=invocation.schema,

@@ -17,6 +17,7 @@ import orjson
 from ..dotpath import MISSING, DotPath, format_path, lookup
 from ..errors import ResponseFormatError
 from ..linkheader import Link, parse_link_header
+from ..widenumbers import has_wide_integer
 
 __all__ = [
     "CURSOR_PATHS",
@@ -71,28 +72,6 @@ _URL_STARTS = ("http://", "https://", "/", "?", "./", "../")
 _SHOWN_KEYS = 20
 
 
-def _number_shapes() -> bytes:
-    # Digits -> "0", "-" kept, what can precede a number token -> " ", anything else -> "x".
-    table = bytearray(b"x" * 256)
-    for byte in b"0123456789":
-        table[byte] = ord("0")
-    for byte in b"[,: \t\r\n":
-        table[byte] = ord(" ")
-    table[ord("-")] = ord("-")
-    return bytes(table)
-
-
-_SHAPES = _number_shapes()
-# orjson turns integers beyond 64 bits into floats: 20 digits may pass 2**64 - 1, -19 digits -2**63.
-_WIDE_INTEGERS = (b" " + b"0" * 20, b" -" + b"0" * 19)
-
-
-def may_hold_wide_integer(body: bytes) -> bool:
-    """Whether `body` may hold an integer orjson cannot keep exact; digits inside strings may say yes too."""
-    shapes = body.translate(_SHAPES)
-    return any(needle in shapes or shapes.startswith(needle[1:]) for needle in _WIDE_INTEGERS)
-
-
 @dataclass(frozen=True, slots=True)
 class Page:
     """A fetched page: the URL asked for, the URL answered (after redirects), headers of interest, its JSON."""
@@ -116,7 +95,7 @@ def decode_page(body: bytes, content_type: str | None, *, exact: bool = False) -
         from .exact import loads_exact
 
         loads = loads_exact
-    elif not may_hold_wide_integer(body):
+    elif not has_wide_integer(body):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:

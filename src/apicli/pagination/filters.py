@@ -7,10 +7,11 @@ the server wrote it (see `exact`), so that jq prints them as the jq command woul
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
 from ..errors import ApicliError
 from ..jqfilter import JqProgram, apply_to_collection, apply_to_item
+from ..output import ByteSink
 from ..schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
 from .exact import exact_text
 from .settings import PaginationSettings
@@ -22,7 +23,7 @@ __all__ = ["JqCollectionSink", "JqItemSink", "SchemaCheckingSink", "filtered_sin
 class JqItemSink(ItemSink):
     """--jq: the program runs on each item; a page's results go out in one write and a flush."""
 
-    def __init__(self, stream: IO[bytes], program: JqProgram, *, pretty: bool, color: bool) -> None:
+    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool) -> None:
         super().__init__(stream)
         self.program = program
         self.pretty = pretty
@@ -51,7 +52,7 @@ class JqItemSink(ItemSink):
 class JqCollectionSink(ItemSink):
     """--jq-all: the items are gathered in memory (as compact JSON text) and the program runs once at the end."""
 
-    def __init__(self, stream: IO[bytes], program: JqProgram, *, pretty: bool, color: bool) -> None:
+    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool) -> None:
         super().__init__(stream)
         self.program = program
         self.pretty = pretty
@@ -109,7 +110,7 @@ class SchemaCheckingSink(ItemSink):
 
 
 def filtered_sink(
-    stream: IO[bytes],
+    stream: ByteSink,
     settings: PaginationSettings,
     *,
     jq: JqProgram | None,

@@ -22,14 +22,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import ExitStack
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from ..client import Client
 from ..dotpath import DotPath
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
-from ..output import PRETTY_LIMIT, atomic_output, read_limited, use_color
+from ..output import PRETTY_LIMIT, ByteSink, atomic_output, read_limited, use_color
 from ..report import Reporter
 from ..spec import OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
@@ -281,7 +281,7 @@ def paginate(
     spec: RequestSpec,
     settings: PaginationSettings,
     output: OutputOptions,
-    stdout: IO[bytes],
+    stdout: ByteSink,
     *,
     stdout_is_terminal: bool,
     environ: Mapping[str, str],
@@ -300,7 +300,7 @@ def paginate(
     fetcher = PageFetcher(client, template, output, throttle, settings.items_path, exact_numbers=jq is not None)
     loop = PageLoop(client, spec, settings, fetcher)
 
-    def open_sink(stream: IO[bytes], *, pretty: bool, color: bool) -> ItemSink:
+    def open_sink(stream: ByteSink, *, pretty: bool, color: bool) -> ItemSink:
         if jq is None and schema is None:
             return make_sink(stream, array=settings.array, pretty=pretty, color=color)
         from .filters import filtered_sink  # only --jq and --schema pay for loading jq and jsonschema

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
 from ..errors import ApicliError, OutputError, PipeClosed
+from ..output import ByteSink
 
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
 
@@ -50,7 +51,7 @@ def array_block(items: list[Any]) -> bytes:
 class ItemSink(ABC):
     """Receives each page's items in order; `finish` completes the output, `abort` is called after an error."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: ByteSink) -> None:
         self.stream = stream
 
     @abstractmethod
@@ -102,7 +103,7 @@ class ArraySink(ItemSink):
 class PrettySink(ItemSink):
     """Indented (and maybe coloured) items for a person: one after another, or inside an array."""
 
-    def __init__(self, stream: IO[bytes], render: Render, *, array: bool) -> None:
+    def __init__(self, stream: ByteSink, render: Render, *, array: bool) -> None:
         super().__init__(stream)
         self.render = render
         self.array = array
@@ -135,7 +136,7 @@ def pretty_renderer(color: bool) -> Render:
     return render
 
 
-def make_sink(stream: IO[bytes], *, array: bool, pretty: bool, color: bool) -> ItemSink:
+def make_sink(stream: ByteSink, *, array: bool, pretty: bool, color: bool) -> ItemSink:
     if pretty:
         return PrettySink(stream, pretty_renderer(color), array=array)
     return ArraySink(stream) if array else NdjsonSink(stream)
