@@ -13,9 +13,9 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from .errors import UsageError
 from .items import build_body, expand_user, parse_items, stdin_reader
@@ -33,12 +33,11 @@ DEFAULT_RETRIES = 3
 _T = TypeVar("_T")
 
 
-@dataclass
 class CommonFlags:
     """Raw values of the flags shared by every command that sends requests."""
 
-    header: list[str] = field(default_factory=list)
-    query: list[str] = field(default_factory=list)
+    header: list[str]
+    query: list[str]
     json_body: str | None = None
     data: str | None = None
     form: bool = False
@@ -79,6 +78,18 @@ class CommonFlags:
     curl: bool = False
     dry_run: bool = False
     show_secrets: bool = False
+
+    def __init__(self, **values: Any) -> None:
+        # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
+        self.header = []
+        self.query = []
+        for name, value in values.items():
+            if name not in _FLAG_NAMES:
+                raise TypeError(f"unknown flag {name!r}")
+            setattr(self, name, value)
+
+
+_FLAG_NAMES = frozenset(CommonFlags.__annotations__)
 
 
 @dataclass(frozen=True)

@@ -435,7 +435,7 @@ def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFla
     import os
     import sys
 
-    from .app import ErrorContext
+    from .application import ErrorContext
 
     invocation = build_invocation(
         method,

@@ -13,7 +13,7 @@ import typer
 from ..config import DEFAULT_PROFILE, PROFILE_ENV, config_path, read_config
 from ..report import is_secret_header_name
 from ..urls import REDACTED, is_secret_query_name
-from .app import app
+from .application import app
 
 if TYPE_CHECKING:
     from ..config_file import Profile

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..downloads import DownloadJob, Progress
     from ..report import Reporter
     from ..spec import RequestSpec
-from .app import app
+from .application import app
 from .common import _is_terminal, open_run_client, prepare_run, request_options
 
 DOWNLOAD = "Download"

@@ -11,7 +11,7 @@ from ..flags import CommonFlags
 from ..pagination.settings import Scheme, build_settings
 from ..signals import deadline_alarm
 from . import common
-from .app import app
+from .application import app
 from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
 from .verbs import ItemsArgument, UrlArgument
 

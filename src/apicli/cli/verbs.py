@@ -10,7 +10,7 @@ import typer
 from ..client import perform
 from ..flags import CommonFlags
 from ..signals import deadline_alarm
-from .app import app
+from .application import app
 from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
 
 UrlArgument = Annotated[

@@ -8,6 +8,7 @@ and an exit code.
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -81,20 +82,39 @@ def _silence_stdout() -> None:
         pass
 
 
-def _app_for(args: list[str]) -> typer.Typer:
-    """The app with only the command being run, so the other commands' ~35 options are never built.
+# Which module registers each command, in the order --help lists them.
+COMMAND_MODULES = {
+    **dict.fromkeys(("get", "post", "put", "patch", "delete", "head", "request"), "verbs"),
+    "paginate": "paginate",
+    "download": "download",
+    "config": "config",
+}
 
-    Building every command costs tens of milliseconds, most of a one-liner's budget. Help,
-    completion and unknown commands get the whole app.
+
+def load_commands(name: str | None = None) -> typer.Typer:
+    """Register the command `name` (importing only its module), or every command; returns the app."""
+    modules = [COMMAND_MODULES[name]] if name in COMMAND_MODULES else list(dict.fromkeys(COMMAND_MODULES.values()))
+    for module in modules:
+        importlib.import_module(f"{__package__}.{module}")
+    return app
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command being run, so the other commands are neither imported nor built.
+
+    Importing and building every command costs tens of milliseconds, most of a one-liner's
+    budget. Help, completion and unknown commands get the whole app.
     """
     name = next((arg for arg in args if not arg.startswith("-")), None)
     if name is None or "_APICLI_COMPLETE" in os.environ:
-        return app
+        return load_commands()
+    load_commands(name)
     chosen = [info for info in app.registered_commands if info.name == name]
     if not chosen:
-        return app
+        return load_commands()
     slim = copy.copy(app)
     slim.registered_commands = chosen
+    slim.registered_groups = []
     return slim
 
 
