@@ -24,9 +24,12 @@ SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "api_server.py"
 
 
 def _load_server_module() -> ModuleType:
-    # examples/ is not a package; load the script as a module by path.
+    # examples/ is not a package; load the script as a module by path, with
+    # examples/ on sys.path for its sibling modules (as when run as a script).
     if "api_server" in sys.modules:
         return sys.modules["api_server"]
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("api_server", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
