@@ -123,23 +123,15 @@ def parse_config(path: Path, data: bytes, *, exposed: bool) -> Config:
 
 
 def _read_secret(profile: Profile, source: SecretSource, environ: Mapping[str, str]) -> str:
+    from .flags import secret_from_env, secret_from_file  # the same rules as the command-line flags
+
     where = f"profile {profile.name!r} ({source.key})"
     if source.inline is not None:
         return source.inline
     if source.env is not None:
-        value = environ.get(source.env)
-        if not value:
-            raise UsageError(f"{where}: environment variable {source.env} is not set or empty")
-        return value
+        return secret_from_env(source.env, where, environ)
     assert source.file is not None
-    try:
-        value = source.file.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
-        raise UsageError(f"{where}: cannot read {str(source.file)!r}: {reason}") from None
-    if not value:
-        raise UsageError(f"{where}: {str(source.file)!r} is empty")
-    return value
+    return secret_from_file(source.file, where)
 
 
 class _ConfigParser:

@@ -111,14 +111,14 @@ class Invocation:
         return self.retry.retry_unsafe or self.spec.header("Idempotency-Key") is not None
 
 
-def _secret_from_env(variable: str, flag: str, environ: Mapping[str, str]) -> str:
+def secret_from_env(variable: str, flag: str, environ: Mapping[str, str]) -> str:
     value = environ.get(variable)
     if not value:
         raise UsageError(f"{flag}: environment variable {variable} is not set or empty")
     return value
 
 
-def _secret_from_file(path: Path, flag: str) -> str:
+def secret_from_file(path: Path, flag: str) -> str:
     try:
         value = expand_user(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -143,7 +143,7 @@ def read_credentials(
             raise UsageError("-u/--user needs a user name: -u user[:password]")
         if not sep:
             if flags.password_env:
-                password = _secret_from_env(flags.password_env, "--password-env", environ)
+                password = secret_from_env(flags.password_env, "--password-env", environ)
             elif stdin_is_terminal and prompt is not None:
                 password = prompt(f"Password for {user}: ")
             else:
@@ -156,18 +156,18 @@ def read_credentials(
     if flags.token_env and flags.token_file:
         raise UsageError("--token-env and --token-file cannot be combined")
     if flags.token_env:
-        bearer = _secret_from_env(flags.token_env, "--token-env", environ)
+        bearer = secret_from_env(flags.token_env, "--token-env", environ)
     elif flags.token_file:
-        bearer = _secret_from_file(flags.token_file, "--token-file")
+        bearer = secret_from_file(flags.token_file, "--token-file")
     if bearer and basic:
         raise UsageError("a bearer token and -u/--user cannot be combined", hint="both use the Authorization header")
     api_key = None
     if flags.api_key_env and flags.api_key_file:
         raise UsageError("--api-key-env and --api-key-file cannot be combined")
     if flags.api_key_env:
-        api_key = _secret_from_env(flags.api_key_env, "--api-key-env", environ)
+        api_key = secret_from_env(flags.api_key_env, "--api-key-env", environ)
     elif flags.api_key_file:
-        api_key = _secret_from_file(flags.api_key_file, "--api-key-file")
+        api_key = secret_from_file(flags.api_key_file, "--api-key-file")
     if (flags.api_key_header or flags.api_key_query) and not api_key:
         raise UsageError(
             "--api-key-header/--api-key-query need a key", hint="add --api-key-env VAR or --api-key-file FILE"

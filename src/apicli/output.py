@@ -112,7 +112,7 @@ class StdoutSink:
             return PipeClosed("output closed by the reader")
         return OutputError(f"cannot write to {self.name}: {exc.strerror or exc}")
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         try:
             return self.stream.write(data)
         except OSError as exc:

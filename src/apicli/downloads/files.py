@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import OutputError, PipeClosed
+from ..errors import OutputError
 from ..filenames import unique_path
+from ..output import StdoutSink
 
 PART_SUFFIX = ".part"
 META_SUFFIX = ".meta"
@@ -94,17 +95,13 @@ class StreamSink(Sink):
         self.owned = owned
         # How errors name it: the quoted path of a device, or "standard output".
         self.target = target if target is not None else repr(label)
+        self.sink = StdoutSink(stream, self.target)
         self.size = 0
 
     def write(self, data: memoryview) -> None:
-        try:
-            self.stream.write(data)
-            self.stream.flush()
-        except BrokenPipeError:
-            # The reader left (`| head`): end quietly, as every other command does.
-            raise PipeClosed("output closed by the reader") from None
-        except OSError as exc:
-            raise OutputError(f"cannot write to {self.target}: {exc.strerror or exc}") from None
+        # StdoutSink turns a closed pipe into a quiet end and other failures into OutputError.
+        self.sink.write(data)
+        self.sink.flush()
         self.size += len(data)
 
     def restart(self) -> None:

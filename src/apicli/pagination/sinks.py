@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import ApicliError, OutputError, PipeClosed
+from ..errors import ApicliError
 from ..output import ByteSink
 
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
@@ -70,14 +70,9 @@ class ItemSink(ABC):
         return None
 
     def _put(self, block: bytes) -> None:
-        try:
-            self.stream.write(block)
-            self.stream.flush()
-        except BrokenPipeError:
-            # The reader left (| head): end quietly. click would turn a bare EPIPE into exit 1.
-            raise PipeClosed("output closed by the reader") from None
-        except OSError as exc:
-            raise OutputError(f"cannot write the items: {exc.strerror or exc}") from None
+        # Failures are translated by the sink: StdoutSink for stdout, atomic_output for -o FILE.
+        self.stream.write(block)
+        self.stream.flush()
 
 
 class NdjsonSink(ItemSink):
