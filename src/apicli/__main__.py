@@ -7,6 +7,9 @@ import sys
 
 
 def main() -> None:
+    from .startup import pause_collector
+
+    pause_collector()
     from .cli import run
 
     code = run()

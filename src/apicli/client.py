@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -46,13 +45,15 @@ _NO_BODY_STATUSES = (204, 304)
 ERROR_BODY_READ = 64 * 1024
 
 
-@dataclass
 class Client:
-    session: GuardedSession
-    network: NetworkOptions
-    reporter: Reporter
-    deadline: float | None = None
-    environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = field(default_factory=dict)
+    def __init__(
+        self, session: GuardedSession, network: NetworkOptions, reporter: Reporter, deadline: float | None = None
+    ) -> None:
+        self.session = session
+        self.network = network
+        self.reporter = reporter
+        self.deadline = deadline  # a time.monotonic() value
+        self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()

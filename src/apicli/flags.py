@@ -7,15 +7,13 @@ holding the frozen core objects a command needs.
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import math
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from .errors import UsageError
 from .items import build_body, expand_user, parse_items, stdin_reader
@@ -92,8 +90,7 @@ class CommonFlags:
 _FLAG_NAMES = frozenset(CommonFlags.__annotations__)
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     spec: RequestSpec
     retry: RetryPolicy
     network: NetworkOptions
@@ -270,7 +267,7 @@ def build_invocation(
         retry_unsafe=flags.retry_unsafe,
     )
     if sleep is not None:
-        retry = dataclasses.replace(retry, sleep=sleep)
+        retry = retry._replace(sleep=sleep)
     cert: str | tuple[str, str] | None = None
     if flags.cert is not None:
         cert = str(expand_user(flags.cert))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,14 +26,16 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _KEY_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
 
-@dataclass
 class ParsedItems:
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    removed_headers: list[str] = field(default_factory=list)
-    query: list[tuple[str, str]] = field(default_factory=list)
-    data: dict[str, Any] | None = None
-    raw_json_fields: bool = False
-    files: list[FilePart] = field(default_factory=list)
+    """What the request items asked for, filled in item by item."""
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[str, str]] = []
+        self.removed_headers: list[str] = []
+        self.query: list[tuple[str, str]] = []
+        self.data: dict[str, Any] | None = None
+        self.raw_json_fields = False
+        self.files: list[FilePart] = []
 
 
 StdinReader = Callable[[], bytes]

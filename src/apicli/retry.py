@@ -14,9 +14,8 @@ import http.client
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
 from urllib3.response import BaseHTTPResponse
@@ -32,8 +31,7 @@ def _no_report(message: str) -> None:
     return None
 
 
-@dataclass
-class RetryHooks:
+class RetryHooks(NamedTuple):
     """What a Retry needs beyond urllib3's own parameters; shared by every copy."""
 
     sleep: Callable[[float], None] = time.sleep
@@ -41,7 +39,7 @@ class RetryHooks:
     backoff: float = 0.5
     deadline: float | None = None  # time.monotonic() value
     report: RetryReporter = _no_report
-    clock: Callable[[], float] = field(default=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
 
 
 def parse_delay(value: str, now: float | None = None) -> float | None:

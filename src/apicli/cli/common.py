@@ -19,6 +19,7 @@ from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import StdoutSink
 from ..report import Reporter
 from ..session import redactor_for
+from ..startup import resume_collector
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -420,6 +421,7 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
+        resume_collector()
         values = {name: kwargs.pop(name) for name in COMMON_NAMES if name in kwargs}
         values["header"] = values.get("header") or []
         values["query"] = values.get("query") or []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -54,7 +53,7 @@ def _reject_unsupported(flags: CommonFlags) -> None:
 def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
     from ..urls import normalize_url
 
-    return dataclasses.replace(base, url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
+    return base._replace(url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
 
 
 def _progress(reporter: Reporter, quiet: bool, files: int) -> Progress:

@@ -135,7 +135,7 @@ class Download:
 
     def _attempt(self) -> None:
         offset = self.sink.size if self.sink is not None else self.adopted
-        spec = dataclasses.replace(self.spec, headers=self.spec.headers + range_headers(offset, self.validator))
+        spec = self.spec._replace(headers=self.spec.headers + range_headers(offset, self.validator))
         with ExitStack() as stack:
             response = self.client.send(self.client.prepare(spec, stack))
             stack.callback(response.close)

@@ -14,7 +14,6 @@ catches cycles; a next link on another origin is refused unless --allow-cross-or
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import itertools
 import time
@@ -72,7 +71,7 @@ class PageFetcher:
     def fetch(self, url: str) -> Page:
         client = self.client
         with ExitStack() as stack:
-            prepared = client.prepare(dataclasses.replace(self.template, url=url), stack)
+            prepared = client.prepare(self.template._replace(url=url), stack)
             self.throttle.wait()
             response = client.send(prepared)
             stack.callback(response.close)
@@ -296,7 +295,7 @@ def paginate(
     item is checked, and a mismatch raises SchemaValidationError once all the output is written.
     """
     throttle = Throttle(settings.pacing, sleep=sleep, clock=clock)
-    template = dataclasses.replace(spec, query=())
+    template = spec._replace(query=())
     fetcher = PageFetcher(client, template, output, throttle, settings.items_path, exact_numbers=jq is not None)
     loop = PageLoop(client, spec, settings, fetcher)
 
