@@ -7,7 +7,6 @@ holding the frozen core objects a command needs.
 
 from __future__ import annotations
 
-import getpass
 import math
 import os
 import sys
@@ -108,6 +107,12 @@ class Invocation(NamedTuple):
         return self.retry.retry_unsafe or self.spec.header("Idempotency-Key") is not None
 
 
+def _ask_password(prompt: str) -> str:
+    import getpass  # with termios: only a terminal prompt needs them
+
+    return getpass.getpass(prompt)
+
+
 def secret_from_env(variable: str, flag: str, environ: Mapping[str, str]) -> str:
     value = environ.get(variable)
     if not value:
@@ -126,6 +131,12 @@ def secret_from_file(path: Path, flag: str) -> str:
     return value
 
 
+def _no_password(user: str) -> UsageError:
+    return UsageError(
+        f"no password for user {user!r}", hint="use --password-env VAR, or -u user:password (a terminal gets a prompt)"
+    )
+
+
 def read_credentials(
     flags: CommonFlags,
     environ: Mapping[str, str],
@@ -142,12 +153,12 @@ def read_credentials(
             if flags.password_env:
                 password = secret_from_env(flags.password_env, "--password-env", environ)
             elif stdin_is_terminal and prompt is not None:
-                password = prompt(f"Password for {user}: ")
+                try:
+                    password = prompt(f"Password for {user}: ")
+                except EOFError:  # Ctrl-D at the prompt
+                    raise _no_password(user) from None
             else:
-                raise UsageError(
-                    f"no password for user {user!r}",
-                    hint="use --password-env VAR, or -u user:password (a terminal gets a prompt)",
-                )
+                raise _no_password(user)
         basic = (user, password)
     bearer = None
     if flags.token_env and flags.token_file:
@@ -249,7 +260,7 @@ def build_invocation(
     headers += [(name, "") for name in parsed.removed_headers]
     query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
-    credentials = read_credentials(flags, environ, prompt=getpass.getpass, stdin_is_terminal=stdin_is_terminal)
+    credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)
     url = normalize_url(url)
     headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
     spec = RequestSpec(

@@ -157,3 +157,47 @@ def test_binary_body_is_not_dumped_on_a_terminal(httpserver: HTTPServer) -> None
     shown = _run_on_terminal(["get", httpserver.url_for("/bin")])
     assert b"binary body not shown" in shown and b"-o FILE" in shown
     assert bytes(range(256)) not in shown
+
+
+def _become_terminal_owner() -> None:
+    """In the child: a new session whose controlling terminal is stdin (so /dev/tty works)."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _prompted_run(args: list[str], typed: bytes | None) -> tuple[int, bytes, bytes]:
+    """Run apicli with stdin on a terminal, type `typed` at the password prompt (or Ctrl-D)."""
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([*apicli_command(), *args], stdin=secondary, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=_become_terminal_owner)
+    os.close(secondary)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 20
+        while b"Password for" not in shown and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                shown += os.read(main, 4096)
+        os.write(main, typed if typed is not None else b"\x04")
+        out, err = proc.communicate(timeout=20)
+    finally:
+        os.close(main)
+    return proc.returncode, out, shown + err
+
+
+def test_password_is_prompted_on_a_terminal_and_never_echoed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/b", headers={"Authorization": "Basic YW5uOnMzY3JldA=="}).respond_with_data("in")
+    code, out, shown = _prompted_run(["get", httpserver.url_for("/b"), "-u", "ann"], b"s3cret\n")
+    assert (code, out) == (0, b"in")
+    assert b"Password for ann: " in shown
+    assert b"s3cret" not in shown
+
+
+def test_an_empty_prompt_answer_ends_as_a_usage_error(httpserver: HTTPServer) -> None:
+    code, out, shown = _prompted_run(["get", httpserver.url_for("/b"), "-u", "ann"], None)
+    assert (code, out) == (2, b"")
+    assert b"apicli: no password for user 'ann'" in shown
+    assert b"Traceback" not in shown
+    assert httpserver.log == []
