@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-
 
 def main() -> None:
-    from .startup import pause_collector
+    from .startup import leave, pause_collector
 
     pause_collector()
     from .cli import run
 
-    code = run()
-    with contextlib.suppress(OSError, ValueError):
-        sys.stdout.flush()
-    sys.exit(code)
+    leave(run())
 
 
 if __name__ == "__main__":

@@ -1,12 +1,22 @@
-"""Start-up cost control for a short-lived process.
+"""Start-up and shut-down cost control for a short-lived process.
 
 Importing requests and Typer and building the command allocates tens of thousands of
 long-lived objects and no garbage worth collecting; the cyclic collector would scan them
-over and over (about 5 ms of a 110 ms start). It is paused while the process starts, and
-the start-up objects are frozen out of later collections once the command begins its work.
+over and over. It is paused while the process starts, and the start-up objects are frozen
+out of later collections once the command begins its work. Together that is about 25 ms
+of a 120 ms run.
+
+At the end, tearing the interpreter down (a last collection, then every module's
+namespace) costs several more milliseconds and releases nothing the kernel would not:
+by then every output file is closed or renamed and the workers are daemon threads. The
+exit handlers still run; only the teardown is skipped.
 """
 
+import atexit
+import contextlib
 import gc
+import os
+import sys
 
 _paused_here = False
 
@@ -25,3 +35,12 @@ def resume_collector() -> None:
         _paused_here = False
         gc.freeze()
         gc.enable()
+
+
+def leave(code: int) -> None:
+    """Run the exit handlers and flush the streams, then end the process with `code`, skipping teardown."""
+    atexit._run_exitfuncs()  # registered handlers still run (coverage tools, certifi's clean-up)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: the run's outcome stands
+            stream.flush()
+    os._exit(code)

@@ -15,8 +15,13 @@ from apicli.startup import pause_collector, resume_collector
 
 # Runs the real entry point, then reports on the process it ran in.
 _PROBE = """
-import gc, json, sys
+import gc, json, os, sys
 from apicli.__main__ import main
+
+def report_instead_of_exiting(code):
+    raise SystemExit(code)
+
+os._exit = report_instead_of_exiting
 sys.argv = ["apicli", *sys.argv[1:]]
 try:
     main()
@@ -81,3 +86,22 @@ def test_resume_leaves_a_collector_it_did_not_pause_alone() -> None:
     resume_collector()
     assert not gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_exit_handlers_run_and_output_is_flushed_before_the_fast_exit(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/missing").respond_with_data("gone", status=404)
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('handler ran\\n'))\n"
+        "sys.stdout.write('buffered text')\n"  # left in the text layer's buffer
+        "from apicli.__main__ import main\n"
+        "sys.argv = ['apicli', 'get', sys.argv[1]]\n"
+        "main()\n"
+        "sys.stderr.write('not reached\\n')\n"
+    )
+    url = httpserver.url_for("/missing")
+    done = subprocess.run([sys.executable, "-c", script, url], capture_output=True, timeout=30)
+    assert done.returncode == 4
+    assert done.stdout == b"buffered text"
+    assert done.stderr.startswith(b"apicli: HTTP 404 NOT FOUND")
+    assert done.stderr.endswith(b"handler ran\n")
