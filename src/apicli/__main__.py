@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from .startup import leave, pause_collector
+    from .startup import leave, pause_collector, skip_charset_detection
 
     pause_collector()
+    skip_charset_detection()
     from .cli import run
 
     leave(run())
