@@ -153,6 +153,13 @@ class _Context:
         return replace(Command(key, label, argv, count, unavailable=reason), **options)
 
 
+# The two libraries apicli is built on, loaded with its start-up measures (src/apicli/startup.py).
+_LEAN_IMPORT = (
+    "from apicli.startup import leave, pause_collector, skip_charset_detection; "
+    "pause_collector(); skip_charset_detection(); import requests, typer; leave(0)"
+)
+
+
 def _small(ctx: _Context) -> Scenario:
     t, url = ctx.tools, f"{ctx.urls.static}/small.json"
     check = _check_json_equals(ctx.files.small)
@@ -170,6 +177,7 @@ def _small(ctx: _Context) -> Scenario:
             add("xh", "xh", _tool(t.xh, "--ignore-stdin", url), check=check),
             add("httpie", "HTTPie", _tool(t.http, "--ignore-stdin", url), check=check),
             add("import", "import requests", [str(t.project_python), "-c", "import requests"]),
+            add("floor", "import requests, typer as apicli does", [str(t.project_python), "-c", _LEAN_IMPORT]),
             add("python", "bare interpreter", [str(t.project_python), "-c", "pass"]),
         ],
         anchors=["httpie", "import"],
@@ -177,6 +185,9 @@ def _small(ctx: _Context) -> Scenario:
         notes=[
             "stdout is /dev/null (not a terminal); each tool's first run is checked against the document.",
             "`import requests` and the bare interpreter run on the project venv's Python: the start-up floors.",
+            "`import requests, typer as apicli does` loads the two libraries apicli is built on the way its entry "
+            "point does (collector paused, no character-set detector, no interpreter teardown): the floor under "
+            "apicli's own start-up, before any of its modules or the request itself.",
         ],
         hyperfine=True,
     )
