@@ -8,6 +8,7 @@ redirect is refused unless --allow-insecure-redirect, and even then carries no c
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import threading
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 import trustme
 
 from tests.conftest import Invoke
-from tests.faults import FaultServer, Reply, ResetMidBody, StallAfterHeaders, json_reply, redirect
+from tests.faults import FaultServer, RangeFile, Reply, ResetMidBody, StallAfterHeaders, json_reply, redirect
 
 SECRET = "tls-s3cret-71d0"
 BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -281,3 +282,21 @@ def test_paginate_and_download_honour_the_tls_flags_too(
         assert result.stdout == b"1\n2\n"
     else:
         assert (tmp_path / "items.json").read_bytes() == b"[1, 2]"
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_a_download_cut_mid_body_over_tls_resumes_and_verifies(
+    tls_fault_server: FaultServer, invoke: Invoke, fault_ca_pem: Path, tmp_path: Path
+) -> None:
+    payload = bytes(range(256)) * 1200  # 300 KiB: several reads through the TLS layer
+    tls_fault_server.script("/big.bin", [RangeFile(payload, cut_after=70_000), RangeFile(payload)])
+    url = tls_fault_server.url("/big.bin")
+    digest = hashlib.sha256(payload).hexdigest()
+
+    result = invoke("download", url, "-d", str(tmp_path), "--cacert", str(fault_ca_pem), "--backoff", "0",
+                    "--sha256", digest)
+
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "big.bin").read_bytes() == payload
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["big.bin"]
+    assert [request.headers.get("Range") for request in tls_fault_server.requests] == [None, "bytes=70000-"]
