@@ -132,6 +132,7 @@ ROWS: list[Row] = [
     # -- flags that contradict each other, and bad numbers -----------------------------------------
     row("pretty-and-raw", "get {srv}/json --pretty --raw", 2, "apicli: --pretty and --raw cannot be combined"),
     row("verbose-and-quiet", "get {srv}/json -v -s", 2, "apicli: -v/--verbose and -s/--quiet cannot be combined"),
+    row("include-and-quiet", "get {srv}/json -i -s", 2, "apicli: -i/--include and -s/--quiet cannot be combined"),
     row("json-and-data", "post {srv}/json --json {} --data x", 2, "apicli: --json and --data cannot be combined"),
     row("json-and-items", "post {srv}/json --json {} a=1", 2, "apicli: --json cannot be combined with body items"),
     row("json-and-form", "post {srv}/json --json {} --form", 2, "apicli: --json and --form cannot be combined"),

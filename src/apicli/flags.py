@@ -224,6 +224,8 @@ def build_invocation(
         raise UsageError("--pretty and --raw cannot be combined")
     if flags.verbose and flags.quiet:
         raise UsageError("-v/--verbose and -s/--quiet cannot be combined")
+    if flags.include and flags.quiet:
+        raise UsageError("-i/--include and -s/--quiet cannot be combined")
     if flags.cacert is not None and flags.insecure:
         raise UsageError("--cacert and --insecure cannot be combined")
     if flags.curl and flags.dry_run:

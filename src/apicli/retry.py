@@ -115,6 +115,10 @@ class ApicliRetry(Retry):
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
+        if method is not None and not self._is_method_retryable(method):
+            # POST/PATCH without --retry-unsafe or an Idempotency-Key: not even a refused connection.
+            self.hooks.report(f"{_describe_error(error)}; not retrying a {method.upper()} (see --retry-unsafe)")
+            raise MaxRetryError(_pool, url or "", error)
         if error is not None and is_oversized_head(error):
             # Too many or too long header lines will not shrink on another try.
             raise MaxRetryError(_pool, url or "", error)

@@ -629,6 +629,7 @@ def test_ctrl_c_ends_a_parallel_run_promptly(threaded_server: HTTPServer) -> Non
             process.kill()
             process.wait()
     assert process.returncode == 130
+    assert errors.endswith(b"apicli: interrupted\n"), errors
     assert b"Traceback" not in errors
 
 

@@ -6,6 +6,7 @@ import email.utils
 import json
 import time
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -40,7 +41,7 @@ def test_retry_after_seconds_and_http_date_are_honoured(httpserver: HTTPServer, 
         ],
     )
     result = invoke("get", httpserver.url_for("/limited"))
-    assert result.code == 0 and result.stdout == b"ok"
+    assert (result.code, result.stdout, result.stderr) == (0, b"ok", "")  # retries are reported only with -v
     assert result.sleeps[0] == 7
     assert 25 <= result.sleeps[1] <= 31
 
@@ -64,7 +65,9 @@ def test_rate_limit_reset_headers(httpserver: HTTPServer, invoke: Invoke) -> Non
 def test_plain_403_is_not_retried(httpserver: HTTPServer, invoke: Invoke) -> None:
     httpserver.expect_request("/forbidden").respond_with_json({"error": "forbidden"}, status=403)
     result = invoke("get", httpserver.url_for("/forbidden"))
-    assert result.code == 4 and len(httpserver.log) == 1
+    assert (result.code, result.stdout) == (4, b"") and len(httpserver.log) == 1
+    assert result.stderr.startswith("apicli: HTTP 403 FORBIDDEN (GET http://")
+    assert result.sleeps == []
 
 
 def test_retry_max_wait_caps_the_wait(httpserver: HTTPServer, invoke: Invoke) -> None:
@@ -79,6 +82,19 @@ def test_post_is_not_retried_by_default(httpserver: HTTPServer, invoke: Invoke) 
     assert result.code == 5
     assert result.stdout == b""
     assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_unsafe_methods_are_not_retried_even_when_the_connection_is_refused(
+    invoke: Invoke, unused_port: int, method: str
+) -> None:
+    url = f"http://127.0.0.1:{unused_port}/orders"
+    result = invoke(method, url, "item=book", "-v")
+    assert (result.code, result.stdout, result.sleeps) == (7, b"", [])
+    assert f"could not connect; not retrying a {method.upper()} (see --retry-unsafe)" in result.stderr
+    assert "retrying in" not in result.stderr
+    opted_in = invoke(method, url, "item=book", "--retry-unsafe", "--retries", "2")
+    assert (opted_in.code, len(opted_in.sleeps)) == (7, 2)
 
 
 def test_post_retried_with_idempotency_key_or_flag(httpserver: HTTPServer, invoke: Invoke) -> None:
@@ -134,13 +150,13 @@ def test_redirects_are_followed(httpserver: HTTPServer, invoke: Invoke) -> None:
 def test_too_many_redirects_exits_6(httpserver: HTTPServer, invoke: Invoke) -> None:
     httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
     result = invoke("get", httpserver.url_for("/loop"), "--max-redirects", "3")
-    assert result.code == 6
+    assert (result.code, result.stdout) == (6, b"")
     assert result.stderr.startswith("apicli: more than 3 redirects")
 
 
 def test_connection_refused_exits_7(invoke: Invoke, unused_port: int) -> None:
     result = invoke("get", f"http://127.0.0.1:{unused_port}/x", "--retries", "1")
-    assert result.code == 7
+    assert (result.code, result.stdout) == (7, b"")
     assert result.stderr.startswith("apicli: connection refused")
     assert len(result.sleeps) == 1
 
@@ -153,7 +169,7 @@ def test_read_timeout_exits_8(httpserver: HTTPServer, invoke: Invoke) -> None:
     httpserver.expect_request("/slow").respond_with_handler(slow)
     started = time.monotonic()
     result = invoke("get", httpserver.url_for("/slow"), "--timeout", "0.2", "--retries", "0")
-    assert result.code == 8
+    assert (result.code, result.stdout) == (8, b"")
     assert "within 0.2s" in result.stderr and "--timeout" in result.stderr
     assert time.monotonic() - started < 1.0
 

@@ -161,7 +161,7 @@ def test_output_file_is_written_atomically(httpserver: HTTPServer, invoke: Invok
 def test_ignore_status_puts_error_body_on_stdout(httpserver: HTTPServer, invoke: Invoke) -> None:
     httpserver.expect_request("/missing").respond_with_json({"error": "nope"}, status=404)
     result = invoke("get", httpserver.url_for("/missing"), "--ignore-status")
-    assert result.code == 0
+    assert (result.code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {"error": "nope"}
 
 
@@ -178,3 +178,12 @@ def test_pretty_forces_indentation_into_a_pipe(httpserver: HTTPServer, invoke: I
 def test_version(invoke: Invoke) -> None:
     result = invoke("--version")
     assert result.code == 0 and result.text.startswith("apicli ")
+
+
+def test_quiet_still_reports_errors(httpserver: HTTPServer, invoke: Invoke) -> None:
+    httpserver.expect_request("/missing").respond_with_json({"error": "nope"}, status=404)
+    failed = invoke("get", httpserver.url_for("/missing"), "-s")
+    assert (failed.code, failed.stdout) == (4, b"")
+    assert failed.stderr.startswith("apicli: HTTP 404 NOT FOUND (GET http://")
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    assert invoke("get", httpserver.url_for("/ok"), "-s").stderr == ""

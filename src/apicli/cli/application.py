@@ -157,7 +157,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         _stderr_line(f"apicli: {exc.format_message()}")
         return int(ExitCode.USAGE)
-    except typer.Abort:
+    except typer.Abort:  # Ctrl-C before a command started
+        _stderr_line("apicli: interrupted")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()

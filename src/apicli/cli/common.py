@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..errors import Interrupted
 from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import StdoutSink
 from ..report import Reporter
@@ -425,7 +426,10 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values = {name: kwargs.pop(name) for name in COMMON_NAMES if name in kwargs}
         values["header"] = values.get("header") or []
         values["query"] = values.get("query") or []
-        return command(**kwargs, flags=CommonFlags(**values))
+        try:
+            return command(**kwargs, flags=CommonFlags(**values))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would turn it into a silent Abort
+            raise Interrupted("interrupted") from None
 
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
