@@ -117,3 +117,59 @@ def test_string_fields_round_trip(key: str, value: str) -> None:
 def test_raw_json_fields_round_trip(key: str, value: object) -> None:
     parsed = parse_items([f"{key}:={json.dumps(value)}"])
     assert parsed.data == {key: value}
+
+
+_TOKEN = st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", fullmatch=True)
+_NAME = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+_PLAIN_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
+_SPECIAL = "\\:=@"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TOKEN, _PLAIN_TEXT.filter(lambda v: v.strip() != "" and not v.startswith("=")))
+def test_header_items_round_trip(name: str, value: str) -> None:
+    parsed = parse_items([f"{name}:{value}"])
+    assert parsed.headers == [(name, value.strip())]
+    assert (parsed.query, parsed.data, parsed.removed_headers) == ([], None, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TOKEN)
+def test_a_header_item_without_a_value_removes_the_header(name: str) -> None:
+    parsed = parse_items([f"{name}:"])
+    assert (parsed.headers, parsed.removed_headers) == ([], [name])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.from_regex(r"[A-Za-z0-9_.-]{1,10}", fullmatch=True), _PLAIN_TEXT), max_size=4))
+def test_query_items_keep_their_order_and_values(pairs: list[tuple[str, str]]) -> None:
+    parsed = parse_items([f"{name}=={value}" for name, value in pairs])
+    assert parsed.query == pairs
+    assert parsed.data is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NAME, min_size=1, max_size=4, unique=True), _PLAIN_TEXT.filter(lambda v: not v.startswith(("=", "@"))))
+def test_nested_keys_build_nested_objects(path: list[str], value: str) -> None:
+    key = path[0] + "".join(f"[{segment}]" for segment in path[1:])
+    expected: object = value
+    for segment in reversed(path):
+        expected = {segment: expected}
+    assert parse_items([f"{key}={value}"]).data == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NAME, st.lists(st.integers() | st.booleans() | _PLAIN_TEXT, min_size=1, max_size=5))
+def test_empty_brackets_append_in_order(name: str, values: list[object]) -> None:
+    items = [f"{name}[]:={json.dumps(value)}" for value in values]
+    assert parse_items(items).data == {name: values}
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20),
+    _PLAIN_TEXT.filter(lambda v: not v.startswith(("=", "@"))),
+)
+def test_a_backslash_escapes_any_separator_in_a_key(key: str, value: str) -> None:
+    escaped = "".join(f"\\{ch}" if ch in _SPECIAL else ch for ch in key)
+    assert split_item(f"{escaped}={value}") == (key, "=", value)
