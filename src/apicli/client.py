@@ -266,7 +266,7 @@ def write_response_body(
         return
     if pretty and (is_json_type(content_type) or first.lstrip()[:1] in (b"{", b"[")):
         body = read_limited(itertools.chain([first], chunks), PRETTY_LIMIT)
-        color = use_color(options.color, is_terminal or options.pretty is True, environ)
+        color = use_color(options.color, environ, on_terminal=is_terminal, pretty_forced=options.pretty is True)
         stdout.write(format_pretty(body, content_type, color=color))
         stdout.flush()
         return

@@ -23,8 +23,12 @@ ERROR_BODY_LIMIT = 4096
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded", "ndjson")
 
 
-def use_color(flag: bool | None, is_terminal: bool, environ: Mapping[str, str]) -> bool:
-    """--color/--no-color, then NO_COLOR, then FORCE_COLOR, then whether it is a terminal."""
+def use_color(flag: bool | None, environ: Mapping[str, str], *, on_terminal: bool, pretty_forced: bool) -> bool:
+    """Whether formatted output gets colour; piped raw output never does, whatever this says.
+
+    In order: --color/--no-color; NO_COLOR; FORCE_COLOR; --pretty, which colours a pipe too;
+    and on a terminal, any TERM but "dumb".
+    """
     if flag is not None:
         return flag
     if environ.get("NO_COLOR"):
@@ -32,7 +36,9 @@ def use_color(flag: bool | None, is_terminal: bool, environ: Mapping[str, str]) 
     force = environ.get("FORCE_COLOR")
     if force is not None and force not in ("", "0", "false"):
         return True
-    return is_terminal
+    if pretty_forced:
+        return True
+    return on_terminal and environ.get("TERM") != "dumb"
 
 
 def is_json_type(content_type: str | None) -> bool:

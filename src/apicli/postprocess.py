@@ -37,7 +37,7 @@ def write_filtered_body(
     hint = f"save it with -o FILE (without {flag}) and work on the file"
     body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose=purpose, hint=hint)
     pretty = options.pretty if options.pretty is not None else is_terminal
-    color = pretty and use_color(options.color, is_terminal or options.pretty is True, environ)
+    color = pretty and use_color(options.color, environ, on_terminal=is_terminal, pretty_forced=options.pretty is True)
     if options.output is not None:
         color = False
     if jq is not None:

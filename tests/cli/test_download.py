@@ -733,7 +733,7 @@ def test_ctrl_c_mid_download_exits_130_and_keeps_only_the_part(raw_server: RawSe
     stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 130
     assert stdout == b""
-    assert stderr.strip() == b""  # no traceback, no "saved" line
+    assert stderr == b"apicli: interrupted\n"  # no traceback, no "saved" line
     assert not (tmp_path / "slow.bin").exists()
     kept = part.read_bytes()
     assert 0 < len(kept) < len(data) and data.startswith(kept)

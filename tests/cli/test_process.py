@@ -112,6 +112,7 @@ def _run_on_terminal(args: list[str], env: dict[str, str] | None = None) -> byte
     """Run apicli with stdout and stderr on a pseudo-terminal and collect what it shows."""
     main, secondary = pty.openpty()
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment["TERM"] = "xterm-256color"  # a colour terminal, whatever runs the tests
     environment.update(env or {})
     proc = subprocess.Popen([*apicli_command(), *args], stdin=subprocess.DEVNULL, stdout=secondary,
                             stderr=secondary, env=environment)
@@ -144,6 +145,27 @@ def test_terminal_output_is_indented_and_coloured(httpserver: HTTPServer) -> Non
     plain = _run_on_terminal(["get", httpserver.url_for("/u")], env={"NO_COLOR": "1"})
     assert b"\x1b[" not in plain
     assert plain.replace(b"\r\n", b"\n") == json.dumps({"login": "ann", "id": 1}, indent=2).encode() + b"\n"
+
+
+def test_a_dumb_terminal_gets_no_colour_unless_forced(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/u").respond_with_json({"login": "ann"})
+    indented = json.dumps({"login": "ann"}, indent=2).encode() + b"\n"
+    dumb = _run_on_terminal(["get", httpserver.url_for("/u")], env={"TERM": "dumb"})
+    assert dumb.replace(b"\r\n", b"\n") == indented
+    forced = _run_on_terminal(["get", httpserver.url_for("/u")], env={"TERM": "dumb", "FORCE_COLOR": "1"})
+    assert b"\x1b[" in forced
+    assert re.sub(rb"\x1b\[[0-9;]*m", b"", forced).replace(b"\r\n", b"\n") == indented
+    told = _run_on_terminal(["get", httpserver.url_for("/u"), "--color"], env={"TERM": "dumb"})
+    assert b"\x1b[" in told
+
+
+def test_force_color_never_touches_piped_output(httpserver: HTTPServer, run_process) -> None:  # type: ignore[no-untyped-def]
+    body = b'{"login":"ann"}'
+    httpserver.expect_request("/u").respond_with_data(body, content_type="application/json")
+    result = run_process("get", httpserver.url_for("/u"), env={"FORCE_COLOR": "1"})
+    assert (result.returncode, result.stdout, result.stderr) == (0, body, b"")  # stdout stays data for jq
+    pretty = run_process("get", httpserver.url_for("/u"), "--pretty", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert pretty.stdout == json.dumps({"login": "ann"}, indent=2).encode() + b"\n"  # NO_COLOR wins
 
 
 def test_raw_on_terminal_keeps_the_body(httpserver: HTTPServer) -> None:

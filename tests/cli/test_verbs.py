@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -187,3 +188,28 @@ def test_quiet_still_reports_errors(httpserver: HTTPServer, invoke: Invoke) -> N
     assert failed.stderr.startswith("apicli: HTTP 404 NOT FOUND (GET http://")
     httpserver.expect_request("/ok").respond_with_data("fine")
     assert invoke("get", httpserver.url_for("/ok"), "-s").stderr == ""
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
+def test_proxies_come_from_the_environment(
+    httpserver: HTTPServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    # The loopback server plays the proxy: the name below is never resolved, the proxy is asked for it.
+    httpserver.expect_request("/users", headers={"Host": "upstream.invalid"}).respond_with_data("via proxy")
+    result = invoke("get", "http://upstream.invalid/users", env={variable: httpserver.url_for("/")})
+    assert (result.code, result.stdout, result.stderr) == (0, b"via proxy", "")
+    assert len(httpserver.log) == 1
+
+
+def test_no_proxy_sends_straight_to_the_origin(
+    httpserver: HTTPServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    httpserver.expect_request("/direct").respond_with_data("direct")
+    # A proxy that refuses connections: only bypassing it can succeed.
+    env = {"HTTP_PROXY": "http://127.0.0.1:1", "NO_PROXY": "127.0.0.1,localhost"}
+    result = invoke("get", httpserver.url_for("/direct"), "--retries", "0", env=env)
+    assert (result.code, result.stdout, result.stderr) == (0, b"direct", "")

@@ -312,7 +312,8 @@ def paginate(
             loop.run(sink)
     else:
         pretty = output.pretty if output.pretty is not None else stdout_is_terminal
-        color = pretty and use_color(output.color, stdout_is_terminal or output.pretty is True, environ)
+        forced = output.pretty is True
+        color = pretty and use_color(output.color, environ, on_terminal=stdout_is_terminal, pretty_forced=forced)
         sink = open_sink(stdout, pretty=pretty, color=color)
         loop.run(sink)
     failure = sink.failure()
