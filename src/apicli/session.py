@@ -186,6 +186,16 @@ def _describe(exc: BaseException) -> str:
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 
 
+def _tls_hint(description: str) -> str:
+    """What to do about a TLS failure: alerts from the server are about our client certificate."""
+    text = description.upper()
+    if "ALERT_CERTIFICATE_REQUIRED" in text:
+        return "the server asks for a client certificate: pass --cert FILE (and --key FILE)"
+    if "ALERT_BAD_CERTIFICATE" in text or "ALERT_UNKNOWN_CA" in text or "ALERT_CERTIFICATE_UNKNOWN" in text:
+        return "the server refused the client certificate: check --cert and --key"
+    return "pass --cacert FILE to trust a private CA, or --insecure to skip verification"
+
+
 def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliError | None:
     """Map a requests/urllib3 exception to the apicli error it means; None if it is not one."""
     where = redact_url(url)
@@ -195,10 +205,8 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
             f"{_describe(exc)} ({where})", hint="check the host and port, and that the server is up"
         )
     if isinstance(exc, requests.exceptions.SSLError):
-        return ConnectionFailed(
-            f"TLS failure talking to {where}: {_describe(exc)}",
-            hint="pass --cacert FILE to trust a private CA, or --insecure to skip verification",
-        )
+        description = _describe(exc)
+        return ConnectionFailed(f"TLS failure talking to {where}: {description}", hint=_tls_hint(description))
     if isinstance(exc, requests.exceptions.ConnectTimeout | u3.ConnectTimeoutError):
         return RequestTimeout(
             f"connecting to {where} timed out after {network.connect_timeout:g}s", hint="raise --connect-timeout"

@@ -144,6 +144,7 @@ def test_terminal_output_is_indented_and_coloured(httpserver: HTTPServer) -> Non
     assert without_colour == json.dumps({"login": "ann", "id": 1}, indent=2).encode() + b"\n"
     plain = _run_on_terminal(["get", httpserver.url_for("/u")], env={"NO_COLOR": "1"})
     assert b"\x1b[" not in plain
+    assert _run_on_terminal(["get", httpserver.url_for("/u"), "--no-color"]) == plain
     assert plain.replace(b"\r\n", b"\n") == json.dumps({"login": "ann", "id": 1}, indent=2).encode() + b"\n"
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import socket
+import ssl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -300,3 +302,62 @@ def test_a_download_cut_mid_body_over_tls_resumes_and_verifies(
     assert (tmp_path / "big.bin").read_bytes() == payload
     assert sorted(path.name for path in tmp_path.iterdir()) == ["big.bin"]
     assert [request.headers.get("Range") for request in tls_fault_server.requests] == [None, "bytes=70000-"]
+
+
+@pytest.fixture
+def client_auth_server(fault_ca: trustme.CA) -> Iterator[FaultServer]:
+    """An HTTPS server that requires a client certificate signed by the throwaway CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    fault_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    fault_ca.configure_trust(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    server = FaultServer(tls=context)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client_cert_files(fault_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    issued = fault_ca.issue_cert("apicli-client.test")
+    folder = tmp_path_factory.mktemp("client-cert")
+    files = {name: folder / f"{name}.pem" for name in ("combined", "cert", "key")}
+    issued.private_key_and_cert_chain_pem.write_to_path(str(files["combined"]))
+    issued.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    issued.private_key_pem.write_to_path(str(files["key"]))
+    return files
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_client_certificates_open_a_server_that_requires_one(
+    client_auth_server: FaultServer, invoke: Invoke, fault_ca_pem: Path, client_cert_files: dict[str, Path]
+) -> None:
+    client_auth_server.script("/mtls", json_reply({"client": True}))
+    url = client_auth_server.url("/mtls")
+    trust = ("--cacert", str(fault_ca_pem), "--retries", "0")
+
+    combined = invoke("get", url, *trust, "--cert", str(client_cert_files["combined"]))
+    cert, key = str(client_cert_files["cert"]), str(client_cert_files["key"])
+    separate = invoke("get", url, *trust, "--cert", cert, "--key", key)
+    missing = invoke("get", url, *trust)
+
+    assert (combined.code, combined.stdout, combined.stderr) == (0, b'{"client": true}', "")
+    assert (separate.code, separate.stdout, separate.stderr) == (0, b'{"client": true}', "")
+    assert (missing.code, missing.stdout) == (7, b"")
+    first, hint = missing.stderr.splitlines()
+    assert first.startswith(f"apicli: TLS failure talking to {url}: ")
+    assert hint == "hint: the server asks for a client certificate: pass --cert FILE (and --key FILE)"
+
+
+@pytest.mark.usefixtures("no_bundle_env")
+def test_a_client_certificate_from_another_ca_is_refused_with_a_hint(
+    client_auth_server: FaultServer, invoke: Invoke, fault_ca_pem: Path, tmp_path: Path
+) -> None:
+    stranger = trustme.CA().issue_cert("apicli-client.test")
+    combined = tmp_path / "stranger.pem"
+    stranger.private_key_and_cert_chain_pem.write_to_path(str(combined))
+    client_auth_server.script("/mtls", json_reply({"client": True}))
+
+    result = invoke("get", client_auth_server.url("/mtls"), "--cacert", str(fault_ca_pem), "--cert", str(combined))
+
+    assert (result.code, result.stdout) == (7, b"")
+    assert result.stderr.splitlines()[-1] == "hint: the server refused the client certificate: check --cert and --key"
