@@ -186,13 +186,16 @@ def _describe(exc: BaseException) -> str:
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 
 
-def _tls_hint(description: str) -> str:
+def tls_hint(description: str) -> str:
     """What to do about a TLS failure: alerts from the server are about our client certificate."""
     text = description.upper()
     if "ALERT_CERTIFICATE_REQUIRED" in text:
         return "the server asks for a client certificate: pass --cert FILE (and --key FILE)"
     if "ALERT_BAD_CERTIFICATE" in text or "ALERT_UNKNOWN_CA" in text or "ALERT_CERTIFICATE_UNKNOWN" in text:
         return "the server refused the client certificate: check --cert and --key"
+    if "EOF OCCURRED IN VIOLATION OF PROTOCOL" in text or "UNEXPECTED_EOF" in text:
+        # Often a server that checked the client certificate after the handshake and hung up.
+        return "the server ended the TLS session: if it wants a client certificate, pass --cert FILE"
     return "pass --cacert FILE to trust a private CA, or --insecure to skip verification"
 
 
@@ -206,7 +209,7 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
         )
     if isinstance(exc, requests.exceptions.SSLError):
         description = _describe(exc)
-        return ConnectionFailed(f"TLS failure talking to {where}: {description}", hint=_tls_hint(description))
+        return ConnectionFailed(f"TLS failure talking to {where}: {description}", hint=tls_hint(description))
     if isinstance(exc, requests.exceptions.ConnectTimeout | u3.ConnectTimeoutError):
         return RequestTimeout(
             f"connecting to {where} timed out after {network.connect_timeout:g}s", hint="raise --connect-timeout"

@@ -62,6 +62,21 @@ class _Registry:
             return script.next() if script else NOT_SCRIPTED
 
 
+def _linger(conn: socket.socket, seconds: float = 1.0) -> None:
+    """Close after a failed handshake the way real servers do: stop writing, then drain.
+
+    Closing with the client's bytes unread makes the kernel reset the connection, and the
+    reset can overtake the TLS alert just sent: the client would report a reset, not TLS.
+    """
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(seconds)
+        while conn.recv(65536):
+            pass
+    except OSError:
+        pass
+
+
 class FaultServer:
     """A scripted, recording HTTP(S) server on 127.0.0.1 and an ephemeral port."""
 
@@ -175,7 +190,11 @@ class FaultServer:
             # Each write goes out as written, so drips and partial bodies are what reaches the wire.
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:
-                sock = self.tls.wrap_socket(conn, server_side=True)
+                try:
+                    sock = self.tls.wrap_socket(conn, server_side=True)
+                except ssl.SSLError:
+                    _linger(conn)
+                    raise
                 self._track(sock, True)
             self._serve(sock)
         except OSError:

