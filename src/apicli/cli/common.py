@@ -408,17 +408,24 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
 COMMON_NAMES = frozenset(name for name, _, _, _ in COMMON_OPTIONS)
 
 
+@functools.cache
+def _shared_parameters(taken: frozenset[str]) -> tuple[inspect.Parameter, ...]:
+    """The shared flags as keyword-only parameters, less those a command declares itself.
+
+    Built once per process: the seven request verbs all ask for the same list.
+    """
+    return tuple(
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
+        for name, kind, default, option in COMMON_OPTIONS
+        if name not in taken
+    )
+
+
 def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Extend `command`'s signature with the shared flags; it receives them as `flags`."""
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "flags"]
-    taken = {p.name for p in own}
-    shared = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
-        for name, kind, default, option in COMMON_OPTIONS
-        if name not in taken
-    ]
-    params = own + shared
+    params = own + list(_shared_parameters(frozenset(p.name for p in own)))
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
