@@ -26,8 +26,8 @@ from .output import (
     is_json_type,
     iter_body,
     looks_binary,
+    output_style,
     read_limited,
-    use_color,
     write_stream,
 )
 from .report import Reporter
@@ -244,7 +244,7 @@ def write_response_body(
     environ: Mapping[str, str],
 ) -> None:
     content_type = response.headers.get("Content-Type")
-    pretty = options.pretty if options.pretty is not None else is_terminal
+    pretty, color = output_style(options.pretty, options.color, environ, on_terminal=is_terminal)
     chunks = client.body_chunks(response)
     if not pretty and not is_terminal:
         written = 0
@@ -266,7 +266,6 @@ def write_response_body(
         return
     if pretty and (is_json_type(content_type) or first.lstrip()[:1] in (b"{", b"[")):
         body = read_limited(itertools.chain([first], chunks), PRETTY_LIMIT)
-        color = use_color(options.color, environ, on_terminal=is_terminal, pretty_forced=options.pretty is True)
         stdout.write(format_pretty(body, content_type, color=color))
         stdout.flush()
         return

@@ -23,22 +23,26 @@ ERROR_BODY_LIMIT = 4096
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded", "ndjson")
 
 
-def use_color(flag: bool | None, environ: Mapping[str, str], *, on_terminal: bool, pretty_forced: bool) -> bool:
-    """Whether formatted output gets colour; piped raw output never does, whatever this says.
+def output_style(
+    pretty: bool | None, color: bool | None, environ: Mapping[str, str], *, on_terminal: bool
+) -> tuple[bool, bool]:
+    """(indent, colour) for a body, from --pretty/--raw and --color/--no-color (None: not given).
 
-    In order: --color/--no-color; NO_COLOR; FORCE_COLOR; --pretty, which colours a pipe too;
-    and on a terminal, any TERM but "dumb".
+    Indentation: --pretty or --raw, else whether stdout is a terminal. Colour, only for indented
+    output: --color/--no-color; NO_COLOR; FORCE_COLOR; --pretty, which colours a pipe too; and on
+    a terminal, any TERM but "dumb". So a raw body in a pipe is never coloured.
     """
-    if flag is not None:
-        return flag
+    indent = pretty if pretty is not None else on_terminal
+    if not indent:
+        return False, False
+    if color is not None:
+        return True, color
     if environ.get("NO_COLOR"):
-        return False
+        return True, False
     force = environ.get("FORCE_COLOR")
-    if force is not None and force not in ("", "0", "false"):
-        return True
-    if pretty_forced:
-        return True
-    return on_terminal and environ.get("TERM") != "dumb"
+    if (force is not None and force not in ("", "0", "false")) or pretty is True:
+        return True, True
+    return True, on_terminal and environ.get("TERM") != "dumb"
 
 
 def is_json_type(content_type: str | None) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from .errors import ResponseFormatError
-from .output import PRETTY_LIMIT, ByteSink, atomic_output, format_pretty, read_limited, use_color
+from .output import PRETTY_LIMIT, ByteSink, atomic_output, format_pretty, output_style, read_limited
 from .spec import OutputOptions
 
 if TYPE_CHECKING:
@@ -36,8 +36,7 @@ def write_filtered_body(
     flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
     hint = f"save it with -o FILE (without {flag}) and work on the file"
     body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose=purpose, hint=hint)
-    pretty = options.pretty if options.pretty is not None else is_terminal
-    color = pretty and use_color(options.color, environ, on_terminal=is_terminal, pretty_forced=options.pretty is True)
+    pretty, color = output_style(options.pretty, options.color, environ, on_terminal=is_terminal)
     if options.output is not None:
         color = False
     if jq is not None:

@@ -435,7 +435,7 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values["query"] = values.get("query") or []
         try:
             return command(**kwargs, flags=CommonFlags(**values))
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would turn it into a silent Abort
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
             raise Interrupted("interrupted") from None
 
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ import requests
 from ..client import Client
 from ..dotpath import DotPath
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
-from ..output import PRETTY_LIMIT, ByteSink, atomic_output, read_limited, use_color
+from ..output import PRETTY_LIMIT, ByteSink, atomic_output, output_style, read_limited
 from ..report import Reporter
 from ..spec import OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
@@ -311,9 +311,7 @@ def paginate(
             sink = open_sink(stream, pretty=output.pretty is True, color=output.color is True)
             loop.run(sink)
     else:
-        pretty = output.pretty if output.pretty is not None else stdout_is_terminal
-        forced = output.pretty is True
-        color = pretty and use_color(output.color, environ, on_terminal=stdout_is_terminal, pretty_forced=forced)
+        pretty, color = output_style(output.pretty, output.color, environ, on_terminal=stdout_is_terminal)
         sink = open_sink(stdout, pretty=pretty, color=color)
         loop.run(sink)
     failure = sink.failure()
