@@ -373,7 +373,7 @@ ROWS: list[Row] = [
     ),
     row("jq-no-content", "get {srv}/no-content --jq .id", 0, "", sends=True),
     row("schema-no-content", "get {srv}/no-content --schema {tmp}/schema.json", 0, "", sends=True),
-    row("jq-head", "head {srv}/json --jq .id", 0, "", sends=True),
+    row("jq-head", "head {srv}/json --jq .id", 0, "", sends=True, stdout_empty=False),
     row("jq-bad-program", "get {srv}/json --jq .a[", 2, "apicli: --jq: invalid jq program"),
     row(
         "schema-missing",

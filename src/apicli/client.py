@@ -6,33 +6,21 @@ options, the reporter and the deadline. `perform` is what the request verbs run.
 
 from __future__ import annotations
 
-import itertools
 import json
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import requests
+from urllib3 import HTTPHeaderDict
 
 from . import __version__
-from .errors import ConnectionFailed, HTTPStatusError
-from .output import (
-    PRETTY_LIMIT,
-    ByteSink,
-    atomic_output,
-    format_error_body,
-    format_pretty,
-    is_json_type,
-    iter_body,
-    looks_binary,
-    output_style,
-    read_limited,
-    write_stream,
-)
+from .errors import HTTPStatusError
+from .output import ByteSink, OutputPlan, iter_body
+from .output.format import format_error_body, format_head, http_version_text
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
-from .spec import NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
+from .spec import NetworkOptions, RequestSpec, RetryPolicy
 from .urls import add_query, origin_of, redact_url, same_origin
 
 if TYPE_CHECKING:
@@ -46,17 +34,19 @@ ERROR_BODY_READ = 64 * 1024
 
 
 class Client:
-    def __init__(
-        self, session: GuardedSession, network: NetworkOptions, reporter: Reporter, deadline: float | None = None
-    ) -> None:
+    def __init__(self, session: GuardedSession, network: NetworkOptions, reporter: Reporter) -> None:
         self.session = session
         self.network = network
         self.reporter = reporter
-        self.deadline = deadline  # a time.monotonic() value
         self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
 
+    @property
+    def deadline(self) -> float | None:
+        """The --max-time deadline, a time.monotonic() value."""
+        return self.network.deadline
+
     def remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.monotonic()
+        return self.network.remaining()
 
     def prepare(self, spec: RequestSpec, stack: ExitStack) -> requests.PreparedRequest:
         headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": DEFAULT_ACCEPT}
@@ -77,8 +67,9 @@ class Client:
                     (part.field, (part.path.name, stack.enter_context(part.path.open("rb")), part.content_type))
                     for part in body.files
                 ]
+        given, repeats = _group_headers(spec.headers)
         lowered = {k.lower(): k for k in headers}
-        for name, value in spec.headers:
+        for name, value in given:
             existing = lowered.pop(name.lower(), None)
             if existing is not None:
                 headers.pop(existing)
@@ -99,6 +90,12 @@ class Client:
             prepared = self.session.prepare_request(request)
         for name in [h for h in prepared.headers if h.lower() in _removed(spec)]:
             del prepared.headers[name]
+        if repeats:
+            # requests keeps one value per name; urllib3's HTTPHeaderDict sends each value on its own line.
+            multi = HTTPHeaderDict(prepared.headers)
+            for name, value in repeats:
+                multi.add(name, value)
+            prepared.headers = multi  # type: ignore[assignment]
         origin = self.session.credential_origin
         if origin is not None and not same_origin(prepared.url or "", origin):
             # Any request that leaves the credentials' origin (a next link, a mirror) goes without them.
@@ -133,14 +130,17 @@ class Client:
         return response
 
     def show_response_head(self, response: requests.Response, include: bool) -> None:
-        version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
-        line = f"{version} {response.status_code} {response.reason}"
+        """The status line and headers on stderr: with -i always, with -v as `<` lines."""
         if include:
-            self.reporter.always(line)
-            self.reporter.headers("", _shown_headers(response), always=True)
-        else:
-            self.reporter.verbose(f"< {line}")
-            self.reporter.headers("< ", _shown_headers(response))
+            self.reporter.formatted(self.format_response_head(response, color=self.reporter.color))
+        elif self.reporter.verbose_enabled:
+            lines = self.format_response_head(response, color=self.reporter.color)
+            self.reporter.formatted([f"< {line}" for line in lines])
+
+    def format_response_head(self, response: requests.Response, *, color: bool) -> list[str]:
+        version = http_version_text(getattr(response.raw, "version", 11))
+        shown = _shown_headers(response, self.reporter)
+        return format_head(version, response.status_code, response.reason or "", shown, color=color)
 
     def body_chunks(self, response: requests.Response) -> Iterator[bytes]:
         """The decoded body, chunk by chunk, with failures translated (and said to be partial)."""
@@ -156,9 +156,9 @@ class Client:
                     exc.add_note(f"after {received} bytes")
                 raise
 
-    def check_status(self, response: requests.Response, options: OutputOptions) -> None:
+    def check_status(self, response: requests.Response, ignore_status: bool = False) -> None:
         status = response.status_code
-        if options.ignore_status or status < 300 or status == 304:
+        if ignore_status or status < 300 or status == 304:
             return
         method = response.request.method
         where = redact_url(response.url)
@@ -188,89 +188,75 @@ class Client:
         )
 
 
-def _shown_headers(response: requests.Response) -> list[tuple[str, str]]:
-    """Response headers for display: a Location may carry a signed URL whose signature is a secret."""
-    return [
-        (name, redact_url(value) if name.lower() in ("location", "content-location") else value)
-        for name, value in response.headers.items()
-    ]
+def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tuple[str, str]]:
+    """Response headers as sent, each repeat on its own line, with Set-Cookie values and our secrets redacted.
+
+    A Location may carry a signed URL whose signature is a secret.
+    """
+    raw_headers = getattr(response.raw, "headers", None)
+    pairs = list(raw_headers.items()) if isinstance(raw_headers, HTTPHeaderDict) else list(response.headers.items())
+    shown = []
+    for name, value in pairs:
+        if name.lower() in ("location", "content-location"):
+            value = redact_url(value)
+        shown.append((name, reporter.redactor.response_header(name, value)))
+    return shown
 
 
 def _removed(spec: RequestSpec) -> set[str]:
     return {name.lower() for name, value in spec.headers if value == ""}
 
 
+def _group_headers(
+    headers: tuple[tuple[str, str], ...],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the first value of each name, every later value) of the headers to send; empty values remove."""
+    first: list[tuple[str, str]] = []
+    repeats: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, value in headers:
+        if value == "":
+            continue
+        key = name.lower()
+        (repeats if key in seen else first).append((name, value))
+        seen.add(key)
+    return first, repeats
+
+
 def perform(
     client: Client,
     spec: RequestSpec,
-    options: OutputOptions,
+    plan: OutputPlan,
     stdout: ByteSink,
     *,
-    stdout_is_terminal: bool,
-    environ: Mapping[str, str],
+    include: bool = False,
+    ignore_status: bool = False,
     jq: JqProgram | None = None,
     schema: SchemaValidator | None = None,
 ) -> None:
-    """Send `spec` and write a successful body to `stdout` (or -o); raise on failure."""
+    """Send `spec` and write a successful body (for HEAD, the head) where `plan` says; raise on failure."""
+    from .output.body import ResponseBody, write_block, write_body
+
     with ExitStack() as stack:
         prepared = client.prepare(spec, stack)
         response = client.send(prepared)
         stack.callback(response.close)
-        client.show_response_head(response, options.include)
-        client.check_status(response, options)
+        is_head = spec.method == "HEAD"
+        failed = not ignore_status and response.status_code >= 300 and response.status_code != 304
+        # For HEAD the head is the data, on stdout; -i repeats it on stderr only when it is not.
+        client.show_response_head(response, include and (failed or not is_head))
+        client.check_status(response, ignore_status)
+        if is_head:
+            head = client.format_response_head(response, color=plan.color)
+            write_block("".join(f"{line}\n" for line in head).encode("utf-8"), plan, stdout)
+            return
         # These have no body by definition: nothing to write, filter or check.
-        if spec.method == "HEAD" or response.status_code in _NO_BODY_STATUSES:
+        if response.status_code in _NO_BODY_STATUSES:
             return
-        if jq is not None or schema is not None:
-            from .postprocess import write_filtered_body
-
-            write_filtered_body(
-                client, response, options, stdout, is_terminal=stdout_is_terminal, environ=environ, jq=jq, schema=schema
-            )
-            return
-        if options.output is not None:
-            with atomic_output(options.output) as sink:
-                write_stream(client.body_chunks(response), sink, flush=False)
-            return
-        write_response_body(client, response, options, stdout, stdout_is_terminal, environ)
-
-
-def write_response_body(
-    client: Client,
-    response: requests.Response,
-    options: OutputOptions,
-    stdout: ByteSink,
-    is_terminal: bool,
-    environ: Mapping[str, str],
-) -> None:
-    content_type = response.headers.get("Content-Type")
-    pretty, color = output_style(options.pretty, options.color, environ, on_terminal=is_terminal)
-    chunks = client.body_chunks(response)
-    if not pretty and not is_terminal:
-        written = 0
-        try:
-            for chunk in chunks:
-                stdout.write(chunk)
-                stdout.flush()
-                written += len(chunk)
-        except ConnectionFailed as exc:
-            exc.message += f"; output is incomplete ({written} bytes written)"
-            raise
-        return
-    first = next(chunks, b"")
-    if is_terminal and looks_binary(content_type, first[:1024]):
-        size = response.headers.get("Content-Length", "unknown")
-        client.reporter.note(
-            f"apicli: binary body not shown ({content_type or 'no type'}, {size} bytes); save it with -o FILE"
+        body = ResponseBody(
+            client.body_chunks(response), response.headers.get("Content-Type"), response.headers.get("Content-Length")
         )
-        return
-    if pretty and (is_json_type(content_type) or first.lstrip()[:1] in (b"{", b"[")):
-        body = read_limited(itertools.chain([first], chunks), PRETTY_LIMIT)
-        stdout.write(format_pretty(body, content_type, color=color))
-        stdout.flush()
-        return
-    stdout.write(first)
-    write_stream(chunks, stdout)
+        write_body(body, plan, stdout, note=client.reporter.note, jq=jq, schema=schema)
 
 
 def open_client(
@@ -283,15 +269,14 @@ def open_client(
     pool_size: int = 10,
 ) -> Client:
     """A Client whose session binds credentials to the request's origin and honours --max-time."""
-    deadline = None if network.max_time is None else time.monotonic() + network.max_time
     session = build_session(
         retry,
         network,
         credentials=spec.credentials,
         credential_origin=spec.url,
         unsafe_retries=unsafe_retries,
-        deadline=deadline,
+        deadline=network.deadline,
         report=lambda line: reporter.verbose(f"apicli: {line}"),
         pool_size=pool_size,
     )
-    return Client(session=session, network=network, reporter=reporter, deadline=deadline)
+    return Client(session=session, network=network, reporter=reporter)

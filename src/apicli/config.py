@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import ConfigError, UsageError
 from .items import expand_user
 from .spec import Credentials
 
@@ -34,14 +34,6 @@ if TYPE_CHECKING:
 CONFIG_ENV = "APICLI_CONFIG"
 PROFILE_ENV = "APICLI_PROFILE"
 DEFAULT_PROFILE = "default"
-
-
-class ConfigError(UsageError):
-    """The config file is unreadable or invalid; the message names the file and line."""
-
-    def __init__(self, path: Path, line: int | None, message: str, *, hint: str | None = None) -> None:
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {message}", hint=hint)
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -127,7 +119,9 @@ def merge_profile(
             taken = _has_header(headers, "Authorization")
         if not taken:
             credentials = profile.credentials(environ)
-    return list(profile.headers) + headers, merged_query, credentials
+    # A header named on the command line replaces the profile's of that name; repeats there are all sent.
+    profile_headers = [(name, value) for name, value in profile.headers if not _has_header(headers, name)]
+    return profile_headers + headers, merged_query, credentials
 
 
 def _has_header(headers: list[tuple[str, str]], name: str) -> bool:

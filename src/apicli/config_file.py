@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
-from .errors import UsageError
+from .errors import ConfigError, UsageError
 from .items import expand_user
 from .report import is_secret_header_name
 from .spec import Credentials
@@ -123,7 +122,7 @@ def parse_config(path: Path, data: bytes, *, exposed: bool) -> Config:
 
 
 def _read_secret(profile: Profile, source: SecretSource, environ: Mapping[str, str]) -> str:
-    from .flags import secret_from_env, secret_from_file  # the same rules as the command-line flags
+    from .secret_input import secret_from_env, secret_from_file  # the same rules as the command-line flags
 
     where = f"profile {profile.name!r} ({source.key})"
     if source.inline is not None:

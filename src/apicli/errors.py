@@ -6,6 +6,7 @@ one `apicli: ...` line on stderr and the exit code the error carries.
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
 
 
@@ -56,6 +57,16 @@ class UsageError(ApicliError, ValueError):
     """Bad flags, items, URLs or local input: nothing was sent."""
 
     exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """The config file is unreadable or invalid; the message names the file and line."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], line: int | None, message: str, *, hint: str | None = None
+    ) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}", hint=hint)
 
 
 class InvalidURL(UsageError):

@@ -16,7 +16,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from .errors import UsageError
 from .items import build_body, expand_user, parse_items, stdin_reader
-from .spec import Credentials, NetworkOptions, OutputOptions, RequestSpec, RetryPolicy
+from .secret_input import secret_from_env, secret_from_file
+from .spec import (
+    DEFAULT_BACKOFF,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_MAX_WAIT,
+    DEFAULT_TIMEOUT,
+    Credentials,
+    NetworkOptions,
+    OutputOptions,
+    RequestSpec,
+    RetryPolicy,
+)
 from .urls import normalize_url
 
 if TYPE_CHECKING:
@@ -24,9 +37,6 @@ if TYPE_CHECKING:
     from .jqfilter import JqProgram
     from .schema import SchemaValidator
 
-# Applied after the profile, so a flag left out means "the profile's value, else this".
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 3
 _T = TypeVar("_T")
 
 
@@ -47,18 +57,18 @@ class CommonFlags:
     api_key_header: str | None = None
     api_key_query: str | None = None
     timeout: float | None = None
-    connect_timeout: float = 10.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_time: float | None = None
     no_follow: bool = False
-    max_redirects: int = 30
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     allow_insecure_redirect: bool = False
     insecure: bool = False
     cacert: Path | None = None
     cert: Path | None = None
     key: Path | None = None
     retries: int | None = None
-    backoff: float = 0.5
-    retry_max_wait: float = 60.0
+    backoff: float = DEFAULT_BACKOFF
+    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT
     retry_unsafe: bool = False
     pretty: bool = False
     raw: bool = False
@@ -75,6 +85,8 @@ class CommonFlags:
     curl: bool = False
     dry_run: bool = False
     show_secrets: bool = False
+    # Set by the CLI layer when the command starts: the time.monotonic() value --max-time ends at.
+    deadline: float | None = None
 
     def __init__(self, **values: Any) -> None:
         # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
@@ -111,24 +123,6 @@ def _ask_password(prompt: str) -> str:
     import getpass  # with termios: only a terminal prompt needs them
 
     return getpass.getpass(prompt)
-
-
-def secret_from_env(variable: str, flag: str, environ: Mapping[str, str]) -> str:
-    value = environ.get(variable)
-    if not value:
-        raise UsageError(f"{flag}: environment variable {variable} is not set or empty")
-    return value
-
-
-def secret_from_file(path: Path, flag: str) -> str:
-    try:
-        value = expand_user(path).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
-        raise UsageError(f"{flag}: cannot read {str(path)!r}: {reason}") from None
-    if not value:
-        raise UsageError(f"{flag}: {str(path)!r} is empty")
-    return value
 
 
 def _no_password(user: str) -> UsageError:
@@ -293,6 +287,7 @@ def build_invocation(
         timeout=_first_given(flags.timeout, profile.timeout if profile else None, DEFAULT_TIMEOUT),
         connect_timeout=flags.connect_timeout,
         max_time=flags.max_time,
+        deadline=flags.deadline,
         follow=not flags.no_follow,
         max_redirects=flags.max_redirects,
         allow_insecure_redirect=flags.allow_insecure_redirect,
@@ -306,6 +301,7 @@ def build_invocation(
         verbose=flags.verbose,
         quiet=flags.quiet,
         output=None if flags.output is None or str(flags.output) == "-" else flags.output,
+        to_stdout=flags.output is not None and str(flags.output) == "-",
         ignore_status=flags.ignore_status,
     )
     return Invocation(

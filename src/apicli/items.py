@@ -257,6 +257,12 @@ def stdin_reader(stream: BinaryIO) -> StdinReader:
         if used:
             raise UsageError("standard input (@-) can be used only once")
         used = True
-        return stream.read()
+        try:
+            return stream.read()
+        except OSError as exc:
+            # Started with stdin closed (<&-), or a descriptor that cannot be read.
+            raise UsageError(
+                f"cannot read standard input (@-): {exc.strerror or exc}", hint="give the data as TEXT or @FILE"
+            ) from None
 
     return read

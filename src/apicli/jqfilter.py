@@ -45,15 +45,23 @@ class JqProgram:
                 ) from None
             raise ResponseFormatError(f"jq: error: {message}") from None
 
-    def render(self, text: str, *, pretty: bool = False, color: bool = False) -> bytes:
+    def render(self, text: str, *, pretty: bool = False, color: bool = False, terminal: bool = False) -> bytes:
         """The program's output for input `text`, formatted as the jq command would print it."""
-        return self.format_results(self.results(text), pretty=pretty, color=color)
+        return self.format_results(self.results(text), pretty=pretty, color=color, terminal=terminal)
 
-    def format_results(self, results: Iterable[str], *, pretty: bool, color: bool) -> bytes:
+    def format_results(
+        self, results: Iterable[str], *, pretty: bool, color: bool, terminal: bool = False
+    ) -> bytes:
+        """One line per result; on a terminal, a -r string has its control characters made visible."""
         lines: list[str] = []
         for result in results:
             if self.raw_output and result.startswith('"'):
-                lines.append(json.loads(result))
+                text = json.loads(result)
+                if terminal:
+                    from .output.terminal import visible
+
+                    text = visible(text)
+                lines.append(text)
             elif pretty:
                 lines.append(format_json_text(result, color=color))
             else:
@@ -78,20 +86,22 @@ def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
     return JqProgram(expression, compiled, raw_output)
 
 
-def apply_to_item(program: JqProgram, item: Any, *, pretty: bool = False, color: bool = False) -> bytes:
+def apply_to_item(
+    program: JqProgram, item: Any, *, pretty: bool = False, color: bool = False, terminal: bool = False
+) -> bytes:
     """Run `program` on one item (a parsed value, or JSON text as str/bytes); returns the output lines.
 
     For pagination: call it once per item and write the bytes in order.
     """
-    return program.render(_as_text(item), pretty=pretty, color=color)
+    return program.render(_as_text(item), pretty=pretty, color=color, terminal=terminal)
 
 
 def apply_to_collection(
-    program: JqProgram, items: Iterable[Any], *, pretty: bool = False, color: bool = False
+    program: JqProgram, items: Iterable[Any], *, pretty: bool = False, color: bool = False, terminal: bool = False
 ) -> bytes:
     """Run `program` once on all items as one JSON array (like `jq -s`); for --jq-all."""
     text = "[" + ",".join(_as_text(item) for item in items) + "]"
-    return program.render(text, pretty=pretty, color=color)
+    return program.render(text, pretty=pretty, color=color, terminal=terminal)
 
 
 def body_text(body: bytes, content_type: str | None = None) -> str:

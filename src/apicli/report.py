@@ -5,19 +5,37 @@ Core code reports through a `Reporter`; it never writes to stderr itself.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from .output.terminal import visible
 from .urls import REDACTED
 
-_SECRET_HEADER = re.compile(r"(auth|token|secret|passw|api[-_]?key|cookie|session|signature|credential)", re.I)
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+# A header name is split into words at hyphens and underscores; any of these words makes it secret.
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "apikey", "session", "signature", "credential", "credentials"}
+)
+_WORD_SPLIT = re.compile(r"[-_]")
 _AUTH_SCHEME = re.compile(r"^(\w+)\s+\S")
 
 
 def is_secret_header_name(name: str) -> bool:
-    """Headers whose values are credentials by their name: shown redacted, never sent to another origin."""
-    return bool(_SECRET_HEADER.search(name))
+    """Request headers whose values are credentials by their name: shown redacted, never sent to another origin.
+
+    Authorization, Proxy-Authorization and Cookie, and names with a secret word (X-Auth-Token,
+    X-Api-Key, Session-Id); not WWW-Authenticate, X-Author or Access-Control-Allow-Credentials's
+    siblings that merely contain such letters.
+    """
+    lowered = name.lower()
+    if lowered in CREDENTIAL_HEADERS:
+        return True
+    words = _WORD_SPLIT.split(lowered)
+    if not _SECRET_WORDS.isdisjoint(words):
+        return True
+    return any(first == "api" and second == "key" for first, second in itertools.pairwise(words))
 
 
 class Redactor:
@@ -37,6 +55,7 @@ class Redactor:
         return name.lower() in self.secret_headers or is_secret_header_name(name)
 
     def header(self, name: str, value: str) -> str:
+        """A request header's value as shown: a credential's is redacted, keeping its scheme (Bearer)."""
         if not self.is_secret_header(name):
             return self.text(value)
         scheme = _AUTH_SCHEME.match(value)
@@ -44,22 +63,51 @@ class Redactor:
             return f"{scheme.group(1)} {REDACTED}"
         return REDACTED
 
+    def response_header(self, name: str, value: str) -> str:
+        """A response header's value as shown: as sent, but for a Set-Cookie value and this run's own secrets."""
+        if name.lower() == "set-cookie":
+            cookie, separator, attributes = value.partition(";")
+            cookie_name = cookie.partition("=")[0].strip()
+            return f"{cookie_name}={REDACTED}{separator}{attributes}"
+        return self.text(value)
+
 
 class Reporter:
-    """Writes notes (unless quiet) and verbose lines (with -v) to a text stream."""
+    """Writes notes (unless quiet) and verbose lines (with -v) to a text stream.
 
-    def __init__(self, stream: TextIO, *, verbose: bool = False, quiet: bool = False, redactor: Redactor | None = None):
+    Every line is redacted and has its control characters made visible: much of what is
+    reported (URLs, reasons, file names) comes from the server. `formatted` lines were made
+    safe by the output formatters, which then added apicli's own colours.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        verbose: bool = False,
+        quiet: bool = False,
+        redactor: Redactor | None = None,
+        color: bool = False,
+    ):
         self.stream = stream
         self.verbose_enabled = verbose
         self.quiet = quiet
         self.redactor = redactor or Redactor()
+        self.color = color  # whether formatted heads may be coloured
+
+    def _put(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed stderr: nothing to tell, and the run's outcome stands
 
     def _write(self, line: str) -> None:
-        try:
-            self.stream.write(self.redactor.text(line) + "\n")
-            self.stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+        self._put(visible(self.redactor.text(line)) + "\n")
+
+    def formatted(self, lines: Iterable[str]) -> None:
+        """Lines that the output formatters made safe (and maybe coloured); redacted again all the same."""
+        self._put("".join(self.redactor.text(line) + "\n" for line in lines))
 
     def note(self, line: str) -> None:
         """A message the user should see unless they asked for --quiet."""

@@ -21,7 +21,7 @@ from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from .spec import IDEMPOTENT_METHODS, RetryPolicy
+from .spec import DEFAULT_BACKOFF, DEFAULT_RETRY_MAX_WAIT, IDEMPOTENT_METHODS, RetryPolicy
 
 RetryReporter = Callable[[str], None]
 _EPOCH_THRESHOLD = 1_000_000_000  # X-RateLimit-Reset above this is a Unix time, below it a delay
@@ -35,8 +35,8 @@ class RetryHooks(NamedTuple):
     """What a Retry needs beyond urllib3's own parameters; shared by every copy."""
 
     sleep: Callable[[float], None] = time.sleep
-    max_wait: float = 60.0
-    backoff: float = 0.5
+    max_wait: float = DEFAULT_RETRY_MAX_WAIT
+    backoff: float = DEFAULT_BACKOFF
     deadline: float | None = None  # time.monotonic() value
     report: RetryReporter = _no_report
     clock: Callable[[], float] = time.monotonic

@@ -28,12 +28,10 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
-from .report import Redactor, is_secret_header_name
+from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
-
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class OriginBoundAuth(AuthBase):

@@ -15,6 +15,15 @@ from typing import Any, Literal, NamedTuple
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
+# Defaults of the shared flags, declared here once: the flags, the core objects and --help read them.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF = 0.5
+DEFAULT_RETRY_MAX_WAIT = 60.0
+DEFAULT_MAX_REDIRECTS = 30
+MAX_PARALLEL = 64  # most requests at once for --parallel (paginate and download)
+
 
 class FilePart(NamedTuple):
     """One multipart file upload from a `field@path` item."""
@@ -67,9 +76,9 @@ class RequestSpec(NamedTuple):
 
 
 class RetryPolicy(NamedTuple):
-    retries: int = 3
-    backoff: float = 0.5
-    max_wait: float = 60.0
+    retries: int = DEFAULT_RETRIES
+    backoff: float = DEFAULT_BACKOFF
+    max_wait: float = DEFAULT_RETRY_MAX_WAIT
     retry_unsafe: bool = False
     statuses: tuple[int, ...] = RETRY_STATUSES
     # Injectable so tests never sleep for real.
@@ -77,14 +86,20 @@ class RetryPolicy(NamedTuple):
 
 
 class NetworkOptions(NamedTuple):
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_time: float | None = None
     follow: bool = True
-    max_redirects: int = 30
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     allow_insecure_redirect: bool = False
     verify: bool | str = True
     cert: str | tuple[str, str] | None = None
+    # The time.monotonic() value at which --max-time runs out, set when the command starts.
+    deadline: float | None = None
+
+    def remaining(self) -> float | None:
+        """Seconds left before the --max-time deadline; None without one."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 class OutputOptions(NamedTuple):
@@ -95,4 +110,5 @@ class OutputOptions(NamedTuple):
     verbose: bool = False
     quiet: bool = False
     output: Path | None = None
+    to_stdout: bool = False  # -o - : stdout asked for by name
     ignore_status: bool = False

@@ -55,6 +55,6 @@ def leave(code: int) -> None:
     """Run the exit handlers and flush the streams, then end the process with `code`, skipping teardown."""
     atexit._run_exitfuncs()  # registered handlers still run (coverage tools, certifi's clean-up)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: the run's outcome stands
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed or absent: the outcome stands
             stream.flush()
     os._exit(code)

@@ -77,7 +77,7 @@ def test_verbose_redacts_secrets(httpserver: HTTPServer, invoke: Invoke) -> None
     assert "Authorization: Bearer REDACTED" in result.stderr
     assert "Cookie: REDACTED" in result.stderr
     assert "X-Api-Key: REDACTED" in result.stderr
-    assert "Set-Cookie: REDACTED" in result.stderr
+    assert "Set-Cookie: session=REDACTED" in result.stderr
     for secret in (SECRET, "cookievalue", "key12345", "abcdef123"):
         assert secret not in result.stderr
 

@@ -106,7 +106,7 @@ def test_jq_on_an_empty_json_body_exits_2_like_paginate(httpserver: HTTPServer, 
 
 
 def test_no_content_has_nothing_to_filter_or_check(httpserver: HTTPServer, invoke: Invoke, schema_file: Path) -> None:
-    """204 and HEAD have no body by definition: --jq and --schema write nothing and exit 0."""
+    """204 and HEAD have no body by definition: --jq and --schema have nothing to work on and exit 0."""
     httpserver.expect_request("/gone", method="DELETE").respond_with_data(b"", status=204)
     url = httpserver.url_for("/gone")
     for extra in (("--jq", ".id"), ("--schema", str(schema_file)), ("--jq", ".", "--schema", str(schema_file))):
@@ -114,7 +114,9 @@ def test_no_content_has_nothing_to_filter_or_check(httpserver: HTTPServer, invok
         assert (result.code, result.stdout, result.stderr) == (0, b"", ""), extra
     head_url = _serve(httpserver, USERS)
     head = invoke("head", head_url, "--jq", ".items", "--schema", str(schema_file))
-    assert (head.code, head.stdout, head.stderr) == (0, b"", "")
+    # HEAD's data is its head, shown as it is.
+    assert (head.code, head.stderr) == (0, "")
+    assert head.stdout.startswith(b"HTTP/1.") and b"Content-Type: application/json\n" in head.stdout
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,7 @@ def test_a_body_over_the_size_cap_names_the_flag_it_was_read_for(
     flag: str,
     purpose: str,
 ) -> None:
-    from apicli import postprocess
+    from apicli.output import body as postprocess
 
     monkeypatch.setattr(postprocess, "PRETTY_LIMIT", 2 * 1024 * 1024)
     url = _serve(httpserver, b"[" + b"1," * (1024 * 1024 + 10) + b"1]")

@@ -29,7 +29,7 @@ except SystemExit as exc:
     code = exc.code
 heavy = (
     "rich", "orjson", "jq", "jsonschema", "tomllib", "charset_normalizer", "chardet",
-    "apicli.colorize", "apicli.pagination", "apicli.downloads",
+    "apicli.output.colorize", "apicli.pagination", "apicli.downloads",
 )
 print(json.dumps({
     "code": code,

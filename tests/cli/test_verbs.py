@@ -131,11 +131,22 @@ def test_other_verbs_and_generic_request(httpserver: HTTPServer, invoke: Invoke)
     assert (result.code, result.stdout) == (0, b"OPTIONS")
 
 
-def test_head_prints_nothing_on_stdout(httpserver: HTTPServer, invoke: Invoke) -> None:
+def test_head_prints_the_head_on_stdout(httpserver: HTTPServer, invoke: Invoke) -> None:
+    """The head is HEAD's data, as with curl -I; -i does not repeat it on stderr."""
     httpserver.expect_request("/h", method="HEAD").respond_with_data("", headers={"X-Size": "10"})
     result = invoke("head", httpserver.url_for("/h"), "-i")
-    assert result.code == 0 and result.stdout == b""
-    assert "200 OK" in result.stderr and "X-Size: 10" in result.stderr
+    assert (result.code, result.stderr) == (0, "")
+    lines = result.text.splitlines()
+    assert re.fullmatch(r"HTTP/1\.[01] 200 OK", lines[0])
+    assert "X-Size: 10" in lines
+
+
+def test_head_of_an_error_goes_to_stderr_not_stdout(httpserver: HTTPServer, invoke: Invoke) -> None:
+    httpserver.expect_request("/gone", method="HEAD").respond_with_data("", status=404, headers={"X-Why": "gone"})
+    result = invoke("head", httpserver.url_for("/gone"), "-i")
+    assert (result.code, result.stdout) == (4, b"")
+    assert "404 NOT FOUND" in result.stderr and "X-Why: gone" in result.stderr
+    assert "apicli: HTTP 404" in result.stderr
 
 
 def test_include_prints_status_and_headers_on_stderr(httpserver: HTTPServer, invoke: Invoke) -> None:

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli import colorize
-from apicli.colorize import (
+from apicli.errors import ParseError
+from apicli.output import colorize
+from apicli.output.colorize import (
     BOOL_COLOR,
     KEY_COLOR,
     NULL_COLOR,
@@ -23,7 +24,6 @@ from apicli.colorize import (
     render_value,
     strip_ansi,
 )
-from apicli.errors import ParseError
 
 _SEGMENT = re.compile(rb"(\x1b\[[0-9;]*m)([^\x1b]*)\x1b\[0m")
 # What may stay uncoloured: whitespace, punctuation and numbers.

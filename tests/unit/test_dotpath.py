@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.dotpath import MISSING, DotPath, format_path, lookup, parse_path
 from apicli.errors import ParseError, UsageError
+from apicli.pagination.dotpath import MISSING, DotPath, format_path, lookup, parse_path
 
 DOCUMENT = {
     "meta": {"next": "https://api.example.com/items?page=2", "cursor": None},

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.errors import ParseError
-from apicli.filenames import (
+from apicli.downloads.filenames import (
     choose_filename,
     filename_from_url,
     parse_content_disposition,
     sanitize_filename,
     unique_path,
 )
+from apicli.errors import ParseError
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 

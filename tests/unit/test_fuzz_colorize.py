@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apicli.colorize import render_json, render_value, strip_ansi
 from apicli.errors import ParseError
+from apicli.output.colorize import render_json, render_value, strip_ansi
 
 # Strings that stress the colouriser: quotes, backslashes, things that look like escapes,
 # colour codes and JSON words inside strings, and any non-surrogate code point.

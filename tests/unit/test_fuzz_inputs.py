@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.dotpath import MISSING, lookup, parse_path
+from apicli.downloads.filenames import choose_filename, parse_content_disposition
 from apicli.errors import ApicliError, ParseError
-from apicli.filenames import choose_filename, parse_content_disposition
 from apicli.items import build_body, parse_items, stdin_reader
-from apicli.linkheader import find_rel, parse_link_header
+from apicli.pagination.dotpath import MISSING, lookup, parse_path
+from apicli.pagination.linkheader import find_rel, parse_link_header
 from apicli.report import Redactor
 from apicli.session import redactor_for
 from apicli.spec import Credentials

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import ParseError, UsageError
-from apicli.linkheader import Link, find_rel, parse_link_header
+from apicli.pagination.linkheader import Link, find_rel, parse_link_header
 
 BASE = "https://api.example.com/v1/items?page=1"
 

@@ -61,16 +61,17 @@ def _stderr_line(text: str) -> None:
 
 
 def report_error(exc: ApicliError) -> None:
+    from ..output.format import format_error
+
     redact = ErrorContext.redactor.text
-    message = redact(exc.message)
+    message = exc.message
     notes = getattr(exc, "__notes__", None)
     if notes:
         message += f" ({'; '.join(notes)})"
-    _stderr_line(f"apicli: {message}")
-    if exc.detail:
-        _stderr_line(redact(exc.detail))
-    if exc.hint:
-        _stderr_line(f"hint: {redact(exc.hint)}")
+    detail = redact(exc.detail) if exc.detail else None
+    hint = redact(exc.hint) if exc.hint else None
+    for line in format_error(redact(message), detail=detail, hint=hint):
+        _stderr_line(line)
 
 
 def _silence_stdout() -> None:
@@ -132,8 +133,10 @@ def _click_module() -> Any:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code; never raises, never shows a traceback."""
     click = _click_module()
+    from ..output.plan import StreamClosedError, guard_standard_streams
     from ..signals import install_termination_handlers
 
+    guard_standard_streams()
     install_termination_handlers()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -163,6 +166,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return int(ExitCode.OK)
+    except StreamClosedError as exc:  # --version or --help with stdout closed
+        report_error(ApicliError(f"cannot write to {exc.stream_name}: it is closed"))
+        return int(ExitCode.ERROR)
     except SystemExit as exc:  # rich ends help output this way on a closed pipe
         _silence_stdout()
         return exc.code if isinstance(exc.code, int) else int(ExitCode.ERROR)

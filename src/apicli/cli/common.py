@@ -11,15 +11,24 @@ import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from ..errors import Interrupted
 from ..flags import CommonFlags, Invocation, build_invocation
-from ..output import StdoutSink
+from ..output import OutputPlan, StdoutSink, build_output_plan
 from ..report import Reporter
 from ..session import redactor_for
+from ..signals import deadline_alarm
+from ..spec import (
+    DEFAULT_BACKOFF,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_MAX_WAIT,
+    DEFAULT_TIMEOUT,
+)
 from ..startup import resume_collector
 
 if TYPE_CHECKING:
@@ -208,7 +217,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         None,
         _option(
             "--timeout",
-            help="Read timeout in seconds (default: the profile's, else 30).",
+            help=f"Read timeout in seconds (default: the profile's, else {DEFAULT_TIMEOUT:g}).",
             panel=NETWORK,
             min=0.001,
             metavar="S",
@@ -218,7 +227,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     (
         "connect_timeout",
         float,
-        10.0,
+        DEFAULT_CONNECT_TIMEOUT,
         _option("--connect-timeout", help="Connect timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
     ),
     (
@@ -238,7 +247,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     (
         "max_redirects",
         int,
-        30,
+        DEFAULT_MAX_REDIRECTS,
         _option("--max-redirects", help="Most redirects to follow.", panel=NETWORK, min=0, metavar="N"),
     ),
     (
@@ -273,7 +282,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         _option(
             "--retries",
             help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods; "
-            "default: the profile's, else 3).",
+            f"default: the profile's, else {DEFAULT_RETRIES}).",
             panel=RETRY,
             min=0,
             metavar="N",
@@ -283,13 +292,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     (
         "backoff",
         float,
-        0.5,
+        DEFAULT_BACKOFF,
         _option("--backoff", help="Base of the exponential backoff, in seconds.", panel=RETRY, min=0.0, metavar="S"),
     ),
     (
         "retry_max_wait",
         float,
-        60.0,
+        DEFAULT_RETRY_MAX_WAIT,
         _option(
             "--retry-max-wait",
             help="Cap on any single wait (Retry-After included), in seconds.",
@@ -434,7 +443,9 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values["header"] = values.get("header") or []
         values["query"] = values.get("query") or []
         try:
-            return command(**kwargs, flags=CommonFlags(**values))
+            # The --max-time deadline and its alarm are set up here, once, for every command.
+            with deadline_alarm(values.get("max_time")) as deadline:
+                return command(**kwargs, flags=CommonFlags(**values, deadline=deadline))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
             raise Interrupted("interrupted") from None
 
@@ -443,11 +454,21 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> tuple[Invocation, Reporter]:
-    """Flags -> core objects, plus the reporter; also arms secret redaction for error messages."""
+class Run(NamedTuple):
+    """What a command needs once its flags are read: the core objects, the reporter and the output plan."""
+
+    invocation: Invocation
+    reporter: Reporter
+    plan: OutputPlan
+    stdout: StdoutSink
+
+
+def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> Run:
+    """Flags -> core objects, the reporter and the output plan; also arms secret redaction for error messages."""
     import os
     import sys
 
+    from ..output.plan import is_terminal
     from .application import ErrorContext
 
     invocation = build_invocation(
@@ -457,55 +478,39 @@ def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFla
         flags,
         environ=os.environ,
         stdin=sys.stdin.buffer,
-        stdin_is_terminal=_is_terminal(sys.stdin),
+        stdin_is_terminal=is_terminal(sys.stdin),
         sleep=lambda seconds: sleep_function(seconds),
     )
+    plan = build_output_plan(invocation.output, os.environ)
     spec = invocation.spec
     redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query)
     ErrorContext.redactor = redactor
-    reporter = Reporter(sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor)
+    reporter = Reporter(
+        sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor, color=plan.stderr_color
+    )
     for notice in invocation.profile.notices if invocation.profile else ():
         reporter.note(notice)
+    stdout = StdoutSink(sys.stdout.buffer)
     if invocation.preview is not None:
         # Handled here, for every command, so that a preview can never send anything.
         from ..curl import write_preview
-        from ..output import StdoutSink
 
         data_file = Path(flags.data[1:]) if flags.data and flags.data.startswith("@") and flags.data != "@-" else None
-        write_preview(invocation, reporter, StdoutSink(sys.stdout.buffer), data_file=data_file)
+        write_preview(invocation, reporter, stdout, data_file=data_file)
         raise typer.Exit()
-    return invocation, reporter
+    return Run(invocation, reporter, plan, stdout)
 
 
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def open_run_client(invocation: Invocation, reporter: Reporter, *, pool_size: int = 10) -> Client:
+def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
     """The one retrying client a command's requests share."""
     from ..client import open_client
 
+    invocation = run.invocation
     return open_client(
         invocation.spec,
         invocation.retry,
         invocation.network,
-        reporter,
+        run.reporter,
         unsafe_retries=invocation.unsafe_retries,
         pool_size=pool_size,
     )
-
-
-def stdout_sink() -> StdoutSink:
-    import sys
-
-    return StdoutSink(sys.stdout.buffer)
-
-
-def stdout_is_terminal(invocation: Invocation) -> bool:
-    """Whether the body goes to a terminal: stdout is one and -o does not send it elsewhere."""
-    import sys
-
-    return invocation.output.output is None and _is_terminal(sys.stdout)

@@ -13,10 +13,10 @@ from ..flags import CommonFlags
 
 if TYPE_CHECKING:
     from ..downloads import DownloadJob, Progress
-    from ..report import Reporter
     from ..spec import RequestSpec
+from ..spec import MAX_PARALLEL
 from .application import app
-from .common import _is_terminal, open_run_client, prepare_run, request_options
+from .common import Run, open_run_client, prepare_run, request_options
 
 DOWNLOAD = "Download"
 # Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
@@ -56,12 +56,12 @@ def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
     return base._replace(url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
 
 
-def _progress(reporter: Reporter, quiet: bool, files: int) -> Progress:
+def _progress(run: Run, files: int) -> Progress:
     from ..downloads import BarProgress, LineProgress
 
-    if not quiet and _is_terminal(sys.stderr):
-        return BarProgress(sys.stderr, files=files, redact=reporter.redactor.text)
-    return LineProgress(reporter)
+    if not run.reporter.quiet and run.plan.stderr_terminal:
+        return BarProgress(sys.stderr, files=files, redact=run.reporter.redactor.text)
+    return LineProgress(run.reporter)
 
 
 @app.command(name="download")
@@ -122,7 +122,9 @@ def download_command(
     ] = None,
     parallel: Annotated[
         int,
-        typer.Option("--parallel", help="Downloads at once.", rich_help_panel=DOWNLOAD, min=1, max=64, metavar="N"),
+        typer.Option(
+            "--parallel", help="Downloads at once.", rich_help_panel=DOWNLOAD, min=1, max=MAX_PARALLEL, metavar="N"
+        ),
     ] = 4,
     *,
     flags: CommonFlags,
@@ -148,12 +150,12 @@ def download_command(
         DownloadContext,
         DownloadJob,
         DownloadOptions,
+        check_jobs,
         check_options,
         download_all,
         parse_checksum,
         sha256_checksum,
     )
-    from ..signals import deadline_alarm
 
     _reject_unsupported(flags)
     jobs = [DownloadJob(url) for url in urls or []]
@@ -164,22 +166,22 @@ def download_command(
         checksums.append(sha256_checksum(sha256))
     if checksum is not None:
         checksums.append(parse_checksum(checksum))
-    to_stdout = flags.output is not None and str(flags.output) == "-"
+    check_jobs(jobs)
+    run = prepare_run("GET", jobs[0].url, None, flags)
+    output = run.invocation.output
     options = DownloadOptions(
-        output=None if to_stdout else flags.output,
-        to_stdout=to_stdout,
+        output=run.plan.destination,
+        to_stdout=output.to_stdout,
         directory=directory if directory is not None else Path("."),
         resume=resume,
         checksums=tuple(checksums),
         parallel=parallel,
-        include=flags.include,
+        include=output.include,
     )
     check_options(jobs, options, directory_given=directory is not None)
-    invocation, reporter = prepare_run("GET", jobs[0].url, None, flags)
     # Credentials stay bound to the first URL's origin; other origins get none.
-    work = [(_download_spec(invocation.spec, job.url), job) for job in jobs]
-    with deadline_alarm(invocation.network.max_time):
-        client = open_run_client(invocation, reporter, pool_size=max(parallel, 10))
-        with _progress(reporter, flags.quiet, len(work)) as progress:
-            context = DownloadContext(client, options, invocation.retry, progress, sys.stdout.buffer)
-            download_all(context, work)
+    work = [(_download_spec(run.invocation.spec, job.url), job) for job in jobs]
+    client = open_run_client(run, pool_size=max(parallel, 10))
+    with _progress(run, len(work)) as progress:
+        context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream)
+        download_all(context, work)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
 
 from ..flags import CommonFlags
 from ..pagination.settings import Scheme, build_settings
-from ..signals import deadline_alarm
+from ..spec import MAX_PARALLEL
 from . import common
 from .application import app
-from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
+from .common import open_run_client, prepare_run, request_options
 from .verbs import ItemsArgument, UrlArgument
 
 PANEL = "Pagination"
@@ -87,7 +86,7 @@ def paginate_command(
             "--parallel",
             help="Fetch up to N pages at once when their URLs can be known ahead; output order is unchanged.",
             min=1,
-            max=64,
+            max=MAX_PARALLEL,
             metavar="N",
             show_default=True,
         ),
@@ -152,17 +151,16 @@ def paginate_command(
     )
     from ..pagination.runner import paginate  # only this command pays for loading it
 
-    invocation, reporter = prepare_run("GET", url, items, flags)
-    with deadline_alarm(invocation.network.max_time):
-        paginate(
-            open_run_client(invocation, reporter, pool_size=max(10, settings.parallel)),
-            invocation.spec,
-            settings,
-            invocation.output,
-            stdout_sink(),
-            stdout_is_terminal=stdout_is_terminal(invocation),
-            environ=os.environ,
-            sleep=lambda seconds: common.sleep_function(seconds),
-            jq=invocation.jq,
-            schema=invocation.schema,
-        )
+    run = prepare_run("GET", url, items, flags)
+    invocation = run.invocation
+    paginate(
+        open_run_client(run, pool_size=max(10, settings.parallel)),
+        invocation.spec,
+        settings,
+        invocation.output,
+        run.plan,
+        run.stdout,
+        sleep=lambda seconds: common.sleep_function(seconds),
+        jq=invocation.jq,
+        schema=invocation.schema,
+    )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from ..client import perform
 from ..flags import CommonFlags
-from ..signals import deadline_alarm
 from .application import app
-from .common import open_run_client, prepare_run, request_options, stdout_is_terminal, stdout_sink
+from .common import open_run_client, prepare_run, request_options
 
 UrlArgument = Annotated[
     str, typer.Argument(help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
@@ -27,18 +25,18 @@ ItemsArgument = Annotated[
 
 
 def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> None:
-    invocation, reporter = prepare_run(method, url, items, flags)
-    with deadline_alarm(invocation.network.max_time):
-        perform(
-            open_run_client(invocation, reporter),
-            invocation.spec,
-            invocation.output,
-            stdout_sink(),
-            stdout_is_terminal=stdout_is_terminal(invocation),
-            environ=os.environ,
-            jq=invocation.jq,
-            schema=invocation.schema,
-        )
+    run = prepare_run(method, url, items, flags)
+    invocation = run.invocation
+    perform(
+        open_run_client(run),
+        invocation.spec,
+        run.plan,
+        run.stdout,
+        include=invocation.output.include,
+        ignore_status=invocation.output.ignore_status,
+        jq=invocation.jq,
+        schema=invocation.schema,
+    )
 
 
 def _verb(method: str, summary: str, examples: list[str]) -> None:
@@ -86,7 +84,7 @@ _verb(
 _verb("DELETE", "Delete a resource.", ["apicli delete :8080/users/1", "apicli delete :8080/users/1 --ignore-status"])
 _verb(
     "HEAD",
-    "Fetch only the status and headers (shown on stderr).",
+    "Fetch only the status line and headers, printed on stdout like the body of other commands.",
     ["apicli head :8080/files/big.bin -i", "apicli head api.example.com/health --retries 0 --max-time 5"],
 )
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import OutputError
-from ..filenames import unique_path
 from ..output import StdoutSink
+from .filenames import unique_path
 
 PART_SUFFIX = ".part"
 META_SUFFIX = ".meta"

@@ -94,12 +94,17 @@ class DownloadOptions:
     include: bool = False
 
 
-def check_options(jobs: list[DownloadJob], options: DownloadOptions, *, directory_given: bool) -> None:
-    """Reject combinations that cannot mean anything sensible, before anything is sent."""
+def check_jobs(jobs: list[DownloadJob]) -> None:
+    """Reject an empty list, and request items given where URLs belong."""
     if not jobs:
         raise UsageError("no URL to download", hint="give one or more URLs, or --input-file FILE")
     for job in jobs:
         _reject_request_item(job.url)
+
+
+def check_options(jobs: list[DownloadJob], options: DownloadOptions, *, directory_given: bool) -> None:
+    """Reject combinations that cannot mean anything sensible, before anything is sent."""
+    check_jobs(jobs)
     several = len(jobs) > 1
     if options.output is not None or options.to_stdout:
         if several:

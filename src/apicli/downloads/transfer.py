@@ -21,11 +21,11 @@ import requests
 
 from ..client import Client
 from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
-from ..filenames import choose_filename, sanitize_filename
 from ..session import translate
-from ..spec import OutputOptions, RequestSpec, RetryPolicy
+from ..spec import RequestSpec, RetryPolicy
 from ..urls import redact_url
 from .body import ReadFailed, copy_body, is_decoded
+from .filenames import choose_filename, sanitize_filename
 from .files import (
     PartFile,
     PartMeta,
@@ -44,8 +44,6 @@ from .files import (
 from .jobs import DownloadJob, DownloadOptions
 from .progress import Progress, Saved
 from .ranges import accepts_byte_ranges, content_length, parse_content_range, range_headers, resume_validator
-
-_STATUS_OPTIONS = OutputOptions()
 
 
 @dataclass
@@ -143,7 +141,7 @@ class Download:
             if response.status_code == 416 and offset:
                 self._unsatisfiable(response, offset)
                 return
-            self.client.check_status(response, _STATUS_OPTIONS)
+            self.client.check_status(response)
             expected = self._accept(response, offset)
             try:
                 self._stream(response, expected)

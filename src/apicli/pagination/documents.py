@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
-from ..dotpath import MISSING, DotPath, format_path, lookup
 from ..errors import ResponseFormatError
-from ..linkheader import Link, parse_link_header
-from ..widenumbers import has_wide_integer
+from ..output.widenumbers import has_wide_integer
+from .dotpath import MISSING, DotPath, format_path, lookup
+from .linkheader import Link, parse_link_header
 
 __all__ = [
     "CURSOR_PATHS",

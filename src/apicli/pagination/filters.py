@@ -23,18 +23,23 @@ __all__ = ["JqCollectionSink", "JqItemSink", "SchemaCheckingSink", "filtered_sin
 class JqItemSink(ItemSink):
     """--jq: the program runs on each item; a page's results go out in one write and a flush."""
 
-    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool) -> None:
+    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool, terminal: bool) -> None:
         super().__init__(stream)
         self.program = program
         self.pretty = pretty
         self.color = color
+        self.terminal = terminal
         self.index = 0  # the next item's place in the whole stream
 
     def write_page(self, items: list[Any]) -> None:
         blocks: list[bytes] = []
         try:
             for item in items:
-                blocks.append(apply_to_item(self.program, exact_text(item), pretty=self.pretty, color=self.color))
+                blocks.append(
+                    apply_to_item(
+                        self.program, exact_text(item), pretty=self.pretty, color=self.color, terminal=self.terminal
+                    )
+                )
                 self.index += 1
         except ApicliError as exc:
             # What the items before the failing one gave still goes out, as the jq command prints it.
@@ -52,11 +57,12 @@ class JqItemSink(ItemSink):
 class JqCollectionSink(ItemSink):
     """--jq-all: the items are gathered in memory (as compact JSON text) and the program runs once at the end."""
 
-    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool) -> None:
+    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool, terminal: bool) -> None:
         super().__init__(stream)
         self.program = program
         self.pretty = pretty
         self.color = color
+        self.terminal = terminal
         self.texts: list[str] = []
 
     def write_page(self, items: list[Any]) -> None:
@@ -64,7 +70,9 @@ class JqCollectionSink(ItemSink):
 
     def finish(self) -> None:
         texts, self.texts = self.texts, []
-        output = apply_to_collection(self.program, texts, pretty=self.pretty, color=self.color)
+        output = apply_to_collection(
+            self.program, texts, pretty=self.pretty, color=self.color, terminal=self.terminal
+        )
         if output:
             self._put(output)
 
@@ -117,13 +125,14 @@ def filtered_sink(
     schema: SchemaValidator | None,
     pretty: bool,
     color: bool,
+    terminal: bool = False,
 ) -> ItemSink:
     """The sink for --jq and/or --schema; without --jq the items are written as usual."""
     sink: ItemSink
     if jq is None:
         sink = make_sink(stream, array=settings.array, pretty=pretty, color=color)
     elif settings.jq_all:
-        sink = JqCollectionSink(stream, jq, pretty=pretty, color=color)
+        sink = JqCollectionSink(stream, jq, pretty=pretty, color=color, terminal=terminal)
     else:
-        sink = JqItemSink(stream, jq, pretty=pretty, color=color)
+        sink = JqItemSink(stream, jq, pretty=pretty, color=color, terminal=terminal)
     return SchemaCheckingSink(sink, schema) if schema is not None else sink

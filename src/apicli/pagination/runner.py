@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..client import Client
-from ..dotpath import DotPath
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
-from ..output import PRETTY_LIMIT, ByteSink, atomic_output, output_style, read_limited
+from ..output import ByteSink, OutputPlan, atomic_output, read_limited
+from ..output.body import PRETTY_LIMIT
 from ..report import Reporter
 from ..spec import OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
 from .documents import Page, decode_page, find_items
+from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
 from .schemes import Pager, detect_pager, forced_pager
 from .settings import PaginationSettings
@@ -76,7 +77,7 @@ class PageFetcher:
             response = client.send(prepared)
             stack.callback(response.close)
             client.show_response_head(response, self.options.include)
-            client.check_status(response, self.options)
+            client.check_status(response, self.options.ignore_status)
             # Bounded: a gzip bomb page must not take the memory (and the same cap as --pretty).
             body = read_limited(
                 client.body_chunks(response), PRETTY_LIMIT, purpose="to read as a page", hint=_PAGE_HINT
@@ -280,10 +281,9 @@ def paginate(
     spec: RequestSpec,
     settings: PaginationSettings,
     output: OutputOptions,
+    plan: OutputPlan,
     stdout: ByteSink,
     *,
-    stdout_is_terminal: bool,
-    environ: Mapping[str, str],
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     jq: JqProgram | None = None,
@@ -299,20 +299,21 @@ def paginate(
     fetcher = PageFetcher(client, template, output, throttle, settings.items_path, exact_numbers=jq is not None)
     loop = PageLoop(client, spec, settings, fetcher)
 
-    def open_sink(stream: ByteSink, *, pretty: bool, color: bool) -> ItemSink:
+    def open_sink(stream: ByteSink) -> ItemSink:
         if jq is None and schema is None:
-            return make_sink(stream, array=settings.array, pretty=pretty, color=color)
+            return make_sink(stream, array=settings.array, pretty=plan.indent, color=plan.color)
         from .filters import filtered_sink  # only --jq and --schema pay for loading jq and jsonschema
 
-        return filtered_sink(stream, settings, jq=jq, schema=schema, pretty=pretty, color=color)
+        return filtered_sink(
+            stream, settings, jq=jq, schema=schema, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
+        )
 
-    if output.output is not None:
-        with atomic_output(output.output) as stream:
-            sink = open_sink(stream, pretty=output.pretty is True, color=output.color is True)
+    if plan.destination is not None:
+        with atomic_output(plan.destination) as stream:
+            sink = open_sink(stream)
             loop.run(sink)
     else:
-        pretty, color = output_style(output.pretty, output.color, environ, on_terminal=stdout_is_terminal)
-        sink = open_sink(stdout, pretty=pretty, color=color)
+        sink = open_sink(stdout)
         loop.run(sink)
     failure = sink.failure()
     if failure is not None:

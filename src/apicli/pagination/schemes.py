@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from ..dotpath import DotPath, format_path, lookup
 from ..errors import ParseError, ResponseFormatError
-from ..linkheader import find_rel
 from .documents import (
     CURSOR_PATHS,
     NEXT_PATHS,
@@ -28,6 +26,8 @@ from .documents import (
     page_count,
     total_items,
 )
+from .dotpath import DotPath, format_path, lookup
+from .linkheader import find_rel
 from .query import query_value, step_parameter, with_query_param
 from .settings import PaginationSettings, Scheme
 

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..dotpath import DotPath, parse_path
 from ..errors import UsageError
+from ..spec import MAX_PARALLEL
+from .dotpath import DotPath, parse_path
 
 __all__ = ["Pacing", "PaginationSettings", "Scheme", "build_settings", "parse_rate"]
 
-MAX_PARALLEL = 64
+
 _RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:/\s*([a-z]+))?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {
     unit: seconds

@@ -123,7 +123,7 @@ class PrettySink(ItemSink):
 def pretty_renderer(color: bool) -> Render:
     """Each item indented (and coloured) as apicli renders any JSON for a terminal."""
     # Imported here: only terminal output pays for it.
-    from ..colorize import render_value
+    from ..output.colorize import render_value
 
     def render(value: Any) -> bytes:
         return render_value(value, color=color)

@@ -32,7 +32,8 @@ from typing import NoReturn
 import orjson
 
 from apicli.errors import ParseError
-from apicli.widenumbers import has_wide_integer
+
+from .widenumbers import has_wide_integer
 
 __all__ = [
     "BOOL_COLOR",

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Mapping
 from typing import Final, TypeAlias
 
-from .errors import ParseError
+from ..errors import ParseError
 
 __all__ = ["MISSING", "DotPath", "format_path", "lookup", "parse_path"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urljoin
 
-from .errors import ParseError
-from .httpsyntax import OWS, excerpt, parse_quoted, skip_ows
+from ..errors import ParseError
+from ..httpsyntax import OWS, excerpt, parse_quoted, skip_ows
 
 __all__ = ["Link", "find_rel", "parse_link_header"]
 

@@ -1,8 +1,7 @@
-"""Response rendering: raw streaming, pretty JSON, error bodies, and atomic output files.
+"""Byte sinks: stdout with its failures translated, atomic output files, and body chunking.
 
-Piped output is the body's bytes, unchanged, written as they arrive. Pretty
-output (a terminal, or --pretty) indents and colours JSON. Pure `format_*`
-functions build text; the `write_*` functions put bytes on a sink.
+Piped output is the body's bytes, unchanged, written as they arrive; a file given with -o
+appears under its name only once it is complete.
 """
 
 from __future__ import annotations
@@ -10,96 +9,15 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from .errors import ApicliError, OutputError, ParseError, PipeClosed
+from ..errors import ApicliError, OutputError, PipeClosed
+from .plan import StreamClosedError
 
 STREAM_CHUNK = 256 * 1024
-PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so (a gzip bomb)
-ERROR_BODY_LIMIT = 4096
-_TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded", "ndjson")
-
-
-def output_style(
-    pretty: bool | None, color: bool | None, environ: Mapping[str, str], *, on_terminal: bool
-) -> tuple[bool, bool]:
-    """(indent, colour) for a body, from --pretty/--raw and --color/--no-color (None: not given).
-
-    Indentation: --pretty or --raw, else whether stdout is a terminal. Colour, only for indented
-    output: --color/--no-color; NO_COLOR; FORCE_COLOR; --pretty, which colours a pipe too; and on
-    a terminal, any TERM but "dumb". So a raw body in a pipe is never coloured.
-    """
-    indent = pretty if pretty is not None else on_terminal
-    if not indent:
-        return False, False
-    if color is not None:
-        return True, color
-    if environ.get("NO_COLOR"):
-        return True, False
-    force = environ.get("FORCE_COLOR")
-    if (force is not None and force not in ("", "0", "false")) or pretty is True:
-        return True, True
-    return True, on_terminal and environ.get("TERM") != "dumb"
-
-
-def is_json_type(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json") or media.endswith("/json")
-
-
-def is_text_type(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return any(marker in media for marker in _TEXT_TYPES)
-
-
-def looks_binary(content_type: str | None, head: bytes) -> bool:
-    """Binary unless the type says text, or the first bytes are text without NULs."""
-    if is_text_type(content_type):
-        return False
-    if b"\x00" in head:
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        return exc.start < len(head) - 3
-    return content_type is not None and not content_type.startswith("text/")
-
-
-def format_error_body(body: bytes, content_type: str | None, limit: int = ERROR_BODY_LIMIT) -> str:
-    """An error response body as readable text, pretty if JSON, cut to `limit` characters."""
-    if not body.strip():
-        return ""
-    text: str
-    try:
-        from .colorize import render_json
-
-        text = render_json(body, color=False).decode("utf-8").rstrip("\n")
-    except (ParseError, UnicodeDecodeError):
-        text = body.decode("utf-8", errors="replace").rstrip("\n")
-    if len(text) > limit:
-        text = text[:limit] + f"\n… ({len(body)} bytes in all; see it whole with --ignore-status)"
-    return text
-
-
-def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> bytes:
-    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is."""
-    stripped = body.lstrip()[:1]
-    if is_json_type(content_type) or stripped in (b"{", b"["):
-        from .colorize import render_json
-
-        try:
-            return render_json(body, color=color)
-        except ParseError:
-            return body
-    return body
 
 
 class ByteSink(Protocol):
@@ -120,6 +38,8 @@ class StdoutSink:
     def _failed(self, exc: OSError) -> ApicliError:
         if isinstance(exc, BrokenPipeError):
             return PipeClosed("output closed by the reader")
+        if isinstance(exc, StreamClosedError):
+            return OutputError(f"cannot write to {self.name}: it is closed", hint="redirect it, or use -o FILE")
         return OutputError(f"cannot write to {self.name}: {exc.strerror or exc}")
 
     def write(self, data: bytes | memoryview) -> int:

@@ -1,0 +1,145 @@
+"""The one body writer: a response body to stdout or -o FILE, raw, pretty, filtered or checked.
+
+Every command that writes a single body (the request verbs; paginate writes items through
+its sinks) comes here, and the output plan says what to do:
+
+* raw to a pipe or file: the bytes as they arrive, unchanged;
+* indented JSON (a terminal, or --pretty): the whole body read (bounded), then rendered;
+* --jq / --schema: the whole body read (bounded), filtered and checked; the output is written
+  before a schema failure is raised, so a CI log shows both the data and why it failed;
+* a terminal: binary is withheld with a note, and text has its control characters made visible.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import ConnectionFailed, ResponseFormatError
+from .format import format_pretty, is_json_type, looks_binary
+from .plan import OutputPlan
+from .streams import ByteSink, atomic_output, read_limited, write_stream
+from .terminal import TerminalText
+
+if TYPE_CHECKING:
+    from ..jqfilter import JqProgram
+    from ..schema import SchemaValidator
+
+PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so (a gzip bomb)
+
+
+class ResponseBody(NamedTuple):
+    """A body on its way: decoded chunks as they arrive, and what the headers say about it."""
+
+    chunks: Iterator[bytes]
+    content_type: str | None = None
+    length: str | None = None  # Content-Length as sent, for the note about a withheld binary body
+
+
+def write_body(
+    body: ResponseBody,
+    plan: OutputPlan,
+    stdout: ByteSink,
+    *,
+    note: Callable[[str], None],
+    jq: JqProgram | None = None,
+    schema: SchemaValidator | None = None,
+) -> None:
+    """Write `body` where and as `plan` says; `note` tells the user about a withheld body."""
+    if jq is not None or schema is not None:
+        _write_filtered(body, plan, stdout, jq, schema)
+    elif plan.destination is not None:
+        with atomic_output(plan.destination) as sink:
+            if plan.indent:
+                _write_pretty(body, plan, sink)
+            else:
+                write_stream(body.chunks, sink, flush=False)
+    elif not plan.indent and not plan.to_terminal:
+        _write_raw(body.chunks, stdout)
+    else:
+        _write_for_reader(body, plan, stdout, note)
+
+
+def write_block(data: bytes, plan: OutputPlan, stdout: ByteSink) -> None:
+    """Output made whole in memory (a filtered body, a response head) to -o FILE or stdout."""
+    if plan.destination is not None:
+        with atomic_output(plan.destination) as sink:
+            sink.write(data)
+    else:
+        stdout.write(data)
+        stdout.flush()
+
+
+def _write_raw(chunks: Iterator[bytes], stdout: ByteSink) -> None:
+    written = 0
+    try:
+        for chunk in chunks:
+            stdout.write(chunk)
+            stdout.flush()
+            written += len(chunk)
+    except ConnectionFailed as exc:
+        exc.message += f"; output is incomplete ({written} bytes written)"
+        raise
+
+
+def _write_pretty(body: ResponseBody, plan: OutputPlan, sink: ByteSink) -> None:
+    """JSON indented (and maybe coloured); anything else as it came."""
+    first = next(body.chunks, b"")
+    chunks = itertools.chain([first], body.chunks)
+    if is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"["):
+        whole = read_limited(chunks, PRETTY_LIMIT)
+        sink.write(format_pretty(whole, body.content_type, color=plan.color))
+        sink.flush()
+    else:
+        write_stream(chunks, sink)
+
+
+def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, note: Callable[[str], None]) -> None:
+    """stdout that a person reads (a terminal), or --pretty into a pipe."""
+    first = next(body.chunks, b"")
+    if plan.to_terminal and looks_binary(body.content_type, first[:1024]):
+        kind = body.content_type or "no type"
+        note(f"apicli: binary body not shown ({kind}, {body.length or 'unknown'} bytes); save it with -o FILE")
+        return
+    chunks = itertools.chain([first], body.chunks)
+    if plan.indent and (is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"[")):
+        whole = read_limited(chunks, PRETTY_LIMIT)
+        stdout.write(format_pretty(whole, body.content_type, color=plan.color))
+        stdout.flush()
+        return
+    if not plan.to_terminal:
+        _write_raw(chunks, stdout)
+        return
+    text = TerminalText()
+    for chunk in chunks:
+        stdout.write(text.feed(chunk))
+        stdout.flush()
+    stdout.write(text.finish())
+    stdout.flush()
+
+
+def _write_filtered(
+    body: ResponseBody, plan: OutputPlan, stdout: ByteSink, jq: JqProgram | None, schema: SchemaValidator | None
+) -> None:
+    flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
+    hint = f"save it with -o FILE (without {flag}) and work on the file"
+    whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)
+    if jq is not None:
+        from ..jqfilter import body_text
+
+        if not whole.strip():
+            # As paginate does with an empty page: no JSON is not an empty result.
+            kind = f"; Content-Type: {body.content_type}" if body.content_type else ""
+            raise ResponseFormatError(f"--jq: the response is not JSON (the body is empty{kind})")
+        output = jq.render(
+            body_text(whole, body.content_type), pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
+        )
+    else:
+        output = format_pretty(whole, body.content_type, color=plan.color) if plan.indent else whole
+    errors = schema.body_errors(whole) if schema is not None else []
+    write_block(output, plan, stdout)
+    if errors:
+        from ..schema import schema_failure
+
+        raise schema_failure(errors)
