@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 completions: $(STAMP)
-	$(BIN)/python -m apicli.completion_gen completions
+	$(BIN)/python -m apicli.cli.completion_gen completions
 
 dist: $(STAMP)
 	rm -rf dist

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from apicli.completion_gen import SCRIPT_NAMES, completion_script, main, stale_scripts
+from apicli.cli.completion_gen import SCRIPT_NAMES, completion_script, main, stale_scripts
 
 COMPLETIONS = Path(__file__).resolve().parents[1] / "completions"
 BIN = Path(sys.executable).parent  # the venv's bin, where the `apicli` script is installed

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from urllib3 import HTTPHeaderDict
+from urllib3.util import SKIP_HEADER
 
 from . import __version__
 from .errors import HTTPStatusError
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 USER_AGENT = f"apicli/{__version__}"
 DEFAULT_ACCEPT = "application/json, */*;q=0.5"
 _NO_BODY_STATUSES = (204, 304)
+_ADDED_BY_URLLIB3 = frozenset({"user-agent", "accept-encoding"})
 ERROR_BODY_READ = 64 * 1024
 
 
@@ -88,8 +90,12 @@ class Client:
             request.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
         with translate_errors(spec.url, self.network):
             prepared = self.session.prepare_request(request)
-        for name in [h for h in prepared.headers if h.lower() in _removed(spec)]:
+        removed = _removed(spec)
+        for name in [h for h in prepared.headers if h.lower() in removed]:
             del prepared.headers[name]
+        for name in removed & _ADDED_BY_URLLIB3:
+            # Without a value of its own, urllib3 would add its default; this tells it to send none.
+            prepared.headers[name] = SKIP_HEADER
         if repeats:
             # requests keeps one value per name; urllib3's HTTPHeaderDict sends each value on its own line.
             multi = HTTPHeaderDict(prepared.headers)
@@ -116,7 +122,7 @@ class Client:
     def send(self, prepared: requests.PreparedRequest, *, stream: bool = True) -> requests.Response:
         url = prepared.url or ""
         self.reporter.verbose(f"> {prepared.method} {redact_url(url)}")
-        self.reporter.headers("> ", prepared.headers.items())
+        self.reporter.headers("> ", wire_headers(prepared))
         if prepared.body is not None:
             size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
@@ -201,6 +207,11 @@ def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tupl
             value = redact_url(value)
         shown.append((name, reporter.redactor.response_header(name, value)))
     return shown
+
+
+def wire_headers(prepared: requests.PreparedRequest) -> list[tuple[str, str]]:
+    """The headers as they will be sent: each repeat on its own, and none that the user removed."""
+    return [(name, value) for name, value in prepared.headers.items() if value != SKIP_HEADER]
 
 
 def _removed(spec: RequestSpec) -> set[str]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from .client import wire_headers
 from .flags import Invocation
 from .report import Redactor, Reporter
 from .spec import IDEMPOTENT_METHODS, NetworkOptions
@@ -74,7 +75,8 @@ def format_curl(
     basic = spec.credentials.basic
     use_user_flag = basic is not None and prepared.headers.get("Authorization", "").startswith("Basic ")
     default_encoding = requests.utils.default_headers()["Accept-Encoding"]
-    for name, value in prepared.headers.items():
+    headers = wire_headers(prepared)
+    for name, value in headers:
         lowered = name.lower()
         if lowered in ("content-length", "host") or (lowered == "connection" and value.lower() == "keep-alive"):
             continue  # curl writes these itself
@@ -85,7 +87,7 @@ def format_curl(
         if lowered == "authorization" and use_user_flag:
             continue
         args += ["-H", f"{name}: {_shown_header(name, value, redactor)}"]
-    sent = {name.lower() for name in prepared.headers}
+    sent = {name.lower() for name, _ in headers}
     for name, value in spec.headers:
         if value == "" and name.lower() not in sent:
             args += ["-H", f"{name}:"]  # removed by the user: stop curl sending its own
@@ -149,7 +151,7 @@ def _network_args(network: NetworkOptions) -> list[str]:
 def format_request(prepared: requests.PreparedRequest, invocation: Invocation, *, redactor: Redactor | None) -> str:
     """The request as it would be sent: a `METHOD URL` line, the headers, a blank line and the body."""
     lines = [f"{prepared.method} {_shown_url(prepared.url or invocation.spec.url, invocation, redactor)}"]
-    lines += [f"{name}: {_shown_header(name, value, redactor)}" for name, value in prepared.headers.items()]
+    lines += [f"{name}: {_shown_header(name, value, redactor)}" for name, value in wire_headers(prepared)]
     if prepared.body is not None:
         data = _body_bytes(prepared.body)
         try:

@@ -16,7 +16,7 @@ from .urls import REDACTED
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 # A header name is split into words at hyphens and underscores; any of these words makes it secret.
 _SECRET_WORDS = frozenset(
-    {"token", "secret", "password", "passwd", "apikey", "session", "signature", "credential", "credentials"}
+    {"token", "secret", "password", "passwd", "apikey", "session", "signature", "credential"}
 )
 _WORD_SPLIT = re.compile(r"[-_]")
 _AUTH_SCHEME = re.compile(r"^(\w+)\s+\S")

@@ -1,10 +1,13 @@
-"""The indent/colour decision shared by get, paginate and the --jq/--schema path."""
+"""The output plan: indentation, colour and destination, decided once for every command."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from apicli.output import output_style
+from apicli.output import build_output_plan, output_style
+from apicli.spec import OutputOptions
 
 
 @pytest.mark.parametrize(
@@ -29,3 +32,32 @@ def test_output_style(
     pretty: bool | None, color: bool | None, environ: dict[str, str], on_terminal: bool, expected: tuple[bool, bool]
 ) -> None:
     assert output_style(pretty, color, environ, on_terminal=on_terminal) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "stdout_terminal", "stderr_terminal", "environ", "expected"),
+    [
+        # -o FILE: raw unless --pretty; never coloured unless --color is explicit.
+        (OutputOptions(output=Path("f")), True, True, {}, (Path("f"), False, False, False, True)),
+        (OutputOptions(output=Path("f"), pretty=True), False, False, {}, (Path("f"), True, False, False, False)),
+        (
+            OutputOptions(output=Path("f"), pretty=True, color=True), False, False, {},
+            (Path("f"), True, True, False, True),
+        ),
+        (OutputOptions(), True, True, {}, (None, True, True, True, True)),
+        (OutputOptions(), False, True, {}, (None, False, False, False, True)),
+        (OutputOptions(), True, False, {"FORCE_COLOR": "1"}, (None, True, True, True, True)),
+        (OutputOptions(), True, True, {"NO_COLOR": "1"}, (None, True, False, True, False)),
+        (OutputOptions(color=False), True, True, {}, (None, True, False, True, False)),
+        (OutputOptions(), True, True, {"TERM": "dumb"}, (None, True, False, True, False)),
+    ],
+)
+def test_output_plan(
+    options: OutputOptions,
+    stdout_terminal: bool,
+    stderr_terminal: bool,
+    environ: dict[str, str],
+    expected: tuple[object, ...],
+) -> None:
+    plan = build_output_plan(options, environ, stdout_terminal=stdout_terminal, stderr_terminal=stderr_terminal)
+    assert (plan.destination, plan.indent, plan.color, plan.to_terminal, plan.stderr_color) == expected

@@ -1,0 +1,159 @@
+"""What a hostile server sends never reaches a terminal as control sequences; pipes and files stay byte-exact.
+
+Each test runs the installed apicli on a pseudo-terminal against a loopback server whose
+reason phrases, header values and bodies carry escape sequences, and asserts the exact bytes
+the terminal received.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from tests.faults import FaultServer, Reply
+from tests.process.conftest import APICLI, base_environment, run_on_terminal
+
+TITLE = "\x1b]0;PWNED\x07"  # retitles the window
+RED = "\x1b[31m"  # recolours what follows
+CSI_C1 = "\x9b2J"  # the one-byte CSI: clears the screen on terminals that honour C1
+HOSTILE = TITLE + RED
+SPELLED_TITLE = b"\\x1b]0;PWNED\\x07"
+_OWN_SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+def _no_server_sequences(screen: bytes) -> None:
+    """Only apicli's own SGR colour sequences remain once they are taken out: no other ESC, BEL or C1 byte."""
+    plain = _OWN_SGR.sub(b"", screen)
+    assert b"\x1b" not in plain and b"\x07" not in plain
+    assert b"\x9b" not in screen and "\x9b".encode() not in screen
+    assert b"\x1b[31m" not in screen  # the server's red is never passed through as apicli's own
+
+
+def test_include_spells_out_escapes_in_reason_and_headers(hostile_server: FaultServer) -> None:
+    hostile_server.script(
+        "/x",
+        Reply(200, headers=[("Content-Type", "application/json"), ("X-Evil", "v" + HOSTILE + CSI_C1)],
+              body=b'{"a":1}', reason="OK" + HOSTILE),
+    )
+    shown = run_on_terminal(["get", hostile_server.url("/x"), "-i"])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    plain = _OWN_SGR.sub(b"", shown.screen)
+    assert b"HTTP/1.1 200 OK" + SPELLED_TITLE + b"\\x1b[31m\n" in plain
+    assert b"X-Evil: v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J\n" in plain
+    # apicli's own colours stay: the header names are painted.
+    assert b"\x1b[1;34mX-Evil\x1b[0m: " in shown.screen
+
+
+def test_verbose_lines_and_redirect_notes_are_spelled_out(hostile_server: FaultServer) -> None:
+    hostile_server.script("/final", Reply(200, headers={"Content-Type": "text/plain"}, body="done"))
+    hostile_server.script(
+        "/hop", Reply(302, headers=[("Location", "/final"), ("X-Note", HOSTILE)], reason="Found" + TITLE)
+    )
+    shown = run_on_terminal(["get", hostile_server.url("/hop"), "-v"])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert SPELLED_TITLE in shown.screen
+
+
+def test_error_line_and_error_body_are_spelled_out(hostile_server: FaultServer) -> None:
+    body = b'{"error": "bad ' + HOSTILE.encode() + b'"}'  # raw controls: not even valid JSON
+    hostile_server.script(
+        "/err",
+        Reply(500, headers={"Content-Type": "application/json"}, body=body, reason="Oops" + HOSTILE),
+    )
+    shown = run_on_terminal(["get", hostile_server.url("/err"), "--retries", "0"])
+    assert shown.code == 5
+    _no_server_sequences(shown.screen)
+    lines = shown.screen.decode().splitlines()
+    assert lines[0].startswith("apicli: HTTP 500 Oops\\x1b]0;PWNED\\x07\\x1b[31m (GET ")
+    assert lines[1] == '{"error": "bad \\x1b]0;PWNED\\x07\\x1b[31m"}'
+    assert lines[2].startswith("hint: ")
+
+
+def test_text_body_on_a_terminal_is_spelled_out_but_a_pipe_gets_the_bytes(hostile_server: FaultServer) -> None:
+    body = ("line one\r\nline " + HOSTILE + "two\rthree\n").encode() + b"\xff end\n"
+    hostile_server.script("/text", Reply(200, headers={"Content-Type": "text/plain"}, body=body))
+    shown = run_on_terminal(["get", hostile_server.url("/text")])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert shown.screen == b"line one\nline " + SPELLED_TITLE + b"\\x1b[31mtwo\\x0dthree\n\\xff end\n"
+    piped = subprocess.run([APICLI, "get", hostile_server.url("/text")], capture_output=True, timeout=30,
+                           env=base_environment())
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, body, b"")
+
+
+def test_a_file_gets_the_bytes_even_from_a_terminal(hostile_server: FaultServer, tmp_path: Path) -> None:
+    body = ("text " + HOSTILE).encode()
+    hostile_server.script("/text", Reply(200, headers={"Content-Type": "text/plain"}, body=body))
+    target = tmp_path / "saved.txt"
+    shown = run_on_terminal(["get", hostile_server.url("/text"), "-o", str(target)])
+    assert (shown.code, shown.screen) == (0, b"")
+    assert target.read_bytes() == body
+
+
+def test_pretty_json_keeps_controls_escaped_as_json(hostile_server: FaultServer) -> None:
+    document = {"note": HOSTILE}
+    hostile_server.script(
+        "/j", Reply(200, headers={"Content-Type": "application/json"}, body=json.dumps(document).encode())
+    )
+    shown = run_on_terminal(["get", hostile_server.url("/j")])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert b"\\u001b]0;PWNED\\u0007" in shown.screen
+
+
+def test_jq_raw_strings_are_spelled_out_on_a_terminal_only(hostile_server: FaultServer) -> None:
+    document = {"note": "hi " + TITLE}
+    hostile_server.script(
+        "/j", Reply(200, headers={"Content-Type": "application/json"}, body=json.dumps(document).encode())
+    )
+    shown = run_on_terminal(["get", hostile_server.url("/j"), "--jq", ".note", "-r"])
+    assert (shown.code, shown.screen) == (0, b"hi " + SPELLED_TITLE + b"\n")
+    piped = subprocess.run([APICLI, "get", hostile_server.url("/j"), "--jq", ".note", "-r"], capture_output=True,
+                           timeout=30, env=base_environment())
+    assert piped.stdout == ("hi " + TITLE + "\n").encode()
+
+
+def test_head_prints_a_coloured_head_on_a_terminal_and_plain_in_a_pipe(hostile_server: FaultServer) -> None:
+    hostile_server.script("/h", Reply(200, headers=[("X-Size", "10"), ("X-Evil", TITLE)]))
+    shown = run_on_terminal(["head", hostile_server.url("/h")])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert shown.screen.startswith(b"\x1b[90mHTTP/1.1\x1b[0m \x1b[1;32m200 OK\x1b[0m\n")
+    assert b"\x1b[1;34mX-Size\x1b[0m: 10\n" in shown.screen
+    piped = subprocess.run([APICLI, "head", hostile_server.url("/h")], capture_output=True, timeout=30,
+                           env=base_environment())
+    assert piped.returncode == 0 and piped.stderr == b""
+    assert piped.stdout.splitlines()[:3] == [b"HTTP/1.1 200 OK", b"X-Size: 10", b"X-Evil: " + SPELLED_TITLE]
+
+
+def test_include_follows_the_colour_rules_of_the_body(hostile_server: FaultServer) -> None:
+    hostile_server.script("/x", Reply(200, headers={"Content-Type": "application/json"}, body=b"{}"))
+    plain = run_on_terminal(["get", hostile_server.url("/x"), "-i", "--no-color"])
+    assert plain.code == 0 and b"\x1b[" not in plain.screen
+    no_color = run_on_terminal(["get", hostile_server.url("/x"), "-i"], env={"NO_COLOR": "1"})
+    assert b"\x1b[" not in no_color.screen
+    dumb = run_on_terminal(["get", hostile_server.url("/x"), "-i"], env={"TERM": "dumb"})
+    assert b"\x1b[" not in dumb.screen
+    coloured = run_on_terminal(["get", hostile_server.url("/x"), "-i"])
+    assert b"\x1b[1;32m200 OK\x1b[0m" in coloured.screen
+
+
+def test_download_messages_spell_out_a_hostile_name(hostile_server: FaultServer, tmp_path: Path) -> None:
+    hostile_server.script(
+        "/f",
+        Reply(200, headers=[("Content-Type", "application/octet-stream"),
+                            ("Content-Disposition", 'attachment; filename="a\x1b]0;T\x07b.bin"')], body=b"x" * 10),
+    )
+    shown = run_on_terminal(["download", hostile_server.url("/f"), "-d", str(tmp_path)])
+    assert shown.code == 0, shown.screen
+    _no_server_sequences(_strip_progress(shown.screen))
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def _strip_progress(screen: bytes) -> bytes:
+    """The progress bar's own cursor and erase sequences (ESC [ ... letter) are apicli's, not the server's."""
+    return re.sub(rb"\x1b\[\??[0-9;]*[A-Za-z]", b"", screen)

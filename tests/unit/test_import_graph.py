@@ -1,0 +1,99 @@
+"""The modules of src/apicli import one another without a cycle, and the core never imports Typer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import apicli
+
+PACKAGE_ROOT = Path(apicli.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    """Absolute names of the apicli modules an `from ... import ...` statement loads."""
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join([*base, node.module] if node.module else base)
+    else:
+        target = node.module or ""
+    names = [target] + [f"{target}.{alias.name}" for alias in node.names]
+    return names
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = {_module_name(path): path for path in PACKAGE_ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                targets = _resolve(name, path.name == "__init__.py", node)
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            graph[name].update(t for t in targets if t in modules and t != name)
+    return graph
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in visiting:
+            return [*visiting[visiting.index(node):], node]
+        if node in done:
+            return None
+        visiting.append(node)
+        for target in sorted(graph[node]):
+            # A package's __init__ re-exporting its own submodules is not a cycle of behaviour.
+            if target.startswith(node + "."):
+                continue
+            found = visit(target)
+            if found:
+                return found
+        visiting.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        cycle = visit(start)
+        if cycle:
+            return cycle
+    return None
+
+
+def test_the_graph_covers_every_module() -> None:
+    graph = import_graph()
+    assert "apicli.output.body" in graph and "apicli.client" in graph["apicli.cli.verbs"]
+    assert "apicli.output.body" in graph["apicli.client"]
+
+
+def test_no_import_cycle() -> None:
+    assert _find_cycle(import_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_the_core_never_imports_typer() -> None:
+    for path in PACKAGE_ROOT.rglob("*.py"):
+        if "cli" in path.relative_to(PACKAGE_ROOT).parts[:1]:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n == "typer" or n.startswith("typer.") for n in names), path
