@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from .output.format import format_header_line
 from .output.terminal import visible
 from .urls import REDACTED
 
@@ -118,11 +119,8 @@ class Reporter:
         if self.verbose_enabled:
             self._write(line)
 
-    def always(self, line: str) -> None:
-        """Lines the user asked for explicitly (-i headers)."""
-        self._write(line)
-
-    def headers(self, prefix: str, headers: Iterable[tuple[str, str]], *, always: bool = False) -> None:
-        emit = self.always if always else self.verbose
-        for name, value in headers:
-            emit(f"{prefix}{name}: {self.redactor.header(name, value)}")
+    def headers(self, prefix: str, headers: Iterable[tuple[str, str]]) -> None:
+        """Request headers for -v, credentials redacted, names coloured like a response head's."""
+        if self.verbose_enabled:
+            pairs = ((name, self.redactor.header(name, value)) for name, value in headers)
+            self.formatted(prefix + format_header_line(name, value, color=self.color) for name, value in pairs)

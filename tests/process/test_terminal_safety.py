@@ -157,3 +157,27 @@ def test_download_messages_spell_out_a_hostile_name(hostile_server: FaultServer,
 def _strip_progress(screen: bytes) -> bytes:
     """The progress bar's own cursor and erase sequences (ESC [ ... letter) are apicli's, not the server's."""
     return re.sub(rb"\x1b\[\??[0-9;]*[A-Za-z]", b"", screen)
+
+
+def test_download_shows_a_progress_bar_on_a_terminal_only(hostile_server: FaultServer, tmp_path: Path) -> None:
+    hostile_server.script("/big.bin", Reply(200, headers={"Content-Type": "application/octet-stream"},
+                                            body=b"b" * 300_000))
+    shown = run_on_terminal(["download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "t")],
+                            stdout_on_terminal=False)
+    assert shown.code == 0
+    assert b"\x1b[?25l" in shown.screen and b"\x1b[?25h" in shown.screen  # the bar hides and restores the cursor
+    assert b"big.bin" in shown.screen and b"300.0/300.0 kB" in shown.screen
+    piped = subprocess.run([APICLI, "download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "p")],
+                           capture_output=True, timeout=30, env=base_environment())
+    assert piped.returncode == 0 and piped.stdout == b""
+    assert piped.stderr.startswith(b"apicli: saved ") and b"\x1b" not in piped.stderr
+    assert (tmp_path / "p" / "big.bin").read_bytes() == b"b" * 300_000
+
+
+def test_verbose_request_lines_colour_names_and_redact_secrets(hostile_server: FaultServer) -> None:
+    hostile_server.script("/x", Reply(200, headers={"Content-Type": "text/plain"}, body="ok"))
+    shown = run_on_terminal(["get", hostile_server.url("/x"), "-v", "-H", "Authorization: Bearer s3cr3t-token"])
+    assert shown.code == 0
+    assert b"> \x1b[1;34mAuthorization\x1b[0m: Bearer REDACTED" in shown.screen
+    assert b"s3cr3t-token" not in shown.screen
+    assert b"< \x1b[90mHTTP/1.1\x1b[0m \x1b[1;32m200 OK\x1b[0m" in shown.screen

@@ -54,12 +54,6 @@ class StdoutSink:
         except OSError as exc:
             raise self._failed(exc) from None
 
-    def isatty(self) -> bool:
-        try:
-            return self.stream.isatty()
-        except (OSError, ValueError):
-            return False
-
 
 def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
     """Decoded body chunks as they arrive: read1 returns whatever is available, up to chunk_size."""
