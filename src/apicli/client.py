@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from urllib3 import HTTPHeaderDict
@@ -17,20 +17,16 @@ from urllib3.util import SKIP_HEADER
 
 from . import __version__
 from .errors import HTTPStatusError
-from .output import ByteSink, OutputPlan, iter_body
+from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
 from .spec import NetworkOptions, RequestSpec, RetryPolicy
 from .urls import add_query, origin_of, redact_url, same_origin
 
-if TYPE_CHECKING:
-    from .jqfilter import JqProgram
-    from .schema import SchemaValidator
-
 USER_AGENT = f"apicli/{__version__}"
 DEFAULT_ACCEPT = "application/json, */*;q=0.5"
-_NO_BODY_STATUSES = (204, 304)
+NO_BODY_STATUSES = (204, 304)
 _ADDED_BY_URLLIB3 = frozenset({"user-agent", "accept-encoding"})
 ERROR_BODY_READ = 64 * 1024
 
@@ -234,42 +230,6 @@ def _group_headers(
     return first, repeats
 
 
-def perform(
-    client: Client,
-    spec: RequestSpec,
-    plan: OutputPlan,
-    stdout: ByteSink,
-    *,
-    include: bool = False,
-    ignore_status: bool = False,
-    jq: JqProgram | None = None,
-    schema: SchemaValidator | None = None,
-) -> None:
-    """Send `spec` and write a successful body (for HEAD, the head) where `plan` says; raise on failure."""
-    from .output.body import ResponseBody, write_block, write_body
-
-    with ExitStack() as stack:
-        prepared = client.prepare(spec, stack)
-        response = client.send(prepared)
-        stack.callback(response.close)
-        is_head = spec.method == "HEAD"
-        failed = not ignore_status and response.status_code >= 300 and response.status_code != 304
-        # For HEAD the head is the data, on stdout; -i repeats it on stderr only when it is not.
-        client.show_response_head(response, include and (failed or not is_head))
-        client.check_status(response, ignore_status)
-        if is_head:
-            head = client.format_response_head(response, color=plan.color)
-            write_block("".join(f"{line}\n" for line in head).encode("utf-8"), plan, stdout)
-            return
-        # These have no body by definition: nothing to write, filter or check.
-        if response.status_code in _NO_BODY_STATUSES:
-            return
-        body = ResponseBody(
-            client.body_chunks(response), response.headers.get("Content-Type"), response.headers.get("Content-Length")
-        )
-        write_body(body, plan, stdout, note=client.reporter.note, jq=jq, schema=schema)
-
-
 def open_client(
     spec: RequestSpec,
     retry: RetryPolicy,
@@ -278,8 +238,12 @@ def open_client(
     *,
     unsafe_retries: bool,
     pool_size: int = 10,
+    timed: bool = False,
 ) -> Client:
-    """A Client whose session binds credentials to the request's origin and honours --max-time."""
+    """A Client whose session binds credentials to the request's origin and honours --max-time.
+
+    `timed` measures each transfer's phases on its connections (for -w/--write-out).
+    """
     session = build_session(
         retry,
         network,
@@ -289,5 +253,6 @@ def open_client(
         deadline=network.deadline,
         report=lambda line: reporter.verbose(f"apicli: {line}"),
         pool_size=pool_size,
+        timed=timed,
     )
     return Client(session=session, network=network, reporter=reporter)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .config_file import Profile
     from .jqfilter import JqProgram
     from .schema import SchemaValidator
+    from .writeout import Segment
 
 _T = TypeVar("_T")
 
@@ -82,6 +83,7 @@ class CommonFlags:
     jq: str | None = None
     raw_output: bool = False
     schema: Path | None = None
+    write_out: str | None = None
     curl: bool = False
     dry_run: bool = False
     show_secrets: bool = False
@@ -112,6 +114,7 @@ class Invocation(NamedTuple):
     # --curl / --dry-run: show the request instead of sending it.
     preview: Literal["curl", "dry-run"] | None = None
     show_secrets: bool = False
+    write_out: tuple[Segment, ...] | None = None
 
     @property
     def unsafe_retries(self) -> bool:
@@ -246,6 +249,7 @@ def build_invocation(
         if path is not None and not expand_user(path).is_file():
             raise UsageError(f"{flag}: {str(path)!r} is not a readable file")
     reader = stdin_reader(stdin if stdin is not None else sys.stdin.buffer)
+    write_out = _write_out_format(flags.write_out, reader) if flags.write_out is not None else None
     parsed = parse_items(items, reader)
     headers = [_split_flag_pair(h, ":", "-H/--header", "'Name: Value'") for h in flags.header]
     headers += parsed.headers
@@ -314,7 +318,21 @@ def build_invocation(
         schema=schema,
         preview="curl" if flags.curl else ("dry-run" if flags.dry_run else None),
         show_secrets=flags.show_secrets,
+        write_out=write_out,
     )
+
+
+def _write_out_format(text: str, stdin: Callable[[], bytes]) -> tuple[Segment, ...]:
+    """-w's segments, its format read from @FILE or @- (stdin) as curl does."""
+    from .items import read_argument
+    from .writeout import MAX_FORMAT_BYTES, parse_write_out
+
+    if text.startswith("@"):
+        raw = read_argument(text, "-w/--write-out", stdin)
+        if len(raw) > MAX_FORMAT_BYTES:
+            raise UsageError(f"-w/--write-out: the format in {text[1:]!r} is larger than {MAX_FORMAT_BYTES} bytes")
+        text = raw.decode("utf-8", "surrogateescape")
+    return parse_write_out(text)
 
 
 def _first_given(flag: _T | None, profile: _T | None, default: _T) -> _T:

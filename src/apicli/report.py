@@ -106,6 +106,14 @@ class Reporter:
     def _write(self, line: str) -> None:
         self._put(visible(self.redactor.text(line)) + "\n")
 
+    def overwrite(self, line: str | None) -> None:
+        """Replace the current terminal line with `line` (no newline), or clear it for None."""
+        self._put("\r\x1b[2K" + (visible(self.redactor.text(line)) if line is not None else ""))
+
+    def write_text(self, text: str) -> None:
+        """Text the user asked for on stderr (-w with %{stderr}), as it is but for redaction."""
+        self._put(self.redactor.text(text))
+
     def formatted(self, lines: Iterable[str]) -> None:
         """Lines that the output formatters made safe (and maybe coloured); redacted again all the same."""
         self._put("".join(self.redactor.text(line) + "\n" for line in lines))

@@ -131,6 +131,7 @@ def build_session(
     deadline: float | None,
     report: RetryReporter,
     pool_size: int = 10,
+    timed: bool = False,
 ) -> GuardedSession:
     session = GuardedSession(credential_origin, credentials)
     session.max_redirects = network.max_redirects
@@ -142,6 +143,10 @@ def build_session(
         urllib3.disable_warnings(u3.InsecureRequestWarning)
     retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
     adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    if timed:
+        from .timing import install_timed_connections
+
+        install_timed_connections(adapter)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -33,6 +33,7 @@ from ..startup import resume_collector
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..polling import UntilCondition
 
 # Replaced in tests so that retries never sleep for real.
 sleep_function: Callable[[float], None] = time.sleep
@@ -384,6 +385,20 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         _option("-r", "--raw-output", help="With --jq, print string results without quotes.", panel=OUTPUT),
     ),
     (
+        "write_out",
+        str | None,
+        None,
+        _option(
+            "-w",
+            "--write-out",
+            help="After the transfer, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, "
+            "%header{name}, %{json}...) on stdout, or on stderr after %{stderr}; @FILE or @- reads it.",
+            panel=OUTPUT,
+            metavar="FORMAT",
+            show_default=False,
+        ),
+    ),
+    (
         "schema",
         Path | None,
         None,
@@ -430,6 +445,15 @@ def _shared_parameters(taken: frozenset[str]) -> tuple[inspect.Parameter, ...]:
     )
 
 
+def _max_time(given: float | None, own: dict[str, Any]) -> float | None:
+    """--max-time, else the bound that --until always has: it never waits forever."""
+    if given is None and (own.get("until") is not None or own.get("until_status") is not None):
+        from ..polling import DEFAULT_UNTIL_MAX_TIME
+
+        return DEFAULT_UNTIL_MAX_TIME
+    return given
+
+
 def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Extend `command`'s signature with the shared flags; it receives them as `flags`."""
     signature = inspect.signature(command, eval_str=True)
@@ -444,7 +468,7 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values["query"] = values.get("query") or []
         try:
             # The --max-time deadline and its alarm are set up here, once, for every command.
-            with deadline_alarm(values.get("max_time")) as deadline:
+            with deadline_alarm(_max_time(values.get("max_time"), kwargs)) as deadline:
                 return command(**kwargs, flags=CommonFlags(**values, deadline=deadline))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
             raise Interrupted("interrupted") from None
@@ -463,7 +487,9 @@ class Run(NamedTuple):
     stdout: StdoutSink
 
 
-def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> Run:
+def prepare_run(
+    method: str, url: str, items: list[str] | None, flags: CommonFlags, *, until: UntilCondition | None = None
+) -> Run:
     """Flags -> core objects, the reporter and the output plan; also arms secret redaction for error messages."""
     import os
     import sys
@@ -497,6 +523,9 @@ def prepare_run(method: str, url: str, items: list[str] | None, flags: CommonFla
 
         data_file = Path(flags.data[1:]) if flags.data and flags.data.startswith("@") and flags.data != "@-" else None
         write_preview(invocation, reporter, stdout, data_file=data_file)
+        if until is not None:
+            reporter.note(f"apicli: --until: this request would be repeated every {until.interval:g} s until "
+                          f"{until.describe()}")
         raise typer.Exit()
     return Run(invocation, reporter, plan, stdout)
 
@@ -513,4 +542,5 @@ def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
         run.reporter,
         unsafe_retries=invocation.unsafe_retries,
         pool_size=pool_size,
+        timed=invocation.write_out is not None,
     )

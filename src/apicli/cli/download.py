@@ -182,6 +182,11 @@ def download_command(
     # Credentials stay bound to the first URL's origin; other origins get none.
     work = [(_download_spec(run.invocation.spec, job.url), job) for job in jobs]
     client = open_run_client(run, pool_size=max(parallel, 10))
+    writer = None
+    if run.invocation.write_out is not None:
+        from ..transferinfo import WriteOut
+
+        writer = WriteOut(run.invocation.write_out, run.plan, run.stdout, run.reporter)
     with _progress(run, len(work)) as progress:
-        context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream)
+        context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream, writer=writer)
         download_all(context, work)

@@ -163,4 +163,5 @@ def paginate_command(
         sleep=lambda seconds: common.sleep_function(seconds),
         jq=invocation.jq,
         schema=invocation.schema,
+        write_out=invocation.write_out,
     )

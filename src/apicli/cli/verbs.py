@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
-from ..client import perform
+from ..errors import UsageError
 from ..flags import CommonFlags
+from . import common
 from .application import app
 from .common import open_run_client, prepare_run, request_options
+
+if TYPE_CHECKING:
+    from ..jqfilter import JqProgram
 
 UrlArgument = Annotated[
     str, typer.Argument(help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
@@ -24,27 +28,108 @@ ItemsArgument = Annotated[
 ]
 
 
-def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags) -> None:
-    run = prepare_run(method, url, items, flags)
+CI = "CI: polling and the whole exchange"
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        help="Repeat the request until this jq expression holds on the JSON body (as jq -e decides); "
+        "only the last body is printed. Bounded by --max-time (default 300 s).",
+        rich_help_panel=CI,
+        metavar="EXPR",
+        show_default=False,
+    ),
+]
+UntilStatusOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until-status",
+        help="Repeat the request until the status is one of LIST (200, 2xx, 200,204).",
+        rich_help_panel=CI,
+        metavar="LIST",
+        show_default=False,
+    ),
+]
+IntervalOption = Annotated[
+    float,
+    typer.Option("--interval", help="Seconds between --until attempts.", rich_help_panel=CI, min=0.0, metavar="S"),
+]
+EnvelopeOption = Annotated[
+    bool,
+    typer.Option(
+        "--envelope",
+        help="Print the whole exchange as one JSON document: status, headers, timing and the body.",
+        rich_help_panel=CI,
+    ),
+]
+
+
+class CiFlags(NamedTuple):
+    until: str | None = None
+    until_status: str | None = None
+    interval: float = 2.0
+    envelope: bool = False
+
+
+def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: CiFlags = CiFlags()) -> None:
+    from ..exchange import ExchangeOptions, perform
+
+    until = None
+    if ci.until is not None or ci.until_status is not None:
+        from ..polling import UntilCondition, check_until_method, parse_status_list
+
+        check_until_method(method)
+        until = UntilCondition(
+            expression=_until_program(ci.until) if ci.until is not None else None,
+            statuses=parse_status_list(ci.until_status) if ci.until_status is not None else None,
+            interval=ci.interval,
+        )
+    run = prepare_run(method, url, items, flags, until=until)
     invocation = run.invocation
+    options = ExchangeOptions(
+        include=invocation.output.include,
+        ignore_status=invocation.output.ignore_status,
+        jq=invocation.jq,
+        schema=invocation.schema,
+        write_out=invocation.write_out,
+        envelope=ci.envelope,
+        until=until,
+    )
     perform(
         open_run_client(run),
         invocation.spec,
         run.plan,
         run.stdout,
-        include=invocation.output.include,
-        ignore_status=invocation.output.ignore_status,
-        jq=invocation.jq,
-        schema=invocation.schema,
+        options,
+        sleep=lambda seconds: common.sleep_function(seconds),
     )
+
+
+def _until_program(expression: str) -> JqProgram:
+    from ..jqfilter import compile_jq
+
+    try:
+        return compile_jq(expression)
+    except UsageError as exc:
+        exc.message = exc.message.replace("--jq", "--until", 1)
+        raise
 
 
 def _verb(method: str, summary: str, examples: list[str]) -> None:
     lines = "\n\n".join(f"  $ {example}" for example in examples)
 
     @request_options
-    def command(url: UrlArgument, items: ItemsArgument = None, *, flags: CommonFlags) -> None:
-        send_one(method, url, items, flags)
+    def command(
+        url: UrlArgument,
+        items: ItemsArgument = None,
+        until: UntilOption = None,
+        until_status: UntilStatusOption = None,
+        interval: IntervalOption = 2.0,
+        envelope: EnvelopeOption = False,
+        *,
+        flags: CommonFlags,
+    ) -> None:
+        send_one(method, url, items, flags, CiFlags(until, until_status, interval, envelope))
 
     command.__doc__ = f"{summary}\n\nExamples:\n\n{lines}"
     app.command(name=method.lower(), help=command.__doc__)(command)
@@ -95,6 +180,10 @@ def request_command(
     method: Annotated[str, typer.Argument(help="HTTP method, e.g. OPTIONS.")],
     url: UrlArgument,
     items: ItemsArgument = None,
+    until: UntilOption = None,
+    until_status: UntilStatusOption = None,
+    interval: IntervalOption = 2.0,
+    envelope: EnvelopeOption = False,
     *,
     flags: CommonFlags,
 ) -> None:
@@ -107,7 +196,5 @@ def request_command(
       $ apicli request PROPFIND :8080/dav/ Depth:1
     """
     if not method.isalpha():
-        from ..errors import UsageError
-
         raise UsageError(f"invalid HTTP method {method!r}")
-    send_one(method.upper(), url, items, flags)
+    send_one(method.upper(), url, items, flags, CiFlags(until, until_status, interval, envelope))

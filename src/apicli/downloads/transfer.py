@@ -15,7 +15,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import requests
 
@@ -45,6 +45,10 @@ from .jobs import DownloadJob, DownloadOptions
 from .progress import Progress, Saved
 from .ranges import accepts_byte_ranges, content_length, parse_content_range, range_headers, resume_validator
 
+if TYPE_CHECKING:
+    from ..timing import TransferClock
+    from ..transferinfo import WriteOut
+
 
 @dataclass
 class DownloadContext:
@@ -56,6 +60,7 @@ class DownloadContext:
     progress: Progress
     stdout: IO[bytes]
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    writer: WriteOut | None = None  # -w: a report per file
 
 
 class _Broken(Exception):
@@ -94,6 +99,8 @@ class Download:
         self.hashers = [checksum.new_hasher() for checksum in self.options.checksums]
         self.label = self._initial_label()
         self.progress = context.progress.file(self.label)
+        self.clock: TransferClock | None = None  # the last attempt's, for -w
+        self.response: requests.Response | None = None
 
     def _initial_label(self) -> str:
         if self.options.to_stdout:
@@ -107,6 +114,21 @@ class Download:
         return redact_url(self.spec.url)
 
     def run(self) -> Saved:
+        """Download, verify and publish the file; with -w, report the transfer whichever way it ends."""
+        try:
+            saved = self._run()
+        except ApicliError as exc:
+            if self.context.writer is not None:
+                self.context.writer.transfer(self.spec, self.clock, self.response, exc, filename=self.label)
+            raise
+        if self.context.writer is not None:
+            filename = str(saved.path) if saved.path is not None else saved.label
+            self.context.writer.transfer(
+                self.spec, self.clock, self.response, None, filename=filename, downloaded=saved.size
+            )
+        return saved
+
+    def _run(self) -> Saved:
         started = time.monotonic()
         try:
             if self.options.resume:
@@ -134,8 +156,13 @@ class Download:
     def _attempt(self) -> None:
         offset = self.sink.size if self.sink is not None else self.adopted
         spec = self.spec._replace(headers=self.spec.headers + range_headers(offset, self.validator))
+        if self.context.writer is not None:
+            from ..timing import start_clock
+
+            self.clock = start_clock()
         with ExitStack() as stack:
             response = self.client.send(self.client.prepare(spec, stack))
+            self.response = response
             stack.callback(response.close)
             self.client.show_response_head(response, self.options.include)
             if response.status_code == 416 and offset:

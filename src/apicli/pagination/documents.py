@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -18,6 +18,9 @@ from ..errors import ResponseFormatError
 from ..output.widenumbers import has_wide_integer
 from .dotpath import MISSING, DotPath, format_path, lookup
 from .linkheader import Link, parse_link_header
+
+if TYPE_CHECKING:
+    from ..writeout import TransferReport
 
 __all__ = [
     "CURSOR_PATHS",
@@ -82,6 +85,7 @@ class Page:
     total_header: str | None
     document: Any
     items: list[Any]
+    report: TransferReport | None = None  # -w's report of the transfer, written after the page's items
 
     def links(self) -> list[Link]:
         """The Link header's links, relative targets resolved against the answered URL."""

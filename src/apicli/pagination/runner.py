@@ -42,6 +42,9 @@ from .sinks import ItemSink, make_sink
 if TYPE_CHECKING:
     from ..jqfilter import JqProgram
     from ..schema import SchemaValidator
+    from ..timing import TransferClock
+    from ..transferinfo import WriteOut
+    from ..writeout import Segment
 
 __all__ = ["PageFetcher", "paginate"]
 
@@ -61,6 +64,7 @@ class PageFetcher:
         items_path: DotPath | None,
         *,
         exact_numbers: bool = False,
+        writer: WriteOut | None = None,
     ) -> None:
         self.client = client
         self.template = template
@@ -68,13 +72,30 @@ class PageFetcher:
         self.throttle = throttle
         self.items_path = items_path
         self.exact_numbers = exact_numbers  # --jq: numbers kept as written
+        self.writer = writer  # -w: a report per page
 
     def fetch(self, url: str) -> Page:
+        if self.writer is None:
+            return self._fetch(url, None)
+        from ..timing import start_clock
+
+        clock = start_clock()
+        answered: list[requests.Response] = []
+        try:
+            page = self._fetch(url, clock, answered)
+        except ApicliError as exc:
+            self.writer.transfer(self.template._replace(url=url), clock, answered[-1] if answered else None, exc)
+            raise
+        return page
+
+    def _fetch(self, url: str, clock: TransferClock | None, answered: list[requests.Response] | None = None) -> Page:
         client = self.client
         with ExitStack() as stack:
             prepared = client.prepare(self.template._replace(url=url), stack)
             self.throttle.wait()
             response = client.send(prepared)
+            if answered is not None:
+                answered.append(response)
             stack.callback(response.close)
             client.show_response_head(response, self.options.include)
             client.check_status(response, self.options.ignore_status)
@@ -94,7 +115,14 @@ class PageFetcher:
         else:
             document = decode_page(body, content_type, exact=self.exact_numbers)
             items = find_items(document, self.items_path)
-        return Page(url, final_url, link_values, total_header, document, items)
+        report = None
+        if self.writer is not None:
+            from ..transferinfo import transfer_report
+
+            report = transfer_report(
+                url=url, method="GET", clock=clock, response=response, error=None, filename=self.writer.filename
+            )
+        return Page(url, final_url, link_values, total_header, document, items, report)
 
 
 def _link_values(response: requests.Response) -> tuple[str, ...]:
@@ -229,6 +257,8 @@ class PageLoop:
                 if settings.max_items is not None and written + len(items) > settings.max_items:
                     items = items[: settings.max_items - written]
                 sink.write_page(items)
+                if page.report is not None and self.fetcher.writer is not None:
+                    self.fetcher.writer.write(page.report)
                 written += len(items)
                 if settings.max_items is not None and written >= settings.max_items:
                     verbose(f"apicli: paginate: stopped at --max-items {settings.max_items}")
@@ -288,6 +318,7 @@ def paginate(
     clock: Callable[[], float] = time.monotonic,
     jq: JqProgram | None = None,
     schema: SchemaValidator | None = None,
+    write_out: tuple[Segment, ...] | None = None,
 ) -> None:
     """Fetch every page from `spec` and write the items to `stdout` (or -o); raise on failure.
 
@@ -296,7 +327,14 @@ def paginate(
     """
     throttle = Throttle(settings.pacing, sleep=sleep, clock=clock)
     template = spec._replace(query=())
-    fetcher = PageFetcher(client, template, output, throttle, settings.items_path, exact_numbers=jq is not None)
+    writer = None
+    if write_out is not None:
+        from ..transferinfo import WriteOut
+
+        writer = WriteOut(write_out, plan, stdout, client.reporter)
+    fetcher = PageFetcher(
+        client, template, output, throttle, settings.items_path, exact_numbers=jq is not None, writer=writer
+    )
     loop = PageLoop(client, spec, settings, fetcher)
 
     def open_sink(stream: ByteSink) -> ItemSink:

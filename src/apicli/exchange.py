@@ -1,0 +1,151 @@
+"""What the request verbs run: send one request (or poll with --until) and deliver its answer.
+
+The answer goes where the output plan says: the body (or, for HEAD, the head), or with
+--envelope the whole exchange as one JSON document. With -w/--write-out, curl's report of
+the transfer follows on stdout (or stderr), on success and on failure alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, NamedTuple
+
+import requests
+
+from .client import NO_BODY_STATUSES, Client
+from .errors import ApicliError, HTTPStatusError
+from .output import ByteSink, OutputPlan
+from .output.body import PRETTY_LIMIT, ResponseBody, write_block, write_body
+from .output.streams import read_limited
+from .spec import RequestSpec
+
+if TYPE_CHECKING:
+    from .jqfilter import JqProgram
+    from .polling import UntilCondition
+    from .schema import SchemaValidator
+    from .timing import TransferClock
+    from .transferinfo import WriteOut
+    from .writeout import Segment
+
+
+class ExchangeOptions(NamedTuple):
+    include: bool = False
+    ignore_status: bool = False
+    jq: JqProgram | None = None
+    schema: SchemaValidator | None = None
+    write_out: tuple[Segment, ...] | None = None
+    envelope: bool = False
+    until: UntilCondition | None = None
+
+
+def perform(
+    client: Client,
+    spec: RequestSpec,
+    plan: OutputPlan,
+    stdout: ByteSink,
+    options: ExchangeOptions = ExchangeOptions(),
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Send `spec` and deliver the answer where `plan` says; raise on failure (after -w's report)."""
+    started = time.perf_counter()
+    writer: WriteOut | None = None
+    clock: TransferClock | None = None
+    if options.write_out is not None:
+        from .timing import start_clock
+        from .transferinfo import WriteOut
+
+        writer = WriteOut(options.write_out, plan, stdout, client.reporter)
+        clock = start_clock()
+    response: requests.Response | None = None
+    try:
+        with ExitStack() as stack:
+            response, body = _exchange(client, spec, plan, options, stack, sleep)
+            _deliver(client, response, body, plan, stdout, options, started)
+    except ApicliError as exc:
+        if writer is not None:
+            writer.transfer(spec, clock, response, exc)
+        raise
+    if writer is not None:
+        writer.transfer(spec, clock, response, None)
+
+
+def _exchange(
+    client: Client,
+    spec: RequestSpec,
+    plan: OutputPlan,
+    options: ExchangeOptions,
+    stack: ExitStack,
+    sleep: Callable[[float], None],
+) -> tuple[requests.Response, bytes | None]:
+    """The response (open until `stack` closes), and its whole body when it had to be read already."""
+    if options.until is not None:
+        from .polling import PollProgress, poll
+
+        progress = PollProgress(client.reporter, terminal=plan.stderr_terminal, clock=time.monotonic)
+        answer = poll(client, spec, options.until, stack, progress=progress, sleep=sleep)
+        return answer.response, answer.body
+    prepared = client.prepare(spec, stack)
+    response = client.send(prepared)
+    stack.callback(response.close)
+    return response, None
+
+
+def _deliver(
+    client: Client,
+    response: requests.Response,
+    body: bytes | None,
+    plan: OutputPlan,
+    stdout: ByteSink,
+    options: ExchangeOptions,
+    started: float,
+) -> None:
+    status = response.status_code
+    is_head = response.request.method == "HEAD"
+    failed = not options.ignore_status and status >= 300 and status != 304
+    if options.envelope:
+        client.show_response_head(response, options.include)
+        _write_envelope(client, response, body, plan, stdout, options, started)
+        if failed:
+            raise HTTPStatusError(
+                f"HTTP {status} {response.reason} ({response.request.method} {response.url})",
+                status=status,
+                hint="the envelope on stdout has the whole answer",
+            )
+        return
+    # For HEAD the head is the data, on stdout; -i repeats it on stderr only when it is not.
+    client.show_response_head(response, options.include and (failed or not is_head))
+    if options.until is None:
+        client.check_status(response, options.ignore_status)
+    if is_head:
+        head = client.format_response_head(response, color=plan.color)
+        write_block("".join(f"{line}\n" for line in head).encode("utf-8"), plan, stdout)
+        return
+    # These have no body by definition: nothing to write, filter or check.
+    if status in NO_BODY_STATUSES:
+        return
+    chunks = iter([body]) if body is not None else client.body_chunks(response)
+    answer = ResponseBody(chunks, response.headers.get("Content-Type"), response.headers.get("Content-Length"))
+    write_body(answer, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)
+
+
+def _write_envelope(
+    client: Client,
+    response: requests.Response,
+    body: bytes | None,
+    plan: OutputPlan,
+    stdout: ByteSink,
+    options: ExchangeOptions,
+    started: float,
+) -> None:
+    from .envelope import build_envelope
+
+    if body is None:
+        body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to embed with --envelope")
+    elapsed = time.perf_counter() - started
+    document = build_envelope(response, body, elapsed=elapsed, shown_header=client.reporter.redactor.response_header)
+    envelope = ResponseBody(iter([document]), "application/json", str(len(document)))
+    # With --jq the program runs on the envelope; the exit code still follows the status.
+    write_body(envelope, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)

@@ -1,0 +1,207 @@
+"""--until and --until-status: repeat an idempotent request until its answer says the service is ready.
+
+One attempt is one whole request, retries and backoff included. Until the condition holds,
+anything counts as "not yet": a refused connection, a timeout, any status, a body that is not
+JSON or that the expression fails on. The wait is bounded by --max-time (300 s by default),
+and only the body that satisfied the condition ever reaches stdout.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, NamedTuple
+
+import requests
+
+from .errors import ApicliError, ConnectionFailed, HTTPStatusError, RequestTimeout, ResponseFormatError, UsageError
+from .output.body import PRETTY_LIMIT
+from .output.streams import read_limited
+from .spec import IDEMPOTENT_METHODS, RequestSpec
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .jqfilter import JqProgram
+    from .report import Reporter
+
+DEFAULT_UNTIL_MAX_TIME = 300.0
+DEFAULT_INTERVAL = 2.0
+QUIET_PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
+_STATUS_ITEM = re.compile(r"^([1-5])(?:([0-9])([0-9])|xx)$")
+_FALSY = ("false", "null")
+
+
+class StatusSet:
+    """Statuses such as `200`, `2xx` or `200,204`."""
+
+    __slots__ = ("classes", "exact")
+
+    def __init__(self, exact: frozenset[int], classes: frozenset[int]) -> None:
+        self.exact = exact
+        self.classes = classes  # 2 for 2xx
+
+    def __contains__(self, status: int) -> bool:
+        return status in self.exact or status // 100 in self.classes
+
+
+def parse_status_list(text: str) -> StatusSet:
+    """`200`, `2xx`, `200,204`: statuses from 100 to 599 or whole classes; anything else is a usage error."""
+    exact: set[int] = set()
+    classes: set[int] = set()
+    for item in text.split(","):
+        item = item.strip().lower()
+        match = _STATUS_ITEM.match(item)
+        if match is None:
+            raise UsageError(
+                f"--until-status: {item!r} is not a status", hint="give statuses or classes: 200, 2xx, 200,204"
+            )
+        if match.group(2) is None:
+            classes.add(int(match.group(1)))
+        else:
+            exact.add(int(item))
+    return StatusSet(frozenset(exact), frozenset(classes))
+
+
+class UntilCondition(NamedTuple):
+    expression: JqProgram | None = None
+    statuses: StatusSet | None = None
+    interval: float = DEFAULT_INTERVAL
+
+    def describe(self) -> str:
+        parts = []
+        if self.statuses is not None:
+            parts.append("the status is in --until-status")
+        if self.expression is not None:
+            parts.append(f"{self.expression.expression!r} holds")
+        return " and ".join(parts)
+
+
+def check_until_method(method: str) -> None:
+    if method not in IDEMPOTENT_METHODS:
+        raise UsageError(
+            f"--until repeats the request, and a {method} is not idempotent",
+            hint="poll with a GET (or HEAD, PUT, DELETE, OPTIONS)",
+        )
+
+
+class Verdict(NamedTuple):
+    holds: bool
+    seen: str  # what the attempt got, for progress and the final message
+
+
+def judge(condition: UntilCondition, status: int, body: bytes, content_type: str | None) -> Verdict:
+    """Whether one answer satisfies the condition; without --until-status, the status must be a success."""
+    seen = f"HTTP {status}"
+    wanted = status in condition.statuses if condition.statuses is not None else 200 <= status < 300
+    if not wanted:
+        return Verdict(False, f"{seen}, {excerpt(body)}")
+    if condition.expression is None:
+        return Verdict(True, seen)
+    from .jqfilter import body_text
+
+    try:
+        results = condition.expression.results(body_text(body, content_type))
+    except (ResponseFormatError, UnicodeDecodeError):
+        return Verdict(False, f"{seen}, {excerpt(body)}")
+    # As `jq -e` decides: the last result must be neither false nor null.
+    holds = bool(results) and results[-1] not in _FALSY
+    return Verdict(holds, seen if holds else f"{seen}, {excerpt(body)}")
+
+
+def excerpt(body: bytes, limit: int = 80) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return (text[:limit] + "…") if len(text) > limit else (text or "empty body")
+
+
+class Answer(NamedTuple):
+    """The attempt that satisfied the condition: its response (still open) and its whole body."""
+
+    response: requests.Response
+    body: bytes
+
+
+class PollProgress:
+    """Progress on stderr: one updating line on a terminal, else a line at most every 10 s; none with -s."""
+
+    def __init__(self, reporter: Reporter, *, terminal: bool, clock: Callable[[], float]) -> None:
+        self.reporter = reporter
+        self.terminal = terminal
+        self.clock = clock
+        self.started = clock()
+        self.last_line = -QUIET_PROGRESS_EVERY
+        self.drawn = False
+
+    def attempt(self, number: int, seen: str) -> None:
+        if self.reporter.quiet:
+            return
+        elapsed = self.clock() - self.started
+        line = f"apicli: waiting: attempt {number}, {elapsed:.1f} s, last: {seen}"
+        if self.terminal:
+            self.reporter.overwrite(line)
+            self.drawn = True
+        elif elapsed - self.last_line >= QUIET_PROGRESS_EVERY:
+            self.reporter.note(line)
+            self.last_line = elapsed
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.reporter.overwrite(None)
+
+
+def poll(
+    client: Client,
+    spec: RequestSpec,
+    condition: UntilCondition,
+    stack: ExitStack,
+    *,
+    progress: PollProgress,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Answer:
+    """Send `spec` until the answer satisfies `condition`; RequestTimeout (exit 8) when the deadline passes."""
+    started = clock()
+    attempts = 0
+    seen = "nothing yet"
+    try:
+        while True:
+            attempts += 1
+            with ExitStack() as attempt:
+                try:
+                    prepared = client.prepare(spec, attempt)
+                    response = client.send(prepared)
+                    attempt.callback(response.close)
+                    body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to check with --until")
+                    verdict = judge(condition, response.status_code, body, response.headers.get("Content-Type"))
+                    seen = verdict.seen
+                    if verdict.holds:
+                        stack.push(attempt.pop_all())  # the caller closes the response once it is shown
+                        progress.finish()
+                        return Answer(response, body)
+                except (ConnectionFailed, HTTPStatusError, ResponseFormatError) as exc:
+                    seen = exc.message
+                except RequestTimeout as exc:
+                    if _deadline_passed(client):
+                        raise
+                    seen = exc.message
+            progress.attempt(attempts, seen)
+            remaining = client.remaining()
+            if remaining is not None and remaining <= condition.interval:
+                raise RequestTimeout("--max-time reached")
+            sleep(condition.interval)
+    except RequestTimeout:
+        progress.finish()
+        raise RequestTimeout(
+            f"--until: not met after {attempts} attempt{'s' if attempts != 1 else ''} in {clock() - started:.1f} s;"
+            f" the last one got {seen}",
+            hint="raise --max-time, or check the condition with --until and -v",
+        ) from None
+    except ApicliError:
+        progress.finish()
+        raise
+
+
+def _deadline_passed(client: Client) -> bool:
+    remaining = client.remaining()
+    return remaining is not None and remaining <= 0.01
