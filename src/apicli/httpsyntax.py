@@ -1,13 +1,27 @@
-"""Pieces of HTTP header grammar (RFC 9110) shared by the Link and Content-Disposition parsers."""
+"""Pieces of HTTP header grammar (RFC 9110) shared by the header checks and the Link and Content-Disposition parsers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .errors import ParseError
 
 OWS = " \t"
 EXCERPT_CHARS = 60
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# A field value may hold tab, but no other C0 control character and no DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def is_header_name(name: str) -> bool:
+    """Whether `name` is a header field name (an RFC 9110 token)."""
+    return _TOKEN.fullmatch(name) is not None
+
+
+def has_control_character(value: str) -> bool:
+    """Whether `value` holds a character no header value may hold (line breaks, NUL, other controls)."""
+    return _CONTROL.search(value) is not None
 
 
 def skip_ows(text: str, pos: int) -> int:
