@@ -24,6 +24,19 @@ def has_control_character(value: str) -> bool:
     return _CONTROL.search(value) is not None
 
 
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a header value, or None when it can.
+
+    Beyond control characters: headers go on the wire as Latin-1 (http.client), so a
+    character past U+00FF cannot be sent at all.
+    """
+    if has_control_character(value):
+        return "a control character"
+    if not value.isascii() and any(ord(ch) > 0xFF for ch in value):
+        return "a character outside Latin-1"
+    return None
+
+
 def skip_ows(text: str, pos: int) -> int:
     """The position after any optional whitespace at `pos`."""
     while pos < len(text) and text[pos] in OWS:

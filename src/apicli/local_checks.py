@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import UsageError
-from .httpsyntax import has_control_character, is_header_name
+from .httpsyntax import has_control_character, header_value_problem, is_header_name
 from .spec import Credentials
 
 
@@ -25,10 +25,13 @@ def check_header_names(names: Iterable[str], where: str, example: str) -> None:
 
 def check_header_values(headers: Iterable[tuple[str, str]], where: str) -> None:
     for name, value in headers:
-        if has_control_character(value):
+        problem = header_value_problem(value)
+        if problem is not None:
             raise UsageError(
-                f"invalid header {name!r}: its value contains a control character",
-                hint=f"remove line breaks and control characters from the {name} value given in {where}",
+                f"invalid header {name!r}: its value contains {problem}",
+                hint=f"remove line breaks and control characters from the {name} value given in {where}"
+                if problem == "a control character"
+                else f"give the {name} value in {where} in ASCII (percent-encoded, or as the API documents)",
             )
 
 
@@ -46,16 +49,22 @@ def check_api_key_names(header: str | None, query: str | None) -> None:
 
 
 def check_credentials(credentials: Credentials) -> None:
-    """A token or API key that goes into a header must be a valid header value."""
-    if credentials.bearer is not None and has_control_character(credentials.bearer):
+    """A token, API key or basic-auth pair that goes into a header must be a valid header value."""
+    if credentials.bearer is not None and header_value_problem(credentials.bearer):
         raise UsageError(
-            "the bearer token contains a line break or control character",
+            "the bearer token contains a line break, control character or character outside Latin-1",
             hint="--token-env, --token-file (or the profile's token) must hold only the token, on one line",
         )
-    if credentials.api_key is not None and credentials.api_key_header and has_control_character(credentials.api_key):
+    if credentials.api_key is not None and credentials.api_key_header and header_value_problem(credentials.api_key):
         raise UsageError(
-            "the API key contains a line break or control character",
+            "the API key contains a line break, control character or character outside Latin-1",
             hint="--api-key-env, --api-key-file (or the profile's key) must hold only the key, on one line",
+        )
+    if credentials.basic is not None and any(header_value_problem(part) for part in credentials.basic):
+        # requests encodes the pair as Latin-1 before base64.
+        raise UsageError(
+            "the -u/--user name or password contains a control character or a character outside Latin-1",
+            hint="check -u/--user, --password-env (or the profile's basic auth)",
         )
 
 
