@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import apicli_command
-from tests.faults import FaultServer, Reply, json_reply
+from tests.faults import FaultServer, Reply, json_reply, redirect
 
 # Far above what apicli needs to stream a body, far below holding one of the bodies below.
 MAX_RSS_KIB = 160 * 1024
@@ -218,6 +218,19 @@ def test_a_fifo_body_is_not_sent_twice(fault_server: FaultServer, tmp_path: Path
     assert code == 5, stderr
     assert len(fault_server.requests) == 1
     assert fault_server.requests[0].body == b"payload"
+
+
+def test_a_fifo_body_is_not_resent_empty_after_a_307(fault_server: FaultServer, tmp_path: Path) -> None:
+    fault_server.script("/up", redirect("/moved", status=307))
+    fault_server.script("/moved", json_reply({"ok": True}))
+    writer = FifoWriter(tmp_path / "fifo", b"payload")
+
+    code, stderr, _ = finish(start("put", fault_server.url("/up"), "--data", f"@{tmp_path / 'fifo'}"))
+    writer.join()
+
+    assert code == 1, stderr
+    assert stderr.startswith(f"apicli: the body read from '{tmp_path / 'fifo'}' cannot be sent a second time\n")
+    assert fault_server.requests_for("/moved") == []
 
 
 @pytest.mark.parametrize("item", ["f=@{fifo}", "f:=@{fifo}", "--json=@{fifo}"])
