@@ -7,6 +7,8 @@ that no traceback ever reaches stderr.
 
 Placeholders in arguments: ``{srv}`` is a scripted loopback server, ``{tmp}`` a scratch
 directory holding the files below, ``{dead}`` a loopback port where nothing listens.
+
+A row with a ``hint`` also checks the second line of stderr: local mistakes name the flag to fix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from tests.conftest import Invoke, Result, apicli_command
 from tests.faults import MALFORMED_LINKS, FaultServer, Reply, disposition_reply, empty_json, invalid_json, json_reply
@@ -37,6 +40,7 @@ class Row:
     env: Mapping[str, str] = field(default_factory=dict)
     stdout_file: str | None = None  # run as a real process with stdout on this file
     xfail: str | None = None
+    hint: str | None = None  # the start of the `hint: ` line that follows the message
 
 
 def row(name: str, command: str | tuple[str, ...], code: int, stderr: str, **options: Any) -> Row:
@@ -499,6 +503,463 @@ ROWS: list[Row] = [
     ],
 ]
 
+LOCAL_INPUT_ROWS: list[Row] = [
+    # -- local input is bounded: secrets are short regular files, bodies read into memory are capped --
+    row(
+        "token-file-device",
+        "get {srv}/json --token-file /dev/zero",
+        2,
+        "apicli: --token-file: cannot read '/dev/zero': it is a device, not a regular file",
+        hint="--token-file takes a regular file",
+    ),
+    row(
+        "token-file-fifo",
+        "get {srv}/json --token-file {tmp}/fifo",
+        2,
+        "apicli: --token-file: cannot read '{tmp}/fifo': it is a FIFO, not a regular file",
+        hint="--token-file takes a regular file",
+    ),
+    row(
+        "token-file-too-large",
+        "get {srv}/json --token-file {tmp}/big.txt",
+        2,
+        "apicli: --token-file: '{tmp}/big.txt' is larger than 8 KiB",
+        hint="--token-file takes a file that holds only the secret",
+    ),
+    row(
+        "token-file-directory-says-why",
+        "get {srv}/json --token-file {tmp}/dir",
+        2,
+        "apicli: --token-file: cannot read '{tmp}/dir': it is a directory",
+    ),
+    row(
+        "api-key-file-device",
+        "get {srv}/json --api-key-file /dev/zero",
+        2,
+        "apicli: --api-key-file: cannot read '/dev/zero': it is a device",
+        hint="--api-key-file takes a regular file",
+    ),
+    row(
+        "api-key-file-fifo",
+        "get {srv}/json --api-key-file {tmp}/fifo",
+        2,
+        "apicli: --api-key-file: cannot read '{tmp}/fifo': it is a FIFO",
+    ),
+    row(
+        "token-env-too-large",
+        "get {srv}/json --token-env T",
+        2,
+        "apicli: --token-env: environment variable T is longer than 8 KiB",
+        env={"T": "t" * 9000},
+        hint="--token-env takes a variable that holds only the secret",
+    ),
+    row(
+        "api-key-env-too-large",
+        "get {srv}/json --api-key-env K",
+        2,
+        "apicli: --api-key-env: environment variable K is longer than 8 KiB",
+        env={"K": "k" * 9000},
+    ),
+    row(
+        "password-env-too-large",
+        "get {srv}/json -u ann --password-env P",
+        2,
+        "apicli: --password-env: environment variable P is longer than 8 KiB",
+        env={"P": "p" * 9000},
+    ),
+    row(
+        "profile-token-file-device",
+        "get http://127.0.0.1:9/x -P zero",
+        2,
+        "apicli: profile 'zero' (profiles.zero.auth.token_file): cannot read '/dev/zero': it is a device",
+        env={"APICLI_CONFIG": "{tmp}/config.toml"},
+    ),
+    row(
+        "config-device",
+        "get {srv}/json",
+        2,
+        "apicli: /dev/zero: cannot read the config file: it is a device, not a regular file",
+        env={"APICLI_CONFIG": "/dev/zero"},
+    ),
+    row(
+        "config-fifo",
+        "get {srv}/json",
+        2,
+        "apicli: {tmp}/fifo: cannot read the config file: it is a FIFO, not a regular file",
+        env={"APICLI_CONFIG": "{tmp}/fifo"},
+    ),
+    row(
+        "config-directory",
+        "get {srv}/json",
+        2,
+        "apicli: {tmp}/dir: cannot read the config file: it is a directory",
+        env={"APICLI_CONFIG": "{tmp}/dir"},
+    ),
+    row(
+        "field-file-device",
+        "post {srv}/json a=@/dev/zero",
+        2,
+        "apicli: '/dev/zero' for 'a=@/dev/zero' is larger than 64 MiB",
+        hint="upload it as a file instead: a@/dev/zero",
+    ),
+    row(
+        "raw-json-file-device",
+        "post {srv}/json a:=@/dev/zero",
+        2,
+        "apicli: '/dev/zero' for 'a:=@/dev/zero' is larger than 64 MiB",
+        hint="send a large document with --data @FILE",
+    ),
+    row(
+        "json-file-device",
+        "post {srv}/json --json @/dev/zero",
+        2,
+        "apicli: '/dev/zero' for '--json @/dev/zero' is larger than 64 MiB",
+        hint="send a large document with --data @FILE",
+    ),
+    row(
+        "data-file-directory",
+        "post {srv}/json --data @{tmp}/dir",
+        2,
+        "apicli: cannot read '{tmp}/dir' for '--data @{tmp}/dir': it is a directory",
+    ),
+    row(
+        "data-file-under-a-file",
+        "post {srv}/json --data @{tmp}/plain.txt/x",
+        2,
+        "apicli: cannot read '{tmp}/plain.txt/x' for '--data @{tmp}/plain.txt/x': Not a directory",
+    ),
+    row("data-file-no-name", "post {srv}/json --data @", 2, "apicli: '--data @' names no file"),
+    # -- header names and values, checked before sending; a value is never quoted --------------------
+    row(
+        "header-item-control-character",
+        ("get", "{srv}/json", "X-A:one\x01two"),
+        2,
+        "apicli: invalid header 'X-A': its value contains a control character",
+        hint="remove line breaks and control characters from the X-A value given in the Name:Value item",
+    ),
+    row(
+        "header-item-delete-character",
+        ("get", "{srv}/json", "X-A:one\x7ftwo"),
+        2,
+        "apicli: invalid header 'X-A': its value contains a control character",
+    ),
+    row(
+        "header-item-escape-character",
+        ("get", "{srv}/json", "X-A:\x1b[31mred"),
+        2,
+        "apicli: invalid header 'X-A': its value contains a control character",
+    ),
+    row(
+        "header-flag-control-character",
+        ("get", "{srv}/json", "-H", "X-A: one\x00two"),
+        2,
+        "apicli: invalid header 'X-A': its value contains a control character",
+        hint="remove line breaks and control characters from the X-A value given in -H/--header",
+    ),
+    row(
+        "header-flag-line-break",
+        ("get", "{srv}/json", "-H", "X-A: one\rtwo"),
+        2,
+        "apicli: invalid header 'X-A': its value contains a control character",
+    ),
+    row(
+        "header-item-outside-latin-1",
+        "get {srv}/json X-A:日本",
+        2,
+        "apicli: invalid header 'X-A': its value contains a character outside Latin-1",
+        hint="give the X-A value in the Name:Value item in ASCII",
+    ),
+    row(
+        "header-flag-outside-latin-1",
+        "get {srv}/json -H 'X-A: 日本'",
+        2,
+        "apicli: invalid header 'X-A': its value contains a character outside Latin-1",
+    ),
+    row("header-item-latin-1", "get {srv}/json X-A:café", 0, "", sends=True, stdout_empty=False),
+    row(
+        "user-outside-latin-1",
+        "get {srv}/json -u 日本:pw",
+        2,
+        "apicli: the -u/--user name or password contains a control character or a character outside Latin-1",
+        hint="check -u/--user, --password-env",
+    ),
+    row(
+        "token-outside-latin-1",
+        "get {srv}/json --token-env T",
+        2,
+        "apicli: the bearer token contains",
+        env={"T": "tok\u65e5"},
+    ),
+    row("header-item-tab", ("get", "{srv}/json", "X-A:one\ttwo"), 0, "", sends=True, stdout_empty=False),
+    row(
+        "header-flag-bad-name",
+        "get {srv}/json -H 'Bad Name: v'",
+        2,
+        "apicli: invalid header name 'Bad Name' in -H/--header",
+        hint="a header name is letters, digits and -",
+    ),
+    row("header-flag-empty-name", "get {srv}/json -H ': v'", 2, "apicli: invalid -H/--header ': v'"),
+    row(
+        "header-flag-name-with-slash",
+        "get {srv}/json -H 'X/Y: v'",
+        2,
+        "apicli: invalid header name 'X/Y' in -H/--header",
+    ),
+    row(
+        "profile-header-control-character",
+        "get http://127.0.0.1:9/x -P ctl",
+        2,
+        "apicli: {tmp}/ctl.toml:2: profiles.ctl.headers.X-A: the value contains a control character",
+        env={"APICLI_CONFIG": "{tmp}/ctl.toml"},
+    ),
+    row(
+        "api-key-header-bad-name",
+        "get {srv}/json --api-key-env K --api-key-header 'Bad Name'",
+        2,
+        "apicli: invalid --api-key-header 'Bad Name': not a header name",
+        env={"K": "key"},
+        hint="--api-key-header takes a name such as X-API-Key",
+    ),
+    row(
+        "api-key-header-empty",
+        ("get", "{srv}/json", "--api-key-env", "K", "--api-key-header", ""),
+        2,
+        "apicli: invalid --api-key-header '': not a header name",
+        env={"K": "key"},
+    ),
+    row(
+        "api-key-header-colon",
+        "get {srv}/json --api-key-env K --api-key-header X-Key:",
+        2,
+        "apicli: invalid --api-key-header 'X-Key:': not a header name",
+        env={"K": "key"},
+    ),
+    row(
+        "api-key-query-empty",
+        ("get", "{srv}/json", "--api-key-env", "K", "--api-key-query", ""),
+        2,
+        "apicli: invalid --api-key-query '': not a query parameter name",
+        env={"K": "key"},
+        hint="--api-key-query takes a name such as api_key",
+    ),
+    row(
+        "api-key-query-blank",
+        ("get", "{srv}/json", "--api-key-env", "K", "--api-key-query", "  "),
+        2,
+        "apicli: invalid --api-key-query '  ': not a query parameter name",
+        env={"K": "key"},
+    ),
+    row(
+        "token-with-line-break",
+        "get {srv}/json --token-env T",
+        2,
+        "apicli: the bearer token contains a line break, control character or character outside Latin-1",
+        env={"T": "abc\ndef"},
+        hint="--token-env, --token-file",
+    ),
+    row(
+        "token-file-with-control-character",
+        "get {srv}/json --token-file {tmp}/control-token.txt",
+        2,
+        "apicli: the bearer token contains a line break, control character or character outside Latin-1",
+    ),
+    row(
+        "api-key-with-control-character",
+        "get {srv}/json --api-key-env K",
+        2,
+        "apicli: the API key contains a line break, control character or character outside Latin-1",
+        env={"K": "abc\x01def"},
+        hint="--api-key-env, --api-key-file",
+    ),
+    # -- empty names, in every kind of item -----------------------------------------------------------
+    row(
+        "query-item-empty-name",
+        "get {srv}/json ==v",
+        2,
+        "apicli: request item '==v' has an empty name",
+        hint="a query item is name==value",
+    ),
+    row("query-item-empty-name-and-value", "get {srv}/json ==", 2, "apicli: request item '==' has an empty name"),
+    row(
+        "raw-json-item-empty-name",
+        "post {srv}/json :=1",
+        2,
+        "apicli: request item ':=1' has an empty name",
+        hint="a body item is field=value or field:=json",
+    ),
+    row(
+        "field-file-item-empty-name",
+        "post {srv}/json =@{tmp}/plain.txt",
+        2,
+        "apicli: request item '=@{tmp}/plain.txt' has an empty name",
+    ),
+    row(
+        "raw-json-file-item-empty-name",
+        "post {srv}/json :=@{tmp}/plain.txt",
+        2,
+        "apicli: request item ':=@{tmp}/plain.txt' has an empty name",
+    ),
+    row(
+        "upload-item-empty-name",
+        "post {srv}/json @{tmp}/plain.txt",
+        2,
+        "apicli: request item '@{tmp}/plain.txt' has an empty name",
+        hint="an upload item is field@path/to/file",
+    ),
+    row("header-item-empty-name", "get {srv}/json :v", 2, "apicli: invalid header name in ':v'"),
+    row("query-flag-empty-name", "get {srv}/json -q =v", 2, "apicli: invalid -q/--query '=v'"),
+    # -- flags that need another, or contradict one ---------------------------------------------------
+    row(
+        "key-without-cert",
+        "get {srv}/json --key {tmp}/client-key.pem",
+        2,
+        "apicli: --key needs --cert",
+        hint="add --cert FILE",
+    ),
+    row(
+        "no-follow-and-max-redirects",
+        "get {srv}/json --no-follow --max-redirects 3",
+        2,
+        "apicli: --no-follow and --max-redirects cannot be combined",
+        hint="--max-redirects limits redirects that are followed",
+    ),
+    row(
+        "no-follow-and-default-max-redirects",
+        "get {srv}/json --max-redirects 30 --no-follow",
+        2,
+        "apicli: --no-follow and --max-redirects cannot be combined",
+    ),
+    row(
+        "raw-output-without-jq",
+        "get {srv}/json -r",
+        2,
+        "apicli: -r/--raw-output needs --jq",
+        hint="add --jq EXPR, or drop -r/--raw-output",
+    ),
+    row("raw-output-long-without-jq", "get {srv}/json --raw-output", 2, "apicli: -r/--raw-output needs --jq"),
+    row(
+        "paginate-raw-output-without-jq",
+        "paginate {srv}/list -r",
+        2,
+        "apicli: -r/--raw-output needs --jq",
+    ),
+    row(
+        "color-and-no-color",
+        "get {srv}/json --color --no-color",
+        2,
+        "apicli: --color and --no-color cannot be combined",
+        hint="pick one of --color and --no-color",
+    ),
+    row(
+        "no-color-and-color",
+        "get {srv}/json --no-color --color",
+        2,
+        "apicli: --color and --no-color cannot be combined",
+    ),
+    row("color-twice", "get {srv}/json --color --color", 0, "", sends=True, stdout_empty=False),
+    # -- URLs with another scheme ---------------------------------------------------------------------
+    row(
+        "javascript-url",
+        "get 'javascript:alert(1)'",
+        2,
+        "apicli: unsupported URL scheme 'javascript' in 'javascript:alert(1)'",
+        hint="apicli speaks http:// and https://",
+    ),
+    row("file-url-one-slash", "get file:/etc/passwd", 2, "apicli: unsupported URL scheme 'file'"),
+    row("file-url", "get file:///etc/passwd", 2, "apicli: unsupported URL scheme 'file'"),
+    row("data-url", "get data:text/plain,hi", 2, "apicli: unsupported URL scheme 'data'"),
+    row("about-url", "get about:blank", 2, "apicli: unsupported URL scheme 'about'"),
+    row("websocket-url", "get ws://127.0.0.1:9/x", 2, "apicli: unsupported URL scheme 'ws'"),
+    row(
+        "download-javascript-url",
+        "download 'javascript:alert(1)' -d {tmp}",
+        2,
+        "apicli: download takes URLs; 'javascript:…' looks like a request item, not a URL",
+    ),
+    row(
+        "paginate-javascript-url",
+        "paginate 'javascript:alert(1)'",
+        2,
+        "apicli: unsupported URL scheme 'javascript'",
+    ),
+    # -- certificate files that do not parse ----------------------------------------------------------
+    row(
+        "cacert-not-pem",
+        "get {srv}/json --cacert {tmp}/plain.txt",
+        2,
+        "apicli: --cacert: '{tmp}/plain.txt' is not a PEM file of CA certificates",
+        hint="--cacert takes a PEM bundle",
+    ),
+    row(
+        "cacert-empty",
+        "get {srv}/json --cacert {tmp}/empty.txt",
+        2,
+        "apicli: --cacert: '{tmp}/empty.txt' is not a PEM file of CA certificates",
+    ),
+    row(
+        "cacert-is-a-key",
+        "get {srv}/json --cacert {tmp}/client-key.pem",
+        2,
+        "apicli: --cacert: '{tmp}/client-key.pem' is not a PEM file of CA certificates",
+    ),
+    row(
+        "profile-verify-not-pem",
+        "get http://127.0.0.1:9/x -P badca",
+        2,
+        "apicli: profile 'badca' (verify): '{tmp}/plain.txt' is not a PEM file of CA certificates",
+        env={"APICLI_CONFIG": "{tmp}/config.toml"},
+    ),
+    row(
+        "cert-not-pem",
+        "get {srv}/json --cert {tmp}/plain.txt",
+        2,
+        "apicli: --cert: '{tmp}/plain.txt' holds no PEM certificate",
+        hint="--cert takes the client certificate in PEM",
+    ),
+    row(
+        "cert-not-pem-with-key",
+        "get {srv}/json --cert {tmp}/plain.txt --key {tmp}/client-key.pem",
+        2,
+        "apicli: --cert: '{tmp}/plain.txt' holds no PEM certificate",
+    ),
+    row(
+        "cert-without-its-key",
+        "get {srv}/json --cert {tmp}/client-cert.pem",
+        2,
+        "apicli: --cert: '{tmp}/client-cert.pem' holds a certificate but no private key",
+        hint="add --key FILE",
+    ),
+    row(
+        "key-not-pem",
+        "get {srv}/json --cert {tmp}/client-cert.pem --key {tmp}/plain.txt",
+        2,
+        "apicli: --key: '{tmp}/plain.txt' holds no PEM private key",
+        hint="--key takes the certificate's private key in PEM",
+    ),
+    row(
+        "key-of-another-certificate",
+        "get {srv}/json --cert {tmp}/client-cert.pem --key {tmp}/other-key.pem",
+        2,
+        "apicli: --key: '{tmp}/other-key.pem' is not the private key of the certificate in --cert",
+        hint="pass --key the key that belongs to --cert",
+    ),
+    row(
+        "key-missing",
+        "get {srv}/json --cert {tmp}/client-cert.pem --key {tmp}/missing.pem",
+        2,
+        "apicli: --key: '{tmp}/missing.pem' is not a readable file",
+    ),
+    row(
+        "cert-and-key-that-match",
+        "get {srv}/json --cert {tmp}/client-cert.pem --key {tmp}/client-key.pem --curl",
+        0,
+        "",
+        stdout_empty=False,
+    ),
+    row("cert-with-its-key", "get {srv}/json --cert {tmp}/client.pem --curl", 0, "", stdout_empty=False),
+]
+ROWS += LOCAL_INPUT_ROWS
+
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
@@ -508,18 +969,36 @@ def scratch(tmp_path: Path) -> Path:
     (tmp_path / "bad.json").write_text("{bad")
     (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
     (tmp_path / "schema.json").write_text('{"type": "object", "required": ["name"]}')
+    (tmp_path / "big.txt").write_text("t" * 9000)
+    (tmp_path / "control-token.txt").write_text("abc\x01def\n")
+    os.mkfifo(tmp_path / "fifo")
+    _write_certificates(tmp_path)
+    plain = tmp_path / "plain.txt"
     config = tmp_path / "config.toml"
     config.write_text(
         '[profiles.work]\nbase_url = "http://127.0.0.1:9"\n'
         '[profiles.tilde]\nbase_url = "http://127.0.0.1:9"\n'
         'auth = { type = "bearer", token_file = "~nosuchuser0/t" }\n'
         '[profiles.tilde-ca]\nbase_url = "http://127.0.0.1:9"\nverify = "~nosuchuser0/ca.pem"\n'
+        '[profiles.zero]\nbase_url = "http://127.0.0.1:9"\nauth = { type = "bearer", token_file = "/dev/zero" }\n'
+        f'[profiles.badca]\nbase_url = "http://127.0.0.1:9"\nverify = "{plain}"\n'
     )
     (tmp_path / "nan.toml").write_text("[profiles.nan]\ntimeout = nan\n")
+    (tmp_path / "ctl.toml").write_text('[profiles.ctl]\nheaders = { X-A = "one\\u0001two" }\n')
     (tmp_path / "forever.toml").write_text("[profiles.forever]\ntimeout = inf\n")
-    for name in ("config.toml", "nan.toml", "forever.toml"):
+    for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml"):
         (tmp_path / name).chmod(0o600)
     return tmp_path
+
+
+def _write_certificates(directory: Path) -> None:
+    """A client certificate and its key (apart and together), and the key of another certificate."""
+    ca = trustme.CA()
+    issued = ca.issue_cert("client.example")
+    issued.cert_chain_pems[0].write_to_path(str(directory / "client-cert.pem"))
+    issued.private_key_pem.write_to_path(str(directory / "client-key.pem"))
+    issued.private_key_and_cert_chain_pem.write_to_path(str(directory / "client.pem"))
+    ca.issue_cert("other.example").private_key_pem.write_to_path(str(directory / "other-key.pem"))
 
 
 @pytest.fixture
@@ -581,6 +1060,10 @@ def test_bad_input_gets_a_clear_answer(
         assert result.stderr.startswith(expected_start), result.stderr
     else:
         assert result.stderr == ""
+    if case.hint is not None:
+        lines = result.stderr.splitlines()
+        assert len(lines) == 2, result.stderr  # one message line, one hint line
+        assert lines[1].startswith("hint: " + expand(case.hint, server, scratch, dead)), result.stderr
     assert "Traceback" not in result.stderr
     if case.stdout_empty:
         assert result.stdout == b"", result.stdout[:200]

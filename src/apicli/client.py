@@ -7,16 +7,19 @@ options, the reporter and the deadline. `perform` is what the request verbs run.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import requests
 from urllib3 import HTTPHeaderDict
 from urllib3.util import SKIP_HEADER
 
 from . import __version__
-from .errors import HTTPStatusError
+from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
+from .local_input import NotReadable, iter_chunks, open_local
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
 from .report import Reporter
@@ -57,6 +60,8 @@ class Client:
                 headers["Content-Type"] = "application/json"
             elif body.kind == "raw":
                 data = body.raw
+            elif body.kind == "file":
+                data = self._file_body(body.path, stack)
             elif body.kind == "form":
                 data = list(body.form)
             else:
@@ -103,6 +108,19 @@ class Client:
             # Any request that leaves the credentials' origin (a next link, a mirror) goes without them.
             self.session.strip_credentials(prepared)
         return prepared
+
+    def _file_body(self, path: Path | None, stack: ExitStack) -> Any:
+        """--data @FILE: a regular file goes as a file object (requests sends its size as Content-Length
+        and streams it); anything else goes chunked, read as it is sent."""
+        assert path is not None
+        try:
+            opened = open_local(path)
+        except NotReadable as exc:
+            raise UsageError(f"cannot read {str(path)!r} for --data: {exc.reason}") from None
+        stack.callback(opened.stream.close)
+        if opened.size is not None:
+            return opened.stream
+        return StreamedBody(opened.stream, path, self.network)
 
     def _environment_settings(self, url: str, stream: bool) -> dict[str, Any]:
         """Proxy/verify/cert settings from the environment, looked up once per origin (a page loop sends many)."""
@@ -188,6 +206,34 @@ class Client:
             detail=format_error_body(body, response.headers.get("Content-Type")),
             hint="use --ignore-status to get the body on stdout and exit 0",
         )
+
+
+class StreamedBody:
+    """A body read from a FIFO or device while it is sent, in chunks, within --max-time; it can be sent once."""
+
+    def __init__(self, stream: BinaryIO, path: Path, network: NetworkOptions) -> None:
+        self.stream = stream
+        self.path = path
+        self.network = network
+        self.started = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.started:
+            # A retry or a 307/308 redirect would otherwise resend an exhausted stream: an empty body.
+            raise ApicliError(
+                f"the body read from {str(self.path)!r} cannot be sent a second time",
+                hint="save it to a regular file and pass --data @FILE",
+            )
+        self.started = True
+        return self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
+        deadline = self.network.deadline
+        for chunk in iter_chunks(self.stream):
+            # The alarm ends the run at the deadline too; this also covers systems without one.
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RequestTimeout(f"--max-time of {self.network.max_time:g}s reached", hint="raise --max-time")
+            yield chunk
 
 
 def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tuple[str, str]]:

@@ -48,14 +48,21 @@ def config_path(environ: Mapping[str, str]) -> Path:
 
 def read_config(path: Path) -> Config | None:
     """The parsed config file, or None when it does not exist."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read()
-            mode = os.fstat(stream.fileno()).st_mode
-    except FileNotFoundError:
+    from .local_input import CONFIG_LIMIT, NotReadable, open_local, read_capped, size_text
+
+    if not path.exists():
         return None
+    try:
+        opened = open_local(path, regular_only=True)
+        with opened.stream as stream:
+            data = read_capped(stream, CONFIG_LIMIT)
+            mode = os.fstat(stream.fileno()).st_mode
+    except NotReadable as exc:
+        raise ConfigError(path, None, f"cannot read the config file: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read the config file: {exc.strerror or exc}") from None
+    if len(data) > CONFIG_LIMIT:
+        raise ConfigError(path, None, f"the config file is larger than {size_text(CONFIG_LIMIT)}")
     from .config_file import parse_config
 
     # Like ssh: a file that holds secrets should be readable by its owner only.

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, UsageError
+from .httpsyntax import header_value_problem
 from .items import expand_user
 from .report import is_secret_header_name
 from .spec import Credentials
@@ -236,6 +237,10 @@ class _ConfigParser:
                 raise self.fail((*keys, name), "is not a valid header name")
             if isinstance(item, bool) or not isinstance(item, str | int | float):
                 raise self.fail((*keys, name), f"expected a string or number, not {_kind(item)}")
+            problem = header_value_problem(str(item)) if header_names else None
+            if problem is not None:
+                # Named, not quoted: the value may be a secret.
+                raise self.fail((*keys, name), f"the value contains {problem}")
             secret = is_secret_header_name(name) if header_names else is_secret_query_name(name)
             if secret:
                 self.inline.append(".".join((*keys, name)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 from contextlib import ExitStack
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
@@ -28,7 +27,7 @@ _DEFAULT_CONNECT_TIMEOUT = NetworkOptions().connect_timeout
 _FORM_PATH_SPECIALS = frozenset(';,"\\')
 
 
-def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink, *, data_file: Path | None) -> None:
+def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink) -> None:
     """Print the --curl command or the --dry-run request for `invocation` on `sink`."""
     from .client import open_client
 
@@ -41,7 +40,7 @@ def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink, *,
 
     def render(redacting: Redactor | None) -> str:
         if invocation.preview == "curl":
-            return format_curl(prepared, invocation, redactor=redacting, data_file=data_file)
+            return format_curl(prepared, invocation, redactor=redacting)
         return format_request(prepared, invocation, redactor=redacting)
 
     text = render(redactor)
@@ -49,7 +48,7 @@ def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink, *,
     sink.flush()
     if redactor is not None and text != render(None):
         reporter.note("apicli: secrets are shown as REDACTED; add --show-secrets to include them")
-    if invocation.preview == "curl" and "--data-binary @-" in text and data_file is None:
+    if invocation.preview == "curl" and "--data-binary @-" in text:
         reporter.note("apicli: the body holds NUL bytes, which cannot go on a command line; pipe it into curl")
 
 
@@ -58,7 +57,6 @@ def format_curl(
     invocation: Invocation,
     *,
     redactor: Redactor | None,
-    data_file: Path | None = None,
 ) -> str:
     """A curl command line (one line, shlex-quoted) that sends the same request."""
     spec = invocation.spec
@@ -109,8 +107,8 @@ def format_curl(
                     "-F",
                     f"{part.field}=@{location}" + (f";type={part.content_type}" if part.content_type else ""),
                 ]
-        elif body.kind == "raw" and data_file is not None:
-            args += ["--data-binary", f"@{data_file}"]
+        elif body.kind == "file" and body.path is not None:
+            args += ["--data-binary", f"@{body.path}"]
         else:
             data = _body_bytes(prepared.body)
             if b"\x00" in data:
@@ -152,7 +150,12 @@ def format_request(prepared: requests.PreparedRequest, invocation: Invocation, *
     """The request as it would be sent: a `METHOD URL` line, the headers, a blank line and the body."""
     lines = [f"{prepared.method} {_shown_url(prepared.url or invocation.spec.url, invocation, redactor)}"]
     lines += [f"{name}: {_shown_header(name, value, redactor)}" for name, value in wire_headers(prepared)]
-    if prepared.body is not None:
+    body = invocation.spec.body
+    if body is not None and body.kind == "file":
+        # Not read here: it may be large, or a pipe that can be read only once.
+        size = f"{body.size} bytes" if body.size is not None else "streamed"
+        lines += ["", f"({size} from {body.path})"]
+    elif prepared.body is not None:
         data = _body_bytes(prepared.body)
         try:
             text = data.decode("utf-8")

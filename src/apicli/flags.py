@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from .errors import UsageError
-from .items import build_body, expand_user, parse_items, stdin_reader
+from .items import StdinReader, build_body, expand_user, parse_items, read_file_bytes, stdin_reader
+from .local_checks import (
+    check_api_key_names,
+    check_ca_bundle,
+    check_client_certificate,
+    check_credentials,
+    check_header_names,
+    check_header_values,
+)
 from .secret_input import secret_from_env, secret_from_file
 from .spec import (
     DEFAULT_BACKOFF,
@@ -61,7 +69,7 @@ class CommonFlags:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_time: float | None = None
     no_follow: bool = False
-    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_redirects: int | None = None  # None: not given (DEFAULT_MAX_REDIRECTS)
     allow_insecure_redirect: bool = False
     insecure: bool = False
     cacert: Path | None = None
@@ -73,7 +81,8 @@ class CommonFlags:
     retry_unsafe: bool = False
     pretty: bool = False
     raw: bool = False
-    color: bool | None = None
+    color: bool = False  # --color
+    no_color: bool = False  # --no-color
     include: bool = False
     verbose: bool = False
     quiet: bool = False
@@ -173,12 +182,10 @@ def read_credentials(
         api_key = secret_from_env(flags.api_key_env, "--api-key-env", environ)
     elif flags.api_key_file:
         api_key = secret_from_file(flags.api_key_file, "--api-key-file")
-    if (flags.api_key_header or flags.api_key_query) and not api_key:
+    if (flags.api_key_header is not None or flags.api_key_query is not None) and not api_key:
         raise UsageError(
             "--api-key-header/--api-key-query need a key", hint="add --api-key-env VAR or --api-key-file FILE"
         )
-    if flags.api_key_header and flags.api_key_query:
-        raise UsageError("--api-key-header and --api-key-query cannot be combined")
     return Credentials(
         basic=basic,
         bearer=bearer,
@@ -227,6 +234,7 @@ def build_invocation(
         raise UsageError("--cacert and --insecure cannot be combined")
     if flags.curl and flags.dry_run:
         raise UsageError("--curl and --dry-run cannot be combined")
+    _check_flag_pairs(flags)
     for flag, seconds in _duration_flags(flags):
         # click's min= lets nan and inf through; a nan timeout crashes urllib3, an inf one never ends.
         if seconds is not None and not math.isfinite(seconds):
@@ -248,21 +256,26 @@ def build_invocation(
     for path, flag in ((flags.cacert, "--cacert"), (flags.cert, "--cert"), (flags.key, "--key")):
         if path is not None and not expand_user(path).is_file():
             raise UsageError(f"{flag}: {str(path)!r} is not a readable file")
+    if flags.cacert is not None:
+        check_ca_bundle(expand_user(flags.cacert), "--cacert")
+    if flags.cert is not None:
+        check_client_certificate(expand_user(flags.cert), expand_user(flags.key) if flags.key else None)
+    check_api_key_names(flags.api_key_header, flags.api_key_query)
     reader = stdin_reader(stdin if stdin is not None else sys.stdin.buffer)
     write_out = _write_out_format(flags.write_out, reader) if flags.write_out is not None else None
     parsed = parse_items(items, reader)
     headers = [_split_flag_pair(h, ":", "-H/--header", "'Name: Value'") for h in flags.header]
+    check_header_names((name for name, _ in headers), "-H/--header", "-H 'X-Trace: 1'")
+    check_header_values(headers, "-H/--header")
+    check_header_values(parsed.headers, "the Name:Value item")
     headers += parsed.headers
-    for name, value in headers:
-        if any(ch in value for ch in "\r\n\0"):
-            # Named, not quoted: the value may be a token.
-            raise UsageError(f"invalid header {name!r}: its value contains a line break or NUL")
     headers += [(name, "") for name in parsed.removed_headers]
     query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
     credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)
     url = normalize_url(url)
     headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
+    check_credentials(credentials)
     spec = RequestSpec(
         method=method.upper(),
         url=url,
@@ -279,6 +292,9 @@ def build_invocation(
     )
     if sleep is not None:
         retry = retry._replace(sleep=sleep)
+    if body is not None and body.kind == "file" and body.size is None:
+        # A pipe or device is read as it is sent: there is nothing to send again.
+        retry = retry._replace(retries=0)
     cert: str | tuple[str, str] | None = None
     if flags.cert is not None:
         cert = str(expand_user(flags.cert))
@@ -287,20 +303,22 @@ def build_invocation(
     verify: bool | str = False if flags.insecure else (str(expand_user(flags.cacert)) if flags.cacert else True)
     if not flags.insecure and flags.cacert is None and profile is not None and profile.verify is not None:
         verify = profile.verify
+        if isinstance(verify, str):
+            check_ca_bundle(expand_user(verify), f"profile {profile.name!r} (verify)")
     network = NetworkOptions(
         timeout=_first_given(flags.timeout, profile.timeout if profile else None, DEFAULT_TIMEOUT),
         connect_timeout=flags.connect_timeout,
         max_time=flags.max_time,
         deadline=flags.deadline,
         follow=not flags.no_follow,
-        max_redirects=flags.max_redirects,
+        max_redirects=DEFAULT_MAX_REDIRECTS if flags.max_redirects is None else flags.max_redirects,
         allow_insecure_redirect=flags.allow_insecure_redirect,
         verify=verify,
         cert=cert,
     )
     output = OutputOptions(
         pretty=True if flags.pretty else (False if flags.raw else None),
-        color=flags.color,
+        color=True if flags.color else (False if flags.no_color else None),
         include=flags.include,
         verbose=flags.verbose,
         quiet=flags.quiet,
@@ -322,17 +340,35 @@ def build_invocation(
     )
 
 
-def _write_out_format(text: str, stdin: Callable[[], bytes]) -> tuple[Segment, ...]:
-    """-w's segments, its format read from @FILE or @- (stdin) as curl does."""
-    from .items import read_argument
+def _write_out_format(text: str, stdin: StdinReader) -> tuple[Segment, ...]:
+    """-w's segments, its format read from @FILE or @- (stdin) as curl does, up to a small cap."""
     from .writeout import MAX_FORMAT_BYTES, parse_write_out
 
     if text.startswith("@"):
-        raw = read_argument(text, "-w/--write-out", stdin)
+        source = text[1:]
+        hint = "a -w format is a short text: keep it in a small file"
+        raw = stdin(MAX_FORMAT_BYTES) if source == "-" else read_file_bytes(source, f"-w {text}", hint=hint)
         if len(raw) > MAX_FORMAT_BYTES:
-            raise UsageError(f"-w/--write-out: the format in {text[1:]!r} is larger than {MAX_FORMAT_BYTES} bytes")
+            raise UsageError(f"-w/--write-out: the format in {source!r} is over {MAX_FORMAT_BYTES} bytes", hint=hint)
         text = raw.decode("utf-8", "surrogateescape")
     return parse_write_out(text)
+
+
+def _check_flag_pairs(flags: CommonFlags) -> None:
+    """Flags that need another, or that contradict one: refused rather than silently ignored."""
+    if flags.color and flags.no_color:
+        raise UsageError("--color and --no-color cannot be combined", hint="pick one of --color and --no-color")
+    if flags.key is not None and flags.cert is None:
+        raise UsageError("--key needs --cert", hint="add --cert FILE: the client certificate that --key belongs to")
+    if flags.no_follow and flags.max_redirects is not None:
+        raise UsageError(
+            "--no-follow and --max-redirects cannot be combined",
+            hint="--max-redirects limits redirects that are followed: drop it, or drop --no-follow",
+        )
+    if flags.raw_output and flags.jq is None:
+        raise UsageError("-r/--raw-output needs --jq", hint="add --jq EXPR, or drop -r/--raw-output")
+    if flags.api_key_header is not None and flags.api_key_query is not None:
+        raise UsageError("--api-key-header and --api-key-query cannot be combined")
 
 
 def _first_given(flag: _T | None, profile: _T | None, default: _T) -> _T:

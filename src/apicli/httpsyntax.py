@@ -1,13 +1,40 @@
-"""Pieces of HTTP header grammar (RFC 9110) shared by the Link and Content-Disposition parsers."""
+"""Pieces of HTTP header grammar (RFC 9110) shared by the header checks and the Link and Content-Disposition parsers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .errors import ParseError
 
 OWS = " \t"
 EXCERPT_CHARS = 60
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# A field value may hold tab, but no other C0 control character and no DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def is_header_name(name: str) -> bool:
+    """Whether `name` is a header field name (an RFC 9110 token)."""
+    return _TOKEN.fullmatch(name) is not None
+
+
+def has_control_character(value: str) -> bool:
+    """Whether `value` holds a character no header value may hold (line breaks, NUL, other controls)."""
+    return _CONTROL.search(value) is not None
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a header value, or None when it can.
+
+    Beyond control characters: headers go on the wire as Latin-1 (http.client), so a
+    character past U+00FF cannot be sent at all.
+    """
+    if has_control_character(value):
+        return "a control character"
+    if not value.isascii() and any(ord(ch) > 0xFF for ch in value):
+        return "a character outside Latin-1"
+    return None
 
 
 def skip_ows(text: str, pos: int) -> int:

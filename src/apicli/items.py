@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import ItemError, UsageError
+from .httpsyntax import is_header_name
+from .local_input import BODY_LIMIT, NotReadable, check_readable, open_local, read_capped, size_text
 from .spec import Body, FilePart
 
 # Longest first, so that at one position `:=@` wins over `:=` and `:`.
 SEPARATORS = (":=@", "=@", "==", ":=", "=", ":", "@")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _KEY_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
 
@@ -38,7 +39,12 @@ class ParsedItems:
         self.files: list[FilePart] = []
 
 
-StdinReader = Callable[[], bytes]
+# Reads standard input once; the argument caps what is kept (None: no cap).
+StdinReader = Callable[[int | None], bytes]
+_EMPTY_NAME_HINTS = {
+    "==": "a query item is name==value",
+    "@": "an upload item is field@path/to/file",
+}
 
 
 def split_item(item: str) -> tuple[str, str, str]:
@@ -70,16 +76,20 @@ def expand_user(path: str | Path) -> Path:
         return Path(path)
 
 
-def read_file_bytes(path_text: str, item: str) -> bytes:
+def read_file_bytes(path_text: str, item: str, *, hint: str) -> bytes:
+    """The file's bytes, read in chunks and refused past BODY_LIMIT (`hint` says what to do instead)."""
     if not path_text:
         raise ItemError(f"{item!r} names no file", hint="write @path/to/file, or @- for standard input")
-    path = expand_user(path_text)
     try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise ItemError(f"cannot read {path_text!r} for {item!r}: it is a directory") from None
+        with open_local(expand_user(path_text)).stream as stream:
+            data = read_capped(stream, BODY_LIMIT)
+    except NotReadable as exc:
+        raise ItemError(f"cannot read {path_text!r} for {item!r}: {exc.reason}") from None
     except OSError as exc:
         raise ItemError(f"cannot read {path_text!r} for {item!r}: {exc.strerror or exc}") from None
+    if len(data) > BODY_LIMIT:
+        raise ItemError(f"{path_text!r} for {item!r} is larger than {size_text(BODY_LIMIT)}", hint=hint)
+    return data
 
 
 def parse_json_text(text: str | bytes, what: str) -> Any:
@@ -156,15 +166,18 @@ def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedIte
         key, sep, value = split_item(item)
         if sep == ":":
             name = key.strip()
-            if not _HEADER_NAME.match(name):
+            if not is_header_name(name):
                 raise ItemError(f"invalid header name in {item!r}", hint="header items look like Name:Value")
             if value == "":
                 parsed.removed_headers.append(name)
             else:
                 parsed.headers.append((name, value.strip()))
             continue
-        if not key and sep != "==":
-            raise ItemError(f"request item {item!r} has an empty name")
+        if not key:
+            raise ItemError(
+                f"request item {item!r} has an empty name",
+                hint=_EMPTY_NAME_HINTS.get(sep, "a body item is field=value or field:=json"),
+            )
         if sep == "==":
             parsed.query.append((key, value))
         elif sep == "@":
@@ -178,13 +191,13 @@ def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedIte
             if sep == "=":
                 field_value = value
             elif sep == "=@":
-                raw = _read_source_bytes(value, item, stdin)
+                raw = _read_source_bytes(value, item, stdin, hint=f"upload it as a file instead: {key}@{value}")
                 field_value = _decode_text(raw, value, item)
             elif sep == ":=":
                 field_value = parse_json_text(value, f"item {item!r}")
                 parsed.raw_json_fields = True
             else:  # ":=@"
-                raw = _read_source_bytes(value, item, stdin)
+                raw = _read_source_bytes(value, item, stdin, hint="send a large document with --data @FILE")
                 field_value = parse_json_text(raw, f"{value!r} for {item!r}")
                 parsed.raw_json_fields = True
             if parsed.data is None:
@@ -193,19 +206,40 @@ def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedIte
     return parsed
 
 
-def _read_source_bytes(source: str, what: str, stdin: StdinReader | None) -> bytes:
+def _read_source_bytes(source: str, what: str, stdin: StdinReader | None, *, hint: str) -> bytes:
     if source == "-":
         if stdin is None:
             raise UsageError(f"{what!r}: standard input is already used")
-        return stdin()
-    return read_file_bytes(source, what)
+        data = stdin(BODY_LIMIT)
+        if len(data) > BODY_LIMIT:
+            raise ItemError(f"standard input for {what!r} is larger than {size_text(BODY_LIMIT)}", hint=hint)
+        return data
+    return read_file_bytes(source, what, hint=hint)
 
 
-def read_argument(value: str, flag: str, stdin: StdinReader | None) -> bytes:
+def read_argument(value: str, flag: str, stdin: StdinReader | None, *, hint: str) -> bytes:
     """`TEXT`, `@file` or `@-` (standard input, read only when asked)."""
     if value.startswith("@"):
-        return _read_source_bytes(value[1:], f"{flag} {value}", stdin)
+        return _read_source_bytes(value[1:], f"{flag} {value}", stdin, hint=hint)
     return value.encode("utf-8")
+
+
+def _data_body(value: str, stdin: StdinReader | None) -> Body:
+    """--data: TEXT and @- as bytes; @FILE is streamed from the file when the request is sent."""
+    if not value.startswith("@") or value == "@-":
+        if value == "@-" and stdin is not None:
+            return Body(kind="raw", raw=stdin(None))
+        return Body(kind="raw", raw=read_argument(value, "--data", stdin, hint=""))
+    path_text = value[1:]
+    what = f"--data {value}"
+    if not path_text:
+        raise ItemError(f"{what!r} names no file", hint="write @path/to/file, or @- for standard input")
+    path = expand_user(path_text)
+    try:
+        size = check_readable(path)
+    except NotReadable as exc:
+        raise ItemError(f"cannot read {path_text!r} for {what!r}: {exc.reason}") from None
+    return Body(kind="file", path=path, size=size)
 
 
 def build_body(
@@ -226,10 +260,10 @@ def build_body(
     if json_arg is not None:
         if form:
             raise UsageError("--json and --form cannot be combined")
-        raw = read_argument(json_arg, "--json", stdin)
+        raw = read_argument(json_arg, "--json", stdin, hint="send a large document with --data @FILE, which streams it")
         return Body(kind="json", json=parse_json_text(raw, "--json"))
     if data_arg is not None:
-        return Body(kind="raw", raw=read_argument(data_arg, "--data", stdin))
+        return _data_body(data_arg, stdin)
     if form or parsed.files:
         if parsed.raw_json_fields:
             raise UsageError("raw JSON fields (:=) cannot be sent as a form", hint="drop --form or use field=value")
@@ -249,16 +283,20 @@ def _form_value(value: Any) -> str:
 
 
 def stdin_reader(stream: BinaryIO) -> StdinReader:
-    """A reader that allows standard input to be consumed once."""
+    """A reader that allows standard input to be consumed once.
+
+    It reads in chunks, so that Ctrl-C lands between them, and with a limit it stops one
+    byte past it: the caller refuses the input then, without having read it all.
+    """
     used = False
 
-    def read() -> bytes:
+    def read(limit: int | None) -> bytes:
         nonlocal used
         if used:
             raise UsageError("standard input (@-) can be used only once")
         used = True
         try:
-            return stream.read()
+            return read_capped(stream, limit)
         except OSError as exc:
             # Started with stdin closed (<&-), or a descriptor that cannot be read.
             raise UsageError(

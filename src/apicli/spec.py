@@ -34,14 +34,20 @@ class FilePart(NamedTuple):
 
 
 class Body(NamedTuple):
-    """A request body: exactly one of json / raw / form is meaningful, chosen by `kind`."""
+    """A request body: exactly one of json / raw / form / path is meaningful, chosen by `kind`.
 
-    kind: Literal["json", "raw", "form", "multipart"]
+    A "file" body (--data @FILE) is read from `path` while it is sent; `size` is the size of
+    a regular file, None for a FIFO or device, which is sent chunked.
+    """
+
+    kind: Literal["json", "raw", "form", "multipart", "file"]
     json: Any = None
     raw: bytes = b""
     form: tuple[tuple[str, str], ...] = ()
     files: tuple[FilePart, ...] = ()
     content_type: str | None = None
+    path: Path | None = None
+    size: int | None = None
 
 
 class Credentials(NamedTuple):

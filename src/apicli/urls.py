@@ -23,6 +23,9 @@ _SECRET_QUERY_WORDS = frozenset(
 )
 _SECRET_QUERY_PART = re.compile(r"token|secret|passw|apikey|signature|credential", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+# `javascript:alert(1)`, `file:/etc/passwd`: a scheme without `//`. After the colon of `host:port`
+# (`localhost:8080/x`) come digits, and `user:pw@host` has an @ before any /, so neither is taken for one.
+_OPAQUE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d+(?:[/?#]|$)|$|[^/?#]*@)")
 _LOOPBACK_HOST = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d*)?([/?#]|$)", re.IGNORECASE)
 
 
@@ -39,6 +42,10 @@ def normalize_url(text: str) -> str:
         if port_text and not port_text.isdigit():
             raise InvalidURL(f"invalid URL {text!r}: port {port_text!r} is not a number")
         url = f"http://localhost{':' + port_text if port_text else ''}/{path if sep else ''}"
+    elif (opaque := _OPAQUE_SCHEME.match(url)) and not _SCHEME.match(url):
+        raise InvalidURL(
+            f"unsupported URL scheme {opaque.group(1)!r} in {text!r}", hint="apicli speaks http:// and https://"
+        )
     elif not _SCHEME.match(url):
         scheme = "http" if _LOOPBACK_HOST.match(url) else "https"
         url = f"{scheme}://{url}"

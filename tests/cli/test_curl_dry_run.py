@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import trustme
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -110,7 +111,7 @@ def test_curl_redacts_secrets_unless_asked(echo_url: str, invoke: Invoke) -> Non
 
 def test_curl_network_and_output_flags(echo_url: str, invoke: Invoke, tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
-    ca.write_text("not checked until used\n")
+    trustme.CA().cert_pem.write_to_path(str(ca))  # --cacert must hold PEM certificates: it is checked before use
     result = invoke(
         "get", echo_url, "--curl", "--max-time", "5", "--connect-timeout", "2", "--no-follow", "--retries", "2",
         "-o", str(tmp_path / "out.json"), "--cacert", str(ca),

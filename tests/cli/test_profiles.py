@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import trustme
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -308,7 +309,7 @@ def test_home_paths_expand_and_unknown_users_stay_as_written(
     home = tmp_path / "home"
     home.mkdir()
     (home / "token").write_text(f"{TOKEN}\n")
-    (home / "ca.pem").write_text("not really a certificate")
+    trustme.CA().cert_pem.write_to_path(str(home / "ca.pem"))  # --cacert is checked for PEM before use
     (home / "any.schema.json").write_text("{}")
     config = home / "apicli.toml"
     config.write_text(

@@ -247,9 +247,16 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     ("no_follow", bool, False, _option("--no-follow", help="Do not follow redirects; a 3xx exits 3.", panel=NETWORK)),
     (
         "max_redirects",
-        int,
-        DEFAULT_MAX_REDIRECTS,
-        _option("--max-redirects", help="Most redirects to follow.", panel=NETWORK, min=0, metavar="N"),
+        int | None,
+        None,
+        _option(
+            "--max-redirects",
+            help=f"Most redirects to follow (default {DEFAULT_MAX_REDIRECTS}).",
+            panel=NETWORK,
+            min=0,
+            metavar="N",
+            show_default=False,
+        ),
     ),
     (
         "allow_insecure_redirect",
@@ -318,17 +325,19 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     ),
     ("pretty", bool, False, _option("--pretty", help="Indent and colour JSON even into a pipe.", panel=OUTPUT)),
     ("raw", bool, False, _option("--raw", help="Write the body unchanged even on a terminal.", panel=OUTPUT)),
+    # Two flags rather than one --color/--no-color, so that giving both can be refused.
     (
         "color",
-        bool | None,
-        None,
+        bool,
+        False,
         _option(
-            "--color/--no-color",
-            help="Force colour on or off (default: on for a terminal; NO_COLOR and FORCE_COLOR are honoured).",
+            "--color",
+            help="Force colour on (default: on for a terminal; NO_COLOR and FORCE_COLOR are honoured).",
             panel=OUTPUT,
             show_default=False,
         ),
     ),
+    ("no_color", bool, False, _option("--no-color", help="Force colour off.", panel=OUTPUT, show_default=False)),
     (
         "include",
         bool,
@@ -521,11 +530,11 @@ def prepare_run(
         # Handled here, for every command, so that a preview can never send anything.
         from ..curl import write_preview
 
-        data_file = Path(flags.data[1:]) if flags.data and flags.data.startswith("@") and flags.data != "@-" else None
-        write_preview(invocation, reporter, stdout, data_file=data_file)
+        write_preview(invocation, reporter, stdout)
         if until is not None:
-            reporter.note(f"apicli: --until: this request would be repeated every {until.interval:g} s until "
-                          f"{until.describe()}")
+            reporter.note(
+                f"apicli: --until: this request would be repeated every {until.interval:g} s until {until.describe()}"
+            )
         raise typer.Exit()
     return Run(invocation, reporter, plan, stdout)
 
