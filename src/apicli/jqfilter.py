@@ -6,7 +6,7 @@ libjq itself writes each result's JSON text, and numbers come out exactly as
 the jq command prints them. Output follows jq: one result per line, compact
 into a pipe, indented (and coloured) on a terminal, strings bare with -r.
 
-The `jq` package is optional (`pip install 'apicli[jq]'`); it is imported only
+The `jq` package (libjq) is a dependency where wheels exist; it is imported only
 when --jq is used.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ResponseFormatError, UsageError
 
-INSTALL_HINT = "install it with: pip install 'apicli[jq]'"
+INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
 # jq's default colours (JQ_COLORS): null, false, true, numbers, strings, arrays, objects, object keys.
 _COLORS = {"null": "1;30", "false": "0;39", "true": "0;39", "number": "0;39", "string": "0;32", "key": "34;1"}
 _PUNCTUATION_COLOR = "1;39"

@@ -144,7 +144,8 @@ def render_write_out(segments: tuple[Segment, ...], report: TransferReport) -> l
             text = segment.value
         elif segment.kind == "header":
             wanted = segment.value.strip().lower()
-            text = ", ".join(value.strip() for name, value in report.headers if name.lower() == wanted)
+            # As curl does: the first of a repeated header's values.
+            text = next((value.strip() for name, value in report.headers if name.lower() == wanted), "")
         elif segment.value == "json":
             text = report_json(report)
         elif segment.value == "header_json":

@@ -18,7 +18,10 @@ from typing import NamedTuple
 
 import pytest
 
+from tests.faults.conftest import fault_ca, fault_ca_pem, fault_tls_context, tls_fault_server
 from tests.faults.faultserver import FaultServer
+
+__all__ = ["fault_ca", "fault_ca_pem", "fault_tls_context", "tls_fault_server"]  # fixtures shared with faults/
 
 APICLI = str(Path(sys.executable).with_name("apicli"))  # the installed console script
 

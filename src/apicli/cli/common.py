@@ -381,7 +381,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         None,
         _option(
             "--jq",
-            help="Filter the JSON response with this jq program; one result per line (needs the optional jq package).",
+            help="Filter the JSON response with this jq program; one result per line.",
             panel=OUTPUT,
             metavar="EXPR",
             show_default=False,
