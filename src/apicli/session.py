@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3
 import urllib3.exceptions as u3
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from .errors import (
@@ -28,6 +27,7 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
+from .pool import StaleAwareAdapter
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
@@ -141,7 +141,7 @@ def build_session(
         # --insecure is an explicit choice: urllib3's multi-line warning on every request is only noise.
         urllib3.disable_warnings(u3.InsecureRequestWarning)
     retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = StaleAwareAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
