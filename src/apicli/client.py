@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from urllib3 import HTTPHeaderDict
+from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import HTTPStatusError
@@ -163,6 +164,9 @@ class Client:
         method = response.request.method
         where = redact_url(response.url)
         summary = f"HTTP {status} {response.reason} ({method} {where})"
+        retried = getattr(response.raw, "retries", None)
+        if isinstance(retried, Retry) and retried.history:
+            summary += f", after {len(retried.history) + 1} attempts"
         if status < 400:
             location = response.headers.get("Location")
             location = redact_url(location) if location else None
@@ -277,6 +281,7 @@ def open_client(
         unsafe_retries=unsafe_retries,
         deadline=network.deadline,
         report=lambda line: reporter.verbose(f"apicli: {line}"),
+        note=lambda line: reporter.note(f"apicli: {line}"),
         pool_size=pool_size,
     )
     return Client(session=session, network=network, reporter=reporter)

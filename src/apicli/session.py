@@ -29,7 +29,7 @@ from .errors import (
 )
 from .pool import StaleAwareAdapter
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
-from .retry import RetryReporter, build_retry, is_oversized_head
+from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
 
@@ -130,6 +130,7 @@ def build_session(
     unsafe_retries: bool,
     deadline: float | None,
     report: RetryReporter,
+    note: RetryReporter | None = None,
     pool_size: int = 10,
 ) -> GuardedSession:
     session = GuardedSession(credential_origin, credentials)
@@ -140,7 +141,9 @@ def build_session(
     if network.verify is False:
         # --insecure is an explicit choice: urllib3's multi-line warning on every request is only noise.
         urllib3.disable_warnings(u3.InsecureRequestWarning)
-    retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
+    retry = build_retry(
+        policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report, note=note or report
+    )
     adapter = StaleAwareAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -258,6 +261,9 @@ def translate_errors(url: str, network: NetworkOptions) -> Iterator[None]:
         translated = translate(exc, url, network)
         if translated is None:
             raise
+        attempts = attempts_made(exc)
+        if attempts is not None and attempts > 1:
+            translated.message = f"{translated.message}, after {attempts} attempts"
         raise translated from None
 
 
