@@ -19,6 +19,7 @@ from . import __version__
 from .errors import HTTPStatusError
 from .output import ByteSink, OutputPlan, iter_body
 from .output.format import format_error_body, format_head, http_version_text
+from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
 from .spec import NetworkOptions, RequestSpec, RetryPolicy
@@ -123,12 +124,15 @@ class Client:
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
         settings = dict(self._environment_settings(url, stream))
         settings.update(request_kwargs(self.network, self.remaining()))
-        with translate_errors(url, self.network):
-            response = self.session.send(prepared, **settings)
-        for hop in response.history:
-            location = redact_url(hop.headers.get("Location", "?"))
-            self.reporter.verbose(f"< {hop.status_code} {hop.reason} -> {location}")
-        return response
+        # Each hop is shown as it happens, and a failure after one names the URL that failed.
+        trail = RedirectTrail(self.reporter, follow=self.network.follow)
+        hooks = prepared.hooks.setdefault("response", [])
+        hooks.append(trail)
+        try:
+            with translate_errors(url, self.network, redirected_to=trail.reached):
+                return self.session.send(prepared, **settings)
+        finally:
+            hooks.remove(trail)
 
     def show_response_head(self, response: requests.Response, include: bool) -> None:
         """The status line and headers on stderr: with -i always, with -v as `<` lines."""
@@ -170,6 +174,14 @@ class Client:
         if status < 400:
             location = response.headers.get("Location")
             location = redact_url(location) if location else None
+            if self.network.follow:
+                # Redirects were being followed: this one had nothing to follow, or is not a redirect requests follows.
+                why = f"HTTP {status} is not a redirect apicli follows" if location else "it has no Location header"
+                raise HTTPStatusError(
+                    f"{summary} cannot be followed: {why}" + (f" (Location: {location})" if location else ""),
+                    status=status,
+                    hint="use --ignore-status to get the body on stdout and exit 0",
+                )
             raise HTTPStatusError(
                 f"{summary}, redirect not followed" + (f": Location: {location}" if location else ""),
                 status=status,

@@ -9,7 +9,7 @@ is the single place where requests/urllib3 exceptions become apicli errors.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -28,6 +28,7 @@ from .errors import (
     TooManyRedirects,
 )
 from .pool import StaleAwareAdapter
+from .redirects import check_location
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
@@ -82,6 +83,16 @@ class GuardedSession(requests.Session):
                 del request.headers[name]
         if self.credentials.api_key and self.credentials.api_key_query and request.url:
             request.url = remove_query_param(request.url, self.credentials.api_key_query)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """requests' target, or None for a Location it would trip over (it parses one even with --no-follow).
+
+        Following, RedirectTrail has already refused such a Location; with --no-follow the 3xx is reported as is.
+        """
+        target: str | None = super().get_redirect_target(resp)
+        if target and check_location(target, resp.url)[0] is not None:
+            return None
+        return target
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
         new_url = prepared_request.url or ""
@@ -251,16 +262,25 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
 
 
 @contextmanager
-def translate_errors(url: str, network: NetworkOptions) -> Iterator[None]:
-    """Raise the apicli error for any requests/urllib3 failure inside the block."""
+def translate_errors(url: str, network: NetworkOptions, redirected_to: Sequence[str] = ()) -> Iterator[None]:
+    """Raise the apicli error for any requests/urllib3 failure inside the block.
+
+    `redirected_to` is filled while the block runs with the URLs redirects led to: a failure
+    after one names the URL that failed and says how it was reached.
+    """
     try:
         yield
     except ApicliError:
         raise
     except Exception as exc:
-        translated = translate(exc, url, network)
+        hops = len(redirected_to)
+        failed = redirected_to[-1] if hops and not isinstance(exc, requests.exceptions.TooManyRedirects) else url
+        translated = translate(exc, failed, network)
         if translated is None:
             raise
+        if failed != url:
+            via = "a redirect" if hops == 1 else f"{hops} redirects"
+            translated.message = f"{translated.message}, reached by {via} from {redact_url(url)}"
         attempts = attempts_made(exc)
         if attempts is not None and attempts > 1:
             translated.message = f"{translated.message}, after {attempts} attempts"
