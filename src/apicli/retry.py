@@ -205,6 +205,8 @@ def describe_failure(response: BaseHTTPResponse | None, error: Exception | None,
         return f"{where} closed the connection without a response"
     if isinstance(inner, ConnectionResetError):
         return f"connection reset by {where}"
+    if isinstance(inner, http.client.BadStatusLine):
+        return f"an answer from {where} that is not HTTP"
     if isinstance(inner, SSLError):
         return f"TLS failure talking to {where}"
     return f"the connection to {where} broke"

@@ -9,6 +9,7 @@ is the single place where requests/urllib3 exceptions become apicli errors.
 from __future__ import annotations
 
 import base64
+import http.client
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -187,6 +188,12 @@ def _describe(exc: BaseException) -> str:
         if "name or service" in lowered or "resolve" in lowered:
             return "could not resolve the host name"
         return "could not connect"
+    # urllib3 wraps what http.client raised in ProtocolError("Connection aborted.", error): say what it was.
+    inner = cause.args[-1] if isinstance(cause, u3.ProtocolError) and cause.args else None
+    if isinstance(inner, http.client.RemoteDisconnected):
+        return "the server closed the connection without a response"
+    if isinstance(inner, http.client.BadStatusLine):
+        return "the server's answer is not an HTTP response"
     if isinstance(cause, ConnectionResetError) or "reset by peer" in text.lower():
         return "connection reset by the server"
     if isinstance(cause, u3.IncompleteRead) or "IncompleteRead" in text:
@@ -194,6 +201,9 @@ def _describe(exc: BaseException) -> str:
     if isinstance(cause, u3.ProtocolError | u3.HTTPError):
         if is_oversized_head(cause):
             return f"the response headers are too large ({cause.args[-1]})"
+        if isinstance(inner, BaseException) and not is_oversized_head(cause):
+            detail = str(inner).split("\n", 1)[0][:200]
+            return f"the connection broke ({detail})" if detail else "the connection broke"
         return f"the connection broke ({text.split(':', 1)[0]})"
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 

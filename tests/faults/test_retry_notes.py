@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Invoke
-from tests.faults import FaultServer, NoReply, SilentListener, json_reply
+from tests.faults import Behaviour, Exchange, FaultServer, NoReply, SilentListener, json_reply
 
 NO_WAIT = ("--backoff", "0")
 
@@ -51,3 +53,43 @@ def test_a_single_attempt_does_not_count_itself(refused_url: str, invoke: Invoke
 
     assert result.code == 7
     assert result.stderr.splitlines()[0] == f"apicli: connection refused ({refused_url})"
+
+
+class HangUpAtOnce:
+    """Read the request and close cleanly (FIN) without a byte of response."""
+
+    def serve(self, exchange: Exchange) -> None:
+        return None
+
+
+class NotHttp:
+    def serve(self, exchange: Exchange) -> None:
+        exchange.send(b"HTTP/1.1 abc\r\n\r\n")
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "retry_line", "error"),
+    [
+        (
+            HangUpAtOnce(),
+            "{where} closed the connection without a response",
+            "the server closed the connection without a response",
+        ),
+        (NotHttp(), "an answer from {where} that is not HTTP", "the server's answer is not an HTTP response"),
+    ],
+    ids=["hang-up", "not-http"],
+)
+def test_broken_answers_are_named_in_words_not_reprs(
+    fault_server: FaultServer, invoke: Invoke, behaviour: Behaviour, retry_line: str, error: str
+) -> None:
+    fault_server.script("/broken", behaviour)
+    url = fault_server.url("/broken")
+
+    result = invoke("get", url, "--retries", "1", *NO_WAIT)
+
+    where = f"127.0.0.1:{fault_server.port}"
+    assert (result.code, result.stdout) == (7, b"")
+    assert result.stderr.splitlines() == [
+        "apicli: " + retry_line.format(where=where) + "; retry 1 of 1 in 0 s",
+        f"apicli: {error} ({url}), after 2 attempts",
+    ]
