@@ -343,6 +343,11 @@ def test_retry_after_is_capped_by_retry_max_wait(fault_server: FaultServer, invo
     result = invoke("get", fault_server.url("/busy"), "--retry-max-wait", "3")
 
     assert result.code == 0 and result.sleeps == [3]
+    # The long wait is announced, not taken in silence.
+    assert result.stderr == (
+        f"apicli: HTTP 503 from 127.0.0.1:{fault_server.port}; retry 1 of 3 in 3 s "
+        "(Retry-After, capped by --retry-max-wait)\n"
+    )
 
 
 def test_retry_after_longer_than_max_time_gives_up_at_once(fault_server: FaultServer, invoke: Invoke) -> None:
