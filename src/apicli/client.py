@@ -16,12 +16,14 @@ from typing import Any, BinaryIO
 import requests
 from urllib3 import HTTPHeaderDict
 from urllib3.util import SKIP_HEADER
+from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
+from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
 from .spec import NetworkOptions, RequestSpec, RetryPolicy
@@ -142,12 +144,15 @@ class Client:
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
         settings = dict(self._environment_settings(url, stream))
         settings.update(request_kwargs(self.network, self.remaining()))
-        with translate_errors(url, self.network):
-            response = self.session.send(prepared, **settings)
-        for hop in response.history:
-            location = redact_url(hop.headers.get("Location", "?"))
-            self.reporter.verbose(f"< {hop.status_code} {hop.reason} -> {location}")
-        return response
+        # Each hop is shown as it happens, and a failure after one names the URL that failed.
+        trail = RedirectTrail(self.reporter, follow=self.network.follow)
+        hooks = prepared.hooks.setdefault("response", [])
+        hooks.append(trail)
+        try:
+            with translate_errors(url, self.network, redirected_to=trail.reached):
+                return self.session.send(prepared, **settings)
+        finally:
+            hooks.remove(trail)
 
     def show_response_head(self, response: requests.Response, include: bool) -> None:
         """The status line and headers on stderr: with -i always, with -v as `<` lines."""
@@ -183,9 +188,20 @@ class Client:
         method = response.request.method
         where = redact_url(response.url)
         summary = f"HTTP {status} {response.reason} ({method} {where})"
+        retried = getattr(response.raw, "retries", None)
+        if isinstance(retried, Retry) and retried.history:
+            summary += f", after {len(retried.history) + 1} attempts"
         if status < 400:
             location = response.headers.get("Location")
             location = redact_url(location) if location else None
+            if self.network.follow:
+                # Redirects were being followed: this one had nothing to follow, or is not a redirect requests follows.
+                why = f"HTTP {status} is not a redirect apicli follows" if location else "it has no Location header"
+                raise HTTPStatusError(
+                    f"{summary} cannot be followed: {why}" + (f" (Location: {location})" if location else ""),
+                    status=status,
+                    hint="use --ignore-status to get the body on stdout and exit 0",
+                )
             raise HTTPStatusError(
                 f"{summary}, redirect not followed" + (f": Location: {location}" if location else ""),
                 status=status,
@@ -298,6 +314,7 @@ def open_client(
         unsafe_retries=unsafe_retries,
         deadline=network.deadline,
         report=lambda line: reporter.verbose(f"apicli: {line}"),
+        note=lambda line: reporter.note(f"apicli: {line}"),
         pool_size=pool_size,
         timed=timed,
     )

@@ -17,7 +17,16 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 
-from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
+    SSLError,
+)
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -38,8 +47,18 @@ class RetryHooks(NamedTuple):
     max_wait: float = DEFAULT_RETRY_MAX_WAIT
     backoff: float = DEFAULT_BACKOFF
     deadline: float | None = None  # time.monotonic() value
-    report: RetryReporter = _no_report
+    report: RetryReporter = _no_report  # detail for -v
     clock: Callable[[], float] = time.monotonic
+    note: RetryReporter = _no_report  # one line per retry, shown unless -s
+    limit: int = 0  # the retries allowed, for "retry 2 of 4"
+
+
+class GaveUp(MaxRetryError):
+    """urllib3's MaxRetryError, knowing how many attempts were made, for the final error message."""
+
+    def __init__(self, pool: Any, url: str, reason: Exception | None, attempts: int) -> None:
+        super().__init__(pool, url, reason)
+        self.attempts = attempts
 
 
 def parse_delay(value: str, now: float | None = None) -> float | None:
@@ -115,25 +134,30 @@ class ApicliRetry(Retry):
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
+        attempts = len(self.history) + 1
+        reason = describe_failure(response, error, _pool)
         if method is not None and not self._is_method_retryable(method):
             # POST/PATCH without --retry-unsafe or an Idempotency-Key: not even a refused connection.
-            self.hooks.report(f"{_describe_error(error)}; not retrying a {method.upper()} (see --retry-unsafe)")
-            raise MaxRetryError(_pool, url or "", error)
-        if error is not None and is_oversized_head(error):
-            # Too many or too long header lines will not shrink on another try.
-            raise MaxRetryError(_pool, url or "", error)
+            self.hooks.report(f"{reason}; not retrying a {method.upper()} (see --retry-unsafe)")
+            raise GaveUp(_pool, url or "", error, attempts)
+        if error is not None and (is_oversized_head(error) or isinstance(error, NameResolutionError)):
+            # Too many header lines will not shrink, and a name that does not resolve will not start to.
+            raise GaveUp(_pool, url or "", error, attempts)
         # A 403 is retried only when it is a rate-limit answer (GitHub style).
         if response is not None and response.status == 403 and not is_rate_limited(response):
-            raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))
-        new_retry = super().increment(method, url, response, error, _pool, _stacktrace)
+            raise GaveUp(_pool, url or "", ResponseError("403 is not a rate limit"), attempts)
+        try:
+            new_retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        except MaxRetryError as exhausted:
+            raise GaveUp(_pool, url or "", exhausted.reason, attempts) from error
         wait, why = self._plan_wait(new_retry, response)
-        reason = f"HTTP {response.status}" if response is not None else _describe_error(error)
         deadline = self.hooks.deadline
         if deadline is not None and self.hooks.clock() + wait >= deadline:
             self.hooks.report(f"{reason}; not retrying: waiting {wait:.1f}s would pass --max-time")
-            raise MaxRetryError(_pool, url or "", error or ResponseError(reason))
-        attempt = len(new_retry.history) + 1
-        self.hooks.report(f"{reason}; retrying in {wait:.2f}s ({why}), attempt {attempt}")
+            raise GaveUp(_pool, url or "", error or ResponseError(reason), attempts)
+        retry = len(new_retry.history)
+        shown = f"{round(wait, 1):g} s" + ("" if why == "backoff" else f" ({why})")
+        self.hooks.note(f"{reason}; retry {retry} of {self.hooks.limit} in {shown}")
         new_retry.planned_wait = wait
         return new_retry
 
@@ -162,17 +186,55 @@ class ApicliRetry(Retry):
             self.hooks.sleep(self.planned_wait)
 
 
-def _describe_error(error: Exception | None) -> str:
-    if error is None:
-        return "error"
-    name = type(error).__name__
-    if "ReadTimeout" in name:
-        return "read timeout"
-    if "NewConnection" in name or "NameResolution" in name:
-        return "could not connect"
-    if "ConnectTimeout" in name:
-        return "connect timeout"
-    return f"connection error ({name})"
+def describe_failure(response: BaseHTTPResponse | None, error: Exception | None, pool: Any) -> str:
+    """What failed, in words, naming the server: `HTTP 503 from host:port`, `connection refused by host`."""
+    where = server_name(pool)
+    if response is not None:
+        return f"HTTP {response.status} from {where}"
+    inner = error.args[-1] if isinstance(error, ProtocolError) and error.args else error
+    if isinstance(inner, NameResolutionError):
+        return f"could not resolve {where}"
+    if isinstance(inner, NewConnectionError):
+        refused = "refused" in str(inner).lower()
+        return f"connection refused by {where}" if refused else f"could not connect to {where}"
+    if isinstance(inner, ConnectTimeoutError):
+        return f"connecting to {where} timed out"
+    if isinstance(inner, ReadTimeoutError | TimeoutError):
+        return f"no data from {where} within --timeout"
+    if isinstance(inner, http.client.RemoteDisconnected):
+        return f"{where} closed the connection without a response"
+    if isinstance(inner, ConnectionResetError):
+        return f"connection reset by {where}"
+    if isinstance(inner, http.client.BadStatusLine):
+        return f"an answer from {where} that is not HTTP"
+    if isinstance(inner, SSLError):
+        return f"TLS failure talking to {where}"
+    return f"the connection to {where} broke"
+
+
+def server_name(pool: Any) -> str:
+    """host[:port] of a urllib3 pool, the port left out when it is the scheme's default."""
+    host = getattr(pool, "host", None)
+    if not isinstance(host, str) or not host:
+        return "the server"
+    shown = f"[{host}]" if ":" in host else host
+    port = getattr(pool, "port", None)
+    default = {"http": 80, "https": 443}.get(getattr(pool, "scheme", "http"))
+    return shown if port is None or port == default else f"{shown}:{port}"
+
+
+def attempts_made(error: BaseException) -> int | None:
+    """How many attempts ended in `error`, when the retry policy recorded it."""
+    current: BaseException | None = error
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, GaveUp):
+            return current.attempts
+        args = getattr(current, "args", ())
+        nested = args[0] if args and isinstance(args[0], BaseException) else None
+        current = nested or current.__context__
+    return None
 
 
 def build_retry(
@@ -181,13 +243,20 @@ def build_retry(
     unsafe_allowed: bool,
     deadline: float | None,
     report: RetryReporter,
+    note: RetryReporter = _no_report,
 ) -> ApicliRetry:
     """The Retry for one session: idempotent methods only unless unsafe retries are allowed."""
     methods = set(IDEMPOTENT_METHODS)
     if unsafe_allowed:
         methods |= {"POST", "PATCH"}
     hooks = RetryHooks(
-        sleep=policy.sleep, max_wait=policy.max_wait, backoff=policy.backoff, deadline=deadline, report=report
+        sleep=policy.sleep,
+        max_wait=policy.max_wait,
+        backoff=policy.backoff,
+        deadline=deadline,
+        report=report,
+        note=note,
+        limit=policy.retries,
     )
     return ApicliRetry(
         total=policy.retries,

@@ -9,7 +9,8 @@ is the single place where requests/urllib3 exceptions become apicli errors.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+import http.client
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -17,7 +18,6 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3
 import urllib3.exceptions as u3
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from .errors import (
@@ -28,8 +28,10 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
+from .pool import StaleAwareAdapter
+from .redirects import check_location
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
-from .retry import RetryReporter, build_retry, is_oversized_head
+from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
 
@@ -83,6 +85,16 @@ class GuardedSession(requests.Session):
         if self.credentials.api_key and self.credentials.api_key_query and request.url:
             request.url = remove_query_param(request.url, self.credentials.api_key_query)
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """requests' target, or None for a Location it would trip over (it parses one even with --no-follow).
+
+        Following, RedirectTrail has already refused such a Location; with --no-follow the 3xx is reported as is.
+        """
+        target: str | None = super().get_redirect_target(resp)
+        if target and check_location(target, resp.url)[0] is not None:
+            return None
+        return target
+
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
         new_url = prepared_request.url or ""
         old_url = response.request.url or ""
@@ -130,6 +142,7 @@ def build_session(
     unsafe_retries: bool,
     deadline: float | None,
     report: RetryReporter,
+    note: RetryReporter | None = None,
     pool_size: int = 10,
     timed: bool = False,
 ) -> GuardedSession:
@@ -141,8 +154,10 @@ def build_session(
     if network.verify is False:
         # --insecure is an explicit choice: urllib3's multi-line warning on every request is only noise.
         urllib3.disable_warnings(u3.InsecureRequestWarning)
-    retry = build_retry(policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report)
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    retry = build_retry(
+        policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report, note=note or report
+    )
+    adapter = StaleAwareAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
     if timed:
         from .timing import install_timed_connections
 
@@ -178,6 +193,12 @@ def _describe(exc: BaseException) -> str:
         if "name or service" in lowered or "resolve" in lowered:
             return "could not resolve the host name"
         return "could not connect"
+    # urllib3 wraps what http.client raised in ProtocolError("Connection aborted.", error): say what it was.
+    inner = cause.args[-1] if isinstance(cause, u3.ProtocolError) and cause.args else None
+    if isinstance(inner, http.client.RemoteDisconnected):
+        return "the server closed the connection without a response"
+    if isinstance(inner, http.client.BadStatusLine):
+        return "the server's answer is not an HTTP response"
     if isinstance(cause, ConnectionResetError) or "reset by peer" in text.lower():
         return "connection reset by the server"
     if isinstance(cause, u3.IncompleteRead) or "IncompleteRead" in text:
@@ -185,6 +206,9 @@ def _describe(exc: BaseException) -> str:
     if isinstance(cause, u3.ProtocolError | u3.HTTPError):
         if is_oversized_head(cause):
             return f"the response headers are too large ({cause.args[-1]})"
+        if isinstance(inner, BaseException) and not is_oversized_head(cause):
+            detail = str(inner).split("\n", 1)[0][:200]
+            return f"the connection broke ({detail})" if detail else "the connection broke"
         return f"the connection broke ({text.split(':', 1)[0]})"
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 
@@ -253,16 +277,28 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
 
 
 @contextmanager
-def translate_errors(url: str, network: NetworkOptions) -> Iterator[None]:
-    """Raise the apicli error for any requests/urllib3 failure inside the block."""
+def translate_errors(url: str, network: NetworkOptions, redirected_to: Sequence[str] = ()) -> Iterator[None]:
+    """Raise the apicli error for any requests/urllib3 failure inside the block.
+
+    `redirected_to` is filled while the block runs with the URLs redirects led to: a failure
+    after one names the URL that failed and says how it was reached.
+    """
     try:
         yield
     except ApicliError:
         raise
     except Exception as exc:
-        translated = translate(exc, url, network)
+        hops = len(redirected_to)
+        failed = redirected_to[-1] if hops and not isinstance(exc, requests.exceptions.TooManyRedirects) else url
+        translated = translate(exc, failed, network)
         if translated is None:
             raise
+        if failed != url:
+            via = "a redirect" if hops == 1 else f"{hops} redirects"
+            translated.message = f"{translated.message}, reached by {via} from {redact_url(url)}"
+        attempts = attempts_made(exc)
+        if attempts is not None and attempts > 1:
+            translated.message = f"{translated.message}, after {attempts} attempts"
         raise translated from None
 
 

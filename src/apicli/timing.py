@@ -16,8 +16,9 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from .pool import StaleAwareHTTPPool, StaleAwareHTTPSPool
 
 _current = threading.local()
 
@@ -127,11 +128,11 @@ class TimedHTTPSConnection(_Timed, HTTPSConnection):
             clock.mark("appconnect")
 
 
-class _TimedHTTPPool(HTTPConnectionPool):
+class _TimedHTTPPool(StaleAwareHTTPPool):
     ConnectionCls = TimedHTTPConnection
 
 
-class _TimedHTTPSPool(HTTPSConnectionPool):
+class _TimedHTTPSPool(StaleAwareHTTPSPool):
     ConnectionCls = TimedHTTPSConnection
 
 

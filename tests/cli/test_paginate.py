@@ -442,10 +442,21 @@ def _cross_origin(httpserver: HTTPServer, second_server: HTTPServer) -> str:
     return httpserver.url_for("/items")
 
 
-def test_a_next_link_to_another_origin_is_refused(
+def test_a_next_link_to_another_origin_is_followed_with_a_note_when_no_credential_is_in_play(
     httpserver: HTTPServer, second_server: HTTPServer, invoke: Invoke
 ) -> None:
     result = invoke("paginate", _cross_origin(httpserver, second_server))
+    assert (result.code, result.stdout) == (0, ndjson(1, 2)), result.stderr
+    assert result.stderr == (
+        "apicli: paginate: following next links to another origin, "
+        f"{second_server.url_for('/more')}?page=2 (started at {httpserver.url_for('/items')})\n"
+    )
+
+
+def test_a_next_link_to_another_origin_is_refused_when_a_credential_is_in_play(
+    httpserver: HTTPServer, second_server: HTTPServer, invoke: Invoke
+) -> None:
+    result = invoke("paginate", _cross_origin(httpserver, second_server), "Cookie:session=s3cr3t")
     assert result.code == 1
     assert result.stdout == ndjson(1)
     assert "apicli: page 1: the next link" in result.stderr and "another origin" in result.stderr

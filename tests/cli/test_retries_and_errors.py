@@ -25,7 +25,8 @@ def test_failed_attempt_body_never_reaches_stdout(httpserver: HTTPServer, invoke
     result = invoke("get", httpserver.url_for("/flaky"), "-v")
     assert result.code == 0, result.stderr
     assert result.stdout == b"FINAL"
-    assert "HTTP 503; retrying" in result.stderr and "HTTP 502; retrying" in result.stderr
+    assert "apicli: HTTP 503 from 127.0.0.1:" in result.stderr and "; retry 1 of 3 in " in result.stderr
+    assert "apicli: HTTP 502 from 127.0.0.1:" in result.stderr and "; retry 2 of 3 in " in result.stderr
     assert len(result.sleeps) == 2
 
 
@@ -41,9 +42,17 @@ def test_retry_after_seconds_and_http_date_are_honoured(httpserver: HTTPServer, 
         ],
     )
     result = invoke("get", httpserver.url_for("/limited"))
-    assert (result.code, result.stdout, result.stderr) == (0, b"ok", "")  # retries are reported only with -v
+    assert (result.code, result.stdout) == (0, b"ok")
     assert result.sleeps[0] == 7
     assert 25 <= result.sleeps[1] <= 31
+    # Each retry is one line, with what failed, which retry of how many, and the wait.
+    host = f"127.0.0.1:{httpserver.port}"
+    first, second = result.stderr.splitlines()
+    assert first == f"apicli: HTTP 429 from {host}; retry 1 of 3 in 7 s (Retry-After)"
+    assert second.startswith(f"apicli: HTTP 503 from {host}; retry 2 of 3 in ") and second.endswith(" s (Retry-After)")
+    _sequence(httpserver, "/limited", [(429, {"Retry-After": "7"}, b""), (200, {}, b"ok")])
+    quiet = invoke("get", httpserver.url_for("/limited"), "-s")
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, b"ok", "")
 
 
 def test_rate_limit_reset_headers(httpserver: HTTPServer, invoke: Invoke) -> None:
@@ -91,8 +100,9 @@ def test_unsafe_methods_are_not_retried_even_when_the_connection_is_refused(
     url = f"http://127.0.0.1:{unused_port}/orders"
     result = invoke(method, url, "item=book", "-v")
     assert (result.code, result.stdout, result.sleeps) == (7, b"", [])
-    assert f"could not connect; not retrying a {method.upper()} (see --retry-unsafe)" in result.stderr
-    assert "retrying in" not in result.stderr
+    refused = f"apicli: connection refused by 127.0.0.1:{unused_port}"
+    assert f"{refused}; not retrying a {method.upper()} (see --retry-unsafe)" in result.stderr
+    assert "; retry " not in result.stderr
     opted_in = invoke(method, url, "item=book", "--retry-unsafe", "--retries", "2")
     assert (opted_in.code, len(opted_in.sleeps)) == (7, 2)
 
@@ -112,8 +122,11 @@ def test_retries_exhausted_reports_last_status(httpserver: HTTPServer, invoke: I
     assert result.code == 5
     assert result.stdout == b""
     assert len(httpserver.log) == 3
-    first = result.stderr.splitlines()[0]
-    assert first.startswith("apicli: HTTP 503 SERVICE UNAVAILABLE (GET http://")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"apicli: HTTP 503 from 127.0.0.1:{httpserver.port}; retry 1 of 2 in ")
+    assert lines[1].startswith(f"apicli: HTTP 503 from 127.0.0.1:{httpserver.port}; retry 2 of 2 in ")
+    assert lines[2].startswith("apicli: HTTP 503 SERVICE UNAVAILABLE (GET http://")
+    assert lines[2].endswith("/down), after 3 attempts")
     assert '"error": "down"' in result.stderr
 
 

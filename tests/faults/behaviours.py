@@ -16,7 +16,7 @@ import struct
 import time
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -143,6 +143,30 @@ class NoReply:
 
     def serve(self, exchange: Exchange) -> None:
         exchange.wait(self.seconds)
+
+
+@dataclass(frozen=True)
+class KeepAliveThenDrop:
+    """Answer with keep-alive (no ``Connection: close``), then drop the connection.
+
+    With ``on_next_request`` the server waits for the client to reuse the connection, reads that
+    request and closes without a byte of answer: every reuse meets a connection that died just
+    after the client's liveness check. Without it the server closes right after the response, and
+    whether the client notices first is a race (the intermittent case). ``dropped`` records the
+    path of each request read and left unanswered; those never reach the script.
+    """
+
+    reply: Reply
+    on_next_request: bool = True
+    dropped: list[str] = field(default_factory=list, compare=False)
+
+    def serve(self, exchange: Exchange) -> None:
+        headers = [*header_pairs(self.reply.headers), ("Connection", "keep-alive")]
+        Reply(self.reply.status, headers, self.reply.body, self.reply.chunked).serve(exchange)
+        if self.on_next_request:
+            stale = exchange.next_request()
+            if stale is not None:
+                self.dropped.append(stale.path)
 
 
 # -- throttling ----------------------------------------------------------------------------------

@@ -283,8 +283,14 @@ def test_backlogged_server_with_retries_is_bounded_by_max_time(
 def test_refused_connection_is_exit_7(refused_url: str, invoke: Invoke) -> None:
     result, elapsed = timed(lambda: invoke("get", refused_url, "--retries", "2", *NO_WAIT))
 
-    assert_clean_failure(result, 7, f"apicli: connection refused ({refused_url})")
-    assert "hint: check the host and port" in result.stderr
+    where = refused_url.removeprefix("http://").rstrip("/")
+    assert result.stderr.splitlines() == [
+        f"apicli: connection refused by {where}; retry 1 of 2 in 0 s",
+        f"apicli: connection refused by {where}; retry 2 of 2 in 0 s",
+        f"apicli: connection refused ({refused_url}), after 3 attempts",
+        "hint: check the host and port, and that the server is up",
+    ]
+    assert (result.code, result.stdout) == (7, b"")
     assert elapsed < 1.0
 
 
@@ -316,7 +322,15 @@ def test_503_storm_that_never_ends_exits_5_with_nothing_on_stdout(fault_server: 
 
     result = invoke("get", fault_server.url("/busy"), "--retries", "4")
 
-    assert_clean_failure(result, 5, "apicli: HTTP 503 Service Unavailable (GET ")
+    retries = [
+        f"apicli: HTTP 503 from 127.0.0.1:{fault_server.port}; retry {n} of 4 in 2 s (Retry-After)" for n in range(1, 5)
+    ]
+    assert result.stderr.splitlines()[:4] == retries
+    assert (
+        result.stderr.splitlines()[4]
+        == f"apicli: HTTP 503 Service Unavailable (GET {fault_server.url('/busy')}), after 5 attempts"
+    )
+    assert_clean_failure(result, 5, retries[0])
     assert '"error": "try later"' in result.stderr  # the last error body, on stderr
     assert result.stdout == b""
     assert len(fault_server.requests_for("/busy")) == 5
@@ -329,6 +343,11 @@ def test_retry_after_is_capped_by_retry_max_wait(fault_server: FaultServer, invo
     result = invoke("get", fault_server.url("/busy"), "--retry-max-wait", "3")
 
     assert result.code == 0 and result.sleeps == [3]
+    # The long wait is announced, not taken in silence.
+    assert result.stderr == (
+        f"apicli: HTTP 503 from 127.0.0.1:{fault_server.port}; retry 1 of 3 in 3 s "
+        "(Retry-After, capped by --retry-max-wait)\n"
+    )
 
 
 def test_retry_after_longer_than_max_time_gives_up_at_once(fault_server: FaultServer, invoke: Invoke) -> None:
@@ -368,9 +387,10 @@ def test_403_with_no_remaining_rate_limit_is_retried_after_the_epoch_reset(
 def test_403_rate_limit_that_persists_exits_4(fault_server: FaultServer, invoke: Invoke) -> None:
     fault_server.script("/limited", forbidden_rate_limited(reset_after=60))
 
-    result = invoke("get", fault_server.url("/limited"), "--retries", "2")
+    result = invoke("get", fault_server.url("/limited"), "--retries", "2", "-s")
 
     assert_clean_failure(result, 4, "apicli: HTTP 403 Forbidden")
+    assert "; retry " not in result.stderr  # -s keeps only the error
     assert result.stdout == b""
     assert len(fault_server.requests_for("/limited")) == 3
 

@@ -65,7 +65,9 @@ def test_signal_during_a_retry_wait_exits_130_at_once(fault_server: FaultServer,
     code, out, err, took = interrupt(proc, sig)
 
     assert (code, out) == (130, b"")
-    assert err == "apicli: interrupted\n"
+    # The retry that was waiting was announced; then one line for the interruption.
+    announced = f"apicli: HTTP 503 from 127.0.0.1:{fault_server.port}; retry 1 of 3 in 30 s (Retry-After)\n"
+    assert err == announced + "apicli: interrupted\n"
     assert took < 2
     assert len(fault_server.requests_for("/busy")) == 1
 

@@ -211,6 +211,13 @@ class Exchange:
             return False
         return not self._stop.wait(seconds)
 
+    def next_request(self) -> RecordedRequest | None:
+        """Read another request on this kept-alive connection; None if the client closed it."""
+        try:
+            return read_request(self._sock)
+        except (BadRequest, OSError):
+            return None
+
     def reset(self) -> None:
         """Abort the connection: SO_LINGER 0 makes close() send RST instead of FIN."""
         # An abort throws away whatever the kernel has not sent yet (small writes can sit corked

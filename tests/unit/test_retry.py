@@ -5,12 +5,21 @@ from __future__ import annotations
 import email.utils
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.response import HTTPResponse
 
-from apicli.retry import ApicliRetry, RetryHooks, build_retry, parse_delay, rate_limit_delay
+from apicli.retry import (
+    ApicliRetry,
+    GaveUp,
+    RetryHooks,
+    attempts_made,
+    build_retry,
+    parse_delay,
+    rate_limit_delay,
+)
 from apicli.spec import RetryPolicy
 
 
@@ -57,10 +66,10 @@ def _response(status: int, headers: dict[str, str] | None = None) -> HTTPRespons
 
 def test_waits_are_capped_and_reported() -> None:
     lines: list[str] = []
-    retry = ApicliRetry(total=3, status_forcelist={503}, hooks=RetryHooks(max_wait=5, report=lines.append))
+    retry = ApicliRetry(total=3, status_forcelist={503}, hooks=RetryHooks(max_wait=5, note=lines.append, limit=3))
     following = retry.increment("GET", "/x", response=_response(503, {"Retry-After": "100"}))
     assert following.planned_wait == 5
-    assert "capped by --retry-max-wait" in lines[0]
+    assert lines == ["HTTP 503 from the server; retry 1 of 3 in 5 s (Retry-After, capped by --retry-max-wait)"]
 
 
 def test_a_wait_past_the_deadline_is_not_taken() -> None:
@@ -89,3 +98,25 @@ def test_unsafe_methods_are_allowed_only_when_asked() -> None:
     assert not safe.is_retry("POST", 503)
     assert safe.is_retry("GET", 503)
     assert unsafe.is_retry("POST", 503) and unsafe.is_retry("PATCH", 429)
+
+
+def test_a_name_that_does_not_resolve_is_not_retried() -> None:
+    lines: list[str] = []
+    retry = ApicliRetry(total=3, connect=3, hooks=RetryHooks(note=lines.append, limit=3))
+    failure = NameResolutionError("api.invalid", None, OSError("Name or service not known"))  # type: ignore[arg-type]
+    with pytest.raises(GaveUp) as raised:
+        retry.increment("GET", "/x", error=failure)
+    assert raised.value.attempts == 1
+    assert lines == []
+
+
+def test_the_attempts_made_are_known_when_retries_run_out() -> None:
+    lines: list[str] = []
+    retry = ApicliRetry(total=1, connect=1, hooks=RetryHooks(note=lines.append, limit=1, backoff=0))
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")  # type: ignore[arg-type]
+    second = retry.increment("GET", "/x", error=refused)
+    with pytest.raises(GaveUp) as raised:
+        second.increment("GET", "/x", error=refused)
+    assert raised.value.attempts == 2
+    assert attempts_made(requests.exceptions.ConnectionError(raised.value)) == 2
+    assert lines == ["connection refused by the server; retry 1 of 1 in 0 s"]

@@ -7,8 +7,9 @@ the one the loop asks for next. The output is therefore the sequential output, b
 for byte, even when a server's totals or links turn out to be wrong.
 
 Guards: --max-pages and --max-items end the run early (success); a set of visited URLs
-catches cycles; a next link on another origin is refused unless --allow-cross-origin
-(and even then Client.prepare sends no credentials there). Any error names its page.
+catches cycles. A next link on another origin is followed with a note when no credential
+is in play; with one it is refused unless --allow-cross-origin (and even then Client.prepare
+sends no credentials there). Any error names its page.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -29,9 +31,9 @@ from ..client import Client
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
 from ..output import ByteSink, OutputPlan, atomic_output, read_limited
 from ..output.body import PRETTY_LIMIT
-from ..report import Reporter
+from ..report import Reporter, is_secret_header_name
 from ..spec import OutputOptions, RequestSpec
-from ..urls import DEFAULT_PORTS, add_query, origin_of, redact_url, same_origin
+from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
 from .documents import Page, decode_page, find_items
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
@@ -216,6 +218,8 @@ class PageLoop:
         self.origin = spec.url
         self.start_url = add_query(spec.url, spec.query)
         self.fetcher = fetcher
+        self.spec = spec
+        self.noted_origins: set[tuple[str, str, int]] = set()
 
     def run(self, sink: ItemSink) -> None:
         workers = self.settings.parallel
@@ -278,15 +282,28 @@ class PageLoop:
     def _check_next(self, url: str, visited: VisitedUrls) -> None:
         if origin_of(url)[0] not in DEFAULT_PORTS:
             raise ResponseFormatError(f"the next link {redact_url(url)[:200]!r} is not an http(s) URL")
-        if not self.settings.allow_cross_origin and not same_origin(url, self.origin):
-            raise CrossOriginRefused(
-                f"the next link {redact_url(url)} is on another origin than {redact_url(self.origin)}; not followed",
-                hint="pass --allow-cross-origin to follow it (credentials are never sent to another origin)",
-            )
+        if not same_origin(url, self.origin):
+            self._check_cross_origin(url)
         if not visited.add(url):
             raise CycleDetected(
                 f"the next link {redact_url(url)} was already fetched: the pages form a cycle; stopping",
                 hint="the server's pagination loops; --max-pages N bounds a run",
+            )
+
+    def _check_cross_origin(self, url: str) -> None:
+        """Credentials make another origin a question (refused unless allowed); without them it is only news."""
+        allowed = self.settings.allow_cross_origin
+        if not allowed and credentials_in_play(self.spec):
+            raise CrossOriginRefused(
+                f"the next link {redact_url(url)} is on another origin than {redact_url(self.origin)}; not followed",
+                hint="pass --allow-cross-origin to follow it (credentials are never sent to another origin)",
+            )
+        origin = origin_of(url)
+        if not allowed and origin not in self.noted_origins:
+            self.noted_origins.add(origin)
+            self.reporter.note(
+                f"apicli: paginate: following next links to another origin, {redact_url(url)} "
+                f"(started at {redact_url(self.origin)})"
             )
 
     def _start_prefetch(self, prefetch: Prefetcher, pager: Pager, page: Page, next_url: str) -> None:
@@ -304,6 +321,23 @@ class PageLoop:
             planned = itertools.islice(planned, max(self.settings.max_pages - 1, 0))
         self.reporter.verbose(f"{label}: fetching ahead ({plan.note})")
         prefetch.start(planned)
+
+
+def credentials_in_play(spec: RequestSpec) -> bool:
+    """Whether this run carries a secret for its origin: auth options, secret headers or query values, netrc."""
+    creds = spec.credentials
+    if creds.basic or creds.bearer or creds.api_key:
+        return True
+    if any(is_secret_header_name(name) for name, value in spec.headers if value):
+        return True
+    parts = urlsplit(spec.url)
+    if parts.password or parts.username:
+        return True
+    pairs = [*parse_qsl(parts.query, keep_blank_values=True), *spec.query]
+    if any(is_secret_query_name(name) for name, _ in pairs):
+        return True
+    # requests adds ~/.netrc credentials for the start origin on its own.
+    return requests.utils.get_netrc_auth(spec.url) is not None
 
 
 def paginate(

@@ -1,0 +1,77 @@
+"""Following redirects in the open: each hop reported as it happens, each Location checked first.
+
+`RedirectTrail` is a requests response hook for one request and the redirects it follows.
+It shows every hop with -v before the next request goes out (so a hop that leads to a failure
+is shown too), keeps the URLs reached so an error can name the one that failed, and refuses a
+Location that cannot be followed (empty, malformed, not http(s)) before requests trips on it.
+Such a 3xx ends the run like one not followed: HTTPStatusError, exit 3 (REDIRECT).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from .errors import HTTPStatusError
+from .report import Reporter
+from .urls import redact_url
+
+# The statuses requests follows (requests.sessions.REDIRECT_STATI).
+FOLLOWED_STATUSES = frozenset({301, 302, 303, 307, 308})
+_SHOWN_LOCATION = 200
+
+
+class RedirectTrail:
+    """The hops of one request; call it as a `response` hook."""
+
+    def __init__(self, reporter: Reporter, *, follow: bool) -> None:
+        self.reporter = reporter
+        self.follow = follow
+        self.reached: list[str] = []  # each URL a redirect led to, in order
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if not self.follow or response.status_code not in FOLLOWED_STATUSES or "Location" not in response.headers:
+            return response
+        location = response.headers["Location"]
+        problem, target = check_location(location, response.url)
+        status = f"{response.status_code} {response.reason or ''}".rstrip()
+        if problem is not None:
+            response.close()
+            raise HTTPStatusError(
+                f"HTTP {status} ({response.request.method} {redact_url(response.url)}) cannot be followed: {problem}",
+                status=response.status_code,
+                hint="the server sent a redirect without a usable Location; --no-follow shows the response",
+            )
+        self.reporter.verbose(f"< {status} -> {redact_url(target)}")
+        self.reached.append(target)
+        return response
+
+
+def check_location(location: str, base: str) -> tuple[str | None, str]:
+    """(what makes `location` unusable or None, the absolute URL it names relative to `base`)."""
+    text = location.strip()
+    shown = _shown(text)
+    if not text:
+        return "its Location header is empty", ""
+    try:
+        target = urljoin(base, text)
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return f"its Location {shown} is not a valid URL", text
+    if any(char.isspace() or not char.isprintable() for char in parts.netloc):
+        return f"its Location {shown} is not a valid URL", target
+    if parts.scheme not in ("http", "https"):
+        return f"its Location {shown} is not an http or https URL", target
+    if not parts.hostname:
+        return f"its Location {shown} names no host", target
+    return None, target
+
+
+def _shown(text: str) -> str:
+    shown = redact_url(text)
+    if len(shown) > _SHOWN_LOCATION:
+        shown = shown[:_SHOWN_LOCATION] + "..."
+    return f"'{shown}'"
