@@ -41,6 +41,7 @@ class ApicliError(Exception):
     """Base of every error apicli reports; carries its exit code and an optional hint."""
 
     exit_code: ExitCode = ExitCode.ERROR
+    attempts: int | None = None  # how many times the request was sent, when retries were involved
 
     def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)

@@ -297,6 +297,7 @@ def translate_errors(url: str, network: NetworkOptions, redirected_to: Sequence[
             via = "a redirect" if hops == 1 else f"{hops} redirects"
             translated.message = f"{translated.message}, reached by {via} from {redact_url(url)}"
         attempts = attempts_made(exc)
+        translated.attempts = attempts
         if attempts is not None and attempts > 1:
             translated.message = f"{translated.message}, after {attempts} attempts"
         raise translated from None

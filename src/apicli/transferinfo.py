@@ -101,7 +101,9 @@ def transfer_report(
         "num_connects": clock.connects if clock is not None else 0,
         "num_headers": len(_final_headers(response)),
         "num_redirects": len(response.history) if response is not None else 0,
-        "num_retries": sum(_retries(exchange) for exchange in exchanges),
+        "num_retries": sum(_retries(exchange) for exchange in exchanges)
+        if exchanges
+        else max(0, (error.attempts or 1) - 1 if error is not None else 0),
         "redirect_url": redact_url(urljoin(final_url, location)) if location else None,
         "scheme": urlsplit(final_url).scheme.upper() or None,
         "size_download": size_download,
