@@ -87,7 +87,7 @@ def parse_write_out(text: str) -> tuple[Segment, ...]:
             else:
                 raise UsageError(
                     f"-w/--write-out: unknown variable %{{{variable}}}",
-                    hint="see 'apicli get --help' and docs/write-out.md for the variables",
+                    hint="the variables are curl's: http_code, time_total, size_download, url_effective, json, …",
                 )
         elif header is not None:
             segments.append(Segment("header", header))
