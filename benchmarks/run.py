@@ -6,7 +6,7 @@ It installs HTTPie and xh into benchmarks/.venv (once), generates the test docum
 benchmarks/.data (once), starts its own loopback servers, shows with curl that they are
 not the bottleneck, then runs each scenario with the tools interleaved run by run and
 reports medians and their ratios to the anchors, with each goal's PASS or FAIL.
-Scenarios: small, large, pretty, paginate, parallel, download (or their numbers, 1-6).
+Scenarios: small, large, pretty, paginate, parallel, download, ci (or their numbers, 1-7).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only",
         type=_scenario_list,
         default=list(SCENARIO_KEYS),
-        help=f"comma-separated scenarios: {', '.join(SCENARIO_KEYS)} (or 1-6)",
+        help=f"comma-separated scenarios: {', '.join(SCENARIO_KEYS)} (or 1-7)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer runs and no HTTPie in the --pretty scenario (about 2 minutes)"
@@ -91,7 +91,7 @@ def _positive(text: str) -> int:
 def _scenario_list(text: str) -> list[str]:
     chosen = []
     for word in filter(None, (w.strip() for w in text.split(","))):
-        key = SCENARIO_KEYS[int(word) - 1] if word.isdigit() and 1 <= int(word) <= 6 else word
+        key = SCENARIO_KEYS[int(word) - 1] if word.isdigit() and 1 <= int(word) <= len(SCENARIO_KEYS) else word
         if key not in SCENARIO_KEYS:
             raise argparse.ArgumentTypeError(f"unknown scenario {word!r}; choose from {', '.join(SCENARIO_KEYS)}")
         chosen.append(key)

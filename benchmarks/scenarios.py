@@ -17,7 +17,7 @@ from envsetup import BENCH_DIR, Tools
 from measure import Command, OutputCheck
 from servers import FAST_PAGES, PER_PAGE, SLOW_DELAY, SLOW_PAGES, Endpoints
 
-SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download")
+SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci")
 PARALLEL = 8
 
 
@@ -380,10 +380,36 @@ def _download(ctx: _Context) -> Scenario:
     )
 
 
+def _ci(ctx: _Context) -> Scenario:
+    t, url = ctx.tools, f"{ctx.urls.static}/small.json"
+
+    def add(key: str, label: str, argv: list[str] | None, **options: Any) -> Command:
+        return ctx.command("ci", key, label, argv, (15, 5), **options)
+
+    return Scenario(
+        "ci",
+        7,
+        "CI flags on the 1 KB `get`: `-w '%{http_code}'` and an `--until` that holds at once",
+        [
+            add("apicli", "apicli get", _tool(t.apicli, "get", url)),
+            add("write-out", "apicli get -w '%{http_code}'", _tool(t.apicli, "get", url, "-w", "%{http_code}")),
+            add("until", "apicli get --until .", _tool(t.apicli, "get", url, "--until", ".")),
+            add("curl", "curl -w '%{http_code}'", _tool(t.curl, "-s", url, "-w", "%{http_code}")),
+        ],
+        anchors=["apicli"],
+        # About 3 ms and 5 ms on a run of about 100 ms, as ratios to the plain get of the same run.
+        goals=[Goal("write-out", "time", 1.03, "apicli"), Goal("until", "time", 1.05, "apicli")],
+        notes=[
+            "-w adds timed connections (phase times measured on the socket) and the report; --until adds "
+            "libjq and one evaluation. The goals are 'at most +3 ms' and 'at most +5 ms' on a ~100 ms run.",
+        ],
+    )
+
+
 def build_scenarios(tools: Tools, urls: Endpoints, files: DataFiles, plan: RunPlan) -> list[Scenario]:
-    """All six scenarios, resolved to argv lists and run counts."""
+    """All seven scenarios, resolved to argv lists and run counts."""
     ctx = _Context(tools, urls, files, plan)
-    return [build(ctx) for build in (_small, _large, _pretty, _paginate, _parallel, _download)]
+    return [build(ctx) for build in (_small, _large, _pretty, _paginate, _parallel, _download, _ci)]
 
 
 def with_stderr_tty(scenario: Scenario) -> Scenario:
