@@ -4,11 +4,13 @@
 adds credentials only to requests for their own origin, and `GuardedSession`
 strips every credential when a redirect leaves that origin. `translate_errors`
 is the single place where requests/urllib3 exceptions become apicli errors.
+Importing it also sets http.client's limits on a response head (see below).
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +34,15 @@ from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
+
+# http.client refuses a response with more than 100 header lines, which servers behind a few
+# proxies legitimately send. These module globals are read on every response, so this is the one
+# place the limits are set: many more lines, still bounded, and a line of 64 KiB plus its CRLF.
+# Past either limit the response is a clean "headers are too large" error (retry.is_oversized_head).
+MAX_RESPONSE_HEADERS = 10_000
+MAX_HEADER_LINE = 64 * 1024 + 2
+http.client._MAXHEADERS = MAX_RESPONSE_HEADERS  # type: ignore[attr-defined]
+http.client._MAXLINE = MAX_HEADER_LINE  # type: ignore[attr-defined]
 
 
 class OriginBoundAuth(AuthBase):

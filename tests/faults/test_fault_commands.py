@@ -166,7 +166,7 @@ def test_gzipped_pages_are_decoded(fault_server: FaultServer, invoke: Invoke) ->
 
 
 def test_a_page_with_huge_headers_is_a_clear_error(fault_server: FaultServer, invoke: Invoke) -> None:
-    pages(fault_server, 2, last=huge_headers())
+    pages(fault_server, 2, last=huge_headers(total=1_100_000))  # past 10,000 lines
 
     result = invoke("paginate", fault_server.url("/pages/0"))
 
