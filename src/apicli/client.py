@@ -15,6 +15,7 @@ import requests
 from urllib3 import HTTPHeaderDict
 
 from . import __version__
+from .codings import Undecodable
 from .errors import HTTPStatusError
 from .output import ByteSink, OutputPlan, iter_body
 from .output.format import format_error_body, format_head, http_version_text
@@ -151,6 +152,8 @@ class Client:
                 for chunk in iter_body(response.raw):
                     received += len(chunk)
                     yield chunk
+            except Undecodable:
+                raise  # its message counts the bytes received
             except Exception as exc:
                 if received:
                     exc.add_note(f"after {received} bytes")

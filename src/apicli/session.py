@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,7 @@ import urllib3.exceptions as u3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
+from .codings import Undecodable
 from .errors import (
     ApicliError,
     ConnectionFailed,
@@ -237,8 +239,14 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
             "invalid header: a name or value has a line break or another character HTTP forbids",
             hint="header values cannot contain newlines",
         )
+    if isinstance(exc, Undecodable):
+        what = "ended before the end of its stream" if exc.truncated else "is corrupt"
+        return ConnectionFailed(f"the {exc.encoding}-encoded body from {where} {what} ({exc.received} bytes received)")
     if isinstance(exc, requests.exceptions.ContentDecodingError | u3.DecodeError):
-        return ConnectionFailed(f"could not decode the response body from {where}: {_describe(exc)}")
+        # urllib3's message quotes the header and nests the zlib error: keep only the coding's name.
+        found = re.search(r"content-encoding: ([^,]+(?:, [^,]+)*?), but", str(exc))
+        coding = f"{found.group(1)}-encoded " if found else ""
+        return ConnectionFailed(f"the {coding}body from {where} could not be decoded")
     if isinstance(
         exc,
         requests.exceptions.ConnectionError

@@ -1,0 +1,104 @@
+"""End to end: a compressed body that cannot be decoded completely is a failure, never a silent prefix.
+
+The gzip streams here are cut or corrupted while their framing is right (the Content-Length
+matches what is sent, or the chunked body ends properly), so only the coding shows the damage.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Invoke
+from tests.faults import FaultServer, Reply, gzip_corrupt, gzip_cut, json_reply
+from tests.faults.test_fault_e2e import FAST, assert_clean_failure, leftovers
+
+DOCUMENT = json.dumps([{"id": n, "name": f"item {n}", "tags": ["a", "b", n % 7]} for n in range(20_000)])
+CUT = re.compile(
+    r"apicli: the gzip-encoded body from http://127\.0\.0\.1:\d+/gz ended before the end of its stream "
+    r"\((\d+) bytes received\)"
+)
+
+
+def test_a_cut_gzip_body_into_a_pipe_fails_and_counts_what_was_written(
+    fault_server: FaultServer, invoke: Invoke
+) -> None:
+    reply = gzip_cut(DOCUMENT)
+    fault_server.script("/gz", reply)
+
+    result = invoke("get", fault_server.url("/gz"), *FAST)
+
+    assert_clean_failure(result, 7, "apicli: the gzip-encoded body from ")
+    found = CUT.match(result.stderr)
+    assert found, result.stderr
+    assert int(found.group(1)) == len(reply.payload)
+    written = re.search(r"; output is incomplete \((\d+) bytes written\)\n", result.stderr)
+    assert written, result.stderr
+    assert 0 < int(written.group(1)) == len(result.stdout) < len(DOCUMENT)
+    assert DOCUMENT.encode().startswith(result.stdout)
+    assert len(fault_server.requests_for("/gz")) == 1
+
+
+def test_a_cut_chunked_gzip_body_fails_too(fault_server: FaultServer, invoke: Invoke) -> None:
+    cut = gzip_cut(DOCUMENT)
+    fault_server.script("/gz", Reply(200, cut.headers, cut.body, chunked=True))
+
+    result = invoke("get", fault_server.url("/gz"), *FAST)
+
+    assert_clean_failure(result, 7, "apicli: the gzip-encoded body from ")
+    assert CUT.match(result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    "extra", [("--pretty",), ("--jq", ".[0]"), ("-o", "{out}"), ("-o", "{out}", "--pretty")], ids=str
+)
+def test_a_cut_gzip_body_writes_nothing_when_it_is_read_whole(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    fault_server.script("/gz", gzip_cut(DOCUMENT))
+    out = tmp_path / "doc.json"
+
+    result = invoke("get", fault_server.url("/gz"), *FAST, *(arg.format(out=out) for arg in extra))
+
+    assert_clean_failure(result, 7, "apicli: the gzip-encoded body from ")
+    assert CUT.match(result.stderr), result.stderr
+    assert "incomplete" not in result.stderr  # nothing reached stdout
+    assert result.stdout == b""
+    assert leftovers(tmp_path) == []
+
+
+def test_a_corrupt_gzip_body_is_one_clean_line(fault_server: FaultServer, invoke: Invoke) -> None:
+    fault_server.script("/gz", gzip_corrupt(DOCUMENT))
+
+    result = invoke("get", fault_server.url("/gz"), *FAST, "--pretty")
+
+    assert_clean_failure(result, 7, "apicli: the gzip-encoded body from http://127.0.0.1:")
+    first = result.stderr.splitlines()[0]
+    assert re.fullmatch(r"apicli: the gzip-encoded body from \S+ is corrupt \(\d+ bytes received\)", first), first
+    assert "Received response" not in result.stderr
+    assert (result.stdout, len(result.stderr.splitlines())) == (b"", 1)
+
+
+def test_a_cut_gzip_page_stops_pagination(fault_server: FaultServer, invoke: Invoke) -> None:
+    fault_server.script("/pages/0", json_reply([{"page": 0}], headers=[("Link", '</pages/1>; rel="next"')]))
+    fault_server.script("/pages/1", gzip_cut(json.dumps([{"page": 1, "pad": "x" * 50} for _ in range(2000)])))
+
+    result = invoke("paginate", fault_server.url("/pages/0"), *FAST)
+
+    assert_clean_failure(result, 7, "apicli: page 2: the gzip-encoded body from http://127.0.0.1:")
+    assert "ended before the end of its stream" in result.stderr
+    assert result.stdout == b'{"page":0}\n'
+
+
+def test_a_complete_gzip_body_with_trailing_bytes_still_decodes(fault_server: FaultServer, invoke: Invoke) -> None:
+    # gzip(1) and urllib3 ignore bytes after a complete member that are no member themselves.
+    body = gzip.compress(b'{"ok": true}') + b"\x00\x00\x00\x00"
+    fault_server.script("/gz", Reply(200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, body))
+
+    result = invoke("get", fault_server.url("/gz"))
+
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"ok": true}', "")
