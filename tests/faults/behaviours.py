@@ -349,10 +349,12 @@ class RangeFile:
     etag: str = '"fault-v1"'
     cut_after: int | None = None
     content_type: str = "application/octet-stream"
+    extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. a Content-Encoding the payload already has
 
     def serve(self, exchange: Exchange) -> None:
         size = len(self.payload)
         headers = [("Content-Type", self.content_type), ("Accept-Ranges", "bytes"), ("ETag", self.etag)]
+        headers += self.extra_headers
         request_headers = exchange.request.headers
         range_header = request_headers.get("Range")
         fresh = request_headers.get("If-Range", self.etag) == self.etag

@@ -242,13 +242,13 @@ def test_a_503_before_a_download_is_waited_out(fault_server: FaultServer, invoke
     assert (tmp_path / "big.bin").read_bytes() == DATA
 
 
-def test_a_gzip_download_with_compressed_length_is_saved_decoded(
+def test_a_gzip_download_with_compressed_length_is_saved_decoded_with_decode(
     fault_server: FaultServer, invoke: Invoke, tmp_path: Path
 ) -> None:
     text = "line of text\n" * 5000
     fault_server.script("/notes.txt", gzipped(text, content_type="text/plain"))
 
-    result = invoke("download", fault_server.url("/notes.txt"), "-d", str(tmp_path))
+    result = invoke("download", fault_server.url("/notes.txt"), "-d", str(tmp_path), "--decode")
 
     assert result.code == 0, result.stderr
     assert (tmp_path / "notes.txt").read_text() == text

@@ -7,6 +7,7 @@ matches what is sent, or the chunked body ends properly), so only the coding sho
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Invoke
-from tests.faults import FaultServer, Reply, gzip_corrupt, gzip_cut, json_reply
+from tests.faults import FaultServer, RangeFile, Reply, gzip_bomb, gzip_corrupt, gzip_cut, json_reply
 from tests.faults.test_fault_e2e import FAST, assert_clean_failure, leftovers
 
 DOCUMENT = json.dumps([{"id": n, "name": f"item {n}", "tags": ["a", "b", n % 7]} for n in range(20_000)])
@@ -102,3 +103,93 @@ def test_a_complete_gzip_body_with_trailing_bytes_still_decodes(fault_server: Fa
     result = invoke("get", fault_server.url("/gz"))
 
     assert (result.code, result.stdout, result.stderr) == (0, b'{"ok": true}', "")
+
+
+# -- download saves the bytes on the wire --------------------------------------------------------
+
+GZIP_HEADERS = (("Content-Encoding", "gzip"),)
+TARBALL = gzip.compress(bytes(range(256)) * 4000)  # what a .tar.gz is: gzip data, published as such
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_tarball_served_with_content_encoding_is_saved_as_published(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    fault_server.script("/pkg.tar.gz", RangeFile(TARBALL, extra_headers=GZIP_HEADERS))
+
+    result = invoke("download", fault_server.url("/pkg.tar.gz"), "-d", str(tmp_path), "--sha256", sha256(TARBALL))
+    quiet = invoke("download", fault_server.url("/pkg.tar.gz"), "-o", str(tmp_path / "q.tar.gz"), "-s")
+
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "pkg.tar.gz").read_bytes() == TARBALL
+    assert result.stderr.splitlines()[0] == (
+        "apicli: pkg.tar.gz: the server sent it with Content-Encoding: gzip; "
+        "saving the bytes as sent (--decode saves them decoded)"
+    )
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, b"", "")
+    assert (tmp_path / "q.tar.gz").read_bytes() == TARBALL
+
+
+def test_a_compressed_body_on_the_wire_stays_its_wire_size(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    fault_server.script("/zeros", gzip_bomb(256 << 20, content_type="application/octet-stream"))
+    wire = len(gzip_bomb(256 << 20).payload)
+
+    result = invoke("download", fault_server.url("/zeros"), "-o", str(tmp_path / "zeros.gz"))
+
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "zeros.gz").stat().st_size == wire < 1 << 20
+    assert f"({wire} bytes, " in result.stderr
+
+
+def test_a_cut_compressed_download_resumes_on_wire_bytes(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    fault_server.script(
+        "/pkg.tar.gz",
+        [
+            RangeFile(TARBALL, cut_after=2_000, extra_headers=GZIP_HEADERS),
+            RangeFile(TARBALL, extra_headers=GZIP_HEADERS),
+        ],
+    )
+
+    result = invoke("download", fault_server.url("/pkg.tar.gz"), "-d", str(tmp_path), "--sha256", sha256(TARBALL))
+
+    assert result.code == 0, result.stderr
+    assert leftovers(tmp_path) == ["pkg.tar.gz"]
+    assert (tmp_path / "pkg.tar.gz").read_bytes() == TARBALL
+    second = fault_server.requests_for("/pkg.tar.gz")[1]
+    assert second.headers.get("Range") == "bytes=2000-"
+
+
+def test_a_cut_gzip_download_is_saved_as_sent_but_fails_with_decode(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    reply = gzip_cut(DOCUMENT)
+    fault_server.script("/gz", reply)
+
+    as_sent = invoke("download", fault_server.url("/gz"), "-o", str(tmp_path / "sent.gz"))
+    decoded = invoke("download", fault_server.url("/gz"), "-o", str(tmp_path / "doc.json"), "--decode")
+
+    # The wire bytes are all there (the Content-Length matches): saving them is what curl -o does.
+    assert as_sent.code == 0, as_sent.stderr
+    assert (tmp_path / "sent.gz").read_bytes() == reply.payload
+    assert_clean_failure(decoded, 7, "apicli: the gzip-encoded body from ")
+    assert CUT.match(decoded.stderr), decoded.stderr
+    assert not (tmp_path / "doc.json").exists()
+
+
+def test_a_corrupt_gzip_download_with_decode_fails_cleanly(
+    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    fault_server.script("/gz", gzip_corrupt(DOCUMENT))
+
+    result = invoke("download", fault_server.url("/gz"), "-d", str(tmp_path), "--decode")
+
+    assert_clean_failure(result, 7, "apicli: the gzip-encoded body from ")
+    assert " is corrupt (" in result.stderr and "Received response" not in result.stderr
+    assert "gz" not in leftovers(tmp_path)
