@@ -193,3 +193,21 @@ def test_a_corrupt_gzip_download_with_decode_fails_cleanly(
     assert_clean_failure(result, 7, "apicli: the gzip-encoded body from ")
     assert " is corrupt (" in result.stderr and "Received response" not in result.stderr
     assert "gz" not in leftovers(tmp_path)
+
+
+def test_a_cut_gzip_text_on_a_terminal_says_the_output_is_incomplete(fault_server: FaultServer) -> None:
+    from tests.cli.test_process import _run_on_terminal
+
+    text = "".join(f"line {n}\n" for n in range(40_000))
+    fault_server.script("/gz", gzip_cut(text, content_type="text/plain"))
+
+    shown = _run_on_terminal(["get", fault_server.url("/gz"), "--retries", "0"])
+
+    assert b"line 0\r\n" in shown
+    found = re.search(
+        rb"apicli: the gzip-encoded body from \S+ ended before the end of its stream "
+        rb"\(\d+ bytes received\); output is incomplete \((\d+) bytes written\)",
+        shown,
+    )
+    assert found, shown[-300:]
+    assert 0 < int(found.group(1)) < len(text)
