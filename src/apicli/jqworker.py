@@ -11,6 +11,7 @@ kills the child whenever it stops reading before the end. One child serves every
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import struct
@@ -123,8 +124,16 @@ def _kill(pid: int, *fds: int) -> None:
 def _serve(compiled: Any, requests: int, results: int) -> None:
     """The child: answer each length-prefixed input with framed results, until the parent closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    # Hold nothing of the parent's but the two pipes: not its stdout (a reader waits for its EOF),
+    # nor its sockets (a connection it closes must really close). A pipe may have got fd 0-2 when
+    # the parent was started with one of them closed: move it out of the way first.
+    requests, results = (fcntl.fcntl(fd, fcntl.F_DUPFD, 3) if fd < 3 else fd for fd in (requests, results))
+    low, high = sorted((requests, results))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # never hold the parent's stdout open: a reader waits for its EOF
+    for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     while True:
         head = _read_exact(requests, _LENGTH.size)

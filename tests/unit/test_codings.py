@@ -87,3 +87,35 @@ def test_a_bomb_decodes_in_bounded_pieces() -> None:
 def test_codings_to_undo(header: str | None, expected: list[str]) -> None:
     assert codings(header) == expected
     assert (decoder_for(header) is None) == (not expected)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "gzip, deflate"])
+def test_urllib3_decode_errors_are_one_clean_line(coding: str) -> None:
+    import requests
+    import urllib3.exceptions as u3
+
+    from apicli.session import translate
+    from apicli.spec import NetworkOptions
+
+    inner = u3.DecodeError(
+        f"Received response with content-encoding: {coding}, but failed to decode it.",
+        zlib.error("Error -3 while decompressing data: incorrect header check"),
+    )
+    for exc in (inner, requests.exceptions.ContentDecodingError(inner)):
+        error = translate(exc, "http://127.0.0.1:9/x", NetworkOptions())
+        assert error is not None
+        assert (error.message, error.exit_code) == (
+            f"the {coding}-encoded body from http://127.0.0.1:9/x could not be decoded",
+            7,
+        )
+
+
+def test_undecodable_is_translated_with_the_url() -> None:
+    from apicli.session import translate
+    from apicli.spec import NetworkOptions
+
+    error = translate(Undecodable("gzip", 1234, truncated=True), "http://127.0.0.1:9/x", NetworkOptions())
+    assert error is not None
+    assert error.message == (
+        "the gzip-encoded body from http://127.0.0.1:9/x ended before the end of its stream (1234 bytes received)"
+    )
