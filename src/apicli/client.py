@@ -19,6 +19,7 @@ from urllib3.util import SKIP_HEADER
 from urllib3.util.retry import Retry
 
 from . import __version__
+from .codings import Undecodable
 from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
 from .output import iter_body
@@ -176,6 +177,8 @@ class Client:
                 for chunk in iter_body(response.raw):
                     received += len(chunk)
                     yield chunk
+            except Undecodable:
+                raise  # its message counts the bytes received
             except Exception as exc:
                 if received:
                     exc.add_note(f"after {received} bytes")

@@ -13,16 +13,19 @@ when --jq is used.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ResponseFormatError, UsageError
+from .errors import OutputError, ResponseFormatError, UsageError
+from .jqworker import JqWorker
 
 INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
 # jq's default colours (JQ_COLORS): null, false, true, numbers, strings, arrays, objects, object keys.
 _COLORS = {"null": "1;30", "false": "0;39", "true": "0;39", "number": "0;39", "string": "0;32", "key": "34;1"}
 _PUNCTUATION_COLOR = "1;39"
+RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,29 @@ class JqProgram:
     expression: str
     compiled: Any
     raw_output: bool = False
+    # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop.
+    worker: JqWorker | None = field(default=None, compare=False, repr=False)
 
     def results(self, text: str) -> list[str]:
-        """Each result's compact JSON text, for input `text` (one or more JSON values)."""
+        """Each result's compact JSON text, for input `text` (one or more JSON values).
+
+        Results are taken one at a time in a Python loop, not with list(): libjq holds the GIL
+        while it runs, and only between results do the --max-time alarm and Ctrl-C get to
+        raise. What is held is bounded, so `range(1e9)` is refused instead of filling memory.
+        """
+        results: list[str] = []
+        held = 0
+        produced = self.worker.results(text) if self.worker is not None else iter(self.compiled.input_text(text))
         try:
-            return list(self.compiled.input_text(text))
+            for result in produced:
+                held += len(result) + 1
+                if held > RESULTS_LIMIT:
+                    mib, rest = divmod(RESULTS_LIMIT, 1024 * 1024)
+                    raise OutputError(
+                        f"--jq output is larger than {f'{mib} MiB' if mib and not rest else f'{RESULTS_LIMIT} bytes'}",
+                        hint="narrow the jq program, e.g. with limit(N; ...)",
+                    )
+                results.append(result)
         except ValueError as exc:
             message = str(exc)
             if message.startswith("parse error: "):
@@ -44,6 +65,11 @@ class JqProgram:
                     f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
                 ) from None
             raise ResponseFormatError(f"jq: error: {message}") from None
+        finally:
+            close = getattr(produced, "close", None)
+            if close is not None:
+                close()  # a worker stopped early kills its child now, not when collected
+        return results
 
     def render(self, text: str, *, pretty: bool = False, color: bool = False, terminal: bool = False) -> bytes:
         """The program's output for input `text`, formatted as the jq command would print it."""
@@ -83,7 +109,8 @@ def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
         compiled = jq.compile(f"(\n{source}\n) | tojson")
     except ValueError as exc:
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
-    return JqProgram(expression, compiled, raw_output)
+    worker = JqWorker(compiled) if hasattr(os, "fork") else None
+    return JqProgram(expression, compiled, raw_output, worker)
 
 
 def apply_to_item(

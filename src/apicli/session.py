@@ -4,12 +4,14 @@
 adds credentials only to requests for their own origin, and `GuardedSession`
 strips every credential when a redirect leaves that origin. `translate_errors`
 is the single place where requests/urllib3 exceptions become apicli errors.
+Importing it also sets http.client's limits on a response head (see below).
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +22,7 @@ import urllib3
 import urllib3.exceptions as u3
 from requests.auth import AuthBase
 
+from .codings import Undecodable
 from .errors import (
     ApicliError,
     ConnectionFailed,
@@ -34,6 +37,15 @@ from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
 from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
+
+# http.client refuses a response with more than 100 header lines, which servers behind a few
+# proxies legitimately send. These module globals are read on every response, so this is the one
+# place the limits are set: many more lines, still bounded, and a line of 64 KiB plus its CRLF.
+# Past either limit the response is a clean "headers are too large" error (retry.is_oversized_head).
+MAX_RESPONSE_HEADERS = 10_000
+MAX_HEADER_LINE = 64 * 1024 + 2
+http.client._MAXHEADERS = MAX_RESPONSE_HEADERS  # type: ignore[attr-defined]
+http.client._MAXLINE = MAX_HEADER_LINE  # type: ignore[attr-defined]
 
 
 class OriginBoundAuth(AuthBase):
@@ -255,8 +267,14 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
             "invalid header: a name or value has a line break or another character HTTP forbids",
             hint="header values cannot contain newlines",
         )
+    if isinstance(exc, Undecodable):
+        what = "ended before the end of its stream" if exc.truncated else "is corrupt"
+        return ConnectionFailed(f"the {exc.encoding}-encoded body from {where} {what} ({exc.received} bytes received)")
     if isinstance(exc, requests.exceptions.ContentDecodingError | u3.DecodeError):
-        return ConnectionFailed(f"could not decode the response body from {where}: {_describe(exc)}")
+        # urllib3's message quotes the header and nests the zlib error: keep only the coding's name.
+        found = re.search(r"content-encoding: ([^,]+(?:, [^,]+)*?), but", str(exc))
+        coding = f"{found.group(1)}-encoded " if found else ""
+        return ConnectionFailed(f"the {coding}body from {where} could not be decoded")
     if isinstance(
         exc,
         requests.exceptions.ConnectionError

@@ -352,7 +352,22 @@ def test_invalid_checksum_flags_are_usage_errors(invoke: Invoke, tmp_path: Path)
         assert result.stderr.startswith("apicli: invalid --")
 
 
-def test_gzip_sent_anyway_is_decoded_and_not_compared_with_the_compressed_length(
+def test_gzip_sent_anyway_is_saved_as_sent_with_a_note(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
+    text = b"line of text\n" * 20_000
+    packed = gzip.compress(text)
+    httpserver.expect_request("/log.txt", headers={"Accept-Encoding": "identity"}).respond_with_data(
+        packed, headers={"Content-Encoding": "gzip"}
+    )
+    result = invoke("download", httpserver.url_for("/log.txt"), "-d", str(tmp_path), "--sha256", _sha(packed))
+    assert result.code == 0, result.stderr
+    assert files_in(tmp_path) == {"log.txt": packed}
+    assert result.stderr.startswith(
+        "apicli: log.txt: the server sent it with Content-Encoding: gzip; saving the bytes as sent (--decode saves "
+    )
+    assert f"({len(packed)} bytes, " in result.stderr
+
+
+def test_gzip_sent_anyway_is_decoded_with_decode_and_not_compared_with_the_compressed_length(
     httpserver: HTTPServer, invoke: Invoke, tmp_path: Path
 ) -> None:
     text = b"line of text\n" * 20_000
@@ -360,10 +375,13 @@ def test_gzip_sent_anyway_is_decoded_and_not_compared_with_the_compressed_length
     httpserver.expect_request("/log.txt", headers={"Accept-Encoding": "identity"}).respond_with_data(
         packed, headers={"Content-Encoding": "gzip"}
     )
-    result = invoke("download", httpserver.url_for("/log.txt"), "-d", str(tmp_path), "--sha256", _sha(text))
+    result = invoke(
+        "download", httpserver.url_for("/log.txt"), "-d", str(tmp_path), "--decode", "--sha256", _sha(text)
+    )
     assert result.code == 0, result.stderr
     assert files_in(tmp_path) == {"log.txt": text}
     assert f"({len(text)} bytes, " in result.stderr
+    assert "Content-Encoding" not in result.stderr
 
 
 def _sha(data: bytes) -> str:

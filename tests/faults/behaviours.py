@@ -265,6 +265,20 @@ def gzipped(body: bytes | str, content_type: str = "application/json") -> Reply:
     return Reply(200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, data)
 
 
+def gzip_cut(body: bytes | str, keep: float = 0.5, content_type: str = "application/json") -> Reply:
+    """A gzip stream cut after ``keep`` of its bytes, with a Content-Length that matches what is sent."""
+    data = gzip.compress(body.encode() if isinstance(body, str) else body)
+    return Reply(200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, data[: int(len(data) * keep)])
+
+
+def gzip_corrupt(body: bytes | str, content_type: str = "application/json") -> Reply:
+    """A gzip stream whose compressed data is overwritten halfway through (its length is right)."""
+    data = bytearray(gzip.compress(body.encode() if isinstance(body, str) else body))
+    middle = len(data) // 2
+    data[middle : middle + 16] = b"\xff" * 16
+    return Reply(200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, bytes(data))
+
+
 def gzip_bomb(uncompressed_size: int = GIB, content_type: str = "application/json") -> Reply:
     """A small gzip body that inflates to ``uncompressed_size`` zero bytes (1 GiB is ~1 MB)."""
     headers = {"Content-Type": content_type, "Content-Encoding": "gzip"}
@@ -359,10 +373,12 @@ class RangeFile:
     etag: str = '"fault-v1"'
     cut_after: int | None = None
     content_type: str = "application/octet-stream"
+    extra_headers: tuple[tuple[str, str], ...] = ()  # e.g. a Content-Encoding the payload already has
 
     def serve(self, exchange: Exchange) -> None:
         size = len(self.payload)
         headers = [("Content-Type", self.content_type), ("Accept-Ranges", "bytes"), ("ETag", self.etag)]
+        headers += self.extra_headers
         request_headers = exchange.request.headers
         range_header = request_headers.get("Range")
         fresh = request_headers.get("If-Range", self.etag) == self.etag

@@ -166,7 +166,7 @@ def test_gzipped_pages_are_decoded(fault_server: FaultServer, invoke: Invoke) ->
 
 
 def test_a_page_with_huge_headers_is_a_clear_error(fault_server: FaultServer, invoke: Invoke) -> None:
-    pages(fault_server, 2, last=huge_headers())
+    pages(fault_server, 2, last=huge_headers(total=1_100_000))  # past 10,000 lines
 
     result = invoke("paginate", fault_server.url("/pages/0"))
 
@@ -242,13 +242,13 @@ def test_a_503_before_a_download_is_waited_out(fault_server: FaultServer, invoke
     assert (tmp_path / "big.bin").read_bytes() == DATA
 
 
-def test_a_gzip_download_with_compressed_length_is_saved_decoded(
+def test_a_gzip_download_with_compressed_length_is_saved_decoded_with_decode(
     fault_server: FaultServer, invoke: Invoke, tmp_path: Path
 ) -> None:
     text = "line of text\n" * 5000
     fault_server.script("/notes.txt", gzipped(text, content_type="text/plain"))
 
-    result = invoke("download", fault_server.url("/notes.txt"), "-d", str(tmp_path))
+    result = invoke("download", fault_server.url("/notes.txt"), "-d", str(tmp_path), "--decode")
 
     assert result.code == 0, result.stderr
     assert (tmp_path / "notes.txt").read_text() == text

@@ -34,7 +34,8 @@ from tests.faults.test_fault_e2e import FAST, assert_clean_failure, timed
 # -- replies that are wrong in their content -----------------------------------------------------
 
 
-@pytest.mark.parametrize("reply", [huge_headers(total=100_000), huge_header(size=70_000)], ids=["many", "one-long"])
+# More than 10,000 header lines (the limit session.py sets), or one line longer than 64 KiB.
+@pytest.mark.parametrize("reply", [huge_headers(total=1_100_000), huge_header(size=70_000)], ids=["many", "one-long"])
 def test_huge_headers_are_a_clear_error(fault_server: FaultServer, invoke: Invoke, reply: Reply) -> None:
     fault_server.script("/big", reply)
 
@@ -44,6 +45,22 @@ def test_huge_headers_are_a_clear_error(fault_server: FaultServer, invoke: Invok
     assert result.stdout == b""
     assert len(fault_server.requests_for("/big")) == 1  # no point asking again
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    # 2,001 lines; and one line of 64 KiB before its CRLF ("X-Huge: " is 8 bytes).
+    [huge_headers(total=200_000), huge_header(size=64 * 1024 - 8)],
+    ids=["2001-lines", "64KiB-line"],
+)
+def test_many_or_long_headers_within_the_limits_are_accepted(
+    fault_server: FaultServer, invoke: Invoke, reply: Reply
+) -> None:
+    fault_server.script("/big", reply)
+
+    result = invoke("get", fault_server.url("/big"))
+
+    assert (result.code, result.stdout, result.stderr) == (0, b"{}", "")
 
 
 def test_invalid_json_is_passed_through_unchanged(fault_server: FaultServer, invoke: Invoke) -> None:

@@ -120,6 +120,14 @@ def download_command(
             show_default=False,
         ),
     ] = None,
+    decode: Annotated[
+        bool,
+        typer.Option(
+            "--decode",
+            help="Save a body the server compressed (Content-Encoding) decoded; by default it is saved as sent.",
+            rich_help_panel=DOWNLOAD,
+        ),
+    ] = False,
     parallel: Annotated[
         int,
         typer.Option(
@@ -177,6 +185,7 @@ def download_command(
         checksums=tuple(checksums),
         parallel=parallel,
         include=output.include,
+        decode=decode,
     )
     check_options(jobs, options, directory_given=directory is not None)
     # Credentials stay bound to the first URL's origin; other origins get none.

@@ -6,7 +6,8 @@
   recv + write loop;
 * readinto a reusable buffer otherwise (TLS, chunked, checksums, stdout), hashing and
   writing the same memory in one pass;
-* urllib3's decoder for a body the server compressed although asked not to.
+* read1 through apicli.codings for a compressed body the user asked to have decoded
+  (--decode); otherwise a compressed body is saved as sent, like any other.
 
 Each returns the body bytes taken off the wire; a failed read raises ReadFailed.
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 import requests
 
+from ..codings import BodyDecoder
 from ..errors import ApicliError
 from .files import PartFile, Sink
 
@@ -54,13 +56,10 @@ class ReadFailed(Exception):
         self.received = received
 
 
-def is_decoded(response: requests.Response) -> bool:
-    """Whether urllib3 will decode the body (a server that sent gzip despite Accept-Encoding: identity)."""
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        return False
-    decoders = getattr(type(response.raw), "CONTENT_DECODERS", ())
-    return any(part.strip() in decoders for part in encoding.split(","))
+def content_coding(response: requests.Response) -> str | None:
+    """The Content-Encoding the server applied (despite Accept-Encoding: identity), or None."""
+    encoding = response.headers.get("Content-Encoding", "").strip()
+    return None if encoding.lower() in ("", "identity") else encoding
 
 
 def copy_body(
@@ -68,15 +67,18 @@ def copy_body(
     sink: Sink,
     hashers: list[Any],
     *,
-    decoded: bool,
+    decoder: BodyDecoder | None,
     on_progress: Progress,
     should_stop: Stop,
 ) -> int:
-    """Write the body into `sink` by the cheapest path that fits; stops early once `should_stop()`."""
+    """Write the body into `sink` by the cheapest path that fits; stops early once `should_stop()`.
+
+    Without a decoder the bytes saved are the bytes on the wire, whatever their Content-Encoding.
+    """
     # The http.client response under urllib3: reading it directly skips two copies per chunk.
     reader = getattr(response.raw, "_fp", None)
-    if decoded or not isinstance(reader, http.client.HTTPResponse):
-        return _copy_decoded(response.raw, sink, hashers, on_progress, should_stop)
+    if decoder is not None or not isinstance(reader, http.client.HTTPResponse):
+        return _copy_via_urllib3(response.raw, decoder, sink, hashers, on_progress, should_stop)
     sock = _plain_socket(reader)
     if sock is not None and not hashers and isinstance(sink, PartFile) and hasattr(os, "splice"):
         return _splice(reader, sock, sink, on_progress, should_stop)
@@ -134,24 +136,37 @@ def _copy_plain(
             size = max(size // 2, MIN_CHUNK)
 
 
-def _copy_decoded(raw: Any, sink: Sink, hashers: list[Any], on_progress: Progress, should_stop: Stop) -> int:
-    """A compressed body: urllib3 decodes it; the wire count (raw.tell) is what Content-Length measures."""
+def _copy_via_urllib3(
+    raw: Any,
+    decoder: BodyDecoder | None,
+    sink: Sink,
+    hashers: list[Any],
+    on_progress: Progress,
+    should_stop: Stop,
+) -> int:
+    """Wire bytes from urllib3's read1, decoded when asked; returns the wire count (what Content-Length measures)."""
+    received = 0
     while True:
         try:
-            chunk = raw.read1(DECODED_CHUNK, decode_content=True)
+            wire = raw.read1(DECODED_CHUNK, decode_content=False)
+            received += len(wire)
+            if not wire:
+                if decoder is not None:
+                    decoder.finish()
+                return received
+            pieces = decoder.feed(wire) if decoder is not None else (wire,)
+            for piece in pieces:
+                view = memoryview(piece)
+                for hasher in hashers:
+                    hasher.update(view)
+                sink.write(view)
         except ApicliError:
-            raise  # the --max-time alarm
+            raise  # the --max-time alarm, a failed write
         except Exception as exc:
-            raise ReadFailed(exc, int(raw.tell())) from None
-        if not chunk:
-            return int(raw.tell())
-        view = memoryview(chunk)
-        for hasher in hashers:
-            hasher.update(view)
-        sink.write(view)
+            raise ReadFailed(exc, received) from None
         on_progress(sink.size)
         if should_stop():
-            return int(raw.tell())
+            return received
 
 
 def _splice(

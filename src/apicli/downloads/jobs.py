@@ -92,6 +92,7 @@ class DownloadOptions:
     checksums: tuple[Checksum, ...] = ()
     parallel: int = DEFAULT_PARALLEL
     include: bool = False
+    decode: bool = False  # undo a Content-Encoding the server applied; by default the wire bytes are saved
 
 
 def check_jobs(jobs: list[DownloadJob]) -> None:

@@ -20,11 +20,12 @@ from typing import IO, TYPE_CHECKING
 import requests
 
 from ..client import Client
+from ..codings import decoder_for
 from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
 from ..session import translate
 from ..spec import RequestSpec, RetryPolicy
 from ..urls import redact_url
-from .body import ReadFailed, copy_body, is_decoded
+from .body import ReadFailed, content_coding, copy_body
 from .filenames import choose_filename, sanitize_filename
 from .files import (
     PartFile,
@@ -91,7 +92,8 @@ class Download:
         self.name: str | None = sanitize_filename(job.name) if job.name else None
         self.validator: str | None = None
         self.total: int | None = None
-        self.decoded = False
+        self.decoded = False  # --decode, and the server applied a coding we decode
+        self.coding_noted = False
         self.ranges_ok = False
         self.resumes = 0
         # --continue with `-o FILE` and no part: FILE's size, adopted as the part once the server agrees.
@@ -178,7 +180,14 @@ class Download:
     def _accept(self, response: requests.Response, offset: int) -> int | None:
         """Check the answer fits what the sink holds; returns the body's expected wire length."""
         headers = response.headers
-        self.decoded = is_decoded(response)
+        coding = content_coding(response)
+        self.decoded = self.options.decode and decoder_for(coding) is not None
+        if coding is not None and not self.decoded and not self.coding_noted:
+            self.coding_noted = True
+            self.context.progress.message(
+                f"apicli: {self._response_label(response)}: the server sent it with Content-Encoding: {coding}; "
+                "saving the bytes as sent (--decode saves them decoded)"
+            )
         if response.status_code == 206:
             content_range = parse_content_range(headers.get("Content-Range"))
             if content_range is None or content_range.start != offset or self.decoded:
@@ -239,7 +248,7 @@ class Download:
                 response,
                 self.sink,
                 self.hashers,
-                decoded=self.decoded,
+                decoder=decoder_for(content_coding(response)) if self.decoded else None,
                 on_progress=self.progress.update,
                 should_stop=stop,
             )
@@ -285,7 +294,8 @@ class Download:
 
     def _final_error(self, broken: _Broken) -> ApicliError:
         if broken.error is not None:
-            broken.error.add_note(f"after {self.sink.size if self.sink else 0} bytes")
+            if not self.decoded:  # decoded, the file's size is no position in the body
+                broken.error.add_note(f"after {self.sink.size if self.sink else 0} bytes")
             return broken.error
         return IntegrityError(
             f"short body from {self.where}: got {broken.received} of {broken.expected} bytes"
@@ -362,6 +372,12 @@ class Download:
             self.label = self.name
             self.sink = open_directory_part(options.directory, self.name)
 
+    def _response_label(self, response: requests.Response) -> str:
+        """What the user will know this download as, before its sink is open."""
+        if self.options.to_stdout or self.options.output is not None:
+            return self.label
+        return self.name or self._response_name(response)
+
     def _response_name(self, response: requests.Response) -> str:
         return choose_filename(response.headers.get("Content-Disposition"), self.spec.url)
 
@@ -402,7 +418,9 @@ class Download:
     def _add_part_hint(self, exc: BaseException) -> None:
         sink = self.sink
         if isinstance(exc, ApicliError) and exc.hint is None and isinstance(sink, PartFile) and sink.size:
-            exc.hint = f"the partial download is kept in {str(sink.path)!r}; add --continue to resume it"
+            exc.hint = f"the partial download is kept in {str(sink.path)!r}; " + (
+                "decoded, it cannot be resumed" if self.decoded else "add --continue to resume it"
+            )
 
 
 def _device_sink(path: Path) -> StreamSink:

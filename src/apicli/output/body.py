@@ -79,8 +79,13 @@ def _write_raw(chunks: Iterator[bytes], stdout: ByteSink) -> None:
             stdout.flush()
             written += len(chunk)
     except ConnectionFailed as exc:
-        exc.message += f"; output is incomplete ({written} bytes written)"
+        _say_incomplete(exc, written)
         raise
+
+
+def _say_incomplete(exc: ConnectionFailed, written: int) -> None:
+    """A body that broke after some of it was shown: whoever reads the output must know it is partial."""
+    exc.message += f"; output is incomplete ({written} bytes written)"
 
 
 def _write_pretty(body: ResponseBody, plan: OutputPlan, sink: ByteSink) -> None:
@@ -112,9 +117,15 @@ def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, no
         _write_raw(chunks, stdout)
         return
     text = TerminalText()
-    for chunk in chunks:
-        stdout.write(text.feed(chunk))
-        stdout.flush()
+    shown = 0
+    try:
+        for chunk in chunks:
+            stdout.write(text.feed(chunk))
+            stdout.flush()
+            shown += len(chunk)
+    except ConnectionFailed as exc:
+        _say_incomplete(exc, shown)
+        raise
     stdout.write(text.finish())
     stdout.flush()
 

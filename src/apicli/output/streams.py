@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
+from ..codings import decoded_chunks, decoder_for
 from ..errors import ApicliError, OutputError, PipeClosed
 from .plan import StreamClosedError
 
@@ -55,13 +56,19 @@ class StdoutSink:
             raise self._failed(exc) from None
 
 
-def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
-    """Decoded body chunks as they arrive: read1 returns whatever is available, up to chunk_size."""
+def iter_wire(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
+    """Body chunks as sent (any Content-Encoding kept): read1 returns what is available, up to chunk_size."""
     while True:
-        chunk = raw.read1(chunk_size, decode_content=True)
+        chunk = raw.read1(chunk_size, decode_content=False)
         if not chunk:
             return
         yield chunk
+
+
+def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
+    """Decoded body chunks as they arrive; Undecodable if the body is corrupt or ends early for its coding."""
+    decoder = decoder_for(raw.headers.get("Content-Encoding"))
+    return decoded_chunks(iter_wire(raw, chunk_size), decoder)
 
 
 def write_stream(chunks: Iterator[bytes], sink: ByteSink, *, flush: bool = True) -> int:

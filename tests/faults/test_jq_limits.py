@@ -1,0 +1,83 @@
+"""--jq evaluation is bounded: --max-time and Ctrl-C stop any program, and its output is capped.
+
+libjq holds the GIL while it runs, so these run apicli as a real process: an alarm or a signal
+that cannot reach Python code would leave the process running past the test's timeout.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+
+from apicli import jqfilter
+from tests.conftest import Invoke
+from tests.faults import FaultServer, json_reply
+from tests.faults.test_signals import interrupt, start, wait_until
+
+RunProcess = Callable[..., subprocess.CompletedProcess[bytes]]
+# A stream of results; one result after a long computation; one that never comes.
+ENDLESS = ["range(1e9)", "[range(1e9)] | length", "last(range(1e9))"]
+
+
+@pytest.mark.parametrize("program", ENDLESS)
+def test_max_time_bounds_jq_evaluation(fault_server: FaultServer, run_process: RunProcess, program: str) -> None:
+    fault_server.script("/doc", json_reply({"a": 1}))
+
+    started = time.monotonic()
+    result = run_process("get", fault_server.url("/doc"), "--jq", program, "--max-time", "1", timeout=20)
+    took = time.monotonic() - started
+
+    assert (result.returncode, result.stdout) == (8, b"")
+    assert result.stderr == b"apicli: --max-time of 1s reached\nhint: raise --max-time\n"
+    assert took < 4
+
+
+@pytest.mark.parametrize("program", ENDLESS)
+def test_ctrl_c_stops_jq_evaluation(fault_server: FaultServer, program: str) -> None:
+    fault_server.script("/doc", json_reply({"a": 1}))
+    proc = start("get", fault_server.url("/doc"), "--jq", program)
+    wait_until(lambda: bool(fault_server.requests_for("/doc")))
+    time.sleep(0.5)  # well into the evaluation
+
+    code, out, err, took = interrupt(proc, signal.SIGINT)
+
+    assert (code, out, err) == (130, b"", "apicli: interrupted\n")
+    assert took < 2
+
+
+def test_max_time_bounds_jq_on_every_page(fault_server: FaultServer, run_process: RunProcess) -> None:
+    fault_server.script("/items", json_reply([{"a": 1}, {"a": 2}]))
+
+    result = run_process("paginate", fault_server.url("/items"), "--jq", "[range(1e9)] | length", "--max-time", "1")
+
+    assert (result.returncode, result.stdout) == (8, b"")
+    assert result.stderr == b"apicli: page 1: item $[0]: --max-time of 1s reached\nhint: raise --max-time\n"
+
+
+def test_jq_output_held_in_memory_is_capped(
+    fault_server: FaultServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jqfilter, "RESULTS_LIMIT", 100_000)
+    fault_server.script("/doc", json_reply({"a": 1}))
+
+    result = invoke("get", fault_server.url("/doc"), "--jq", "range(1e9)")
+
+    assert (result.code, result.stdout) == (1, b"")
+    assert result.stderr == (
+        "apicli: --jq output is larger than 100000 bytes\nhint: narrow the jq program, e.g. with limit(N; ...)\n"
+    )
+
+
+def test_a_jq_error_after_results_and_a_later_run_still_work(fault_server: FaultServer, invoke: Invoke) -> None:
+    fault_server.script("/doc", json_reply([1, 2, "x", 4]))
+
+    failed = invoke("get", fault_server.url("/doc"), "--jq", ".[] + 1")
+    worked = invoke("get", fault_server.url("/doc"), "--jq", ".[0]")
+
+    assert (failed.code, failed.stdout) == (2, b""), failed.stderr
+    assert failed.stderr.startswith('apicli: jq: error: string ("x") and number (1) cannot be added')
+    assert (worked.code, worked.stdout, worked.stderr) == (0, b"1\n", "")
