@@ -18,7 +18,8 @@ from .client import NO_BODY_STATUSES, Client
 from .errors import ApicliError, HTTPStatusError
 from .output import ByteSink, OutputPlan
 from .output.body import PRETTY_LIMIT, ResponseBody, write_block, write_body
-from .output.streams import read_limited
+from .output.format import is_event_stream, is_record_stream
+from .output.streams import atomic_output, read_limited
 from .spec import RequestSpec
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ class ExchangeOptions(NamedTuple):
     write_out: tuple[Segment, ...] | None = None
     envelope: bool = False
     until: UntilCondition | None = None
+    events: bool = False  # --events: server-sent events as NDJSON
+    reconnects: int = 0  # how often a broken event stream may be reconnected (the retry budget)
+    backoff: float = 0.5
 
 
 def perform(
@@ -63,7 +67,7 @@ def perform(
     try:
         with ExitStack() as stack:
             response, body = _exchange(client, spec, plan, options, stack, sleep)
-            _deliver(client, response, body, plan, stdout, options, started)
+            _deliver(client, spec, response, body, plan, stdout, options, started, sleep)
     except ApicliError as exc:
         if writer is not None:
             writer.transfer(spec, clock, response, exc)
@@ -95,12 +99,14 @@ def _exchange(
 
 def _deliver(
     client: Client,
+    spec: RequestSpec,
     response: requests.Response,
     body: bytes | None,
     plan: OutputPlan,
     stdout: ByteSink,
     options: ExchangeOptions,
     started: float,
+    sleep: Callable[[float], None],
 ) -> None:
     status = response.status_code
     is_head = response.request.method == "HEAD"
@@ -126,9 +132,47 @@ def _deliver(
     # These have no body by definition: nothing to write, filter or check.
     if status in NO_BODY_STATUSES:
         return
+    if body is None and _deliver_stream(client, spec, response, plan, stdout, options, sleep):
+        return
     chunks = iter([body]) if body is not None else client.body_chunks(response)
     answer = ResponseBody(chunks, response.headers.get("Content-Type"), response.headers.get("Content-Length"))
     write_body(answer, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)
+
+
+def _deliver_stream(
+    client: Client,
+    spec: RequestSpec,
+    response: requests.Response,
+    plan: OutputPlan,
+    stdout: ByteSink,
+    options: ExchangeOptions,
+    sleep: Callable[[float], None],
+) -> bool:
+    """Server-sent events and NDJSON record by record, when the run asks for more than their bytes."""
+    content_type = response.headers.get("Content-Type")
+    events = is_event_stream(content_type) and (options.events or options.jq is not None or plan.to_terminal)
+    records = is_record_stream(content_type) and (
+        options.jq is not None or options.schema is not None or plan.indent
+    )
+    if not events and not records:
+        return False
+    from .streams.render import RecordRenderer
+
+    renderer = RecordRenderer(pretty=plan.indent, color=plan.color, terminal=plan.to_terminal, jq=options.jq)
+    with ExitStack() as stack:
+        sink: ByteSink = stack.enter_context(atomic_output(plan.destination)) if plan.destination else stdout
+        if events:
+            from .streams.events import EventWriter, stream_events
+
+            writer = EventWriter(sink, renderer, as_objects=options.events)
+            stream_events(
+                client, spec, response, writer, retries=options.reconnects, backoff=options.backoff, sleep=sleep
+            )
+        else:
+            from .streams.records import stream_records
+
+            stream_records(client.body_chunks(response), sink, renderer, schema=options.schema)
+    return True
 
 
 def _write_envelope(

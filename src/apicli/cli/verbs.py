@@ -64,11 +64,22 @@ EnvelopeOption = Annotated[
 ]
 
 
+EventsOption = Annotated[
+    bool,
+    typer.Option(
+        "--events",
+        help="Write a text/event-stream response as NDJSON, one {event, id, data} object per event as it arrives.",
+        rich_help_panel="Output",
+    ),
+]
+
+
 class CiFlags(NamedTuple):
     until: str | None = None
     until_status: str | None = None
     interval: float = 2.0
     envelope: bool = False
+    events: bool = False
 
 
 def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: CiFlags = CiFlags()) -> None:
@@ -94,6 +105,9 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
         write_out=invocation.write_out,
         envelope=ci.envelope,
         until=until,
+        events=ci.events,
+        reconnects=invocation.retry.retries,
+        backoff=invocation.retry.backoff,
     )
     perform(
         open_run_client(run),
@@ -126,10 +140,11 @@ def _verb(method: str, summary: str, examples: list[str]) -> None:
         until_status: UntilStatusOption = None,
         interval: IntervalOption = 2.0,
         envelope: EnvelopeOption = False,
+        events: EventsOption = False,
         *,
         flags: CommonFlags,
     ) -> None:
-        send_one(method, url, items, flags, CiFlags(until, until_status, interval, envelope))
+        send_one(method, url, items, flags, CiFlags(until, until_status, interval, envelope, events))
 
     command.__doc__ = f"{summary}\n\nExamples:\n\n{lines}"
     app.command(name=method.lower(), help=command.__doc__)(command)
@@ -184,6 +199,7 @@ def request_command(
     until_status: UntilStatusOption = None,
     interval: IntervalOption = 2.0,
     envelope: EnvelopeOption = False,
+    events: EventsOption = False,
     *,
     flags: CommonFlags,
 ) -> None:
@@ -197,4 +213,4 @@ def request_command(
     """
     if not method.isalpha():
         raise UsageError(f"invalid HTTP method {method!r}")
-    send_one(method.upper(), url, items, flags, CiFlags(until, until_status, interval, envelope))
+    send_one(method.upper(), url, items, flags, CiFlags(until, until_status, interval, envelope, events))

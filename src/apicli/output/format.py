@@ -66,6 +66,31 @@ def is_json_type(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json") or media.endswith("/json")
 
 
+# Bodies that are streams of records, handled one record at a time (see apicli.streams).
+RECORD_STREAM_TYPES = frozenset(
+    {
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+        "application/json-seq",
+    }
+)
+
+
+def media_type(content_type: str | None) -> str:
+    return content_type.split(";", 1)[0].strip().lower() if content_type else ""
+
+
+def is_event_stream(content_type: str | None) -> bool:
+    return media_type(content_type) == "text/event-stream"
+
+
+def is_record_stream(content_type: str | None) -> bool:
+    return media_type(content_type) in RECORD_STREAM_TYPES
+
+
 def is_text_type(content_type: str | None) -> bool:
     if not content_type:
         return False

@@ -1,0 +1,1 @@
+"""Responses that are streams of records: server-sent events and NDJSON, handled record by record."""
