@@ -16,6 +16,8 @@ from typing import Any
 
 SMALL_NAME = "small.json"
 LARGE_NAME = "large-v1.json"
+HUGE_NAME = "huge-v1.json"
+HUGE_COPIES = 10
 BINARY_NAME = "blob-512m.bin"
 BINARY_SIZE = 512 * 1024 * 1024
 LARGE_TARGET = 40 * 1000 * 1000
@@ -33,6 +35,7 @@ class DataFiles:
     small: Path
     large: Path
     binary: Path
+    huge: Path
 
 
 def make_record(rng: random.Random, ident: int) -> dict[str, Any]:
@@ -96,6 +99,18 @@ def _large_chunks() -> Any:
     yield b"]"
 
 
+def _huge_chunks(large: Path) -> Any:
+    # The 40 MB array ten times over, one level down: a document far past any in-memory window.
+    yield b'{"pages": ['
+    for copy in range(HUGE_COPIES):
+        if copy:
+            yield b","
+        with large.open("rb") as source:
+            while chunk := source.read(8 * 1024 * 1024):
+                yield chunk
+    yield b"]}"
+
+
 def _binary_chunks() -> Any:
     # Random bytes so that nothing on the path can compress or deduplicate them.
     chunk = 8 * 1024 * 1024
@@ -106,13 +121,17 @@ def _binary_chunks() -> Any:
 def ensure_data_files(data_dir: Path) -> DataFiles:
     """Create whichever of the three documents is missing or truncated."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    files = DataFiles(data_dir / SMALL_NAME, data_dir / LARGE_NAME, data_dir / BINARY_NAME)
+    files = DataFiles(data_dir / SMALL_NAME, data_dir / LARGE_NAME, data_dir / BINARY_NAME, data_dir / HUGE_NAME)
     small = _small_doc()
     if not files.small.is_file() or files.small.read_bytes() != small:
         files.small.write_bytes(small)
     if not files.large.is_file() or files.large.stat().st_size < LARGE_TARGET:
         print(f"Generating {files.large} (~40 MB) ...", file=sys.stderr, flush=True)
         _write_atomically(files.large, _large_chunks())
+    huge_size = HUGE_COPIES * files.large.stat().st_size + HUGE_COPIES - 1 + len(b'{"pages": [') + 2
+    if not files.huge.is_file() or files.huge.stat().st_size != huge_size:
+        print(f"Generating {files.huge} (~400 MB) ...", file=sys.stderr, flush=True)
+        _write_atomically(files.huge, _huge_chunks(files.large))
     if not files.binary.is_file() or files.binary.stat().st_size != BINARY_SIZE:
         print(f"Generating {files.binary} (512 MiB) ...", file=sys.stderr, flush=True)
         _write_atomically(files.binary, _binary_chunks())

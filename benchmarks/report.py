@@ -73,7 +73,13 @@ def evaluate_goal(goal: Goal, result: ScenarioResult) -> tuple[str, str]:
         return "—", "FAIL (not available)"
     if not subject.ok:
         return "—", "FAIL (failed)" if subject.failure else "n/a (not run)"
-    if goal.metric == "rss":
+    if goal.metric == "rss" and goal.anchor:
+        anchor = by_key.get(goal.anchor)
+        if subject.peak_rss_mb is None or anchor is None or not anchor.peak_rss_mb:
+            return "—", "n/a"
+        value = subject.peak_rss_mb / anchor.peak_rss_mb
+        measured = f"{value:.2f}× ({subject.peak_rss_mb:.1f} MB)"
+    elif goal.metric == "rss":
         value = subject.peak_rss_mb
         if value is None:
             return "—", "n/a"

@@ -31,6 +31,8 @@ class Goal:
     anchor: str = ""
 
     def describe(self, labels: dict[str, str]) -> str:
+        if self.metric == "rss" and self.anchor:
+            return f"{labels[self.subject]} peak RSS ≤ {self.limit:g}× {labels[self.anchor]}'s"
         if self.metric == "rss":
             return f"{labels[self.subject]} peak RSS ≤ {self.limit:g} MB"
         return f"{labels[self.subject]} ≤ {self.limit:g}× {labels[self.anchor]}"
@@ -217,11 +219,13 @@ def _large(ctx: _Context) -> Scenario:
 
 def _pretty(ctx: _Context) -> Scenario:
     t, url = ctx.tools, f"{ctx.urls.static}/large.json"
+    huge_url = f"{ctx.urls.static}/huge.json"
     check = _check_coloured(ctx.files.large.stat().st_size)
     httpie_runs = ctx.plan.count("pretty", "httpie", 1, 0, cap=1)
 
     def add(key: str, label: str, argv: list[str] | None, runs: tuple[int, int], **options: Any) -> Command:
-        return ctx.command("pretty", key, label, argv, runs, check=check, **options)
+        options.setdefault("check", check)
+        return ctx.command("pretty", key, label, argv, runs, **options)
 
     return Scenario(
         "pretty",
@@ -242,10 +246,23 @@ def _pretty(ctx: _Context) -> Scenario:
                 unavailable="" if httpie_runs or not t.http else "skipped with --quick",
             ),
             add("jq", "jq -C . (local file)", _tool(t.jq, "-C", ".", str(ctx.files.large)), (5, 2)),
+            add("apicli-huge", "apicli, 400 MB document", _tool(t.apicli, "get", "--pretty", huge_url), (2, 1),
+                check=_check_coloured(ctx.files.huge.stat().st_size)),
+            add("apicli-jq", "apicli --jq .", _tool(t.apicli, "get", "--jq", ".", url), (5, 2), check=None),
+            add("jq-plain", "jq . (local file)", _tool(t.jq, ".", str(ctx.files.large)), (5, 2), check=None),
         ],
         anchors=["jq", "httpie"],
-        goals=[Goal("apicli", "time", 1.0, "jq")],
+        goals=[
+            Goal("apicli", "time", 1.0, "jq"),
+            Goal("apicli", "rss", 64),
+            Goal("apicli-huge", "rss", 64),
+            Goal("apicli-jq", "time", 1.0, "jq-plain"),
+            Goal("apicli-jq", "rss", 1.0, "jq-plain"),
+        ],
         notes=[
+            "The 400 MB document is the 40 MB array ten times over, inside an object: {\"pages\": [[...], ...]}.",
+            "apicli --jq . runs libjq in a child process (so --max-time and Ctrl-C can stop it); peak RSS is "
+            "apicli's own process.",
             "xh and HTTPie are slow here, so they run at most 3 times and once (none with --quick)"
             " respectively, without a warm-up; override with --tool-runs pretty.httpie=N.",
         ],

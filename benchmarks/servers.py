@@ -256,7 +256,12 @@ def main() -> None:
     args = parser.parse_args()
 
     files = ensure_data_files(args.data_dir)
-    routes = {"/small.json": files.small, "/large.json": files.large, "/blob.bin": files.binary}
+    routes = {
+        "/small.json": files.small,
+        "/large.json": files.large,
+        "/huge.json": files.huge,
+        "/blob.bin": files.binary,
+    }
     static = LoopbackServer(lambda base_url: static_handler(routes, base_url))
     api = LoopbackServer(api_handler)
     static.start()

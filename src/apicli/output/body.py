@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..jqfilter import JqProgram
     from ..schema import SchemaValidator
 
-PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to pretty-print; beyond it, say so (a gzip bomb)
+PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to filter or check a whole body (a gzip bomb)
 
 
 class ResponseBody(NamedTuple):
@@ -89,15 +89,21 @@ def _say_incomplete(exc: ConnectionFailed, written: int) -> None:
 
 
 def _write_pretty(body: ResponseBody, plan: OutputPlan, sink: ByteSink) -> None:
-    """JSON indented (and maybe coloured); anything else as it came."""
+    """JSON indented (and maybe coloured), in constant memory; anything else as it came."""
     first = next(body.chunks, b"")
     chunks = itertools.chain([first], body.chunks)
     if is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"["):
-        whole = read_limited(chunks, PRETTY_LIMIT)
-        sink.write(format_pretty(whole, body.content_type, color=plan.color))
-        sink.flush()
+        _write_pretty_json(chunks, plan, sink)
     else:
         write_stream(chunks, sink)
+
+
+def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink) -> None:
+    from .prettystream import iter_pretty
+
+    for piece in iter_pretty(chunks, color=plan.color):
+        sink.write(piece)
+    sink.flush()
 
 
 def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, note: Callable[[str], None]) -> None:
@@ -109,9 +115,7 @@ def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, no
         return
     chunks = itertools.chain([first], body.chunks)
     if plan.indent and (is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"[")):
-        whole = read_limited(chunks, PRETTY_LIMIT)
-        stdout.write(format_pretty(whole, body.content_type, color=plan.color))
-        stdout.flush()
+        _write_pretty_json(chunks, plan, stdout)
         return
     if not plan.to_terminal:
         _write_raw(chunks, stdout)
