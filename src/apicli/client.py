@@ -24,6 +24,7 @@ from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
+from .output.streams import STREAM_CHUNK
 from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
@@ -168,13 +169,13 @@ class Client:
         shown = _shown_headers(response, self.reporter)
         return format_head(version, response.status_code, response.reason or "", shown, color=color)
 
-    def body_chunks(self, response: requests.Response) -> Iterator[bytes]:
+    def body_chunks(self, response: requests.Response, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
         """The decoded body, chunk by chunk, with failures translated (and said to be partial)."""
         url = response.url
         received = 0
         with translate_errors(url, self.network):
             try:
-                for chunk in iter_body(response.raw):
+                for chunk in iter_body(response.raw, chunk_size):
                     received += len(chunk)
                     yield chunk
             except Undecodable:

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
+import orjson
 import requests
 
 from ..errors import ConnectionFailed, RequestTimeout
+from ..pagination.exact import exact_text
 from ..spec import IDEMPOTENT_METHODS, RequestSpec
 from .render import RecordRenderer, parse_record
 from .sse import Event, EventStreamParser
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 DONE = "[DONE]"
 _REMEMBERED_IDS = 4096  # ids kept to recognise an event replayed after a reconnect
+# Events come a few at a time: a read buffer sized for bulk bodies would cost an allocation of its
+# full size per event.
+EVENT_READ = 16 * 1024
 
 
 class EventWriter:
@@ -46,10 +51,12 @@ class EventWriter:
         if event.data == DONE:
             self.done = True
             return
-        data = parse_record(event.data)
-        if self.as_objects:
-            block = self.renderer.value({"event": event.event, "id": event.id, "data": data})
+        if self.as_objects and self.renderer.plain:
+            block = ndjson_event(event)
+        elif self.as_objects:
+            block = self.renderer.value({"event": event.event, "id": event.id, "data": parse_record(event.data)})
         else:
+            data = parse_record(event.data)
             block = self.renderer.value(data)
             if self.renderer.terminal and self.renderer.jq is None:
                 named = f"event: {event.event}" + (f"  id: {event.id}" if event.id is not None else "")
@@ -58,6 +65,20 @@ class EventWriter:
             self.seen.append(event.id)
         self.sink.write(block)
         self.sink.flush()
+
+
+def ndjson_event(event: Event) -> bytes:
+    """The event as one compact NDJSON line; JSON data is embedded as sent, so its numbers stay exact."""
+    data = event.data.strip()
+    try:
+        orjson.loads(data)
+        embedded = "\n" not in data and "\r" not in data
+    except orjson.JSONDecodeError:
+        embedded = False
+    if not embedded:
+        data = exact_text(parse_record(event.data))
+    head = orjson.dumps({"event": event.event, "id": event.id}, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+    return head[:-1] + b',"data":' + data.encode("utf-8", "surrogatepass") + b"}\n"
 
 
 def stream_events(
@@ -77,7 +98,7 @@ def stream_events(
         stack.callback(response.close)
         while True:
             try:
-                for chunk in client.body_chunks(response):
+                for chunk in client.body_chunks(response, EVENT_READ):
                     for event in parser.feed(chunk):
                         writer.write(event)
                         if writer.done:

@@ -30,6 +30,7 @@ class RecordRenderer:
         self.color = color
         self.terminal = terminal
         self.jq = jq
+        self.plain = not pretty and not terminal and jq is None  # compact JSON lines, nothing else
 
     def value(self, value: Any) -> bytes:
         """One JSON value (or a plain string) as it should appear, ending in a newline."""

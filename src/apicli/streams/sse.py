@@ -45,7 +45,9 @@ class EventStreamParser:
             chunk = chunk[1:]
         self._after_cr = chunk.endswith(b"\r")
         text = self._pending + chunk
-        lines = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if b"\r" in text:
+            text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = text.split(b"\n")
         self._pending = lines.pop()
         if len(self._pending) > MAX_LINE:
             raise ResponseFormatError(f"event stream: a line is longer than {MAX_LINE} bytes")
