@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import orjson
+
 from ..errors import ParseError, ResponseFormatError
 from .colorize import KEY_COLOR, RESET, render_json
 
@@ -200,18 +202,39 @@ def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes]) -> Iterator
 
 
 def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool) -> bytes | None:
-    """The rendered text of as many whole members as the window holds, consumed; None when not even one fits."""
+    """The rendered text of as many whole members as the window holds, consumed; None when not even one fits.
+
+    A cut is checked by parsing; where a parse fails tells that every good cut lies before that
+    point (the text up to it was valid), so later tries skip the cuts after it.
+    """
     reader.fill(WINDOW)
     region = reader.data[reader.pos : reader.pos + WINDOW]
     lead = region.lstrip(_WHITESPACE)[:1]
     pattern = _BEFORE_KEY if open_b == b"{" else (_BETWEEN.get(lead[0], _ANY_COMMA) if lead else _ANY_COMMA)
-    for attempt, cut in enumerate(_cuts(region, close_b, pattern)):
-        if attempt == _ATTEMPTS:
+    bound = len(region) + 1
+    attempts = 0
+    for cut in _cuts(region, close_b, pattern):
+        if cut >= bound:
+            continue
+        if attempts == _ATTEMPTS:
             break
+        attempts += 1
+        candidate = open_b + region[:cut] + close_b
         try:
-            rendered = render_json(open_b + region[:cut] + close_b, color=color)
+            orjson.loads(candidate)
+        except orjson.JSONDecodeError as exc:
+            bound = _byte_offset(candidate, exc.pos) - 1  # in region coordinates: the bracket came first
+            continue
+        try:
+            rendered = render_json(candidate, color=color)
         except ParseError:
             continue
         reader.pos += cut
         return rendered
     return None
+
+
+def _byte_offset(text: bytes, characters: int) -> int:
+    """Where the `characters`-th character of UTF-8 `text` starts (orjson counts characters)."""
+    head = text[: 4 * characters + 4].decode("utf-8", "ignore")[:characters]
+    return len(head.encode("utf-8"))
