@@ -114,6 +114,8 @@ def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
             raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
     worker = JqWorker(compiled) if hasattr(os, "fork") else None
+    if worker is not None:
+        worker.start()
     return JqProgram(expression, compiled, raw_output, worker)
 
 

@@ -39,6 +39,12 @@ class JqWorker:
         self.buffer = bytearray()
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
+    def start(self) -> None:
+        """Fork the child now, while this process is small: a child forked after the body was read
+        would share (and count in its memory) every copy of the body this process holds."""
+        if self.child is None:
+            self._start()
+
     def results(self, text: str) -> Iterator[str]:
         """Each result's text, as the child sends it; a jq error is JqFailed."""
         if self.child is None:

@@ -54,9 +54,20 @@ def test_a_cut_chunked_gzip_body_fails_too(fault_server: FaultServer, invoke: In
     assert CUT.match(result.stderr), result.stderr
 
 
-@pytest.mark.parametrize(
-    "extra", [("--pretty",), ("--jq", ".[0]"), ("-o", "{out}"), ("-o", "{out}", "--pretty")], ids=str
-)
+def test_a_cut_gzip_body_pretty_in_a_pipe_is_said_to_be_incomplete(fault_server: FaultServer, invoke: Invoke) -> None:
+    """--pretty formats in constant memory, so a large body is shown as it comes: its break is reported."""
+    fault_server.script("/gz", gzip_cut(DOCUMENT))
+
+    result = invoke("get", fault_server.url("/gz"), *FAST, "--pretty")
+
+    assert result.code == 7
+    assert CUT.match(result.stderr), result.stderr
+    written = re.search(r"; output is incomplete \((\d+) bytes written\)", result.stderr)
+    assert written is not None and int(written.group(1)) == len(result.stdout) > 0
+    assert result.stdout.startswith(b"[\n  {\n")
+
+
+@pytest.mark.parametrize("extra", [("--jq", ".[0]"), ("-o", "{out}"), ("-o", "{out}", "--pretty")], ids=str)
 def test_a_cut_gzip_body_writes_nothing_when_it_is_read_whole(
     fault_server: FaultServer, invoke: Invoke, tmp_path: Path, extra: tuple[str, ...]
 ) -> None:
@@ -75,7 +86,7 @@ def test_a_cut_gzip_body_writes_nothing_when_it_is_read_whole(
 def test_a_corrupt_gzip_body_is_one_clean_line(fault_server: FaultServer, invoke: Invoke) -> None:
     fault_server.script("/gz", gzip_corrupt(DOCUMENT))
 
-    result = invoke("get", fault_server.url("/gz"), *FAST, "--pretty")
+    result = invoke("get", fault_server.url("/gz"), *FAST, "--jq", "length")
 
     assert_clean_failure(result, 7, "apicli: the gzip-encoded body from http://127.0.0.1:")
     first = result.stderr.splitlines()[0]

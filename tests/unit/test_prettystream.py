@@ -66,3 +66,11 @@ def test_a_small_body_that_is_not_json_comes_back_as_it_was() -> None:
 def test_a_large_body_that_is_not_json_fails_after_what_it_showed(small_window: None) -> None:
     with pytest.raises(ResponseFormatError, match="not valid JSON"):
         b"".join(iter_pretty(iter([b'[{"a": 1}, {"b": 2}, {"c": ]']), color=False))
+
+
+def test_one_endless_token_is_refused_not_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prettystream, "WINDOW", 1024)
+    monkeypatch.setattr(prettystream, "MAX_TOKEN", 64 * 1024)
+    endless = iter([b'["' + b"x" * 4096] + [b"x" * 4096] * 100)
+    with pytest.raises(ResponseFormatError, match="longer than"):
+        b"".join(iter_pretty(endless, color=False))

@@ -93,16 +93,28 @@ def _write_pretty(body: ResponseBody, plan: OutputPlan, sink: ByteSink) -> None:
     first = next(body.chunks, b"")
     chunks = itertools.chain([first], body.chunks)
     if is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"["):
-        _write_pretty_json(chunks, plan, sink)
+        _write_pretty_json(chunks, plan, sink, shown=False)
     else:
         write_stream(chunks, sink)
 
 
-def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink) -> None:
+def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink, *, shown: bool = True) -> None:
+    """Pretty JSON as it is formatted: a body past one window is shown before its end has arrived.
+
+    `shown`: the sink is where a reader sees the output at once (stdout), not a file kept only whole.
+    """
     from .prettystream import iter_pretty
 
-    for piece in iter_pretty(chunks, color=plan.color):
-        sink.write(piece)
+    written = 0
+    try:
+        for piece in iter_pretty(chunks, color=plan.color):
+            sink.write(piece)
+            written += len(piece)
+    except ConnectionFailed as exc:
+        if written and shown:
+            sink.flush()
+            _say_incomplete(exc, written)
+        raise
     sink.flush()
 
 

@@ -21,6 +21,8 @@ from ..errors import ParseError, ResponseFormatError
 from .colorize import KEY_COLOR, RESET, render_json
 
 WINDOW = 512 * 1024
+MAX_TOKEN = 64 * 1024 * 1024  # one string or number: past this, the body is refused rather than held
+_VALUE_START = frozenset(b'{["-0123456789tfn')
 _ATTEMPTS = 16  # cut points tried per window before descending into a member
 _WHITESPACE = b" \t\r\n"
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -75,6 +77,8 @@ class _Reader:
                 return match.group()
             if self.ended:
                 raise self.error(f"an unfinished {what}")
+            if len(self.data) - self.pos > MAX_TOKEN:
+                raise self.error(f"a {what} longer than {MAX_TOKEN // (1024 * 1024)} MiB")
             size = 2 * max(size, len(self.data) - self.pos)
 
     def expect(self, byte: int) -> None:
@@ -104,8 +108,11 @@ def iter_pretty(chunks: Iterator[bytes], *, color: bool) -> Iterator[bytes]:
         except ParseError:
             yield body
         return
-    if reader.skip_whitespace() == -1:
+    first = reader.skip_whitespace()
+    if first == -1:
         return
+    if first not in _VALUE_START:
+        raise reader.error("it does not start with a JSON value")
     yield from _value(reader, 0, color)
     yield b"\n"
     if reader.skip_whitespace() != -1:
