@@ -960,6 +960,40 @@ LOCAL_INPUT_ROWS: list[Row] = [
 ]
 ROWS += LOCAL_INPUT_ROWS
 
+# Cookies, the further auth kinds and transports.
+SESSION_ROWS = [
+    row("cookie-without-value", "get {srv}/json --cookie sid", 2, "apicli: invalid --cookie 'sid'", hint="expected"),
+    row("cookie-bad-name", "get {srv}/json --cookie 'a b=1'", 2, "apicli: invalid --cookie name 'a b'"),
+    row(
+        "cookie-two-in-one",
+        ("get", "{srv}/json", "--cookie", "a=1; b=2"),
+        2,
+        "apicli: invalid --cookie 'a': the value holds a ;",
+        hint="give one cookie per --cookie",
+    ),
+    row("cookie-jar-directory", "get {srv}/json --cookie-jar {tmp}/dir", 2, "apicli: --cookie-jar: '{tmp}/dir' is a"),
+    row(
+        "cookie-jar-unsaveable",
+        "get {srv}/json --cookie-jar {tmp}/missing/jar.txt",
+        1,
+        "apicli: cannot save the cookie jar '{tmp}/missing/jar.txt'",
+        stdout_empty=False,
+        sends=True,
+    ),
+    row("auth-type-unknown", "get {srv}/json -A ntlm -u a:b", 2, "apicli: invalid -A/--auth-type 'ntlm'",
+        hint="expected basic, digest or bearer"),
+    row("auth-type-digest-no-user", "get {srv}/json -A digest", 2, "apicli: -A digest needs -u USER"),
+    row("auth-type-bearer-no-token", "get {srv}/json -A bearer -u a:b", 2, "apicli: -A bearer needs --token-env"),
+    row(
+        "config-cookie-jar-number",
+        "get {srv}/json -P jarnum",
+        2,
+        "apicli: {tmp}/jar.toml:2: profiles.jarnum.cookie_jar: expected a file path, not an integer",
+        env={"APICLI_CONFIG": "{tmp}/jar.toml"},
+    ),
+]
+ROWS += SESSION_ROWS
+
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
@@ -986,7 +1020,8 @@ def scratch(tmp_path: Path) -> Path:
     (tmp_path / "nan.toml").write_text("[profiles.nan]\ntimeout = nan\n")
     (tmp_path / "ctl.toml").write_text('[profiles.ctl]\nheaders = { X-A = "one\\u0001two" }\n')
     (tmp_path / "forever.toml").write_text("[profiles.forever]\ntimeout = inf\n")
-    for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml"):
+    (tmp_path / "jar.toml").write_text("[profiles.jarnum]\ncookie_jar = 5\n")
+    for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml", "jar.toml"):
         (tmp_path / name).chmod(0o600)
     return tmp_path
 

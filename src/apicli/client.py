@@ -26,7 +26,7 @@ from .output.format import format_error_body, format_head, http_version_text
 from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
-from .spec import NetworkOptions, RequestSpec, RetryPolicy
+from .spec import NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
 from .urls import add_query, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -42,6 +42,8 @@ class Client:
         self.network = network
         self.reporter = reporter
         self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
+        # Shared by the run's requests: digest auth reuses the server's nonce instead of a 401 each time.
+        self.auth: OriginBoundAuth | None = None
 
     @property
     def deadline(self) -> float | None:
@@ -50,6 +52,13 @@ class Client:
 
     def remaining(self) -> float | None:
         return self.network.remaining()
+
+    def save_cookies(self) -> None:
+        """Write the --cookie-jar file, if the run has one."""
+        from .cookies import CookieJarFile
+
+        if isinstance(self.session.cookies, CookieJarFile):
+            self.session.cookies.save_file()
 
     def prepare(self, spec: RequestSpec, stack: ExitStack) -> requests.PreparedRequest:
         headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": DEFAULT_ACCEPT}
@@ -80,17 +89,21 @@ class Client:
                 headers.pop(existing)
             headers[name] = value
             lowered[name.lower()] = name
+        creds = spec.credentials
         request = requests.Request(
             method=spec.method,
             url=add_query(spec.url, spec.query),
             headers=headers,
             data=data,
             files=files,
+            # Stripped below (and by GuardedSession on redirects) from any request for another origin.
+            cookies=dict(creds.cookies) if creds.cookies else None,
         )
-        creds = spec.credentials
         has_creds = bool(creds.basic or creds.bearer or creds.api_key)
         if has_creds:
-            request.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
+            if self.auth is None or self.auth.credentials != creds:
+                self.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
+            request.auth = self.auth
         with translate_errors(spec.url, self.network):
             prepared = self.session.prepare_request(request)
         removed = _removed(spec)
@@ -301,6 +314,7 @@ def open_client(
     unsafe_retries: bool,
     pool_size: int = 10,
     timed: bool = False,
+    session_options: SessionOptions = SessionOptions(),
 ) -> Client:
     """A Client whose session binds credentials to the request's origin and honours --max-time.
 
@@ -318,4 +332,10 @@ def open_client(
         pool_size=pool_size,
         timed=timed,
     )
+    if session_options.cookie_jar is not None:
+        from .cookies import CookieJarFile
+
+        jar = CookieJarFile(session_options.cookie_jar)
+        jar.load_file()
+        session.cookies = jar  # type: ignore[assignment]
     return Client(session=session, network=network, reporter=reporter)

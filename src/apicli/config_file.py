@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config_lines import find_key_line
 from .errors import ConfigError, UsageError
 from .httpsyntax import header_value_problem
 from .items import expand_user
@@ -21,11 +22,12 @@ from .report import is_secret_header_name
 from .spec import Credentials
 from .urls import is_secret_query_name, normalize_url, same_origin
 
-_PROFILE_KEYS = ("base_url", "headers", "query", "auth", "timeout", "retries", "verify")
+_PROFILE_KEYS = ("base_url", "headers", "query", "auth", "timeout", "retries", "verify", "cookie_jar")
 # For each auth type: the keys it allows and the one-of group naming where its secret comes from.
 _AUTH_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {
     "bearer": ((), ("token_env", "token_file", "token")),
     "basic": (("user",), ("password_env", "password_file", "password")),
+    "digest": (("user",), ("password_env", "password_file", "password")),
     "api_key": (("header", "query"), ("key_env", "key_file", "key")),
 }
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -62,6 +64,7 @@ class Profile:
     timeout: float | None = None
     retries: int | None = None
     verify: bool | str | None = None
+    cookie_jar: Path | None = None
     # Warnings about how the profile keeps its secrets, shown on stderr when it is used.
     notices: tuple[str, ...] = ()
 
@@ -76,8 +79,8 @@ class Profile:
         secret = _read_secret(self, auth.secret, environ)
         if auth.kind == "bearer":
             return Credentials(bearer=secret)
-        if auth.kind == "basic":
-            return Credentials(basic=(auth.user or "", secret))
+        if auth.kind in ("basic", "digest"):
+            return Credentials(basic=(auth.user or "", secret), digest=auth.kind == "digest")
         header = auth.header or (None if auth.query else "X-API-Key")
         return Credentials(api_key=secret, api_key_header=header, api_key_query=auth.query)
 
@@ -194,6 +197,7 @@ class _ConfigParser:
             got = str(retries) if isinstance(retries, int) and not isinstance(retries, bool) else _kind(retries)
             raise self.fail((*keys, "retries"), f"expected a whole number >= 0, not {got}")
         verify = self.verify((*keys, "verify"), raw.get("verify"))
+        cookie_jar = self.path_value((*keys, "cookie_jar"), raw.get("cookie_jar"))
         notices: tuple[str, ...] = ()
         if len(self.inline) > inline_before:
             held = ", ".join(self.inline[inline_before:])
@@ -211,6 +215,7 @@ class _ConfigParser:
             timeout=float(timeout) if timeout is not None else None,
             retries=retries,
             verify=verify,
+            cookie_jar=cookie_jar,
             notices=notices,
         )
 
@@ -254,7 +259,7 @@ class _ConfigParser:
             )
         kind = raw.get("type")
         if kind not in _AUTH_KEYS:
-            raise self.fail((*keys, "type"), f'expected "bearer", "basic" or "api_key", not {kind!r}')
+            raise self.fail((*keys, "type"), f'expected "bearer", "basic", "digest" or "api_key", not {kind!r}')
         extra, sources = _AUTH_KEYS[kind]
         allowed = ("type", *extra, *sources)
         for key, value in raw.items():
@@ -266,8 +271,8 @@ class _ConfigParser:
         if len(given) != 1:
             found = f"found {' and '.join(given)}" if given else "found none"
             raise self.fail(keys, f"{kind} auth needs exactly one of {', '.join(sources)} ({found})")
-        if kind == "basic" and "user" not in raw:
-            raise self.fail(keys, "basic auth needs a user")
+        if kind in ("basic", "digest") and "user" not in raw:
+            raise self.fail(keys, f"{kind} auth needs a user")
         if "header" in raw and "query" in raw:
             raise self.fail(keys, "api_key auth takes header or query, not both")
         key = given[0]
@@ -282,6 +287,15 @@ class _ConfigParser:
             self.inline.append(dotted)
             source = SecretSource(dotted, inline=value)
         return ProfileAuth(kind, source, user=raw.get("user"), header=raw.get("header"), query=raw.get("query"))
+
+    def path_value(self, keys: tuple[str, ...], value: Any) -> Path | None:
+        """A file path; a relative one is relative to the config file's directory."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(keys, f"expected a file path, not {_kind(value)}")
+        path = expand_user(value)
+        return path if path.is_absolute() else self.path.parent / path
 
     def verify(self, keys: tuple[str, ...], value: Any) -> bool | str | None:
         if value is None or isinstance(value, bool):
@@ -317,84 +331,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, str) and len(value) <= 40:
         return f"the string {value!r}"
     return names.get(type(value), type(value).__name__)
-
-
-# --- finding the line a key is on ------------------------------------------------------------
-
-
-def find_key_line(text: str, keys: tuple[str, ...]) -> int | None:
-    """The line that defines the longest prefix of `keys`: tomllib reports no positions for values.
-
-    A best effort over table headers and `key = value` lines (dotted and quoted keys included);
-    multi-line strings can fool it, which costs only a less precise line number.
-    """
-    best: tuple[int, int] | None = None  # (matched length, line)
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("["):
-            inner = stripped[2:] if stripped.startswith("[[") else stripped[1:]
-            end = _find_outside_quotes(inner, "]")
-            table = _split_dotted(inner[:end]) if end >= 0 else ()
-            path = table
-        else:
-            equals = _find_outside_quotes(stripped, "=")
-            if equals < 0:
-                continue
-            path = table + _split_dotted(stripped[:equals])
-        matched = _common_prefix(path, keys)
-        if matched == len(path) and (best is None or matched > best[0]):
-            best = (matched, number)
-    return best[1] if best else None
-
-
-def _common_prefix(path: tuple[str, ...], keys: tuple[str, ...]) -> int:
-    count = 0
-    for left, right in zip(path, keys, strict=False):
-        if left != right:
-            break
-        count += 1
-    return count
-
-
-def _find_outside_quotes(text: str, target: str) -> int:
-    quote = ""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\" and quote == '"':
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == target:
-            return index
-        index += 1
-    return -1
-
-
-def _split_dotted(text: str) -> tuple[str, ...]:
-    parts: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in " \t.":
-            index += 1
-        elif char in "\"'":
-            end = index + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if char == '"' and text[end] == "\\" else 1
-            raw = text[index + 1 : end]
-            parts.append(raw.encode("utf-8").decode("unicode_escape") if char == '"' and "\\" in raw else raw)
-            index = end + 1
-        else:
-            end = index
-            while end < len(text) and text[end] not in " \t.":
-                end += 1
-            parts.append(text[index:end])
-            index = end
-    return tuple(parts)

@@ -37,6 +37,7 @@ from .spec import (
     OutputOptions,
     RequestSpec,
     RetryPolicy,
+    SessionOptions,
 )
 from .urls import normalize_url
 
@@ -54,10 +55,13 @@ class CommonFlags:
 
     header: list[str]
     query: list[str]
+    cookie: list[str]
+    cookie_jar: Path | None = None
     json_body: str | None = None
     data: str | None = None
     form: bool = False
     user: str | None = None
+    auth_type: str | None = None
     password_env: str | None = None
     token_env: str | None = None
     token_file: Path | None = None
@@ -103,6 +107,7 @@ class CommonFlags:
         # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
         self.header = []
         self.query = []
+        self.cookie = []
         for name, value in values.items():
             if name not in _FLAG_NAMES:
                 raise TypeError(f"unknown flag {name!r}")
@@ -124,6 +129,7 @@ class Invocation(NamedTuple):
     preview: Literal["curl", "dry-run"] | None = None
     show_secrets: bool = False
     write_out: tuple[Segment, ...] | None = None
+    session: SessionOptions = SessionOptions()
 
     @property
     def unsafe_retries(self) -> bool:
@@ -186,13 +192,36 @@ def read_credentials(
         raise UsageError(
             "--api-key-header/--api-key-query need a key", hint="add --api-key-env VAR or --api-key-file FILE"
         )
+    digest = _check_auth_type(flags, basic is not None, bearer is not None)
     return Credentials(
         basic=basic,
+        digest=digest,
         bearer=bearer,
         api_key=api_key,
         api_key_header=flags.api_key_header or ("X-API-Key" if api_key and not flags.api_key_query else None),
         api_key_query=flags.api_key_query,
     )
+
+
+AUTH_TYPES = ("basic", "digest", "bearer")
+
+
+def _check_auth_type(flags: CommonFlags, has_user: bool, has_token: bool) -> bool:
+    """-A/--auth-type against the credentials given; True for digest."""
+    kind = flags.auth_type
+    if kind is None:
+        return False
+    if kind not in AUTH_TYPES:
+        raise UsageError(f"invalid -A/--auth-type {kind!r}", hint="expected basic, digest or bearer")
+    if kind == "bearer":
+        if not has_token or has_user:
+            raise UsageError("-A bearer needs --token-env VAR or --token-file FILE, and no -u/--user")
+        return False
+    if not has_user:
+        raise UsageError(
+            f"-A {kind} needs -u USER", hint="the password comes from -u user:pw, --password-env or a prompt"
+        )
+    return kind == "digest"
 
 
 def _split_flag_pair(text: str, sep: str, flag: str, example: str) -> tuple[str, str]:
@@ -275,6 +304,12 @@ def build_invocation(
     credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)
     url = normalize_url(url)
     headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
+    session = SessionOptions()
+    if flags.cookie or flags.cookie_jar or (profile is not None and profile.cookie_jar is not None):
+        from .session_flags import cookie_options
+
+        session, cookies = cookie_options(flags.cookie, flags.cookie_jar, profile, session)
+        credentials = credentials._replace(cookies=cookies)
     check_credentials(credentials)
     spec = RequestSpec(
         method=method.upper(),
@@ -337,6 +372,7 @@ def build_invocation(
         preview="curl" if flags.curl else ("dry-run" if flags.dry_run else None),
         show_secrets=flags.show_secrets,
         write_out=write_out,
+        session=session,
     )
 
 

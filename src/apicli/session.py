@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3
 import urllib3.exceptions as u3
-from requests.auth import AuthBase
+from requests.auth import AuthBase, HTTPDigestAuth
 
+from .cookies import OriginCookiePolicy
 from .errors import (
     ApicliError,
     ConnectionFailed,
@@ -37,17 +38,23 @@ from .urls import is_secret_query_name, origin_of, redact_url, remove_query_para
 
 
 class OriginBoundAuth(AuthBase):
-    """Adds basic/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
+    """Adds basic/digest/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
 
     def __init__(self, credentials: Credentials, origin_url: str) -> None:
         self.credentials = credentials
         self.origin_url = origin_url
+        self.digest: HTTPDigestAuth | None = None
+        if credentials.digest and credentials.basic is not None:
+            # One per run: it keeps the server's nonce and counts its uses.
+            self.digest = HTTPDigestAuth(*credentials.basic)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
         if not same_origin(url, self.origin_url):
             return request
         creds = self.credentials
+        if self.digest is not None:
+            return self._add_digest(request)
         if creds.basic is not None:
             user, password = creds.basic
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
@@ -61,6 +68,34 @@ class OriginBoundAuth(AuthBase):
                 request.headers[creds.api_key_header or "X-API-Key"] = creds.api_key
         return request
 
+    def _add_digest(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """requests' digest auth, whose hooks answer a challenge only from this origin.
+
+        The hooks travel with the request through redirects: unguarded, they would answer
+        another origin's Digest challenge with this user's credentials.
+        """
+        assert self.digest is not None
+        before = list(request.hooks.get("response", []))
+        request = self.digest(request)
+        hooks = request.hooks.get("response", [])
+        for index, hook in enumerate(hooks):
+            if hook not in before:
+                hooks[index] = _OriginHook(hook, self.origin_url)
+        return request
+
+
+class _OriginHook:
+    """A response hook that runs only for responses from `origin_url`'s origin."""
+
+    def __init__(self, hook: Any, origin_url: str) -> None:
+        self.hook = hook
+        self.origin_url = origin_url
+
+    def __call__(self, response: requests.Response, **kwargs: Any) -> Any:
+        if not same_origin(response.url or response.request.url or "", self.origin_url):
+            return response
+        return self.hook(response, **kwargs)
+
 
 class GuardedSession(requests.Session):
     """A Session whose redirects never carry credentials to another origin, nor https to http."""
@@ -70,6 +105,14 @@ class GuardedSession(requests.Session):
         self.credential_origin = credential_origin
         self.credentials = credentials or Credentials()
         self.allow_insecure_redirect = False
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        # Cookies a redirect sets go into the request's own jar: bind them to their origin too.
+        jar = getattr(prepared, "_cookies", None)
+        if jar is not None:
+            jar.set_policy(OriginCookiePolicy())
+        return prepared
 
     def credential_header_names(self) -> set[str]:
         names = set(CREDENTIAL_HEADERS)
@@ -147,6 +190,7 @@ def build_session(
     timed: bool = False,
 ) -> GuardedSession:
     session = GuardedSession(credential_origin, credentials)
+    session.cookies.set_policy(OriginCookiePolicy())
     session.max_redirects = network.max_redirects
     session.allow_insecure_redirect = network.allow_insecure_redirect
     session.verify = network.verify

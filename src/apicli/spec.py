@@ -54,14 +54,18 @@ class Credentials(NamedTuple):
     """Secrets that belong to one origin and must never travel to another."""
 
     basic: tuple[str, str] | None = None
+    digest: bool = False  # `basic` holds the user and password of digest auth (-A digest)
     bearer: str | None = None
     api_key: str | None = None
     api_key_header: str | None = None
     api_key_query: str | None = None
+    # --cookie NAME=VALUE: sent to this origin only, and never written to a cookie jar (as curl's -b NAME=VALUE).
+    cookies: tuple[tuple[str, str], ...] = ()
 
     @property
     def secret_values(self) -> tuple[str, ...]:
         values = [self.bearer, self.api_key, self.basic[1] if self.basic else None]
+        values += [value for _, value in self.cookies]
         return tuple(v for v in values if v)
 
 
@@ -106,6 +110,12 @@ class NetworkOptions(NamedTuple):
     def remaining(self) -> float | None:
         """Seconds left before the --max-time deadline; None without one."""
         return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+class SessionOptions(NamedTuple):
+    """What the one session of a run carries besides the network settings: cookies and transports."""
+
+    cookie_jar: Path | None = None
 
 
 class OutputOptions(NamedTuple):

@@ -37,6 +37,7 @@ CREDENTIALS: dict[str, tuple[str, ...]] = {
     "custom-token-header": (f"X-Auth-Token:{SECRET}",),
     "cookie-flag": ("-H", f"Cookie: sid={SECRET}"),
     "custom-token-flag": ("-H", f"X-Auth-Token: {SECRET}"),
+    "cookie-option": ("--cookie", f"sid={SECRET}"),
 }
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
