@@ -984,6 +984,18 @@ SESSION_ROWS = [
         hint="expected basic, digest or bearer"),
     row("auth-type-digest-no-user", "get {srv}/json -A digest", 2, "apicli: -A digest needs -u USER"),
     row("auth-type-bearer-no-token", "get {srv}/json -A bearer -u a:b", 2, "apicli: -A bearer needs --token-env"),
+    row("proxy-bad-scheme", "get {srv}/json --proxy ftp://p.example:21", 2, "apicli: invalid --proxy 'ftp://p.example:21'"),
+    row("proxy-bad-port", "get {srv}/json --proxy http://p.example:x", 2, "apicli: invalid --proxy 'http://p.example:x'"),
+    row(
+        "proxy-password-not-echoed",
+        "get {srv}/json --proxy ftp://u:hunter22@p.example",
+        2,
+        "apicli: invalid --proxy 'ftp://u:REDACTED@p.example'",
+    ),
+    row("unix-socket-not-a-socket", "get http://localhost/ --unix-socket {tmp}/plain.txt", 2,
+        "apicli: --unix-socket: '{tmp}/plain.txt' is not a socket"),
+    row("unix-socket-and-proxy", "get http://localhost/ --unix-socket {tmp}/plain.txt --proxy http://p:1", 2,
+        "apicli: --unix-socket and --proxy cannot be combined"),
     row(
         "config-cookie-jar-number",
         "get {srv}/json -P jarnum",

@@ -37,10 +37,17 @@ ERROR_BODY_READ = 64 * 1024
 
 
 class Client:
-    def __init__(self, session: GuardedSession, network: NetworkOptions, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        session: GuardedSession,
+        network: NetworkOptions,
+        reporter: Reporter,
+        options: SessionOptions = SessionOptions(),
+    ) -> None:
         self.session = session
         self.network = network
         self.reporter = reporter
+        self.options = options
         self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
         # Shared by the run's requests: digest auth reuses the server's nonce instead of a 401 each time.
         self.auth: OriginBoundAuth | None = None
@@ -144,7 +151,8 @@ class Client:
         if cached is None:
             # --cacert/--insecure must win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests prefers otherwise.
             verify = None if self.network.verify is True else self.network.verify
-            cached = dict(self.session.merge_environment_settings(url, {}, stream, verify, None))
+            proxies = _flag_proxies(url, self.options)
+            cached = dict(self.session.merge_environment_settings(url, proxies, stream, verify, None))
             self.environment_cache[key] = cached
         return cached
 
@@ -265,6 +273,23 @@ class StreamedBody:
             yield chunk
 
 
+def _flag_proxies(url: str, options: SessionOptions) -> dict[str, str]:
+    """The proxies --proxy and --no-proxy ask for; requests adds the environment's only where these are silent."""
+    proxies: dict[str, str] = {}
+    if options.unix_socket is not None:
+        return {"no_proxy": "*"}  # the socket is the only way out
+    if options.no_proxy is not None:
+        proxies["no_proxy"] = options.no_proxy  # requests then reads NO_PROXY no more
+    if options.proxy is not None:
+        from requests.utils import should_bypass_proxies
+
+        if should_bypass_proxies(url, no_proxy=options.no_proxy):
+            proxies["no_proxy"] = "*"  # direct: nor may an environment proxy step in
+        else:
+            proxies["http"] = proxies["https"] = options.proxy
+    return proxies
+
+
 def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tuple[str, str]]:
     """Response headers as sent, each repeat on its own line, with Set-Cookie values and our secrets redacted.
 
@@ -331,6 +356,7 @@ def open_client(
         note=lambda line: reporter.note(f"apicli: {line}"),
         pool_size=pool_size,
         timed=timed,
+        unix_socket=session_options.unix_socket,
     )
     if session_options.cookie_jar is not None:
         from .cookies import CookieJarFile
@@ -338,4 +364,4 @@ def open_client(
         jar = CookieJarFile(session_options.cookie_jar)
         jar.load_file()
         session.cookies = jar  # type: ignore[assignment]
-    return Client(session=session, network=network, reporter=reporter)
+    return Client(session=session, network=network, reporter=reporter, options=session_options)

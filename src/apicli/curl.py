@@ -125,6 +125,13 @@ def format_curl(
                 args += ["--data-raw" if text.startswith("@") else "--data-binary", text]
 
     args += _network_args(network)
+    if invocation.session.proxy is not None:
+        proxy = invocation.session.proxy
+        args += ["-x", proxy if redactor is None else redactor.text(redact_url(proxy))]
+    if invocation.session.unix_socket is not None:
+        args += ["--unix-socket", invocation.session.unix_socket]
+    if invocation.session.no_proxy is not None:
+        args += ["--noproxy", invocation.session.no_proxy]
     if invocation.session.cookie_jar is not None:
         args += ["-c", str(invocation.session.cookie_jar)]  # the cookies it holds are in the Cookie header above
     retries = invocation.retry.retries

@@ -57,6 +57,9 @@ class CommonFlags:
     query: list[str]
     cookie: list[str]
     cookie_jar: Path | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None
+    unix_socket: Path | None = None
     json_body: str | None = None
     data: str | None = None
     form: bool = False
@@ -192,7 +195,11 @@ def read_credentials(
         raise UsageError(
             "--api-key-header/--api-key-query need a key", hint="add --api-key-env VAR or --api-key-file FILE"
         )
-    digest = _check_auth_type(flags, basic is not None, bearer is not None)
+    digest = False
+    if flags.auth_type is not None:
+        from .session_flags import check_auth_type
+
+        digest = check_auth_type(flags.auth_type, basic is not None, bearer is not None)
     return Credentials(
         basic=basic,
         digest=digest,
@@ -201,27 +208,6 @@ def read_credentials(
         api_key_header=flags.api_key_header or ("X-API-Key" if api_key and not flags.api_key_query else None),
         api_key_query=flags.api_key_query,
     )
-
-
-AUTH_TYPES = ("basic", "digest", "bearer")
-
-
-def _check_auth_type(flags: CommonFlags, has_user: bool, has_token: bool) -> bool:
-    """-A/--auth-type against the credentials given; True for digest."""
-    kind = flags.auth_type
-    if kind is None:
-        return False
-    if kind not in AUTH_TYPES:
-        raise UsageError(f"invalid -A/--auth-type {kind!r}", hint="expected basic, digest or bearer")
-    if kind == "bearer":
-        if not has_token or has_user:
-            raise UsageError("-A bearer needs --token-env VAR or --token-file FILE, and no -u/--user")
-        return False
-    if not has_user:
-        raise UsageError(
-            f"-A {kind} needs -u USER", hint="the password comes from -u user:pw, --password-env or a prompt"
-        )
-    return kind == "digest"
 
 
 def _split_flag_pair(text: str, sep: str, flag: str, example: str) -> tuple[str, str]:
@@ -310,6 +296,14 @@ def build_invocation(
 
         session, cookies = cookie_options(flags.cookie, flags.cookie_jar, profile, session)
         credentials = credentials._replace(cookies=cookies)
+    if flags.proxy is not None or flags.no_proxy is not None:
+        from .session_flags import proxy_options
+
+        session = proxy_options(flags.proxy, flags.no_proxy, session)
+    if flags.unix_socket is not None:
+        from .session_flags import unix_socket_option
+
+        session = unix_socket_option(flags.unix_socket, url, flags.proxy, session)
     check_credentials(credentials)
     spec = RequestSpec(
         method=method.upper(),

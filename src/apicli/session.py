@@ -13,7 +13,7 @@ import http.client
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 import urllib3
@@ -188,6 +188,7 @@ def build_session(
     note: RetryReporter | None = None,
     pool_size: int = 10,
     timed: bool = False,
+    unix_socket: str | None = None,
 ) -> GuardedSession:
     session = GuardedSession(credential_origin, credentials)
     session.cookies.set_policy(OriginCookiePolicy())
@@ -206,6 +207,10 @@ def build_session(
         from .timing import install_timed_connections
 
         install_timed_connections(adapter)
+    if unix_socket is not None:
+        from .unixsocket import install_unix_socket
+
+        install_unix_socket(adapter, unix_socket, timed=timed)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -277,6 +282,11 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
         # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
         return ConnectionFailed(
             f"{_describe(exc)} ({where})", hint="check the host and port, and that the server is up"
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return ConnectionFailed(
+            f"could not go through the proxy to {where}: {_describe(exc)}",
+            hint="check --proxy, --no-proxy and the HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables",
         )
     if isinstance(exc, requests.exceptions.SSLError):
         description = _describe(exc)
@@ -362,6 +372,7 @@ def redactor_for(
     headers: Iterable[tuple[str, str]] = (),
     url: str = "",
     query: Iterable[tuple[str, str]] = (),
+    proxies: Iterable[str] = (),
 ) -> Redactor:
     """A Redactor that knows this run's secret values and credential header names.
 
@@ -383,4 +394,11 @@ def redactor_for(
     secrets.extend(value for name, value in pairs if is_secret_query_name(name))
     if parts.password:
         secrets.append(parts.password)
+    for proxy in proxies:  # --proxy and the *_PROXY variables may carry the proxy's user and password
+        try:
+            password = urlsplit(proxy).password
+        except ValueError:
+            continue
+        if password:
+            secrets.extend({password, unquote(password)})
     return Redactor(secrets, names)

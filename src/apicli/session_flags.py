@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import UsageError
 from .items import expand_user
 from .spec import SessionOptions
 
@@ -23,7 +24,77 @@ def cookie_options(
     if jar is not None:
         jar = expand_user(jar)
         if jar.is_dir():
-            from .errors import UsageError
-
             raise UsageError(f"--cookie-jar: {str(jar)!r} is a directory", hint="name a file, e.g. cookies.txt")
     return session._replace(cookie_jar=jar), cookies
+
+
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+
+
+def proxy_options(proxy: str | None, no_proxy: str | None, session: SessionOptions) -> SessionOptions:
+    """--proxy checked (scheme, host, the socks extra when needed) and --no-proxy's list tidied."""
+    from urllib.parse import urlsplit
+
+    from .urls import redact_url
+
+    if proxy is not None:
+        if "://" not in proxy:
+            proxy = "http://" + proxy  # as curl: a bare host:port is an HTTP proxy
+        try:
+            parts = urlsplit(proxy)
+            parts.port  # noqa: B018 - raises for a port that is not a number
+        except ValueError:
+            raise UsageError(f"invalid --proxy {redact_url(proxy)!r}", hint="expected http://HOST:PORT") from None
+        if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+            raise UsageError(
+                f"invalid --proxy {redact_url(proxy)!r}", hint="expected http://, https://, socks5:// or socks5h://HOST:PORT"
+            )
+        if parts.scheme.lower().startswith("socks"):
+            import importlib.util
+
+            if importlib.util.find_spec("socks") is None:
+                raise UsageError(
+                    "--proxy: a SOCKS proxy needs PySocks", hint="install apicli[socks] (pip install 'apicli[socks]')"
+                )
+    if no_proxy is not None:
+        no_proxy = ",".join(host.strip() for host in no_proxy.split(",") if host.strip())
+    return session._replace(proxy=proxy, no_proxy=no_proxy)
+
+
+AUTH_TYPES = ("basic", "digest", "bearer")
+
+
+def check_auth_type(kind: str, has_user: bool, has_token: bool) -> bool:
+    """-A/--auth-type against the credentials given; True for digest."""
+    if kind not in AUTH_TYPES:
+        raise UsageError(f"invalid -A/--auth-type {kind!r}", hint="expected basic, digest or bearer")
+    if kind == "bearer":
+        if not has_token or has_user:
+            raise UsageError("-A bearer needs --token-env VAR or --token-file FILE, and no -u/--user")
+        return False
+    if not has_user:
+        raise UsageError(
+            f"-A {kind} needs -u USER", hint="the password comes from -u user:pw, --password-env or a prompt"
+        )
+    return kind == "digest"
+
+
+def unix_socket_option(path: Path, url: str, proxy: str | None, session: SessionOptions) -> SessionOptions:
+    """--unix-socket checked: an existing socket, a plain-HTTP URL and no --proxy."""
+    import stat
+
+    if proxy is not None:
+        raise UsageError("--unix-socket and --proxy cannot be combined")
+    if not url.lower().startswith("http://"):
+        raise UsageError(
+            "--unix-socket speaks plain HTTP: the URL must start with http://",
+            hint="e.g. apicli get --unix-socket /var/run/docker.sock http://localhost/version",
+        )
+    socket_path = expand_user(path)
+    try:
+        mode = socket_path.stat().st_mode
+    except OSError as exc:
+        raise UsageError(f"--unix-socket: cannot use {str(path)!r}: {exc.strerror or exc}") from None
+    if not stat.S_ISSOCK(mode):
+        raise UsageError(f"--unix-socket: {str(path)!r} is not a socket")
+    return session._replace(unix_socket=str(socket_path))

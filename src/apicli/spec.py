@@ -116,6 +116,9 @@ class SessionOptions(NamedTuple):
     """What the one session of a run carries besides the network settings: cookies and transports."""
 
     cookie_jar: Path | None = None
+    proxy: str | None = None  # --proxy: for http and https URLs, over HTTP(S)_PROXY/ALL_PROXY
+    no_proxy: str | None = None  # --no-proxy: hosts that go direct, over NO_PROXY
+    unix_socket: str | None = None  # --unix-socket: every connection goes to this socket
 
 
 class OutputOptions(NamedTuple):

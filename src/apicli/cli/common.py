@@ -135,7 +135,10 @@ def prepare_run(
     )
     plan = build_output_plan(invocation.output, os.environ)
     spec = invocation.spec
-    redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query)
+    proxies = [value for name, value in os.environ.items() if name.lower().endswith("_proxy") and "@" in value]
+    if invocation.session.proxy is not None:
+        proxies.append(invocation.session.proxy)
+    redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query, proxies=proxies)
     ErrorContext.redactor = redactor
     reporter = Reporter(
         sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor, color=plan.stderr_color

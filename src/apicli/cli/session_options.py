@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .panels import SESSION, option
+from .panels import NETWORK, SESSION, option
 
 SESSION_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     (
@@ -30,6 +30,44 @@ SESSION_OPTIONS: list[tuple[str, Any, Any, Any]] = [
             help="Send this cookie to the request's origin (repeatable); not saved in the jar.",
             panel=SESSION,
             metavar="NAME=VALUE",
+            show_default=False,
+        ),
+    ),
+    (
+        "proxy",
+        str | None,
+        None,
+        option(
+            "--proxy",
+            help="Send through this proxy (http://, https://; socks5:// and socks5h:// with the socks extra), "
+            "over HTTP_PROXY/HTTPS_PROXY/ALL_PROXY.",
+            panel=NETWORK,
+            metavar="URL",
+            show_default=False,
+        ),
+    ),
+    (
+        "no_proxy",
+        str | None,
+        None,
+        option(
+            "--no-proxy",
+            help="Comma-separated hosts (domains, IPs, CIDRs; * for all) that go direct, over NO_PROXY.",
+            panel=NETWORK,
+            metavar="HOSTS",
+            show_default=False,
+        ),
+    ),
+    (
+        "unix_socket",
+        Path | None,
+        None,
+        option(
+            "--unix-socket",
+            help="Connect to this unix socket instead of the URL's host, which still names the Host header "
+            "(http:// URLs).",
+            panel=NETWORK,
+            metavar="PATH",
             show_default=False,
         ),
     ),
