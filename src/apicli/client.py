@@ -26,7 +26,7 @@ from .output.format import format_error_body, format_head, http_version_text
 from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
-from .spec import NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
+from .spec import Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
 from .urls import add_query, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -48,6 +48,7 @@ class Client:
         self.network = network
         self.reporter = reporter
         self.options = options
+        self.preview = False  # --curl/--dry-run: no token is fetched
         self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
         # Shared by the run's requests: digest auth reuses the server's nonce instead of a 401 each time.
         self.auth: OriginBoundAuth | None = None
@@ -59,6 +60,31 @@ class Client:
 
     def remaining(self) -> float | None:
         return self.network.remaining()
+
+    def header_source(self, creds: Credentials) -> HeaderSource | None:
+        """Where fetched credentials come from: the OAuth2 token endpoint or the credential helper."""
+        if not creds.fetched:
+            return None
+        from .token_cache import TokenCache
+
+        cache = TokenCache(self.options.cache_dir) if self.options.cache_dir is not None else None
+        source: HeaderSource
+        if creds.oauth2 is not None and self.preview:
+            from .token_auth import PreviewToken
+
+            source = PreviewToken()
+        elif creds.oauth2 is not None:
+            from .token_auth import OAuth2Source
+
+            proxies = _flag_proxies(creds.oauth2.token_url, self.options)
+            source = OAuth2Source(creds.oauth2, self.network, cache, self.reporter.redactor.add, proxies)
+        else:
+            from .auth_command import HelperSource
+
+            assert creds.auth_command is not None
+            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add)
+        self.session.fetched_header_names = source.header_names
+        return source
 
     def save_cookies(self) -> None:
         """Write the --cookie-jar file, if the run has one."""
@@ -106,10 +132,11 @@ class Client:
             # Stripped below (and by GuardedSession on redirects) from any request for another origin.
             cookies=dict(creds.cookies) if creds.cookies else None,
         )
-        has_creds = bool(creds.basic or creds.bearer or creds.api_key)
+        has_creds = bool(creds.basic or creds.bearer or creds.api_key or creds.fetched)
         if has_creds:
             if self.auth is None or self.auth.credentials != creds:
-                self.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
+                source = self.header_source(creds)
+                self.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url, source)
             request.auth = self.auth
         with translate_errors(spec.url, self.network):
             prepared = self.session.prepare_request(request)

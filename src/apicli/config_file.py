@@ -22,7 +22,12 @@ from .report import is_secret_header_name
 from .spec import Credentials
 from .urls import is_secret_query_name, normalize_url, same_origin
 
-_PROFILE_KEYS = ("base_url", "headers", "query", "auth", "timeout", "retries", "verify", "cookie_jar")
+_PROFILE_KEYS = (
+    "base_url", "headers", "query", "auth", "oauth2", "auth_command", "timeout", "retries", "verify", "cookie_jar",
+)  # fmt: skip
+_OAUTH2_KEYS = (
+    "token_url", "client_id", "client_secret_env", "client_secret_file", "client_secret", "scope", "audience",
+)  # fmt: skip
 # For each auth type: the keys it allows and the one-of group naming where its secret comes from.
 _AUTH_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {
     "bearer": ((), ("token_env", "token_file", "token")),
@@ -54,6 +59,15 @@ class ProfileAuth:
 
 
 @dataclass(frozen=True)
+class ProfileOAuth2:
+    token_url: str
+    client_id: str
+    secret: SecretSource
+    scope: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     path: Path
@@ -61,6 +75,8 @@ class Profile:
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
     auth: ProfileAuth | None = None
+    oauth2: ProfileOAuth2 | None = None
+    auth_command: tuple[str, ...] | None = None
     timeout: float | None = None
     retries: int | None = None
     verify: bool | str | None = None
@@ -73,6 +89,14 @@ class Profile:
         return self.base_url is None or same_origin(url, self.base_url)
 
     def credentials(self, environ: Mapping[str, str]) -> Credentials:
+        if self.auth_command is not None:
+            return Credentials(auth_command=self.auth_command)
+        if self.oauth2 is not None:
+            from .spec import OAuth2Settings
+
+            o = self.oauth2
+            secret = _read_secret(self, o.secret, environ)
+            return Credentials(oauth2=OAuth2Settings(o.token_url, o.client_id, secret, o.scope, o.audience))
         auth = self.auth
         if auth is None:
             return Credentials()
@@ -183,8 +207,14 @@ class _ConfigParser:
         headers = self.pairs((*keys, "headers"), raw.get("headers", {}), header_names=True)
         query = self.pairs((*keys, "query"), raw.get("query", {}), header_names=False)
         auth = self.auth((*keys, "auth"), raw["auth"]) if "auth" in raw else None
-        if auth is not None and base_url is None:
-            raise self.fail((*keys, "auth"), "needs a base_url: credentials are sent only to its origin")
+        oauth2 = self.oauth2((*keys, "oauth2"), raw["oauth2"]) if "oauth2" in raw else None
+        command = self.command((*keys, "auth_command"), raw["auth_command"]) if "auth_command" in raw else None
+        kinds = [key for key in ("auth", "oauth2", "auth_command") if key in raw]
+        if len(kinds) > 1:
+            why = f"cannot be combined with {kinds[0]}: a profile has one kind of credentials"
+            raise self.fail((*keys, kinds[1]), why)
+        if kinds and base_url is None:
+            raise self.fail((*keys, kinds[0]), "needs a base_url: credentials are sent only to its origin")
         timeout = raw.get("timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
             raise self.fail((*keys, "timeout"), f"expected a positive number of seconds, not {_kind(timeout)}")
@@ -212,6 +242,8 @@ class _ConfigParser:
             headers=headers,
             query=query,
             auth=auth,
+            oauth2=oauth2,
+            auth_command=command,
             timeout=float(timeout) if timeout is not None else None,
             retries=retries,
             verify=verify,
@@ -275,18 +307,46 @@ class _ConfigParser:
             raise self.fail(keys, f"{kind} auth needs a user")
         if "header" in raw and "query" in raw:
             raise self.fail(keys, "api_key auth takes header or query, not both")
-        key = given[0]
-        dotted = ".".join((*keys, key))
-        value = raw[key]
-        if key.endswith("_env"):
-            source = SecretSource(dotted, env=value)
-        elif key.endswith("_file"):
-            path = expand_user(value)
-            source = SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
-        else:
-            self.inline.append(dotted)
-            source = SecretSource(dotted, inline=value)
+        source = self.secret_source(keys, given[0], raw[given[0]])
         return ProfileAuth(kind, source, user=raw.get("user"), header=raw.get("header"), query=raw.get("query"))
+
+    def oauth2(self, keys: tuple[str, ...], raw: Any) -> ProfileOAuth2:
+        if not isinstance(raw, dict):
+            raise self.fail(keys, f"expected a table with token_url, client_id and client_secret_env, not {_kind(raw)}")
+        for key, value in raw.items():
+            if key not in _OAUTH2_KEYS:
+                raise self.unknown((*keys, key), _OAUTH2_KEYS)
+            if not isinstance(value, str) or not value:
+                raise self.fail((*keys, key), f"expected a non-empty string, not {_kind(value)}")
+        for key in ("token_url", "client_id"):
+            if key not in raw:
+                raise self.fail(keys, f"needs {key}")
+        sources = [key for key in ("client_secret_env", "client_secret_file", "client_secret") if key in raw]
+        if len(sources) != 1:
+            raise self.fail(keys, "needs exactly one of client_secret_env, client_secret_file or client_secret")
+        try:
+            token_url = normalize_url(raw["token_url"])
+        except UsageError as exc:
+            raise self.fail((*keys, "token_url"), exc.message) from None
+        key = sources[0]
+        return ProfileOAuth2(
+            token_url, raw["client_id"], self.secret_source(keys, key, raw[key]), raw.get("scope"), raw.get("audience")
+        )
+
+    def command(self, keys: tuple[str, ...], raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not raw or not all(isinstance(part, str) and part for part in raw):
+            raise self.fail(keys, 'expected an array of strings such as ["cmd", "arg"], the program first')
+        return tuple(raw)
+
+    def secret_source(self, keys: tuple[str, ...], key: str, value: str) -> SecretSource:
+        dotted = ".".join((*keys, key))
+        if key.endswith("_env"):
+            return SecretSource(dotted, env=value)
+        if key.endswith("_file"):
+            path = expand_user(value)
+            return SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
+        self.inline.append(dotted)
+        return SecretSource(dotted, inline=value)
 
     def path_value(self, keys: tuple[str, ...], value: Any) -> Path | None:
         """A file path; a relative one is relative to the config file's directory."""

@@ -39,6 +39,7 @@ def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink) ->
         unsafe_retries=invocation.unsafe_retries,
         session_options=invocation.session,  # the jar is read, so its cookies show; a preview never saves it
     )
+    client.preview = True
     with ExitStack() as stack:
         prepared = client.prepare(invocation.spec, stack)
     redactor = None if invocation.show_secrets else reporter.redactor

@@ -33,16 +33,17 @@ from .pool import StaleAwareAdapter
 from .redirects import check_location
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
-from .spec import Credentials, NetworkOptions, RetryPolicy
+from .spec import Credentials, HeaderSource, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
 
 
 class OriginBoundAuth(AuthBase):
     """Adds basic/digest/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
 
-    def __init__(self, credentials: Credentials, origin_url: str) -> None:
+    def __init__(self, credentials: Credentials, origin_url: str, source: HeaderSource | None = None) -> None:
         self.credentials = credentials
         self.origin_url = origin_url
+        self.source = source
         self.digest: HTTPDigestAuth | None = None
         if credentials.digest and credentials.basic is not None:
             # One per run: it keeps the server's nonce and counts its uses.
@@ -55,6 +56,10 @@ class OriginBoundAuth(AuthBase):
         creds = self.credentials
         if self.digest is not None:
             return self._add_digest(request)
+        if self.source is not None:
+            request.headers.update(self.source.headers(request))
+            if self.source.refresh_on_401:
+                request.hooks.setdefault("response", []).append(_OriginHook(self._refresh_on_401, self.origin_url))
         if creds.basic is not None:
             user, password = creds.basic
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
@@ -84,6 +89,22 @@ class OriginBoundAuth(AuthBase):
         return request
 
 
+    def _refresh_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """A 401 may mean the token was revoked or expired early: fetch a fresh one and send once more."""
+        assert self.source is not None
+        if response.status_code != 401 or getattr(response.request, "apicli_refreshed", False):
+            return response
+        _ = response.content  # read the answer so the connection can be reused
+        response.close()
+        again = response.request.copy()
+        again.headers.update(self.source.headers(again, fresh=True))
+        again.apicli_refreshed = True  # type: ignore[attr-defined]
+        retried: requests.Response = response.connection.send(again, **kwargs)
+        retried.history.append(response)
+        retried.request = again
+        return retried
+
+
 class _OriginHook:
     """A response hook that runs only for responses from `origin_url`'s origin."""
 
@@ -105,6 +126,8 @@ class GuardedSession(requests.Session):
         self.credential_origin = credential_origin
         self.credentials = credentials or Credentials()
         self.allow_insecure_redirect = False
+        # Names of the headers a token endpoint or credential helper supplied: stripped off-origin like the rest.
+        self.fetched_header_names: set[str] = set()
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         prepared = super().prepare_request(request)
@@ -115,7 +138,7 @@ class GuardedSession(requests.Session):
         return prepared
 
     def credential_header_names(self) -> set[str]:
-        names = set(CREDENTIAL_HEADERS)
+        names = set(CREDENTIAL_HEADERS) | self.fetched_header_names
         if self.credentials.api_key and not self.credentials.api_key_query:
             names.add((self.credentials.api_key_header or "X-API-Key").lower())
         return names

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .items import expand_user
-from .spec import SessionOptions
+from .spec import Credentials, SessionOptions
 
 if TYPE_CHECKING:
     from .config_file import Profile
@@ -98,3 +99,65 @@ def unix_socket_option(path: Path, url: str, proxy: str | None, session: Session
     if not stat.S_ISSOCK(mode):
         raise UsageError(f"--unix-socket: {str(path)!r} is not a socket")
     return session._replace(unix_socket=str(socket_path))
+
+
+def fetched_credentials(flags: Mapping[str, Any], credentials: Credentials, environ: Mapping[str, str]) -> Credentials:
+    """The OAuth2 client-credentials flags or --auth-command, checked, as Credentials to fetch while the run goes."""
+    from .secret_input import secret_from_env, secret_from_file
+
+    others = credentials.basic or credentials.bearer or credentials.api_key
+    oauth2_given = [name for name, value in flags.items() if name.startswith("oauth2_") and value is not None]
+    command = flags.get("auth_command")
+    if oauth2_given and command is not None:
+        raise UsageError("--auth-command and the --oauth2-* flags cannot be combined")
+    if others or flags.get("auth_type") is not None:
+        what = "--auth-command" if command is not None else "--oauth2-* flags"
+        raise UsageError(f"{what} cannot be combined with -u, -A, a token or an API key")
+    if command is not None:
+        return credentials._replace(auth_command=parse_auth_command(command, "--auth-command"))
+    from .spec import OAuth2Settings
+
+    url, client = flags.get("oauth2_token_url"), flags.get("oauth2_client_id")
+    secret_env, secret_file = flags.get("oauth2_client_secret_env"), flags.get("oauth2_client_secret_file")
+    if not url or not client or (secret_env is None) == (secret_file is None):
+        raise UsageError(
+            "OAuth2 needs --oauth2-token-url, --oauth2-client-id and one of --oauth2-client-secret-env or "
+            "--oauth2-client-secret-file",
+            hint="the secret is never taken on the command line, where ps would show it",
+        )
+    secret = (
+        secret_from_env(secret_env, "--oauth2-client-secret-env", environ)
+        if secret_env is not None
+        else secret_from_file(Path(str(secret_file)), "--oauth2-client-secret-file")
+    )
+    settings = OAuth2Settings(
+        token_url=check_token_url(url, "--oauth2-token-url"),
+        client_id=client,
+        client_secret=secret,
+        scope=flags.get("oauth2_scope"),
+        audience=flags.get("oauth2_audience"),
+    )
+    return credentials._replace(oauth2=settings)
+
+
+def check_token_url(url: str, where: str) -> str:
+    from .urls import normalize_url
+
+    try:
+        return normalize_url(url)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc.message}") from None
+
+
+def parse_auth_command(text: str, where: str) -> tuple[str, ...]:
+    """'CMD ARGS' split as a shell would split it, but never run by one."""
+    import shlex
+
+    try:
+        argv = tuple(shlex.split(text))
+    except ValueError as exc:
+        hint = "quote it as you would for a shell: --auth-command 'cmd arg'"
+        raise UsageError(f"{where}: {exc}", hint=hint) from None
+    if not argv:
+        raise UsageError(f"{where} is empty", hint="name the program to run")
+    return argv

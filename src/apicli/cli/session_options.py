@@ -5,9 +5,79 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .panels import NETWORK, SESSION, option
+from .panels import AUTH, NETWORK, SESSION, option
 
 SESSION_OPTIONS: list[tuple[str, Any, Any, Any]] = [
+    (
+        "oauth2_token_url",
+        str | None,
+        None,
+        option(
+            "--oauth2-token-url",
+            help="OAuth2 client credentials: the token endpoint (the token is cached until a minute before "
+            "it expires).",
+            panel=AUTH,
+            metavar="URL",
+            show_default=False,
+        ),
+    ),
+    (
+        "oauth2_client_id",
+        str | None,
+        None,
+        option("--oauth2-client-id", help="OAuth2 client ID.", panel=AUTH, metavar="ID", show_default=False),
+    ),
+    (
+        "oauth2_client_secret_env",
+        str | None,
+        None,
+        option(
+            "--oauth2-client-secret-env",
+            help="OAuth2 client secret from this environment variable.",
+            panel=AUTH,
+            metavar="VAR",
+            show_default=False,
+        ),
+    ),
+    (
+        "oauth2_client_secret_file",
+        Path | None,
+        None,
+        option(
+            "--oauth2-client-secret-file",
+            help="OAuth2 client secret from this file.",
+            panel=AUTH,
+            metavar="FILE",
+            show_default=False,
+        ),
+    ),
+    (
+        "oauth2_scope",
+        str | None,
+        None,
+        option("--oauth2-scope", help="OAuth2 scope to ask for.", panel=AUTH, metavar="SCOPE", show_default=False),
+    ),
+    (
+        "oauth2_audience",
+        str | None,
+        None,
+        option(
+            "--oauth2-audience", help="OAuth2 audience to ask for.", panel=AUTH, metavar="AUDIENCE", show_default=False
+        ),
+    ),
+    (
+        "auth_command",
+        str | None,
+        None,
+        option(
+            "--auth-command",
+            help="Run this credential helper (no shell) for the headers to send: it prints a token, or JSON "
+            "{headers, expires_in}.",
+            panel=AUTH,
+            metavar="'CMD ARGS'",
+            show_default=False,
+        ),
+    ),
     (
         "cookie_jar",
         Path | None,
