@@ -304,7 +304,10 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
     if isinstance(_root_cause(exc), u3.NewConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
         # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
         return ConnectionFailed(
-            f"{_describe(exc)} ({where})", hint="check the host and port, and that the server is up"
+            f"{_describe(exc)} ({where})",
+            hint="check the --unix-socket path, and that the server listens there"
+            if "unix socket" in str(_root_cause(exc))
+            else "check the host and port, and that the server is up",
         )
     if isinstance(exc, requests.exceptions.ProxyError):
         return ConnectionFailed(

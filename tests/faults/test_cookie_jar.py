@@ -201,3 +201,18 @@ def test_a_jar_that_cannot_be_saved_is_an_error_after_the_body(
 
     assert (result.code, result.stdout) == (1, b"ok")
     assert result.stderr.startswith(f"apicli: cannot save the cookie jar '{missing}': No such file or directory")
+
+
+def test_a_cookie_set_by_another_origin_while_paginating_does_not_come_back(
+    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
+) -> None:
+    back = [("Link", f'<{fault_server.url("/page3")}>; rel="next"'), ("Set-Cookie", "theirs=1; Path=/")]
+    onward = [("Link", f'<{other_fault_server.url("/more")}>; rel="next"')]
+    fault_server.script("/items", json_reply([1], headers=onward))
+    other_fault_server.script("/more", json_reply([2], headers=back))
+    fault_server.script("/page3", json_reply([3]))
+
+    result = invoke("paginate", fault_server.url("/items"), "--allow-cross-origin")
+
+    assert (result.code, result.stdout, result.stderr) == (0, b"1\n2\n3\n", "")
+    assert sent_cookies(fault_server, "/page3") == [""]  # cookies are scoped by host: only the port tells them apart

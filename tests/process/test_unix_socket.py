@@ -116,7 +116,8 @@ def test_a_socket_nobody_listens_on_is_a_connection_error(tmp_path: Path) -> Non
     )  # fmt: skip
 
     assert (done.returncode, done.stdout) == (7, b"")
-    assert done.stderr.decode().splitlines()[:2] == [
+    assert done.stderr.decode().splitlines() == [
         "apicli: connection refused by localhost; retry 1 of 1 in 0 s",
         "apicli: connection refused (http://localhost/x), after 2 attempts",
+        "hint: check the --unix-socket path, and that the server listens there",
     ]
