@@ -21,11 +21,12 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
+from .origin_auth import OriginBoundAuth
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
 from .redirects import RedirectTrail
 from .report import Reporter
-from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
+from .session import GuardedSession, build_session, request_kwargs, translate_errors
 from .spec import Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
 from .urls import add_query, origin_of, redact_url, same_origin
 

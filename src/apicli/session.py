@@ -1,14 +1,13 @@
 """The one retrying `requests` session, origin-bound credentials, and error translation.
 
 `build_session` mounts an HTTPAdapter carrying `ApicliRetry`. `OriginBoundAuth`
-adds credentials only to requests for their own origin, and `GuardedSession`
+(origin_auth.py) adds credentials only to requests for their own origin, and `GuardedSession`
 strips every credential when a redirect leaves that origin. `translate_errors`
 is the single place where requests/urllib3 exceptions become apicli errors.
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import urllib3
 import urllib3.exceptions as u3
-from requests.auth import AuthBase, HTTPDigestAuth
 
 from .cookies import OriginCookiePolicy
 from .errors import (
@@ -29,93 +27,13 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
+from .origin_auth import OriginBoundAuth
 from .pool import StaleAwareAdapter
 from .redirects import check_location
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
 from .retry import RetryReporter, attempts_made, build_retry, is_oversized_head
-from .spec import Credentials, HeaderSource, NetworkOptions, RetryPolicy
+from .spec import Credentials, NetworkOptions, RetryPolicy
 from .urls import is_secret_query_name, origin_of, redact_url, remove_query_param, same_origin
-
-
-class OriginBoundAuth(AuthBase):
-    """Adds basic/digest/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
-
-    def __init__(self, credentials: Credentials, origin_url: str, source: HeaderSource | None = None) -> None:
-        self.credentials = credentials
-        self.origin_url = origin_url
-        self.source = source
-        self.digest: HTTPDigestAuth | None = None
-        if credentials.digest and credentials.basic is not None:
-            # One per run: it keeps the server's nonce and counts its uses.
-            self.digest = HTTPDigestAuth(*credentials.basic)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        url = request.url or ""
-        if not same_origin(url, self.origin_url):
-            return request
-        creds = self.credentials
-        if self.digest is not None:
-            return self._add_digest(request)
-        if self.source is not None:
-            request.headers.update(self.source.headers(request))
-            if self.source.refresh_on_401:
-                request.hooks.setdefault("response", []).append(_OriginHook(self._refresh_on_401, self.origin_url))
-        if creds.basic is not None:
-            user, password = creds.basic
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            request.headers["Authorization"] = f"Basic {token}"
-        if creds.bearer:
-            request.headers["Authorization"] = f"Bearer {creds.bearer}"
-        if creds.api_key:
-            if creds.api_key_query:
-                request.prepare_url(url, {creds.api_key_query: creds.api_key})
-            else:
-                request.headers[creds.api_key_header or "X-API-Key"] = creds.api_key
-        return request
-
-    def _add_digest(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """requests' digest auth, whose hooks answer a challenge only from this origin.
-
-        The hooks travel with the request through redirects: unguarded, they would answer
-        another origin's Digest challenge with this user's credentials.
-        """
-        assert self.digest is not None
-        before = list(request.hooks.get("response", []))
-        request = self.digest(request)
-        hooks = request.hooks.get("response", [])
-        for index, hook in enumerate(hooks):
-            if hook not in before:
-                hooks[index] = _OriginHook(hook, self.origin_url)
-        return request
-
-
-    def _refresh_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """A 401 may mean the token was revoked or expired early: fetch a fresh one and send once more."""
-        assert self.source is not None
-        if response.status_code != 401 or getattr(response.request, "apicli_refreshed", False):
-            return response
-        _ = response.content  # read the answer so the connection can be reused
-        response.close()
-        again = response.request.copy()
-        again.headers.update(self.source.headers(again, fresh=True))
-        again.apicli_refreshed = True  # type: ignore[attr-defined]
-        retried: requests.Response = response.connection.send(again, **kwargs)
-        retried.history.append(response)
-        retried.request = again
-        return retried
-
-
-class _OriginHook:
-    """A response hook that runs only for responses from `origin_url`'s origin."""
-
-    def __init__(self, hook: Any, origin_url: str) -> None:
-        self.hook = hook
-        self.origin_url = origin_url
-
-    def __call__(self, response: requests.Response, **kwargs: Any) -> Any:
-        if not same_origin(response.url or response.request.url or "", self.origin_url):
-            return response
-        return self.hook(response, **kwargs)
 
 
 class GuardedSession(requests.Session):

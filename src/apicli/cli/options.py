@@ -108,19 +108,6 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         ),
     ),
     (
-        "auth_type",
-        str | None,
-        None,
-        option(
-            "-A",
-            "--auth-type",
-            help="How -u (basic, digest) or the token (bearer) is sent (default: basic for -u).",
-            panel=AUTH,
-            metavar="basic|digest|bearer",
-            show_default=False,
-        ),
-    ),
-    (
         "password_env",
         str | None,
         None,

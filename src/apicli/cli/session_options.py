@@ -9,6 +9,19 @@ from .panels import AUTH, NETWORK, SESSION, option
 
 SESSION_OPTIONS: list[tuple[str, Any, Any, Any]] = [
     (
+        "auth_type",
+        str | None,
+        None,
+        option(
+            "-A",
+            "--auth-type",
+            help="How -u (basic, digest) or the token (bearer) is sent (default: basic for -u).",
+            panel=AUTH,
+            metavar="basic|digest|bearer",
+            show_default=False,
+        ),
+    ),
+    (
         "oauth2_token_url",
         str | None,
         None,
