@@ -960,6 +960,71 @@ LOCAL_INPUT_ROWS: list[Row] = [
 ]
 ROWS += LOCAL_INPUT_ROWS
 
+# Cookies, the further auth kinds and transports.
+SESSION_ROWS = [
+    row("cookie-without-value", "get {srv}/json --cookie sid", 2, "apicli: invalid --cookie 'sid'", hint="expected"),
+    row("cookie-bad-name", "get {srv}/json --cookie 'a b=1'", 2, "apicli: invalid --cookie name 'a b'"),
+    row(
+        "cookie-two-in-one",
+        ("get", "{srv}/json", "--cookie", "a=1; b=2"),
+        2,
+        "apicli: invalid --cookie 'a': the value holds a ;",
+        hint="give one cookie per --cookie",
+    ),
+    row("cookie-jar-directory", "get {srv}/json --cookie-jar {tmp}/dir", 2, "apicli: --cookie-jar: '{tmp}/dir' is a"),
+    row(
+        "cookie-jar-unsaveable",
+        "get {srv}/json --cookie-jar {tmp}/missing/jar.txt",
+        1,
+        "apicli: cannot save the cookie jar '{tmp}/missing/jar.txt'",
+        stdout_empty=False,
+        sends=True,
+    ),
+    row("auth-type-unknown", "get {srv}/json -A ntlm -u a:b", 2, "apicli: invalid -A/--auth-type 'ntlm'",
+        hint="expected basic, digest or bearer"),
+    row("auth-type-digest-no-user", "get {srv}/json -A digest", 2, "apicli: -A digest needs -u USER"),
+    row("auth-type-bearer-no-token", "get {srv}/json -A bearer -u a:b", 2, "apicli: -A bearer needs --token-env"),
+    row("proxy-bad-scheme", "get {srv}/json --proxy ftp://p.example:21", 2, "apicli: invalid --proxy 'ftp://p.example:21'"),
+    row("proxy-bad-port", "get {srv}/json --proxy http://p.example:x", 2, "apicli: invalid --proxy 'http://p.example:x'"),
+    row(
+        "proxy-password-not-echoed",
+        "get {srv}/json --proxy ftp://u:hunter22@p.example",
+        2,
+        "apicli: invalid --proxy 'ftp://u:REDACTED@p.example'",
+    ),
+    row("unix-socket-not-a-socket", "get http://localhost/ --unix-socket {tmp}/plain.txt", 2,
+        "apicli: --unix-socket: '{tmp}/plain.txt' is not a socket"),
+    row("unix-socket-and-proxy", "get http://localhost/ --unix-socket {tmp}/plain.txt --proxy http://p:1", 2,
+        "apicli: --unix-socket and --proxy cannot be combined"),
+    row("oauth2-no-secret", "get {srv}/json --oauth2-token-url {srv}/token --oauth2-client-id app", 2,
+        "apicli: OAuth2 needs --oauth2-token-url, --oauth2-client-id and one of", hint="the secret is never taken"),
+    row("oauth2-secret-unset", "get {srv}/json --oauth2-token-url {srv}/t --oauth2-client-id a "
+        "--oauth2-client-secret-env NO_SUCH_VAR_0", 2,
+        "apicli: --oauth2-client-secret-env: environment variable NO_SUCH_VAR_0 is not set or empty"),
+    row("oauth2-and-user", "get {srv}/json -u a:b --oauth2-token-url {srv}/t", 2,
+        "apicli: --oauth2-* flags cannot be combined with -u"),
+    row("oauth2-bad-url", "get {srv}/json --oauth2-token-url ftp://x/t --oauth2-client-id a "
+        "--oauth2-client-secret-file {tmp}/plain.txt", 2, "apicli: --oauth2-token-url: unsupported URL scheme"),
+    row("auth-command-empty", ("get", "{srv}/json", "--auth-command", " "), 2, "apicli: --auth-command is empty"),
+    row("auth-command-quote", ("get", "{srv}/json", "--auth-command", "cmd 'open"), 2,
+        "apicli: --auth-command: No closing quotation"),
+    row("auth-command-and-oauth2", "get {srv}/json --auth-command x --oauth2-client-id a", 2,
+        "apicli: --auth-command and the --oauth2-* flags cannot be combined"),
+    row("config-oauth2-no-client", "get /x -P o2", 2,
+        "apicli: {tmp}/auth.toml:3: profiles.o2.oauth2: needs client_id", env={"APICLI_CONFIG": "{tmp}/auth.toml"}),
+    row("config-auth-command-string", "get /x -P cmd", 2,
+        "apicli: {tmp}/cmd.toml:2: profiles.cmd.auth_command: expected an array of strings",
+        env={"APICLI_CONFIG": "{tmp}/cmd.toml"}),
+    row(
+        "config-cookie-jar-number",
+        "get {srv}/json -P jarnum",
+        2,
+        "apicli: {tmp}/jar.toml:2: profiles.jarnum.cookie_jar: expected a file path, not an integer",
+        env={"APICLI_CONFIG": "{tmp}/jar.toml"},
+    ),
+]
+ROWS += SESSION_ROWS
+
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
@@ -986,7 +1051,12 @@ def scratch(tmp_path: Path) -> Path:
     (tmp_path / "nan.toml").write_text("[profiles.nan]\ntimeout = nan\n")
     (tmp_path / "ctl.toml").write_text('[profiles.ctl]\nheaders = { X-A = "one\\u0001two" }\n')
     (tmp_path / "forever.toml").write_text("[profiles.forever]\ntimeout = inf\n")
-    for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml"):
+    (tmp_path / "jar.toml").write_text("[profiles.jarnum]\ncookie_jar = 5\n")
+    (tmp_path / "auth.toml").write_text(
+        '[profiles.o2]\nbase_url = "http://127.0.0.1:9"\n[profiles.o2.oauth2]\ntoken_url = "http://127.0.0.1:9/t"\n'
+    )
+    (tmp_path / "cmd.toml").write_text('[profiles.cmd]\nauth_command = "get-token --now"\nbase_url = "http://127.0.0.1:9"\n')
+    for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml", "jar.toml", "auth.toml", "cmd.toml"):
         (tmp_path / name).chmod(0o600)
     return tmp_path
 

@@ -22,13 +22,14 @@ from . import __version__
 from .codings import Undecodable
 from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
+from .origin_auth import OriginBoundAuth
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
 from .output.streams import STREAM_CHUNK
 from .redirects import RedirectTrail
 from .report import Reporter
-from .session import GuardedSession, OriginBoundAuth, build_session, request_kwargs, translate_errors
-from .spec import NetworkOptions, RequestSpec, RetryPolicy
+from .session import GuardedSession, build_session, request_kwargs, translate_errors
+from .spec import Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
 from .urls import add_query, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -39,11 +40,21 @@ ERROR_BODY_READ = 64 * 1024
 
 
 class Client:
-    def __init__(self, session: GuardedSession, network: NetworkOptions, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        session: GuardedSession,
+        network: NetworkOptions,
+        reporter: Reporter,
+        options: SessionOptions = SessionOptions(),
+    ) -> None:
         self.session = session
         self.network = network
         self.reporter = reporter
+        self.options = options
+        self.preview = False  # --curl/--dry-run: no token is fetched
         self.environment_cache: dict[tuple[tuple[str, str, int], bool], dict[str, Any]] = {}
+        # Shared by the run's requests: digest auth reuses the server's nonce instead of a 401 each time.
+        self.auth: OriginBoundAuth | None = None
 
     @property
     def deadline(self) -> float | None:
@@ -52,6 +63,38 @@ class Client:
 
     def remaining(self) -> float | None:
         return self.network.remaining()
+
+    def header_source(self, creds: Credentials) -> HeaderSource | None:
+        """Where fetched credentials come from: the OAuth2 token endpoint or the credential helper."""
+        if not creds.fetched:
+            return None
+        from .token_cache import TokenCache
+
+        cache = TokenCache(self.options.cache_dir) if self.options.cache_dir is not None else None
+        source: HeaderSource
+        if creds.oauth2 is not None and self.preview:
+            from .token_auth import PreviewToken
+
+            source = PreviewToken()
+        elif creds.oauth2 is not None:
+            from .token_auth import OAuth2Source
+
+            proxies = _flag_proxies(creds.oauth2.token_url, self.options)
+            source = OAuth2Source(creds.oauth2, self.network, cache, self.reporter.redactor.add, proxies)
+        else:
+            from .auth_command import HelperSource
+
+            assert creds.auth_command is not None
+            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add)
+        self.session.fetched_header_names = source.header_names
+        return source
+
+    def save_cookies(self) -> None:
+        """Write the --cookie-jar file, if the run has one."""
+        from .cookies import CookieJarFile
+
+        if isinstance(self.session.cookies, CookieJarFile):
+            self.session.cookies.save_file()
 
     def prepare(self, spec: RequestSpec, stack: ExitStack) -> requests.PreparedRequest:
         headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": DEFAULT_ACCEPT}
@@ -82,17 +125,22 @@ class Client:
                 headers.pop(existing)
             headers[name] = value
             lowered[name.lower()] = name
+        creds = spec.credentials
         request = requests.Request(
             method=spec.method,
             url=add_query(spec.url, spec.query),
             headers=headers,
             data=data,
             files=files,
+            # Stripped below (and by GuardedSession on redirects) from any request for another origin.
+            cookies=dict(creds.cookies) if creds.cookies else None,
         )
-        creds = spec.credentials
-        has_creds = bool(creds.basic or creds.bearer or creds.api_key)
+        has_creds = bool(creds.basic or creds.bearer or creds.api_key or creds.fetched)
         if has_creds:
-            request.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url)
+            if self.auth is None or self.auth.credentials != creds:
+                source = self.header_source(creds)
+                self.auth = OriginBoundAuth(creds, self.session.credential_origin or spec.url, source)
+            request.auth = self.auth
         with translate_errors(spec.url, self.network):
             prepared = self.session.prepare_request(request)
         removed = _removed(spec)
@@ -133,7 +181,8 @@ class Client:
         if cached is None:
             # --cacert/--insecure must win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests prefers otherwise.
             verify = None if self.network.verify is True else self.network.verify
-            cached = dict(self.session.merge_environment_settings(url, {}, stream, verify, None))
+            proxies = _flag_proxies(url, self.options)
+            cached = dict(self.session.merge_environment_settings(url, proxies, stream, verify, None))
             self.environment_cache[key] = cached
         return cached
 
@@ -256,6 +305,23 @@ class StreamedBody:
             yield chunk
 
 
+def _flag_proxies(url: str, options: SessionOptions) -> dict[str, str]:
+    """The proxies --proxy and --no-proxy ask for; requests adds the environment's only where these are silent."""
+    proxies: dict[str, str] = {}
+    if options.unix_socket is not None:
+        return {"no_proxy": "*"}  # the socket is the only way out
+    if options.no_proxy is not None:
+        proxies["no_proxy"] = options.no_proxy  # requests then reads NO_PROXY no more
+    if options.proxy is not None:
+        from requests.utils import should_bypass_proxies
+
+        if should_bypass_proxies(url, no_proxy=options.no_proxy):
+            proxies["no_proxy"] = "*"  # direct: nor may an environment proxy step in
+        else:
+            proxies["http"] = proxies["https"] = options.proxy
+    return proxies
+
+
 def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tuple[str, str]]:
     """Response headers as sent, each repeat on its own line, with Set-Cookie values and our secrets redacted.
 
@@ -305,6 +371,7 @@ def open_client(
     unsafe_retries: bool,
     pool_size: int = 10,
     timed: bool = False,
+    session_options: SessionOptions = SessionOptions(),
 ) -> Client:
     """A Client whose session binds credentials to the request's origin and honours --max-time.
 
@@ -321,5 +388,12 @@ def open_client(
         note=lambda line: reporter.note(f"apicli: {line}"),
         pool_size=pool_size,
         timed=timed,
+        unix_socket=session_options.unix_socket,
     )
-    return Client(session=session, network=network, reporter=reporter)
+    if session_options.cookie_jar is not None:
+        from .cookies import CookieJarFile
+
+        jar = CookieJarFile(session_options.cookie_jar)
+        jar.load_file()
+        session.cookies = jar  # type: ignore[assignment]
+    return Client(session=session, network=network, reporter=reporter, options=session_options)

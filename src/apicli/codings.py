@@ -28,13 +28,54 @@ class Undecodable(Exception):
         self.truncated = truncated
 
 
+def _library_codings() -> dict[str, type]:
+    """Brotli and zstd, through urllib3's own decoders when their libraries are installed."""
+    from urllib3 import response
+
+    found: dict[str, type] = {}
+    if getattr(response, "brotli", None) is not None:
+        found["br"] = response.BrotliDecoder
+    if getattr(response, "HAS_ZSTD", False) or getattr(response, "zstd", None) is not None:
+        found["zstd"] = response.ZstdDecoder
+    return found
+
+
+_LIBRARY_CODINGS = _library_codings()
+
+
 def codings(content_encoding: str | None) -> list[str]:
     """The codings to undo, in the order to undo them; [] when there are none we can decode."""
     names = [part.strip().lower() for part in (content_encoding or "").split(",") if part.strip()]
     names = [name for name in names if name != "identity"]
-    if not names or any(name not in _ZLIB_CODINGS for name in names):
+    if not names or any(name not in _ZLIB_CODINGS and name not in _LIBRARY_CODINGS for name in names):
         return []
     return list(reversed(names))
+
+
+class _LibraryStage:
+    """Brotli or zstd: urllib3's decoder, in bounded pieces, knowing whether its stream ended."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.decoder = _LIBRARY_CODINGS[coding]()
+        self.fed = 0
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        self.fed += len(data)
+        try:
+            piece = self.decoder.decompress(data, DECODED_PIECE)
+            while piece:
+                yield piece
+                piece = self.decoder.decompress(b"", DECODED_PIECE) if self.decoder.has_unconsumed_tail else b""
+        except Exception as exc:  # brotli.error, zstd.ZstdError: the body is corrupt, as zlib.error says
+            raise zlib.error(str(exc)) from None
+
+    def complete(self) -> bool:
+        if self.fed == 0:
+            return True
+        engine = self.decoder._obj
+        finished = getattr(engine, "is_finished", None)
+        return bool(finished()) if callable(finished) else bool(getattr(engine, "eof", True))
 
 
 class _Stage:
@@ -103,7 +144,10 @@ class BodyDecoder:
 
     def __init__(self, content_encoding: str) -> None:
         self.encoding = content_encoding.strip().lower()
-        self.stages = [_Stage(coding) for coding in codings(content_encoding)]
+        self.stages: list[_Stage | _LibraryStage] = [
+            _LibraryStage(coding) if coding in _LIBRARY_CODINGS else _Stage(coding)
+            for coding in codings(content_encoding)
+        ]
         self.received = 0
 
     def feed(self, data: bytes) -> Iterator[bytes]:

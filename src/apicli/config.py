@@ -117,15 +117,16 @@ def merge_profile(
     given = {name for name, _ in query}
     merged_query = [(name, value) for name, value in profile.query if name not in given] + query
     auth = profile.auth
-    flags_have_auth = bool(credentials.basic or credentials.bearer or credentials.api_key)
-    if auth is not None and not flags_have_auth:
+    flags_have_auth = bool(credentials.basic or credentials.bearer or credentials.api_key or credentials.fetched)
+    profile_has_auth = auth is not None or profile.oauth2 is not None or profile.auth_command is not None
+    if profile_has_auth and not flags_have_auth:
         # An explicit -H 'Authorization: ...' (or the key's own header or query name) replaces the profile's too.
-        if auth.kind == "api_key":
+        if auth is not None and auth.kind == "api_key":
             taken = auth.query in given if auth.query else _has_header(headers, auth.header or "X-API-Key")
         else:
             taken = _has_header(headers, "Authorization")
         if not taken:
-            credentials = profile.credentials(environ)
+            credentials = profile.credentials(environ)._replace(cookies=credentials.cookies)
     # A header named on the command line replaces the profile's of that name; repeats there are all sent.
     profile_headers = [(name, value) for name, value in profile.headers if not _has_header(headers, name)]
     return profile_headers + headers, merged_query, credentials

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config_lines import find_key_line
 from .errors import ConfigError, UsageError
 from .httpsyntax import header_value_problem
 from .items import expand_user
@@ -21,11 +22,17 @@ from .report import is_secret_header_name
 from .spec import Credentials
 from .urls import is_secret_query_name, normalize_url, same_origin
 
-_PROFILE_KEYS = ("base_url", "headers", "query", "auth", "timeout", "retries", "verify")
+_PROFILE_KEYS = (
+    "base_url", "headers", "query", "auth", "oauth2", "auth_command", "timeout", "retries", "verify", "cookie_jar",
+)  # fmt: skip
+_OAUTH2_KEYS = (
+    "token_url", "client_id", "client_secret_env", "client_secret_file", "client_secret", "scope", "audience",
+)  # fmt: skip
 # For each auth type: the keys it allows and the one-of group naming where its secret comes from.
 _AUTH_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {
     "bearer": ((), ("token_env", "token_file", "token")),
     "basic": (("user",), ("password_env", "password_file", "password")),
+    "digest": (("user",), ("password_env", "password_file", "password")),
     "api_key": (("header", "query"), ("key_env", "key_file", "key")),
 }
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -52,6 +59,15 @@ class ProfileAuth:
 
 
 @dataclass(frozen=True)
+class ProfileOAuth2:
+    token_url: str
+    client_id: str
+    secret: SecretSource
+    scope: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     path: Path
@@ -59,9 +75,12 @@ class Profile:
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
     auth: ProfileAuth | None = None
+    oauth2: ProfileOAuth2 | None = None
+    auth_command: tuple[str, ...] | None = None
     timeout: float | None = None
     retries: int | None = None
     verify: bool | str | None = None
+    cookie_jar: Path | None = None
     # Warnings about how the profile keeps its secrets, shown on stderr when it is used.
     notices: tuple[str, ...] = ()
 
@@ -70,14 +89,22 @@ class Profile:
         return self.base_url is None or same_origin(url, self.base_url)
 
     def credentials(self, environ: Mapping[str, str]) -> Credentials:
+        if self.auth_command is not None:
+            return Credentials(auth_command=self.auth_command)
+        if self.oauth2 is not None:
+            from .spec import OAuth2Settings
+
+            o = self.oauth2
+            secret = _read_secret(self, o.secret, environ)
+            return Credentials(oauth2=OAuth2Settings(o.token_url, o.client_id, secret, o.scope, o.audience))
         auth = self.auth
         if auth is None:
             return Credentials()
         secret = _read_secret(self, auth.secret, environ)
         if auth.kind == "bearer":
             return Credentials(bearer=secret)
-        if auth.kind == "basic":
-            return Credentials(basic=(auth.user or "", secret))
+        if auth.kind in ("basic", "digest"):
+            return Credentials(basic=(auth.user or "", secret), digest=auth.kind == "digest")
         header = auth.header or (None if auth.query else "X-API-Key")
         return Credentials(api_key=secret, api_key_header=header, api_key_query=auth.query)
 
@@ -180,8 +207,14 @@ class _ConfigParser:
         headers = self.pairs((*keys, "headers"), raw.get("headers", {}), header_names=True)
         query = self.pairs((*keys, "query"), raw.get("query", {}), header_names=False)
         auth = self.auth((*keys, "auth"), raw["auth"]) if "auth" in raw else None
-        if auth is not None and base_url is None:
-            raise self.fail((*keys, "auth"), "needs a base_url: credentials are sent only to its origin")
+        oauth2 = self.oauth2((*keys, "oauth2"), raw["oauth2"]) if "oauth2" in raw else None
+        command = self.command((*keys, "auth_command"), raw["auth_command"]) if "auth_command" in raw else None
+        kinds = [key for key in ("auth", "oauth2", "auth_command") if key in raw]
+        if len(kinds) > 1:
+            why = f"cannot be combined with {kinds[0]}: a profile has one kind of credentials"
+            raise self.fail((*keys, kinds[1]), why)
+        if kinds and base_url is None:
+            raise self.fail((*keys, kinds[0]), "needs a base_url: credentials are sent only to its origin")
         timeout = raw.get("timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
             raise self.fail((*keys, "timeout"), f"expected a positive number of seconds, not {_kind(timeout)}")
@@ -194,6 +227,7 @@ class _ConfigParser:
             got = str(retries) if isinstance(retries, int) and not isinstance(retries, bool) else _kind(retries)
             raise self.fail((*keys, "retries"), f"expected a whole number >= 0, not {got}")
         verify = self.verify((*keys, "verify"), raw.get("verify"))
+        cookie_jar = self.path_value((*keys, "cookie_jar"), raw.get("cookie_jar"))
         notices: tuple[str, ...] = ()
         if len(self.inline) > inline_before:
             held = ", ".join(self.inline[inline_before:])
@@ -208,9 +242,12 @@ class _ConfigParser:
             headers=headers,
             query=query,
             auth=auth,
+            oauth2=oauth2,
+            auth_command=command,
             timeout=float(timeout) if timeout is not None else None,
             retries=retries,
             verify=verify,
+            cookie_jar=cookie_jar,
             notices=notices,
         )
 
@@ -254,7 +291,7 @@ class _ConfigParser:
             )
         kind = raw.get("type")
         if kind not in _AUTH_KEYS:
-            raise self.fail((*keys, "type"), f'expected "bearer", "basic" or "api_key", not {kind!r}')
+            raise self.fail((*keys, "type"), f'expected "bearer", "basic", "digest" or "api_key", not {kind!r}')
         extra, sources = _AUTH_KEYS[kind]
         allowed = ("type", *extra, *sources)
         for key, value in raw.items():
@@ -266,22 +303,59 @@ class _ConfigParser:
         if len(given) != 1:
             found = f"found {' and '.join(given)}" if given else "found none"
             raise self.fail(keys, f"{kind} auth needs exactly one of {', '.join(sources)} ({found})")
-        if kind == "basic" and "user" not in raw:
-            raise self.fail(keys, "basic auth needs a user")
+        if kind in ("basic", "digest") and "user" not in raw:
+            raise self.fail(keys, f"{kind} auth needs a user")
         if "header" in raw and "query" in raw:
             raise self.fail(keys, "api_key auth takes header or query, not both")
-        key = given[0]
-        dotted = ".".join((*keys, key))
-        value = raw[key]
-        if key.endswith("_env"):
-            source = SecretSource(dotted, env=value)
-        elif key.endswith("_file"):
-            path = expand_user(value)
-            source = SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
-        else:
-            self.inline.append(dotted)
-            source = SecretSource(dotted, inline=value)
+        source = self.secret_source(keys, given[0], raw[given[0]])
         return ProfileAuth(kind, source, user=raw.get("user"), header=raw.get("header"), query=raw.get("query"))
+
+    def oauth2(self, keys: tuple[str, ...], raw: Any) -> ProfileOAuth2:
+        if not isinstance(raw, dict):
+            raise self.fail(keys, f"expected a table with token_url, client_id and client_secret_env, not {_kind(raw)}")
+        for key, value in raw.items():
+            if key not in _OAUTH2_KEYS:
+                raise self.unknown((*keys, key), _OAUTH2_KEYS)
+            if not isinstance(value, str) or not value:
+                raise self.fail((*keys, key), f"expected a non-empty string, not {_kind(value)}")
+        for key in ("token_url", "client_id"):
+            if key not in raw:
+                raise self.fail(keys, f"needs {key}")
+        sources = [key for key in ("client_secret_env", "client_secret_file", "client_secret") if key in raw]
+        if len(sources) != 1:
+            raise self.fail(keys, "needs exactly one of client_secret_env, client_secret_file or client_secret")
+        try:
+            token_url = normalize_url(raw["token_url"])
+        except UsageError as exc:
+            raise self.fail((*keys, "token_url"), exc.message) from None
+        key = sources[0]
+        return ProfileOAuth2(
+            token_url, raw["client_id"], self.secret_source(keys, key, raw[key]), raw.get("scope"), raw.get("audience")
+        )
+
+    def command(self, keys: tuple[str, ...], raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not raw or not all(isinstance(part, str) and part for part in raw):
+            raise self.fail(keys, 'expected an array of strings such as ["cmd", "arg"], the program first')
+        return tuple(raw)
+
+    def secret_source(self, keys: tuple[str, ...], key: str, value: str) -> SecretSource:
+        dotted = ".".join((*keys, key))
+        if key.endswith("_env"):
+            return SecretSource(dotted, env=value)
+        if key.endswith("_file"):
+            path = expand_user(value)
+            return SecretSource(dotted, file=path if path.is_absolute() else self.path.parent / path)
+        self.inline.append(dotted)
+        return SecretSource(dotted, inline=value)
+
+    def path_value(self, keys: tuple[str, ...], value: Any) -> Path | None:
+        """A file path; a relative one is relative to the config file's directory."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(keys, f"expected a file path, not {_kind(value)}")
+        path = expand_user(value)
+        return path if path.is_absolute() else self.path.parent / path
 
     def verify(self, keys: tuple[str, ...], value: Any) -> bool | str | None:
         if value is None or isinstance(value, bool):
@@ -317,84 +391,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, str) and len(value) <= 40:
         return f"the string {value!r}"
     return names.get(type(value), type(value).__name__)
-
-
-# --- finding the line a key is on ------------------------------------------------------------
-
-
-def find_key_line(text: str, keys: tuple[str, ...]) -> int | None:
-    """The line that defines the longest prefix of `keys`: tomllib reports no positions for values.
-
-    A best effort over table headers and `key = value` lines (dotted and quoted keys included);
-    multi-line strings can fool it, which costs only a less precise line number.
-    """
-    best: tuple[int, int] | None = None  # (matched length, line)
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("["):
-            inner = stripped[2:] if stripped.startswith("[[") else stripped[1:]
-            end = _find_outside_quotes(inner, "]")
-            table = _split_dotted(inner[:end]) if end >= 0 else ()
-            path = table
-        else:
-            equals = _find_outside_quotes(stripped, "=")
-            if equals < 0:
-                continue
-            path = table + _split_dotted(stripped[:equals])
-        matched = _common_prefix(path, keys)
-        if matched == len(path) and (best is None or matched > best[0]):
-            best = (matched, number)
-    return best[1] if best else None
-
-
-def _common_prefix(path: tuple[str, ...], keys: tuple[str, ...]) -> int:
-    count = 0
-    for left, right in zip(path, keys, strict=False):
-        if left != right:
-            break
-        count += 1
-    return count
-
-
-def _find_outside_quotes(text: str, target: str) -> int:
-    quote = ""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\" and quote == '"':
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == target:
-            return index
-        index += 1
-    return -1
-
-
-def _split_dotted(text: str) -> tuple[str, ...]:
-    parts: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in " \t.":
-            index += 1
-        elif char in "\"'":
-            end = index + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if char == '"' and text[end] == "\\" else 1
-            raw = text[index + 1 : end]
-            parts.append(raw.encode("utf-8").decode("unicode_escape") if char == '"' and "\\" in raw else raw)
-            index = end + 1
-        else:
-            end = index
-            while end < len(text) and text[end] not in " \t.":
-                end += 1
-            parts.append(text[index:end])
-            index = end
-    return tuple(parts)

@@ -32,8 +32,14 @@ def write_preview(invocation: Invocation, reporter: Reporter, sink: ByteSink) ->
     from .client import open_client
 
     client = open_client(
-        invocation.spec, invocation.retry, invocation.network, reporter, unsafe_retries=invocation.unsafe_retries
+        invocation.spec,
+        invocation.retry,
+        invocation.network,
+        reporter,
+        unsafe_retries=invocation.unsafe_retries,
+        session_options=invocation.session,  # the jar is read, so its cookies show; a preview never saves it
     )
+    client.preview = True
     with ExitStack() as stack:
         prepared = client.prepare(invocation.spec, stack)
     redactor = None if invocation.show_secrets else reporter.redactor
@@ -91,8 +97,9 @@ def format_curl(
             args += ["-H", f"{name}:"]  # removed by the user: stop curl sending its own
     if body is not None and body.kind != "multipart" and "content-type" not in sent:
         args += ["-H", "Content-Type:"]  # curl would otherwise add a form type
-    if use_user_flag and basic is not None:
+    if (use_user_flag or spec.credentials.digest) and basic is not None:
         user, password = basic
+        args += ["--digest"] if spec.credentials.digest else []
         args += ["-u", f"{user}:{_shown_text(password, redactor, secret=True)}"]
 
     if body is not None:
@@ -119,6 +126,15 @@ def format_curl(
                 args += ["--data-raw" if text.startswith("@") else "--data-binary", text]
 
     args += _network_args(network)
+    if invocation.session.proxy is not None:
+        proxy = invocation.session.proxy
+        args += ["-x", proxy if redactor is None else redactor.text(redact_url(proxy))]
+    if invocation.session.unix_socket is not None:
+        args += ["--unix-socket", invocation.session.unix_socket]
+    if invocation.session.no_proxy is not None:
+        args += ["--noproxy", invocation.session.no_proxy]
+    if invocation.session.cookie_jar is not None:
+        args += ["-c", str(invocation.session.cookie_jar)]  # the cookies it holds are in the Cookie header above
     retries = invocation.retry.retries
     if retries > 0 and (method in IDEMPOTENT_METHODS or invocation.unsafe_retries):
         args += ["--retry", str(retries)]

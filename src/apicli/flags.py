@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
 
 from .errors import UsageError
-from .items import StdinReader, build_body, expand_user, parse_items, read_file_bytes, stdin_reader
+from .items import build_body, expand_user, parse_items, stdin_reader
 from .local_checks import (
     check_api_key_names,
     check_ca_bundle,
     check_client_certificate,
     check_credentials,
+    check_flag_pairs,
     check_header_names,
     check_header_values,
 )
@@ -37,6 +38,7 @@ from .spec import (
     OutputOptions,
     RequestSpec,
     RetryPolicy,
+    SessionOptions,
 )
 from .urls import normalize_url
 
@@ -54,10 +56,23 @@ class CommonFlags:
 
     header: list[str]
     query: list[str]
+    cookie: list[str]
+    cookie_jar: Path | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None
+    unix_socket: Path | None = None
+    oauth2_token_url: str | None = None
+    oauth2_client_id: str | None = None
+    oauth2_client_secret_env: str | None = None
+    oauth2_client_secret_file: Path | None = None
+    oauth2_scope: str | None = None
+    oauth2_audience: str | None = None
+    auth_command: str | None = None
     json_body: str | None = None
     data: str | None = None
     form: bool = False
     user: str | None = None
+    auth_type: str | None = None
     password_env: str | None = None
     token_env: str | None = None
     token_file: Path | None = None
@@ -103,6 +118,7 @@ class CommonFlags:
         # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
         self.header = []
         self.query = []
+        self.cookie = []
         for name, value in values.items():
             if name not in _FLAG_NAMES:
                 raise TypeError(f"unknown flag {name!r}")
@@ -110,6 +126,7 @@ class CommonFlags:
 
 
 _FLAG_NAMES = frozenset(CommonFlags.__annotations__)
+_FETCHED_FLAGS = tuple(name for name in _FLAG_NAMES if name.startswith("oauth2_") or name == "auth_command")
 
 
 class Invocation(NamedTuple):
@@ -124,6 +141,7 @@ class Invocation(NamedTuple):
     preview: Literal["curl", "dry-run"] | None = None
     show_secrets: bool = False
     write_out: tuple[Segment, ...] | None = None
+    session: SessionOptions = SessionOptions()
 
     @property
     def unsafe_retries(self) -> bool:
@@ -186,8 +204,14 @@ def read_credentials(
         raise UsageError(
             "--api-key-header/--api-key-query need a key", hint="add --api-key-env VAR or --api-key-file FILE"
         )
+    digest = False
+    if flags.auth_type is not None:
+        from .session_flags import check_auth_type
+
+        digest = check_auth_type(flags.auth_type, basic is not None, bearer is not None)
     return Credentials(
         basic=basic,
+        digest=digest,
         bearer=bearer,
         api_key=api_key,
         api_key_header=flags.api_key_header or ("X-API-Key" if api_key and not flags.api_key_query else None),
@@ -234,7 +258,7 @@ def build_invocation(
         raise UsageError("--cacert and --insecure cannot be combined")
     if flags.curl and flags.dry_run:
         raise UsageError("--curl and --dry-run cannot be combined")
-    _check_flag_pairs(flags)
+    check_flag_pairs(flags)
     for flag, seconds in _duration_flags(flags):
         # click's min= lets nan and inf through; a nan timeout crashes urllib3, an inf one never ends.
         if seconds is not None and not math.isfinite(seconds):
@@ -262,7 +286,11 @@ def build_invocation(
         check_client_certificate(expand_user(flags.cert), expand_user(flags.key) if flags.key else None)
     check_api_key_names(flags.api_key_header, flags.api_key_query)
     reader = stdin_reader(stdin if stdin is not None else sys.stdin.buffer)
-    write_out = _write_out_format(flags.write_out, reader) if flags.write_out is not None else None
+    write_out = None
+    if flags.write_out is not None:
+        from .writeout import read_write_out
+
+        write_out = read_write_out(flags.write_out, reader)
     parsed = parse_items(items, reader)
     headers = [_split_flag_pair(h, ":", "-H/--header", "'Name: Value'") for h in flags.header]
     check_header_names((name for name, _ in headers), "-H/--header", "-H 'X-Trace: 1'")
@@ -273,8 +301,30 @@ def build_invocation(
     query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
     credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)
+    if any(getattr(flags, name) is not None for name in _FETCHED_FLAGS):
+        from .session_flags import fetched_credentials
+
+        credentials = fetched_credentials(vars(flags), credentials, environ)
     url = normalize_url(url)
     headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
+    session = SessionOptions()
+    if flags.cookie or flags.cookie_jar or (profile is not None and profile.cookie_jar is not None):
+        from .session_flags import cookie_options
+
+        session, cookies = cookie_options(flags.cookie, flags.cookie_jar, profile, session)
+        credentials = credentials._replace(cookies=cookies)
+    if flags.proxy is not None or flags.no_proxy is not None:
+        from .session_flags import proxy_options
+
+        session = proxy_options(flags.proxy, flags.no_proxy, session)
+    if flags.unix_socket is not None:
+        from .session_flags import unix_socket_option
+
+        session = unix_socket_option(flags.unix_socket, url, flags.proxy, session)
+    if credentials.fetched:
+        from .token_cache import cache_directory
+
+        session = session._replace(cache_dir=cache_directory(environ))
     check_credentials(credentials)
     spec = RequestSpec(
         method=method.upper(),
@@ -337,38 +387,8 @@ def build_invocation(
         preview="curl" if flags.curl else ("dry-run" if flags.dry_run else None),
         show_secrets=flags.show_secrets,
         write_out=write_out,
+        session=session,
     )
-
-
-def _write_out_format(text: str, stdin: StdinReader) -> tuple[Segment, ...]:
-    """-w's segments, its format read from @FILE or @- (stdin) as curl does, up to a small cap."""
-    from .writeout import MAX_FORMAT_BYTES, parse_write_out
-
-    if text.startswith("@"):
-        source = text[1:]
-        hint = "a -w format is a short text: keep it in a small file"
-        raw = stdin(MAX_FORMAT_BYTES) if source == "-" else read_file_bytes(source, f"-w {text}", hint=hint)
-        if len(raw) > MAX_FORMAT_BYTES:
-            raise UsageError(f"-w/--write-out: the format in {source!r} is over {MAX_FORMAT_BYTES} bytes", hint=hint)
-        text = raw.decode("utf-8", "surrogateescape")
-    return parse_write_out(text)
-
-
-def _check_flag_pairs(flags: CommonFlags) -> None:
-    """Flags that need another, or that contradict one: refused rather than silently ignored."""
-    if flags.color and flags.no_color:
-        raise UsageError("--color and --no-color cannot be combined", hint="pick one of --color and --no-color")
-    if flags.key is not None and flags.cert is None:
-        raise UsageError("--key needs --cert", hint="add --cert FILE: the client certificate that --key belongs to")
-    if flags.no_follow and flags.max_redirects is not None:
-        raise UsageError(
-            "--no-follow and --max-redirects cannot be combined",
-            hint="--max-redirects limits redirects that are followed: drop it, or drop --no-follow",
-        )
-    if flags.raw_output and flags.jq is None:
-        raise UsageError("-r/--raw-output needs --jq", hint="add --jq EXPR, or drop -r/--raw-output")
-    if flags.api_key_header is not None and flags.api_key_query is not None:
-        raise UsageError("--api-key-header and --api-key-query cannot be combined")
 
 
 def _first_given(flag: _T | None, profile: _T | None, default: _T) -> _T:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import UsageError
 from .httpsyntax import has_control_character, header_value_problem, is_header_name
@@ -134,3 +135,20 @@ def _holds_certificate(path: Path) -> bool:
     except (ssl.SSLError, ValueError, OSError):
         return False
     return True
+
+
+def check_flag_pairs(flags: Any) -> None:
+    """Flags that need another, or that contradict one: refused rather than silently ignored."""
+    if flags.color and flags.no_color:
+        raise UsageError("--color and --no-color cannot be combined", hint="pick one of --color and --no-color")
+    if flags.key is not None and flags.cert is None:
+        raise UsageError("--key needs --cert", hint="add --cert FILE: the client certificate that --key belongs to")
+    if flags.no_follow and flags.max_redirects is not None:
+        raise UsageError(
+            "--no-follow and --max-redirects cannot be combined",
+            hint="--max-redirects limits redirects that are followed: drop it, or drop --no-follow",
+        )
+    if flags.raw_output and flags.jq is None:
+        raise UsageError("-r/--raw-output needs --jq", hint="add --jq EXPR, or drop -r/--raw-output")
+    if flags.api_key_header is not None and flags.api_key_query is not None:
+        raise UsageError("--api-key-header and --api-key-query cannot be combined")

@@ -47,6 +47,11 @@ class Redactor:
         self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
         self.secret_headers = {h.lower() for h in secret_headers}
 
+    def add(self, secret: str) -> None:
+        """A secret learnt during the run (a fetched token): redacted from now on."""
+        if secret and len(secret) >= 3 and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+
     def text(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)

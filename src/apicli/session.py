@@ -1,7 +1,7 @@
 """The one retrying `requests` session, origin-bound credentials, and error translation.
 
 `build_session` mounts an HTTPAdapter carrying `ApicliRetry`. `OriginBoundAuth`
-adds credentials only to requests for their own origin, and `GuardedSession`
+(origin_auth.py) adds credentials only to requests for their own origin, and `GuardedSession`
 strips every credential when a redirect leaves that origin. `translate_errors`
 is the single place where requests/urllib3 exceptions become apicli errors.
 Importing it also sets http.client's limits on a response head (see below).
@@ -9,20 +9,19 @@ Importing it also sets http.client's limits on a response head (see below).
 
 from __future__ import annotations
 
-import base64
 import http.client
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 import urllib3
 import urllib3.exceptions as u3
-from requests.auth import AuthBase
 
 from .codings import Undecodable
+from .cookies import OriginCookiePolicy
 from .errors import (
     ApicliError,
     ConnectionFailed,
@@ -31,6 +30,7 @@ from .errors import (
     RequestTimeout,
     TooManyRedirects,
 )
+from .origin_auth import OriginBoundAuth
 from .pool import StaleAwareAdapter
 from .redirects import check_location
 from .report import CREDENTIAL_HEADERS, Redactor, is_secret_header_name
@@ -48,32 +48,6 @@ http.client._MAXHEADERS = MAX_RESPONSE_HEADERS  # type: ignore[attr-defined]
 http.client._MAXLINE = MAX_HEADER_LINE  # type: ignore[attr-defined]
 
 
-class OriginBoundAuth(AuthBase):
-    """Adds basic/bearer/API-key credentials, but only to requests for `origin_url`'s origin."""
-
-    def __init__(self, credentials: Credentials, origin_url: str) -> None:
-        self.credentials = credentials
-        self.origin_url = origin_url
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        url = request.url or ""
-        if not same_origin(url, self.origin_url):
-            return request
-        creds = self.credentials
-        if creds.basic is not None:
-            user, password = creds.basic
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            request.headers["Authorization"] = f"Basic {token}"
-        if creds.bearer:
-            request.headers["Authorization"] = f"Bearer {creds.bearer}"
-        if creds.api_key:
-            if creds.api_key_query:
-                request.prepare_url(url, {creds.api_key_query: creds.api_key})
-            else:
-                request.headers[creds.api_key_header or "X-API-Key"] = creds.api_key
-        return request
-
-
 class GuardedSession(requests.Session):
     """A Session whose redirects never carry credentials to another origin, nor https to http."""
 
@@ -82,9 +56,19 @@ class GuardedSession(requests.Session):
         self.credential_origin = credential_origin
         self.credentials = credentials or Credentials()
         self.allow_insecure_redirect = False
+        # Names of the headers a token endpoint or credential helper supplied: stripped off-origin like the rest.
+        self.fetched_header_names: set[str] = set()
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        # Cookies a redirect sets go into the request's own jar: bind them to their origin too.
+        jar = getattr(prepared, "_cookies", None)
+        if jar is not None:
+            jar.set_policy(OriginCookiePolicy())
+        return prepared
 
     def credential_header_names(self) -> set[str]:
-        names = set(CREDENTIAL_HEADERS)
+        names = set(CREDENTIAL_HEADERS) | self.fetched_header_names
         if self.credentials.api_key and not self.credentials.api_key_query:
             names.add((self.credentials.api_key_header or "X-API-Key").lower())
         return names
@@ -157,8 +141,10 @@ def build_session(
     note: RetryReporter | None = None,
     pool_size: int = 10,
     timed: bool = False,
+    unix_socket: str | None = None,
 ) -> GuardedSession:
     session = GuardedSession(credential_origin, credentials)
+    session.cookies.set_policy(OriginCookiePolicy())
     session.max_redirects = network.max_redirects
     session.allow_insecure_redirect = network.allow_insecure_redirect
     session.verify = network.verify
@@ -174,6 +160,10 @@ def build_session(
         from .timing import install_timed_connections
 
         install_timed_connections(adapter)
+    if unix_socket is not None:
+        from .unixsocket import install_unix_socket
+
+        install_unix_socket(adapter, unix_socket, timed=timed)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -244,7 +234,15 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
     if isinstance(_root_cause(exc), u3.NewConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
         # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
         return ConnectionFailed(
-            f"{_describe(exc)} ({where})", hint="check the host and port, and that the server is up"
+            f"{_describe(exc)} ({where})",
+            hint="check the --unix-socket path, and that the server listens there"
+            if "unix socket" in str(_root_cause(exc))
+            else "check the host and port, and that the server is up",
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return ConnectionFailed(
+            f"could not go through the proxy to {where}: {_describe(exc)}",
+            hint="check --proxy, --no-proxy and the HTTP_PROXY/HTTPS_PROXY/NO_PROXY variables",
         )
     if isinstance(exc, requests.exceptions.SSLError):
         description = _describe(exc)
@@ -336,6 +334,7 @@ def redactor_for(
     headers: Iterable[tuple[str, str]] = (),
     url: str = "",
     query: Iterable[tuple[str, str]] = (),
+    proxies: Iterable[str] = (),
 ) -> Redactor:
     """A Redactor that knows this run's secret values and credential header names.
 
@@ -357,4 +356,11 @@ def redactor_for(
     secrets.extend(value for name, value in pairs if is_secret_query_name(name))
     if parts.password:
         secrets.append(parts.password)
+    for proxy in proxies:  # --proxy and the *_PROXY variables may carry the proxy's user and password
+        try:
+            password = urlsplit(proxy).password
+        except ValueError:
+            continue
+        if password:
+            secrets.extend({password, unquote(password)})
     return Redactor(secrets, names)

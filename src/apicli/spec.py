@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -50,18 +50,52 @@ class Body(NamedTuple):
     size: int | None = None
 
 
+class OAuth2Settings(NamedTuple):
+    """OAuth2 client credentials (RFC 6749 §4.4): where to get a token, and as whom."""
+
+    token_url: str
+    client_id: str
+    client_secret: str
+    scope: str | None = None
+    audience: str | None = None
+
+    def __repr__(self) -> str:  # never the secret, should one end up in a message
+        return f"OAuth2Settings(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+
+class HeaderSource(Protocol):
+    """Fetched credentials: the headers for a request (a requests.PreparedRequest) to their origin."""
+
+    refresh_on_401: bool
+    header_names: set[str]  # lowercased, for stripping them off requests to another origin
+
+    def headers(self, request: Any, *, fresh: bool = False) -> dict[str, str]: ...
+
+
 class Credentials(NamedTuple):
     """Secrets that belong to one origin and must never travel to another."""
 
     basic: tuple[str, str] | None = None
+    digest: bool = False  # `basic` holds the user and password of digest auth (-A digest)
     bearer: str | None = None
     api_key: str | None = None
     api_key_header: str | None = None
     api_key_query: str | None = None
+    # --cookie NAME=VALUE: sent to this origin only, and never written to a cookie jar (as curl's -b NAME=VALUE).
+    cookies: tuple[tuple[str, str], ...] = ()
+    oauth2: OAuth2Settings | None = None  # the token is fetched when the first request goes out
+    auth_command: tuple[str, ...] | None = None  # a credential helper's argv, run for the headers to send
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the credentials come from a token endpoint or a helper, while the run goes."""
+        return self.oauth2 is not None or self.auth_command is not None
 
     @property
     def secret_values(self) -> tuple[str, ...]:
         values = [self.bearer, self.api_key, self.basic[1] if self.basic else None]
+        values.append(self.oauth2.client_secret if self.oauth2 else None)
+        values += [value for _, value in self.cookies]
         return tuple(v for v in values if v)
 
 
@@ -106,6 +140,16 @@ class NetworkOptions(NamedTuple):
     def remaining(self) -> float | None:
         """Seconds left before the --max-time deadline; None without one."""
         return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+class SessionOptions(NamedTuple):
+    """What the one session of a run carries besides the network settings: cookies and transports."""
+
+    cookie_jar: Path | None = None
+    proxy: str | None = None  # --proxy: for http and https URLs, over HTTP(S)_PROXY/ALL_PROXY
+    no_proxy: str | None = None  # --no-proxy: hosts that go direct, over NO_PROXY
+    unix_socket: str | None = None  # --unix-socket: every connection goes to this socket
+    cache_dir: Path | None = None  # where OAuth2 tokens and helper headers are cached
 
 
 class OutputOptions(NamedTuple):

@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .items import StdinReader
 
 # Variables in the order curl's %{json} lists them.
 TIME_VARIABLES = (
@@ -157,3 +160,17 @@ def render_write_out(segments: tuple[Segment, ...], report: TransferReport) -> l
         else:
             pieces.append((destination, text))
     return pieces
+
+
+def read_write_out(text: str, stdin: StdinReader) -> tuple[Segment, ...]:
+    """-w's segments, its format read from @FILE or @- (stdin) as curl does, up to a small cap."""
+    from .items import read_file_bytes
+
+    if text.startswith("@"):
+        source = text[1:]
+        hint = "a -w format is a short text: keep it in a small file"
+        raw = stdin(MAX_FORMAT_BYTES) if source == "-" else read_file_bytes(source, f"-w {text}", hint=hint)
+        if len(raw) > MAX_FORMAT_BYTES:
+            raise UsageError(f"-w/--write-out: the format in {source!r} is over {MAX_FORMAT_BYTES} bytes", hint=hint)
+        text = raw.decode("utf-8", "surrogateescape")
+    return parse_write_out(text)

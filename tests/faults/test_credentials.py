@@ -9,6 +9,7 @@ treat that as another origin, and so must apicli.
 from __future__ import annotations
 
 import base64
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +38,9 @@ CREDENTIALS: dict[str, tuple[str, ...]] = {
     "custom-token-header": (f"X-Auth-Token:{SECRET}",),
     "cookie-flag": ("-H", f"Cookie: sid={SECRET}"),
     "custom-token-flag": ("-H", f"X-Auth-Token: {SECRET}"),
+    "cookie-option": ("--cookie", f"sid={SECRET}"),
+    # A credential helper printing the token; run without a shell, so the quoting is shlex's.
+    "auth-command": ("--auth-command", f"{sys.executable} -c 'print(\"{SECRET}\")'"),
 }
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import zlib
 
 import pytest
@@ -80,8 +81,11 @@ def test_a_bomb_decodes_in_bounded_pieces() -> None:
         ("identity", []),
         ("", []),
         (None, []),
-        ("br", []),  # not decoded: passed on as sent
-        ("gzip, br", []),
+        ("br", ["br"]),  # brotli and zstd through urllib3's decoders (their libraries are dependencies)
+        ("gzip, br", ["br", "gzip"]),
+        ("zstd", ["zstd"]),
+        ("compress", []),  # not decoded: passed on as sent
+        ("gzip, compress", []),
     ],
 )
 def test_codings_to_undo(header: str | None, expected: list[str]) -> None:
@@ -119,3 +123,24 @@ def test_undecodable_is_translated_with_the_url() -> None:
     assert error.message == (
         "the gzip-encoded body from http://127.0.0.1:9/x ended before the end of its stream (1234 bytes received)"
     )
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_a_cut_brotli_or_zstd_body_is_reported_incomplete(coding: str) -> None:
+    body = json.dumps([{"n": n, "pad": "x" * 40} for n in range(2000)]).encode()
+    if coding == "br":
+        import brotli
+
+        wire = brotli.compress(body)
+    else:
+        from urllib3.response import zstd
+
+        wire = zstd.compress(body)
+    decoder = BodyDecoder(coding)
+    whole = b"".join(decoder.feed(wire))
+    decoder.finish()
+    assert whole == body
+    cut = BodyDecoder(coding)
+    b"".join(cut.feed(wire[: len(wire) // 2]))
+    with pytest.raises(Undecodable, match="ended before its end of stream"):
+        cut.finish()

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.config_file import find_key_line
+from apicli.config_lines import find_key_line
 from apicli.jqfilter import format_json_text
 from apicli.schema import json_path
 

@@ -66,16 +66,42 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values = {name: kwargs.pop(name) for name in COMMON_NAMES if name in kwargs}
         values["header"] = values.get("header") or []
         values["query"] = values.get("query") or []
+        values["cookie"] = values.get("cookie") or []
         try:
             # The --max-time deadline and its alarm are set up here, once, for every command.
             with deadline_alarm(_max_time(values.get("max_time"), kwargs)) as deadline:
-                return command(**kwargs, flags=CommonFlags(**values, deadline=deadline))
+                result = command(**kwargs, flags=CommonFlags(**values, deadline=deadline))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
+            _finish_clients(failed=True)
             raise Interrupted("interrupted") from None
+        except BaseException:
+            _finish_clients(failed=True)
+            raise
+        _finish_clients(failed=False)
+        return result
 
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
+
+
+# The clients a command opened: their cookie jars are saved when it ends, whatever the outcome.
+_open_clients: list[Client] = []
+
+
+def _finish_clients(*, failed: bool) -> None:
+    """Save each client's cookie jar; after a failure, a jar that cannot be saved is a note, not the error."""
+    from ..errors import ApicliError
+
+    clients = list(_open_clients)
+    _open_clients.clear()
+    for client in clients:
+        try:
+            client.save_cookies()
+        except ApicliError as exc:
+            if not failed:
+                raise
+            client.reporter.note(f"apicli: {exc.message}")
 
 
 class Run(NamedTuple):
@@ -109,7 +135,10 @@ def prepare_run(
     )
     plan = build_output_plan(invocation.output, os.environ)
     spec = invocation.spec
-    redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query)
+    proxies = [value for name, value in os.environ.items() if name.lower().endswith("_proxy") and "@" in value]
+    if invocation.session.proxy is not None:
+        proxies.append(invocation.session.proxy)
+    redactor = redactor_for(spec.credentials, headers=spec.headers, url=spec.url, query=spec.query, proxies=proxies)
     ErrorContext.redactor = redactor
     reporter = Reporter(
         sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor, color=plan.stderr_color
@@ -135,7 +164,7 @@ def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
     from ..client import open_client
 
     invocation = run.invocation
-    return open_client(
+    client = open_client(
         invocation.spec,
         invocation.retry,
         invocation.network,
@@ -143,4 +172,7 @@ def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
         unsafe_retries=invocation.unsafe_retries,
         pool_size=pool_size,
         timed=invocation.write_out is not None,
+        session_options=invocation.session,
     )
+    _open_clients.append(client)
+    return client

@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from ..spec import (
     DEFAULT_BACKOFF,
     DEFAULT_CONNECT_TIMEOUT,
@@ -18,20 +16,8 @@ from ..spec import (
     DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT,
 )
-
-REQUEST = "Request"
-AUTH = "Authentication"
-NETWORK = "Network"
-RETRY = "Retries"
-OUTPUT = "Output"
-PREVIEW = "Preview (send nothing)"
-
-
-def _option(*names: str, help: str, panel: str, **kwargs: Any) -> Any:
-    return typer.Option(
-        *names, help=help, rich_help_panel=panel, show_default=kwargs.pop("show_default", True), **kwargs
-    )
-
+from .panels import AUTH, NETWORK, OUTPUT, PREVIEW, REQUEST, RETRY, option
+from .session_options import SESSION_OPTIONS
 
 # (name, type, default, Option) for each shared flag; the order is the order in --help.
 COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
@@ -39,7 +25,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "profile",
         str | None,
         None,
-        _option(
+        option(
             "-P",
             "--profile",
             help="Use this profile from the config file (default: $APICLI_PROFILE, else the 'default' profile).",
@@ -52,7 +38,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "header",
         list[str] | None,
         None,
-        _option(
+        option(
             "-H",
             "--header",
             help="Header 'Name: Value' (repeatable).",
@@ -65,7 +51,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "query",
         list[str] | None,
         None,
-        _option(
+        option(
             "-q",
             "--query",
             help="Query parameter name=value (repeatable).",
@@ -78,7 +64,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "json_body",
         str | None,
         None,
-        _option(
+        option(
             "--json",
             help="JSON body: TEXT, @FILE or @- (stdin); checked before sending.",
             panel=REQUEST,
@@ -90,7 +76,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "data",
         str | None,
         None,
-        _option(
+        option(
             "--data",
             help="Raw body: TEXT, @FILE or @- (stdin).",
             panel=REQUEST,
@@ -102,7 +88,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "form",
         bool,
         False,
-        _option(
+        option(
             "--form",
             help="Send field=value items as a form (multipart when a field@file item is present).",
             panel=REQUEST,
@@ -112,7 +98,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "user",
         str | None,
         None,
-        _option(
+        option(
             "-u",
             "--user",
             help="Basic auth user[:password]; without a password, --password-env or a terminal prompt.",
@@ -125,7 +111,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "password_env",
         str | None,
         None,
-        _option(
+        option(
             "--password-env",
             help="Read the -u password from this environment variable.",
             panel=AUTH,
@@ -137,7 +123,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "token_env",
         str | None,
         None,
-        _option(
+        option(
             "--token-env",
             help="Bearer token from this environment variable.",
             panel=AUTH,
@@ -149,13 +135,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "token_file",
         Path | None,
         None,
-        _option("--token-file", help="Bearer token from this file.", panel=AUTH, metavar="FILE", show_default=False),
+        option("--token-file", help="Bearer token from this file.", panel=AUTH, metavar="FILE", show_default=False),
     ),
     (
         "api_key_env",
         str | None,
         None,
-        _option(
+        option(
             "--api-key-env",
             help="API key from this environment variable.",
             panel=AUTH,
@@ -167,13 +153,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "api_key_file",
         Path | None,
         None,
-        _option("--api-key-file", help="API key from this file.", panel=AUTH, metavar="FILE", show_default=False),
+        option("--api-key-file", help="API key from this file.", panel=AUTH, metavar="FILE", show_default=False),
     ),
     (
         "api_key_header",
         str | None,
         None,
-        _option(
+        option(
             "--api-key-header",
             help="Send the API key in this header (default X-API-Key).",
             panel=AUTH,
@@ -185,7 +171,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "api_key_query",
         str | None,
         None,
-        _option(
+        option(
             "--api-key-query",
             help="Send the API key as this query parameter instead.",
             panel=AUTH,
@@ -197,7 +183,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "timeout",
         float | None,
         None,
-        _option(
+        option(
             "--timeout",
             help=f"Read timeout in seconds (default: the profile's, else {DEFAULT_TIMEOUT:g}).",
             panel=NETWORK,
@@ -210,13 +196,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "connect_timeout",
         float,
         DEFAULT_CONNECT_TIMEOUT,
-        _option("--connect-timeout", help="Connect timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
+        option("--connect-timeout", help="Connect timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
     ),
     (
         "max_time",
         float | None,
         None,
-        _option(
+        option(
             "--max-time",
             help="Overall deadline in seconds, retries and waits included.",
             panel=NETWORK,
@@ -225,12 +211,12 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
             show_default=False,
         ),
     ),
-    ("no_follow", bool, False, _option("--no-follow", help="Do not follow redirects; a 3xx exits 3.", panel=NETWORK)),
+    ("no_follow", bool, False, option("--no-follow", help="Do not follow redirects; a 3xx exits 3.", panel=NETWORK)),
     (
         "max_redirects",
         int | None,
         None,
-        _option(
+        option(
             "--max-redirects",
             help=f"Most redirects to follow (default {DEFAULT_MAX_REDIRECTS}).",
             panel=NETWORK,
@@ -243,32 +229,32 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "allow_insecure_redirect",
         bool,
         False,
-        _option("--allow-insecure-redirect", help="Allow redirects from https to http.", panel=NETWORK),
+        option("--allow-insecure-redirect", help="Allow redirects from https to http.", panel=NETWORK),
     ),
-    ("insecure", bool, False, _option("-k", "--insecure", help="Skip TLS certificate verification.", panel=NETWORK)),
+    ("insecure", bool, False, option("-k", "--insecure", help="Skip TLS certificate verification.", panel=NETWORK)),
     (
         "cacert",
         Path | None,
         None,
-        _option("--cacert", help="Trust this CA bundle (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
+        option("--cacert", help="Trust this CA bundle (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
     ),
     (
         "cert",
         Path | None,
         None,
-        _option("--cert", help="Client certificate (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
+        option("--cert", help="Client certificate (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
     ),
     (
         "key",
         Path | None,
         None,
-        _option("--key", help="Private key for --cert.", panel=NETWORK, metavar="FILE", show_default=False),
+        option("--key", help="Private key for --cert.", panel=NETWORK, metavar="FILE", show_default=False),
     ),
     (
         "retries",
         int | None,
         None,
-        _option(
+        option(
             "--retries",
             help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods; "
             f"default: the profile's, else {DEFAULT_RETRIES}).",
@@ -282,13 +268,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "backoff",
         float,
         DEFAULT_BACKOFF,
-        _option("--backoff", help="Base of the exponential backoff, in seconds.", panel=RETRY, min=0.0, metavar="S"),
+        option("--backoff", help="Base of the exponential backoff, in seconds.", panel=RETRY, min=0.0, metavar="S"),
     ),
     (
         "retry_max_wait",
         float,
         DEFAULT_RETRY_MAX_WAIT,
-        _option(
+        option(
             "--retry-max-wait",
             help="Cap on any single wait (Retry-After included), in seconds.",
             panel=RETRY,
@@ -300,48 +286,48 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "retry_unsafe",
         bool,
         False,
-        _option(
+        option(
             "--retry-unsafe", help="Also retry POST and PATCH (an Idempotency-Key header does the same).", panel=RETRY
         ),
     ),
-    ("pretty", bool, False, _option("--pretty", help="Indent and colour JSON even into a pipe.", panel=OUTPUT)),
-    ("raw", bool, False, _option("--raw", help="Write the body unchanged even on a terminal.", panel=OUTPUT)),
+    ("pretty", bool, False, option("--pretty", help="Indent and colour JSON even into a pipe.", panel=OUTPUT)),
+    ("raw", bool, False, option("--raw", help="Write the body unchanged even on a terminal.", panel=OUTPUT)),
     # Two flags rather than one --color/--no-color, so that giving both can be refused.
     (
         "color",
         bool,
         False,
-        _option(
+        option(
             "--color",
             help="Force colour on (default: on for a terminal; NO_COLOR and FORCE_COLOR are honoured).",
             panel=OUTPUT,
             show_default=False,
         ),
     ),
-    ("no_color", bool, False, _option("--no-color", help="Force colour off.", panel=OUTPUT, show_default=False)),
+    ("no_color", bool, False, option("--no-color", help="Force colour off.", panel=OUTPUT, show_default=False)),
     (
         "include",
         bool,
         False,
-        _option("-i", "--include", help="Print the status line and response headers to stderr.", panel=OUTPUT),
+        option("-i", "--include", help="Print the status line and response headers to stderr.", panel=OUTPUT),
     ),
     (
         "verbose",
         bool,
         False,
-        _option(
+        option(
             "-v",
             "--verbose",
             help="Also print the request, redirects and retries to stderr (secrets redacted).",
             panel=OUTPUT,
         ),
     ),
-    ("quiet", bool, False, _option("-s", "--quiet", help="Print nothing on stderr but errors.", panel=OUTPUT)),
+    ("quiet", bool, False, option("-s", "--quiet", help="Print nothing on stderr but errors.", panel=OUTPUT)),
     (
         "output",
         Path | None,
         None,
-        _option(
+        option(
             "-o",
             "--output",
             help="Write the body to FILE (atomically); - is stdout.",
@@ -354,13 +340,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "ignore_status",
         bool,
         False,
-        _option("--ignore-status", help="Treat any HTTP status as success: body on stdout, exit 0.", panel=OUTPUT),
+        option("--ignore-status", help="Treat any HTTP status as success: body on stdout, exit 0.", panel=OUTPUT),
     ),
     (
         "jq",
         str | None,
         None,
-        _option(
+        option(
             "--jq",
             help="Filter the JSON response with this jq program; one result per line.",
             panel=OUTPUT,
@@ -372,13 +358,13 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "raw_output",
         bool,
         False,
-        _option("-r", "--raw-output", help="With --jq, print string results without quotes.", panel=OUTPUT),
+        option("-r", "--raw-output", help="With --jq, print string results without quotes.", panel=OUTPUT),
     ),
     (
         "write_out",
         str | None,
         None,
-        _option(
+        option(
             "-w",
             "--write-out",
             help="After the transfer, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, "
@@ -392,7 +378,7 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "schema",
         Path | None,
         None,
-        _option(
+        option(
             "--schema",
             help="Check the response against this JSON Schema; a mismatch exits 9 after the body is written.",
             panel=OUTPUT,
@@ -404,19 +390,22 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "curl",
         bool,
         False,
-        _option("--curl", help="Print the equivalent curl command instead of sending.", panel=PREVIEW),
+        option("--curl", help="Print the equivalent curl command instead of sending.", panel=PREVIEW),
     ),
     (
         "dry_run",
         bool,
         False,
-        _option("--dry-run", help="Print the request (method, URL, headers, body) instead of sending.", panel=PREVIEW),
+        option("--dry-run", help="Print the request (method, URL, headers, body) instead of sending.", panel=PREVIEW),
     ),
     (
         "show_secrets",
         bool,
         False,
-        _option("--show-secrets", help="Do not redact secrets in --curl and --dry-run output.", panel=PREVIEW),
+        option("--show-secrets", help="Do not redact secrets in --curl and --dry-run output.", panel=PREVIEW),
     ),
 ]
+# Cookies, the other auth kinds and transports, kept in their own module: after the auth flags in --help.
+_AFTER_AUTH = [name for name, _, _, _ in COMMON_OPTIONS].index("timeout")
+COMMON_OPTIONS[_AFTER_AUTH:_AFTER_AUTH] = SESSION_OPTIONS
 COMMON_NAMES = frozenset(name for name, _, _, _ in COMMON_OPTIONS)

@@ -79,7 +79,8 @@ def _write_raw(chunks: Iterator[bytes], stdout: ByteSink) -> None:
             stdout.flush()
             written += len(chunk)
     except ConnectionFailed as exc:
-        _say_incomplete(exc, written)
+        if written:
+            _say_incomplete(exc, written)
         raise
 
 
@@ -140,7 +141,8 @@ def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, no
             stdout.flush()
             shown += len(chunk)
     except ConnectionFailed as exc:
-        _say_incomplete(exc, shown)
+        if shown:
+            _say_incomplete(exc, shown)
         raise
     stdout.write(text.finish())
     stdout.flush()

@@ -1,0 +1,100 @@
+"""--proxy and --no-proxy over the environment's settings, with a loopback proxy that records what it saw."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import Invoke
+from tests.faults import FaultServer, json_reply
+
+PROXY_PASSWORD = "prx-pw-77e1a0"
+UPSTREAM = "http://upstream.invalid/users"  # never resolved: only a proxy can answer for it
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture
+def proxy() -> Iterator[FaultServer]:
+    with FaultServer() as server:
+        server.script(UPSTREAM, json_reply({"via": "proxy"}))
+        yield server
+
+
+def test_proxy_flag_sends_through_the_proxy_with_its_credentials(proxy: FaultServer, invoke: Invoke) -> None:
+    proxy_url = f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+
+    result = invoke("get", UPSTREAM, "--proxy", proxy_url, "-v", "--retries", "0")
+
+    assert (result.code, result.stdout) == (0, b'{"via": "proxy"}'), result.stderr
+    [seen] = proxy.requests
+    assert (seen.target, seen.headers["Host"]) == (UPSTREAM, "upstream.invalid")
+    expected = base64.b64encode(f"pat:{PROXY_PASSWORD}".encode()).decode()
+    assert seen.headers["Proxy-Authorization"] == f"Basic {expected}"
+    assert PROXY_PASSWORD not in result.stderr and expected not in result.stderr
+
+
+def test_the_flag_wins_over_the_environment(proxy: FaultServer, invoke: Invoke, unused_port: int) -> None:
+    env = {"HTTP_PROXY": f"http://127.0.0.1:{unused_port}", "NO_PROXY": "upstream.invalid"}
+
+    result = invoke("get", UPSTREAM, "--proxy", f"127.0.0.1:{proxy.port}", "--no-proxy", "other.example", env=env)
+
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"via": "proxy"}', "")
+    assert [r.target for r in proxy.requests] == [UPSTREAM]
+
+
+def test_no_proxy_flag_goes_direct(fault_server: FaultServer, invoke: Invoke, unused_port: int) -> None:
+    fault_server.script("/direct", json_reply({"direct": True}))
+    refusing = f"http://127.0.0.1:{unused_port}"
+
+    flag = invoke("get", fault_server.url("/direct"), "--proxy", refusing, "--no-proxy", "127.0.0.1", "--retries", "0")
+    env = invoke("get", fault_server.url("/direct"), "--no-proxy", "localhost, 127.0.0.0/8", "--retries", "0",
+                 env={"HTTP_PROXY": refusing})  # fmt: skip
+    star = invoke("get", fault_server.url("/direct"), "--no-proxy", "*", "--retries", "0", env={"ALL_PROXY": refusing})
+
+    for result in (flag, env, star):
+        assert (result.code, result.stdout, result.stderr) == (0, b'{"direct": true}', "")
+    assert len(fault_server.requests) == 3
+
+
+def test_no_proxy_flag_replaces_the_environments_list(proxy: FaultServer, invoke: Invoke) -> None:
+    env = {"HTTP_PROXY": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": "upstream.invalid"}
+
+    result = invoke("get", UPSTREAM, "--no-proxy", "elsewhere.example", env=env)
+
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"via": "proxy"}', "")
+
+
+def test_an_unreachable_proxy_is_named_and_its_password_redacted(invoke: Invoke, unused_port: int) -> None:
+    result = invoke("get", UPSTREAM, "--proxy", f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{unused_port}",
+                    "--retries", "0")  # fmt: skip
+
+    assert (result.code, result.stdout) == (7, b"")
+    assert result.stderr.startswith("apicli: could not go through the proxy to http://upstream.invalid/users")
+    assert PROXY_PASSWORD not in result.stderr
+
+
+def test_an_environment_proxy_password_is_redacted_too(invoke: Invoke, unused_port: int) -> None:
+    env = {"HTTP_PROXY": f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{unused_port}"}
+
+    result = invoke("get", UPSTREAM, "--retries", "0", "-v", env=env)
+
+    assert result.code == 7
+    assert PROXY_PASSWORD not in result.stderr
+
+
+def test_curl_preview_shows_the_proxy_redacted(invoke: Invoke) -> None:
+    result = invoke("get", UPSTREAM, "--curl", "--proxy", f"http://pat:{PROXY_PASSWORD}@proxy.example:3128",
+                    "--no-proxy", "localhost")  # fmt: skip
+
+    assert result.code == 0
+    assert "-x http://pat:REDACTED@proxy.example:3128 --noproxy localhost" in result.text
+    assert PROXY_PASSWORD not in result.text + result.stderr
