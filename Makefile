@@ -6,15 +6,32 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest bench completions dist clean
 
+RUNTIME_STAMP := $(VENV)/.runtime
+
+# The venv gets no pip of its own (ensurepip and a pip upgrade cost seconds): the host's pip
+# installs into it. A host without pip falls back to ensurepip.
+define pip_install
+@echo "installing apicli$(2) into $(VENV)"
+@if $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1; then \
+	$(PYTHON) -m pip --python $(BIN)/python install -q $(1); \
+else \
+	$(BIN)/python -m ensurepip -q && $(BIN)/python -m pip install -q $(1); \
+fi
+endef
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PYTHON) -m venv --without-pip $(VENV)
+
+# What `make demo` needs: apicli and its runtime extras (--schema), no test or packaging tools.
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(call pip_install,-e '.[all]',)
+	touch $(RUNTIME_STAMP)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,dist]'
-	touch $(STAMP)
+	$(call pip_install,-e '.[test,dist]', with the test and packaging tools)
+	touch $(RUNTIME_STAMP) $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/python examples/demo.py
 
 test: $(STAMP)
