@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench completions dist clean
+.PHONY: demo test lint typecheck pytest bench completions docs dist clean
 
 RUNTIME_STAMP := $(VENV)/.runtime
 
@@ -44,6 +44,10 @@ bench: $(STAMP)
 
 completions: $(STAMP)
 	$(BIN)/python -m apicli.cli.completion_gen completions
+
+# The generated blocks in docs/ (and the man page) from the installed package.
+docs: $(STAMP)
+	$(BIN)/python -m apicli.cli.docs_gen .
 
 dist: $(STAMP)
 	rm -rf dist

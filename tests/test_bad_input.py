@@ -69,7 +69,7 @@ LINK_OUTCOMES = (
 
 ROWS: list[Row] = [
     # -- the URL -----------------------------------------------------------------------------------
-    row("no-url", "get", 2, "apicli: Missing argument 'url'"),
+    row("no-url", "get", 2, "apicli: Missing argument 'URL'"),
     row("empty-url", "get ''", 2, "apicli: missing URL"),
     row("blank-url", "get '   '", 2, "apicli: missing URL"),
     row("ftp-url", "get ftp://example.com/x", 2, "apicli: unsupported URL scheme 'ftp'"),

@@ -20,10 +20,24 @@ from .. import __version__
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..report import Redactor
 
+ROOT_HELP = """A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.
+
+stdout carries only a successful body; messages go to stderr, and the exit code says what happened.
+
+Examples:
+
+  $ apicli get api.github.com/repos/psf/requests | jq .stargazers_count
+  $ apicli post :8080/users name=ann age:=31 tags:='["a"]' X-Trace:abc
+  $ apicli paginate :8080/events per_page==100 | jq -c 'select(.error)'
+  $ apicli download :8080/files/big.iso --sha256 "$SUM" --continue
+  $ apicli get "$API/health" --max-time 20 --retries 5   # a CI step
+
+Reference: apicli help exit-codes, apicli help items, apicli help config, and apicli COMMAND --help.
+The same pages are in `man apicli` and in docs/ of the source distribution."""
+
 app = typer.Typer(
     name="apicli",
-    help="A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.\n\n"
-    "stdout carries only a successful body; everything else goes to stderr. See the exit codes in the README.",
+    help=ROOT_HELP,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -89,6 +103,7 @@ COMMAND_MODULES = {
     "paginate": "paginate",
     "download": "download",
     "config": "config",
+    "help": "reference",
 }
 
 
@@ -119,6 +134,16 @@ def _app_for(args: list[str]) -> typer.Typer:
     return slim
 
 
+def _may_show_help(args: list[str]) -> bool:
+    """Whether this run may print a help screen (or complete), so the help layout is worth building.
+
+    A request skips it: the layout is help-only, and a one-liner's start-up is its budget.
+    """
+    if "_APICLI_COMPLETE" in os.environ or not args or "-h" in args or "--help" in args:
+        return True
+    return next((arg for arg in args if not arg.startswith("-")), "help") in ("help", "config")
+
+
 def _click_module() -> Any:
     """The click that typer raises from: vendored as typer._click in newer releases."""
     try:
@@ -141,6 +166,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         command = typer.main.get_command(_app_for(args))
+        if _may_show_help(args):
+            from .helpformat import polish
+
+            polish(command)
         result = command.main(args=args, prog_name="apicli", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except PipeClosed:
