@@ -161,7 +161,7 @@ ROWS: list[Row] = [
     row("negative-retries", "get {srv}/json --retries -1", 2, "apicli: Invalid value for '--retries'"),
     row("retries-not-a-number", "get {srv}/json --retries many", 2, "apicli: Invalid value for '--retries'"),
     row("negative-timeout", "get {srv}/json --timeout -1", 2, "apicli: Invalid value for '--timeout'"),
-    row("zero-max-time", "get {srv}/json --max-time 0", 2, "apicli: Invalid value for '--max-time'"),
+    row("zero-max-time", "get {srv}/json --max-time 0", 2, "apicli: Invalid value for '-m' / '--max-time'"),
     row(
         "negative-connect-timeout",
         "get {srv}/json --connect-timeout -2",

@@ -144,6 +144,37 @@ def _may_show_help(args: list[str]) -> bool:
     return next((arg for arg in args if not arg.startswith("-")), "help") in ("help", "config")
 
 
+def _unknown_option_lines(exc: Any) -> list[str]:
+    """The error for an unknown option: where the flag comes from and the apicli way, when known.
+
+    Spelling suggestions are kept for flags no other tool has (`--tiemout` -> `--timeout`).
+    """
+    from ..foreign_flags import foreign_flag_advice
+
+    option = exc.option_name
+    command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+    elsewhere = [
+        f"apicli {info.name}"
+        for info in load_commands().registered_commands
+        if info.name != command_path.split(" ")[-1] and _has_option(info.name, option)
+    ]
+    advice = foreign_flag_advice(option)
+    if advice is None and not elsewhere:
+        return [f"apicli: {exc.format_message()}", f"hint: see '{command_path} --help'"]
+    owners = " and ".join(elsewhere)
+    if advice is None:
+        return [f"apicli: no such option for {command_path}: {option}", f"hint: {option} is an option of {owners}"]
+    origin, hint = advice
+    also = f" ({option} is an option of {owners})" if elsewhere else ""
+    return [f"apicli: no such option: {option} ({origin})", f"hint: {hint}{also}"]
+
+
+def _has_option(command_name: str | None, option: str) -> bool:
+    command = typer.main.get_command(app)
+    sub = getattr(command, "commands", {}).get(command_name)
+    return sub is not None and any(option in (*param.opts, *param.secondary_opts) for param in sub.params)
+
+
 def _click_module() -> Any:
     """The click that typer raises from: vendored as typer._click in newer releases."""
     try:
@@ -180,6 +211,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.NoArgsIsHelpError as exc:
         exc.show()
+        return int(ExitCode.USAGE)
+    except click.NoSuchOption as exc:
+        for line in _unknown_option_lines(exc):
+            _stderr_line(line)
         return int(ExitCode.USAGE)
     except click.UsageError as exc:
         command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
