@@ -201,6 +201,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             from .helpformat import polish
 
             polish(command)
+        if "_APICLI_COMPLETE" in os.environ or "--install-completion" in args or "--show-completion" in args:
+            from .completion import attach_completions, use_apicli_completion
+
+            use_apicli_completion()
+            attach_completions(command)
         result = command.main(args=args, prog_name="apicli", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except PipeClosed:
