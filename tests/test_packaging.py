@@ -45,6 +45,7 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
         metadata = email.message_from_bytes(wheel.read(f"{info}/METADATA"))
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
     assert {"apicli/__main__.py", "apicli/py.typed", "apicli/cli/application.py", "apicli/jqfilter.py"} <= names
+    assert f"{info.removesuffix('.dist-info')}.data/data/share/man/man1/apicli.1" in names  # `man apicli`
     assert "apicli = apicli.__main__:main" in entry_points
     assert metadata["Name"] == "apicli" and metadata["Requires-Python"] == ">=3.11"
     assert metadata["License-Expression"] == "MIT" or "MIT" in (metadata["License"] or "")
@@ -58,3 +59,4 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
     with tarfile.open(sdists[0]) as sdist:
         members = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "completions/apicli.bash", "completions/_apicli", "docs/config.md"} <= members
+    assert "man/apicli.1" in members

@@ -112,6 +112,10 @@ def load_commands(name: str | None = None) -> typer.Typer:
     modules = [COMMAND_MODULES[name]] if name in COMMAND_MODULES else list(dict.fromkeys(COMMAND_MODULES.values()))
     for module in modules:
         importlib.import_module(f"{__package__}.{module}")
+    # The order of --help, whichever module happened to be imported first.
+    order = list(COMMAND_MODULES)
+    app.registered_commands.sort(key=lambda info: order.index(info.name) if info.name in order else len(order))
+    app.registered_groups.sort(key=lambda info: order.index(info.name) if info.name in order else len(order))
     return app
 
 

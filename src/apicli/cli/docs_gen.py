@@ -1,11 +1,12 @@
-"""Write the generated parts of docs/ from the installed package (`make docs`).
+"""Write the generated parts of docs/ and the man page from the installed package (`make docs`).
 
-    python -m apicli.cli.docs_gen ROOT            rewrite ROOT/docs blocks
+    python -m apicli.cli.docs_gen ROOT            rewrite ROOT/docs blocks and ROOT/man/apicli.1
     python -m apicli.cli.docs_gen --check ROOT    exit 1 if any is out of date
 
 Each reference page in docs/ holds the text of one `apicli help TOPIC` between two markers;
-everything outside the markers is written by hand. The package is the one source, so a pip
-user's `apicli help` and the docs in the repository say the same.
+everything outside the markers is written by hand. man/apicli.1 is generated whole, from the
+same help screens and topics. The package is the one source, so a pip user's `apicli help`,
+`--help`, `man apicli` and the docs in the repository say the same.
 """
 
 from __future__ import annotations
@@ -36,7 +37,20 @@ def replace_block(page: str, name: str) -> str:
 
 def generated_files(root: Path) -> dict[Path, Callable[[str], str]]:
     """Each generated file under `root` and how to bring its text up to date."""
-    return {root / "docs" / f"{name}.md": functools.partial(_replace_in, name=name) for name in TOPICS}
+    files: dict[Path, Callable[[str], str]] = {
+        root / "docs" / f"{name}.md": functools.partial(_replace_in, name=name) for name in TOPICS
+    }
+    files[root / MAN_PAGE] = _man_page
+    return files
+
+
+MAN_PAGE = Path("man") / "apicli.1"
+
+
+def _man_page(current: str) -> str:
+    from .manpage import render_man_page
+
+    return render_man_page()
 
 
 def _replace_in(page: str, *, name: str) -> str:
@@ -59,9 +73,10 @@ def stale_files(root: Path) -> list[Path]:
 def write_files(root: Path) -> list[Path]:
     written = []
     for path, update in generated_files(root).items():
-        current = path.read_text(encoding="utf-8")
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
         fresh = update(current)
         if fresh != current:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(fresh, encoding="utf-8")
             written.append(path)
     return written
