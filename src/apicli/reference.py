@@ -62,8 +62,7 @@ EXIT_CODES = Topic(
                 (str(int(ExitCode.TIMEOUT)), "a timeout, or the `--max-time` deadline"),
                 (
                     str(int(ExitCode.SCHEMA)),
-                    "the response (for paginate: any item) does not match `--schema` (the body is still "
-                    "written first)",
+                    "the response (for paginate: any item) does not match `--schema` (the body is still written first)",
                 ),
                 (str(int(ExitCode.INTERRUPTED)), "interrupted: Ctrl-C or SIGTERM"),
             ),
@@ -87,18 +86,23 @@ ITEMS = Topic(
                     "removes a default header",
                 ),
                 ("`Name;`", "a header with an empty value"),
+                ("`Name:@file`", "header value read from a file"),
                 ("`name==value`", "query parameter"),
+                ("`name==@file`", "query value read from a file (without its final newline)"),
                 ("`field=value`", "JSON string field"),
                 ("`field:=json`", "raw JSON value: `n:=1`, `ok:=true`, `tags:='[\"a\"]'`"),
                 ("`field=@file`", "string read from a file (`@-` reads stdin)"),
                 ("`field:=@file`", "JSON value read from a file"),
-                ("`field@file`", "multipart file upload (`field@file;type=image/png`)"),
-                ("`user[name]=ann`", "nested object: `{\"user\": {\"name\": \"ann\"}}`"),
-                ("`tags[]=a`", "append to an array: `{\"tags\": [\"a\"]}`"),
+                (
+                    "`field@file`",
+                    "multipart file upload; the type is guessed from the name, or `field@file;type=image/png`",
+                ),
+                ("`user[name]=ann`", 'nested object: `{"user": {"name": "ann"}}`'),
+                ("`tags[]=a`", 'append to an array: `{"tags": ["a"]}`'),
                 ("`arr[2]=z`", "array index; a gap before it is filled with null"),
                 ("`[]:=1`", "a top-level array body: `[]:=1 []:=2` sends `[1, 2]`"),
-                ("`a\\[b\\]=c`", "a backslash makes a bracket literal: the key is `a[b]`"),
-                ("`a\\=b=c`", "a backslash escapes a separator in a name: the key is `a=b`"),
+                ("`a\\[b\\]=c`", 'a backslash makes a bracket literal: the key is `a[b]` (`[\\1]` is the key "1")'),
+                ("`a\\=b=c`", "a backslash makes one of `:;=@` literal, in a name or a value: the key is `a=b`"),
             ),
         ),
         "The same from flags, for scripts: `-H 'Name: Value'`, `-q name=value`, `--json TEXT|@file|@-` "
@@ -143,8 +147,7 @@ CONFIG = Topic(
                 ("`basic`", "`user`, and `password_env`, `password_file` or `password`"),
                 (
                     "`api_key`",
-                    "`header = \"NAME\"` (default `X-API-Key`) or `query = \"NAME\"`, and `key_env`, "
-                    "`key_file` or `key`",
+                    '`header = "NAME"` (default `X-API-Key`) or `query = "NAME"`, and `key_env`, `key_file` or `key`',
                 ),
             ),
         ),
