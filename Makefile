@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint typecheck pytest bench completions docs dist clean
 
 RUNTIME_STAMP := $(VENV)/.runtime
+# Variables, because a comma inside $(call ...) would split its arguments.
+RUNTIME_SPEC := -e '.[all]'
+TEST_SPEC := -e '.[test,dist]'
 
 # The venv gets no pip of its own (ensurepip and a pip upgrade cost seconds): the host's pip
 # installs into it. A host without pip falls back to ensurepip.
@@ -24,11 +27,11 @@ $(BIN)/python:
 
 # What `make demo` needs: apicli and its runtime extras (--schema), no test or packaging tools.
 $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
-	$(call pip_install,-e '.[all]',)
+	$(call pip_install,$(RUNTIME_SPEC),)
 	touch $(RUNTIME_STAMP)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(call pip_install,-e '.[test,dist]', with the test and packaging tools)
+	$(call pip_install,$(TEST_SPEC), with the test and packaging tools)
 	touch $(RUNTIME_STAMP) $(STAMP)
 
 demo: $(RUNTIME_STAMP)

@@ -56,11 +56,13 @@ _EMPTY_NAME_HINTS = {
 
 
 def _unescape(text: str) -> str:
+    """`\\=` -> `=` for the separator characters; any other backslash pair (`\\\\`, `\\[`) stays whole."""
     out: list[str] = []
     i = 0
     while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
-            out.append(text[i + 1])
+        if text[i] == "\\":
+            following = text[i + 1 : i + 2]
+            out.append(following if following and following in _ESCAPABLE else "\\" + following)
             i += 2
         else:
             out.append(text[i])

@@ -155,7 +155,7 @@ ROWS = [
     Row("overwrite", ("a[0]=1", "a[0]=2", "b=1", "b=2")),
     Row("escaped-separators", (r"foo\==bar", r"a\:b=1", r"c\@d=2", r"e\;f=3")),
     Row("escaped-separator-in-value", (r"a=b\=c", r"d=e\:f")),
-    Row("backslashes-kept", (r"a\xb=1", r"k=x\y", r"w[\\]=2")),
+    Row("backslashes-kept", (r"a\xb=1", r"k=x\y", r"w[\\]=2", r"v=a\\:b", r'j:="\\:"')),
     Row("form", ("name=John", "email=john@example.org"), form=True),
     Row("form-from-file", ("description=@files/text.txt", "name=ann"), form=True),
     Row(

@@ -29,4 +29,5 @@ def test_make_demo_installs_the_runtime_only() -> None:
     demo = re.search(r"^demo: (.+)$", makefile, flags=re.MULTILINE)
     assert demo is not None and demo.group(1).strip() == "$(RUNTIME_STAMP)"
     runtime = makefile.split("$(RUNTIME_STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
-    assert "-e '.[all]'" in runtime and "test" not in runtime and "dist" not in runtime
+    assert "$(RUNTIME_SPEC)" in runtime and "TEST" not in runtime
+    assert "RUNTIME_SPEC := -e '.[all]'" in makefile
