@@ -30,6 +30,7 @@ import sys
 import tempfile
 import termios
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ SECTIONS: tuple[Section, ...] = (
             Demo("apicli get 127.0.0.1:PORT/users | jq -r '.[].login' | head -3", requires=("jq",)),
             Demo("""apicli post 127.0.0.1:PORT/echo name=ann age:=31 tags:='["a","b"]' X-Trace:demo"""),
             Demo("apicli get 127.0.0.1:PORT/users/999", expected_exit=4),
-            Demo("apicli get 127.0.0.1:PORT/flaky fail==2 key==demo -v --backoff 0"),
+            Demo("apicli get 127.0.0.1:PORT/flaky fail==1 key==demo -v --backoff 0"),
             Demo("apicli get 127.0.0.1:PORT/echo search==apicli -i"),
         ),
     ),
@@ -107,9 +108,10 @@ SECTIONS: tuple[Section, ...] = (
         "Profiles, --jq, --schema and --curl",
         (
             Demo("""apicli get 127.0.0.1:PORT/users --jq '.[] | select(.admin) | .login' -r"""),
+            # A config file must be a regular file (apicli refuses a FIFO such as <(...)).
             Demo(
-                """APICLI_CONFIG=<(printf '[profiles.demo]\\nbase_url = "http://127.0.0.1:PORT"\\n"""
-                """headers = { X-Team = "demo" }\\n') apicli get /users/2 -P demo --jq '{login, email}'"""
+                """printf '[profiles.demo]\\nbase_url = "http://127.0.0.1:PORT"\\nheaders = { X-Team = "demo" }\\n'"""
+                """ > demo.toml; APICLI_CONFIG=demo.toml apicli get /users/2 -P demo --jq '{login, email}'"""
             ),
             Demo("""apicli get 127.0.0.1:PORT/users/3 --schema <(apicli get 127.0.0.1:PORT/schema/user.json)"""),
             Demo(
@@ -182,73 +184,117 @@ def open_terminal() -> tuple[int, int]:
     return reader, writer
 
 
-def run_demo(command: str, env: dict[str, str], cwd: Path) -> int:
-    """Run one command, relaying its stdout; returns its exit code (-1 on timeout).
+def run_demo(command: str, env: dict[str, str], cwd: Path, out: list[bytes]) -> int:
+    """Run one command, appending its stdout and stderr to `out`; returns its exit code (-1 on timeout).
 
-    stdout goes through a pseudo-terminal when ours is a terminal, so apicli
-    formats as it would for a user, and through a pipe otherwise. Relaying lets
+    Both streams go through pseudo-terminals when ours is a terminal, so apicli
+    formats as it would for a user, and through pipes otherwise. Relaying lets
     the demo end every output with a newline, as a body need not have one.
     """
-    reader, writer = open_terminal() if sys.stdout.isatty() else os.pipe()
+    on_terminal = sys.stdout.isatty()
+    stdout_reader, stdout_writer = open_terminal() if on_terminal else os.pipe()
+    stderr_reader, stderr_writer = open_terminal() if on_terminal else os.pipe()
     # stdin is closed so that no command mistakes the terminal for a request body;
     # its own session lets a timeout stop the whole pipeline, not just bash.
     process = subprocess.Popen(
-        ["bash", "-c", command], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=writer, start_new_session=True
+        ["bash", "-c", command],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout_writer,
+        stderr=stderr_writer,
+        start_new_session=True,
     )
-    os.close(writer)
+    os.close(stdout_writer)
+    os.close(stderr_writer)
     deadline = time.monotonic() + COMMAND_TIMEOUT
     try:
-        if not relay_output(reader, deadline):
-            sys.stdout.write("\n")
+        if not relay_output([stdout_reader, stderr_reader], deadline, out):
+            out.append(b"\n")
         return process.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        print(f"timed out after {COMMAND_TIMEOUT} s", file=sys.stderr)
+        out.append(f"timed out after {COMMAND_TIMEOUT} s\n".encode())
         return -1
     finally:
-        os.close(reader)
+        os.close(stdout_reader)
+        os.close(stderr_reader)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
-def relay_output(reader: int, deadline: float) -> bool:
-    """Copy the command's stdout to ours until it closes; whether it ended with a newline."""
+def relay_output(readers: list[int], deadline: float, out: list[bytes]) -> bool:
+    """Collect what the command writes, in the order it arrives, until every stream closes.
+
+    Returns whether the output ended with a newline.
+    """
     last = b"\n"
-    while select.select([reader], [], [], max(0.0, deadline - time.monotonic()))[0]:
-        try:
-            data = os.read(reader, 65536)
-        except OSError:  # EIO: the pseudo-terminal closed with its last writer
+    previous = readers[0]
+    open_readers = list(readers)
+    while open_readers:
+        ready = select.select(open_readers, [], [], max(0.0, deadline - time.monotonic()))[0]
+        if not ready:
             break
-        if not data:
-            break
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        last = data[-1:]
+        for reader in ready:
+            try:
+                data = os.read(reader, 65536)
+            except OSError:  # EIO: the pseudo-terminal closed with its last writer
+                data = b""
+            if not data:
+                open_readers.remove(reader)
+                continue
+            if reader != previous and last != b"\n":
+                out.append(b"\n")  # a body without a final newline, then a message on stderr
+            out.append(data)
+            last, previous = data[-1:], reader
     return last == b"\n"
 
 
-def run_sections(sections: list[Section], port: int, env: dict[str, str], style: Style, cwd: Path) -> list[str]:
-    """Run every demo; returns a description of each one that misbehaved."""
+def run_section(section: Section, port: int, env: dict[str, str], style: Style, cwd: Path) -> tuple[bytes, list[str]]:
+    """Run one section's demos in order; returns their output and a description of each that misbehaved."""
     shorthand_ok = localhost_is_ipv4_loopback()
+    out: list[bytes] = []
+
+    def say(text: str) -> None:
+        out.append((text + "\n").encode())
+
     failures: list[str] = []
-    for section in sections:
-        if not section.demos:
+    say(f"\n{style.bold(f'## {section.name}: {section.title}')}\n")
+    for demo in section.demos:
+        command = expand(demo.command, port, shorthand_reaches_server=shorthand_ok)
+        say(style.bold(f"$ {command}"))
+        missing = [tool for tool in demo.requires if shutil.which(tool, path=env["PATH"]) is None]
+        if missing:
+            say(style.dim(f"(skipped: {', '.join(missing)} not installed)\n"))
             continue
-        print(f"\n{style.bold(f'## {section.name}: {section.title}')}\n", flush=True)
-        for demo in section.demos:
-            command = expand(demo.command, port, shorthand_reaches_server=shorthand_ok)
-            print(style.bold(f"$ {command}"), flush=True)
-            missing = [tool for tool in demo.requires if shutil.which(tool, path=env["PATH"]) is None]
-            if missing:
-                print(style.dim(f"(skipped: {', '.join(missing)} not installed)\n"), flush=True)
-                continue
-            code = run_demo(command, env, cwd)
-            if code != 0:
-                print(style.dim(f"(exit {code})"))
-            if code != demo.expected_exit:
-                print(style.red(f"unexpected exit {code}, expected {demo.expected_exit}"))
-                failures.append(f"{command}  (exit {code}, expected {demo.expected_exit})")
-            print(flush=True)
+        code = run_demo(command, env, cwd, out)
+        if code != 0:
+            say(style.dim(f"(exit {code})"))
+        if code != demo.expected_exit:
+            say(style.red(f"unexpected exit {code}, expected {demo.expected_exit}"))
+            failures.append(f"{command}  (exit {code}, expected {demo.expected_exit})")
+        say("")
+    return b"".join(out), failures
+
+
+def run_sections(sections: list[Section], port: int, env: dict[str, str], style: Style, scratch: Path) -> list[str]:
+    """Run the sections side by side and print each one's output in order; returns what misbehaved.
+
+    Sections are independent (each has its own directory), so running them at once keeps
+    `make demo` short; a section's output is shown whole, as soon as it and those before it end.
+    """
+    failures: list[str] = []
+    with ThreadPoolExecutor(max_workers=len(sections) or 1) as pool:
+        futures = []
+        for section in sections:
+            cwd = scratch / section.name
+            cwd.mkdir()
+            futures.append(pool.submit(run_section, section, port, env, style, cwd))
+        for future in futures:
+            output, section_failures = future.result()
+            sys.stdout.buffer.write(output)
+            sys.stdout.flush()
+            failures.extend(section_failures)
     return failures
 
 
@@ -267,10 +313,10 @@ def main(argv: list[str]) -> int:
     server, base_url = start_server(max_lifetime=15 * 60)
     try:
         print(style.dim(f"example API listening on {base_url}"), flush=True)
-        sections = [section for section in SECTIONS if section.name in wanted]
+        sections = [section for section in SECTIONS if section.name in wanted and section.demos]
         # Downloads land in a scratch directory, not in the working tree.
         with tempfile.TemporaryDirectory(prefix="apicli-demo-") as scratch:
-            print(style.dim(f"downloads go to {scratch}"), flush=True)
+            print(style.dim(f"files go to {scratch}"), flush=True)
             failures = run_sections(sections, server.server_port, demo_environment(bin_dir), style, Path(scratch))
     finally:
         server.shutdown()

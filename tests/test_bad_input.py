@@ -69,7 +69,7 @@ LINK_OUTCOMES = (
 
 ROWS: list[Row] = [
     # -- the URL -----------------------------------------------------------------------------------
-    row("no-url", "get", 2, "apicli: Missing argument 'url'"),
+    row("no-url", "get", 2, "apicli: Missing argument 'URL'"),
     row("empty-url", "get ''", 2, "apicli: missing URL"),
     row("blank-url", "get '   '", 2, "apicli: missing URL"),
     row("ftp-url", "get ftp://example.com/x", 2, "apicli: unsupported URL scheme 'ftp'"),
@@ -128,8 +128,21 @@ ROWS: list[Row] = [
         "apicli: standard input (@-) can be used only once",
         stdin=b"x",
     ),
-    row("nested-conflict", "post {srv}/json a=1 a[b]=2", 2, "apicli: item 'a[b]=2': conflicts with an earlier value"),
-    row("array-gap", "post {srv}/json a[5]=x", 2, "apicli: item 'a[5]=x': array index 5 leaves a gap"),
+    row(
+        "nested-conflict",
+        "post {srv}/json a=1 a[b]=2",
+        2,
+        "apicli: item 'a[b]=2': 'a' is a value, so it has no key 'b'",
+    ),
+    row(
+        "array-too-far", "post {srv}/json a[20000]=x", 2, "apicli: item 'a[20000]=x': array index 20000 is beyond 10000"
+    ),
+    row(
+        "array-negative",
+        "post {srv}/json a[-1]=x",
+        2,
+        "apicli: item 'a[-1]=x': negative array indexes are not supported",
+    ),
     row(
         "raw-json-in-a-form", "post {srv}/json --form n:=1", 2, "apicli: raw JSON fields (:=) cannot be sent as a form"
     ),
@@ -161,7 +174,7 @@ ROWS: list[Row] = [
     row("negative-retries", "get {srv}/json --retries -1", 2, "apicli: Invalid value for '--retries'"),
     row("retries-not-a-number", "get {srv}/json --retries many", 2, "apicli: Invalid value for '--retries'"),
     row("negative-timeout", "get {srv}/json --timeout -1", 2, "apicli: Invalid value for '--timeout'"),
-    row("zero-max-time", "get {srv}/json --max-time 0", 2, "apicli: Invalid value for '--max-time'"),
+    row("zero-max-time", "get {srv}/json --max-time 0", 2, "apicli: Invalid value for '-m' / '--max-time'"),
     row(
         "negative-connect-timeout",
         "get {srv}/json --connect-timeout -2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -45,16 +46,30 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
         metadata = email.message_from_bytes(wheel.read(f"{info}/METADATA"))
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
     assert {"apicli/__main__.py", "apicli/py.typed", "apicli/cli/application.py", "apicli/jqfilter.py"} <= names
+    assert f"{info.removesuffix('.dist-info')}.data/data/share/man/man1/apicli.1" in names  # `man apicli`
     assert "apicli = apicli.__main__:main" in entry_points
     assert metadata["Name"] == "apicli" and metadata["Requires-Python"] == ">=3.11"
     assert metadata["License-Expression"] == "MIT" or "MIT" in (metadata["License"] or "")
     assert metadata["Summary"] and metadata["Description-Content-Type"] == "text/markdown"
     classifiers = metadata.get_all("Classifier") or []
     assert "Programming Language :: Python :: 3 :: Only" in classifiers and "Environment :: Console" in classifiers
-    urls = {value.split(",", 1)[0] for value in metadata.get_all("Project-URL") or []}
-    assert {"Homepage", "Documentation", "Source", "Issues"} <= urls
+    # apicli has no public home yet, so it lists no project URLs; a placeholder would send users nowhere.
+    for value in metadata.get_all("Project-URL") or []:
+        url = value.partition(", ")[2]
+        assert url.startswith("https://") and not re.search(r"example\.(com|org|net)|localhost", url), value
     assert {"jq", "schema", "all"} <= set(metadata.get_all("Provides-Extra") or [])
 
     with tarfile.open(sdists[0]) as sdist:
         members = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "completions/apicli.bash", "completions/_apicli", "docs/config.md"} <= members
+    assert "man/apicli.1" in members
+
+
+def test_pyproject_names_no_placeholder_urls() -> None:
+    # Runs without the dist extra: the metadata source itself has no example.com link.
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for label, url in project.get("urls", {}).items():
+        assert not re.search(r"example\.(com|org|net)", url), f"{label} is a placeholder: {url}"
+    assert "example.com" not in str(project.get("urls", {}))

@@ -29,7 +29,7 @@ from .output.streams import STREAM_CHUNK
 from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, build_session, request_kwargs, translate_errors
-from .spec import Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
+from .spec import NO_HEADER, Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
 from .urls import add_query, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -343,18 +343,18 @@ def wire_headers(prepared: requests.PreparedRequest) -> list[tuple[str, str]]:
 
 
 def _removed(spec: RequestSpec) -> set[str]:
-    return {name.lower() for name, value in spec.headers if value == ""}
+    return {name.lower() for name, value in spec.headers if value == NO_HEADER}
 
 
 def _group_headers(
     headers: tuple[tuple[str, str], ...],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(the first value of each name, every later value) of the headers to send; empty values remove."""
+    """(the first value of each name, every later value) of the headers to send; NO_HEADER removes."""
     first: list[tuple[str, str]] = []
     repeats: list[tuple[str, str]] = []
     seen: set[str] = set()
     for name, value in headers:
-        if value == "":
+        if value == NO_HEADER:
             continue
         key = name.lower()
         (repeats if key in seen else first).append((name, value))

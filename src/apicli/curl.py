@@ -17,7 +17,7 @@ import requests
 from .client import wire_headers
 from .flags import Invocation
 from .report import Redactor, Reporter
-from .spec import IDEMPOTENT_METHODS, NetworkOptions
+from .spec import IDEMPOTENT_METHODS, NO_HEADER, NetworkOptions
 from .urls import redact_url
 
 if TYPE_CHECKING:
@@ -90,10 +90,13 @@ def format_curl(
             continue  # -F makes its own boundary
         if lowered == "authorization" and use_user_flag:
             continue
+        if value == "":
+            args += ["-H", f"{name};"]  # curl's spelling of an empty header ("Name:" would remove it)
+            continue
         args += ["-H", f"{name}: {_shown_header(name, value, redactor)}"]
     sent = {name.lower() for name, _ in headers}
     for name, value in spec.headers:
-        if value == "" and name.lower() not in sent:
+        if value == NO_HEADER and name.lower() not in sent:
             args += ["-H", f"{name}:"]  # removed by the user: stop curl sending its own
     if body is not None and body.kind != "multipart" and "content-type" not in sent:
         args += ["-H", "Content-Type:"]  # curl would otherwise add a form type

@@ -33,6 +33,7 @@ from .spec import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT,
+    NO_HEADER,
     Credentials,
     NetworkOptions,
     OutputOptions,
@@ -296,8 +297,10 @@ def build_invocation(
     check_header_names((name for name, _ in headers), "-H/--header", "-H 'X-Trace: 1'")
     check_header_values(headers, "-H/--header")
     check_header_values(parsed.headers, "the Name:Value item")
+    # -H 'Name:' removes a header, as in curl (-H 'Name;' would be curl's empty header).
+    headers = [(name, value if value else NO_HEADER) for name, value in headers]
     headers += parsed.headers
-    headers += [(name, "") for name in parsed.removed_headers]
+    headers += [(name, NO_HEADER) for name in parsed.removed_headers]
     query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
     credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)

@@ -1,18 +1,21 @@
 """Request items (HTTPie's grammar) and body flags, parsed into request parts.
 
-    Name:Value     header            name==value    query parameter
+    Name:Value     header            Name;          header with an empty value
+    Name:@file     header from file  Name:          no such header (removes a default)
+    name==value    query parameter   name==@file    query value from a file
     field=value    JSON string       field:=json    raw JSON value
     field=@file    string from file  field:=@file   JSON from file
     field@file     multipart upload  (optionally field@file;type=mime)
 
-A backslash escapes a separator in the key (`a\\=b=c`). Nested keys such as
-`user[name]=ann` and `tags[]=a` build nested objects and arrays.
+A backslash before one of `:;=@` makes it literal, in the name and the value (`a\\=b=c`);
+before any other character it stays. Nested keys (`user[name]=ann`, `tags[]=a`, `[]:=1`) are
+apicli.nested_keys.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import mimetypes
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,11 +23,13 @@ from typing import Any, BinaryIO
 from .errors import ItemError, UsageError
 from .httpsyntax import is_header_name
 from .local_input import BODY_LIMIT, NotReadable, check_readable, open_local, read_capped, size_text
+from .nested_keys import parse_key_path, set_nested
 from .spec import Body, FilePart
 
 # Longest first, so that at one position `:=@` wins over `:=` and `:`.
-SEPARATORS = (":=@", "=@", "==", ":=", "=", ":", "@")
-_KEY_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+SEPARATORS = (":=@", "==@", "=@", "==", ":=", ":@", "=", ":", "@", ";")
+# A backslash makes these literal; before any other character it is kept (HTTPie's rule).
+_ESCAPABLE = frozenset(":;=@")
 
 
 class ParsedItems:
@@ -34,7 +39,7 @@ class ParsedItems:
         self.headers: list[tuple[str, str]] = []
         self.removed_headers: list[str] = []
         self.query: list[tuple[str, str]] = []
-        self.data: dict[str, Any] | None = None
+        self.data: dict[str, Any] | list[Any] | None = None
         self.raw_json_fields = False
         self.files: list[FilePart] = []
 
@@ -43,24 +48,42 @@ class ParsedItems:
 StdinReader = Callable[[int | None], bytes]
 _EMPTY_NAME_HINTS = {
     "==": "a query item is name==value",
+    "==@": "a query item is name==@path/to/file",
     "@": "an upload item is field@path/to/file",
+    ":@": "a header item is Name:@path/to/file",
+    ";": "an empty header is Name;",
 }
 
 
+def _unescape(text: str) -> str:
+    """`\\=` -> `=` for the separator characters; any other backslash pair (`\\\\`, `\\[`) stays whole."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            following = text[i + 1 : i + 2]
+            out.append(following if following and following in _ESCAPABLE else "\\" + following)
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 def split_item(item: str) -> tuple[str, str, str]:
-    """Split an item into (unescaped key, separator, value) at the earliest separator."""
-    key_chars: list[str] = []
+    """Split an item into (key, separator, value) at the earliest unescaped separator (longest there).
+
+    Escaped separator characters come back literal in both halves; other backslashes are kept,
+    for the nested-key grammar (`a\\[b\\]`) to read.
+    """
     i = 0
     while i < len(item):
-        ch = item[i]
-        if ch == "\\" and i + 1 < len(item):
-            key_chars.append(item[i + 1])
+        if item[i] == "\\":
             i += 2
             continue
         for sep in SEPARATORS:
             if item.startswith(sep, i):
-                return "".join(key_chars), sep, item[i + len(sep) :]
-        key_chars.append(ch)
+                return _unescape(item[:i]), sep, _unescape(item[i + len(sep) :])
         i += 1
     raise ItemError(
         f"invalid request item {item!r}",
@@ -109,83 +132,32 @@ def _decode_text(raw: bytes, path_text: str, item: str) -> str:
         ) from None
 
 
-def parse_key_path(key: str, item: str) -> list[str | int | None]:
-    """`user[name]` -> ['user', 'name']; `tags[]` -> ['tags', None] (None appends)."""
-    bracket = key.find("[")
-    if bracket <= 0 or not key.endswith("]"):
-        return [key]
-    segments: list[str | int | None] = [key[:bracket]]
-    rest = key[bracket:]
-    pos = 0
-    for match in _KEY_SEGMENT.finditer(rest):
-        if match.start() != pos:
-            return [key]
-        inner = match.group(1)
-        segments.append(None if inner == "" else int(inner) if inner.isdigit() else inner)
-        pos = match.end()
-    return segments if pos == len(rest) else [key]
-
-
-def set_nested(target: dict[str, Any], path: list[str | int | None], value: Any, item: str) -> None:
-    container: Any = target
-    for index, segment in enumerate(path):
-        last = index == len(path) - 1
-        following = None if last else path[index + 1]
-        fresh: Any = [] if isinstance(following, int) or (following is None and not last) else {}
-        if isinstance(container, dict):
-            if not isinstance(segment, str):
-                raise ItemError(
-                    f"item {item!r}: cannot index an object with [{segment if segment is not None else ''}]"
-                )
-            if last:
-                container[segment] = value
-                return
-            container = container.setdefault(segment, fresh)
-        elif isinstance(container, list):
-            if isinstance(segment, str):
-                raise ItemError(f"item {item!r}: cannot use key {segment!r} on an array")
-            if segment is None or segment == len(container):
-                container.append(value if last else fresh)
-                container = container[-1]
-            elif segment < len(container):
-                if last:
-                    container[segment] = value
-                    return
-                container = container[segment]
-            else:
-                raise ItemError(f"item {item!r}: array index {segment} leaves a gap (length {len(container)})")
-            if last:
-                return
-        else:
-            raise ItemError(f"item {item!r}: conflicts with an earlier value at {segment!r}")
-
-
 def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedItems:
     parsed = ParsedItems()
     for item in items:
         key, sep, value = split_item(item)
-        if sep == ":":
-            name = key.strip()
-            if not is_header_name(name):
-                raise ItemError(f"invalid header name in {item!r}", hint="header items look like Name:Value")
-            if value == "":
-                parsed.removed_headers.append(name)
-            else:
-                parsed.headers.append((name, value.strip()))
-            continue
-        if not key:
+        if not key and sep != ":":
             raise ItemError(
                 f"request item {item!r} has an empty name",
                 hint=_EMPTY_NAME_HINTS.get(sep, "a body item is field=value or field:=json"),
             )
+        if sep in (":", ":@", ";"):
+            _header_item(parsed, key, sep, value, item, stdin)
+            continue
         if sep == "==":
             parsed.query.append((key, value))
+        elif sep == "==@":
+            raw = _read_source_bytes(value, item, stdin, hint="send a large value in the body instead")
+            # A file's final newline is not part of the value (HTTPie drops it too).
+            parsed.query.append((key, _decode_text(raw, value, item).removesuffix("\n")))
         elif sep == "@":
             path_text, _, content_type = value.partition(";type=")
             path = expand_user(path_text)
             if not path.is_file():
                 raise ItemError(f"cannot upload {path_text!r} for {item!r}: not a readable file")
-            parsed.files.append(FilePart(key, path, content_type or None))
+            # No ;type=: guessed from the name, as HTTPie and curl do (a server may check it).
+            guessed = mimetypes.guess_type(path.name, strict=False)[0]
+            parsed.files.append(FilePart(key, path, content_type or guessed))
         else:
             field_value: Any
             if sep == "=":
@@ -200,10 +172,27 @@ def parse_items(items: list[str], stdin: StdinReader | None = None) -> ParsedIte
                 raw = _read_source_bytes(value, item, stdin, hint="send a large document with --data @FILE")
                 field_value = parse_json_text(raw, f"{value!r} for {item!r}")
                 parsed.raw_json_fields = True
-            if parsed.data is None:
-                parsed.data = {}
-            set_nested(parsed.data, parse_key_path(key, item), field_value, item)
+            has_name, segments = parse_key_path(key, item)
+            parsed.data = set_nested(parsed.data, has_name, segments, field_value, item)
     return parsed
+
+
+def _header_item(parsed: ParsedItems, key: str, sep: str, value: str, item: str, stdin: StdinReader | None) -> None:
+    """`Name:Value`, `Name:` (no such header), `Name;` (an empty value) and `Name:@file`."""
+    name = key.strip()
+    if not is_header_name(name):
+        raise ItemError(f"invalid header name in {item!r}", hint="header items look like Name:Value")
+    if sep == ";":
+        if value:
+            raise ItemError(f"invalid item {item!r}: nothing may follow the ';'", hint="an empty header is Name;")
+        parsed.headers.append((name, ""))
+    elif sep == ":@":
+        raw = _read_source_bytes(value, item, stdin, hint="a header value is one line of text")
+        parsed.headers.append((name, _decode_text(raw, value, item).strip()))
+    elif value == "":
+        parsed.removed_headers.append(name)
+    else:
+        parsed.headers.append((name, value.strip()))
 
 
 def _read_source_bytes(source: str, what: str, stdin: StdinReader | None, *, hint: str) -> bytes:
@@ -267,6 +256,8 @@ def build_body(
     if form or parsed.files:
         if parsed.raw_json_fields:
             raise UsageError("raw JSON fields (:=) cannot be sent as a form", hint="drop --form or use field=value")
+        if isinstance(parsed.data, list):
+            raise UsageError("a top-level array ([]) cannot be sent as a form", hint="drop --form to send JSON")
         fields = tuple((k, _form_value(v)) for k, v in (parsed.data or {}).items())
         if parsed.files:
             return Body(kind="multipart", form=fields, files=tuple(parsed.files))

@@ -20,11 +20,21 @@ from typing import Any
 
 from .errors import OutputError, ResponseFormatError, UsageError
 from .jqworker import JqWorker
+from .output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 
 INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
-# jq's default colours (JQ_COLORS): null, false, true, numbers, strings, arrays, objects, object keys.
-_COLORS = {"null": "1;30", "false": "0;39", "true": "0;39", "number": "0;39", "string": "0;32", "key": "34;1"}
-_PUNCTUATION_COLOR = "1;39"
+# apicli's palette, as for a body shown on a terminal (not libjq's defaults): a --jq result looks
+# like the response it came from. Numbers and punctuation keep the terminal's colour.
+_COLORS = {
+    "null": NULL_COLOR.decode(),
+    "false": BOOL_COLOR.decode(),
+    "true": BOOL_COLOR.decode(),
+    "number": "",
+    "string": STRING_COLOR.decode(),
+    "key": KEY_COLOR.decode(),
+}
+_PUNCTUATION_COLOR = ""
+_RESET = RESET.decode()
 RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
 
 
@@ -172,8 +182,8 @@ def format_json_text(text: str, *, color: bool = False, indent: int = 2) -> str:
     index = 0
     length = len(text)
 
-    def paint(kind: str, token: str) -> str:
-        return f"\033[{kind}m{token}\033[0m" if color else token
+    def paint(sequence: str, token: str) -> str:
+        return f"{sequence}{token}{_RESET}" if color and sequence else token
 
     def newline() -> str:
         return "\n" + " " * (indent * len(stack))

@@ -99,6 +99,12 @@ class Credentials(NamedTuple):
         return tuple(v for v in values if v)
 
 
+# The value of a header the user removed (`Name:` item, -H 'Name:'): a default of that name is not
+# sent. A control character, so no real value (those are refused) can be mistaken for it; an
+# empty string is a real value (`Name;`), sent as an empty header.
+NO_HEADER = "\x00"
+
+
 class RequestSpec(NamedTuple):
     method: str
     url: str
@@ -111,7 +117,7 @@ class RequestSpec(NamedTuple):
         lowered = name.lower()
         for key, value in reversed(self.headers):
             if key.lower() == lowered:
-                return value
+                return None if value == NO_HEADER else value
         return None
 
 

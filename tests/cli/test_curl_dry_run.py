@@ -179,3 +179,15 @@ def test_curl_and_dry_run_cannot_be_combined(echo_url: str, invoke: Invoke) -> N
     result = invoke("get", echo_url, "--curl", "--dry-run")
     assert result.code == 2
     assert result.stderr == "apicli: --curl and --dry-run cannot be combined\n"
+
+
+def test_an_empty_header_is_shown_and_previewed_apart_from_a_removed_one(invoke: Invoke) -> None:
+    url = "http://127.0.0.1:9/x"
+    dry = invoke("get", url, "X-Empty;", "Accept:", "--dry-run")
+    assert dry.code == 0 and dry.stderr == ""
+    lines = dry.stdout.decode().splitlines()
+    assert "X-Empty: " in lines and not any(line.startswith("Accept:") for line in lines)
+    curl = invoke("get", url, "X-Empty;", "Accept:", "--curl")
+    assert curl.code == 0
+    # curl's own spelling: 'Name;' sends an empty header, 'Name:' removes one.
+    assert " -H 'X-Empty;' " in curl.stdout.decode() and " -H Accept: " in curl.stdout.decode()

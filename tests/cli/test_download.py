@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -28,6 +29,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from apicli.downloads.progress import format_size
 from tests.conftest import Invoke, apicli_command
 
 # --- a scripted raw-socket server -------------------------------------------------------------
@@ -222,7 +224,7 @@ def test_names_come_from_the_server_or_url_and_stay_inside_the_directory(
     assert files_in(target) == {expected: b"content"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]  # nothing escaped
     assert result.stdout == b""
-    assert result.stderr.startswith(f"apicli: saved {target / expected} (7 bytes, ")
+    assert result.stderr.startswith(f"apicli: saved {target / expected} (7 B, ")
     assert result.stderr.endswith("B/s)\n") and result.stderr.count("\n") == 1
 
 
@@ -242,7 +244,7 @@ def test_default_directory_is_the_current_one_and_names_never_clobber(
         "data (2).tar.gz": b"new",
         "data (3).tar.gz": b"new",
     }
-    assert first.stderr.startswith("apicli: saved data (2).tar.gz (3 bytes, ")
+    assert first.stderr.startswith("apicli: saved data (2).tar.gz (3 B, ")
 
 
 def test_output_file_is_used_as_given_and_overwrites(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
@@ -364,7 +366,7 @@ def test_gzip_sent_anyway_is_saved_as_sent_with_a_note(httpserver: HTTPServer, i
     assert result.stderr.startswith(
         "apicli: log.txt: the server sent it with Content-Encoding: gzip; saving the bytes as sent (--decode saves "
     )
-    assert f"({len(packed)} bytes, " in result.stderr
+    assert f"({format_size(len(packed))}, " in result.stderr  # the size saved: the wire bytes
 
 
 def test_gzip_sent_anyway_is_decoded_with_decode_and_not_compared_with_the_compressed_length(
@@ -380,7 +382,7 @@ def test_gzip_sent_anyway_is_decoded_with_decode_and_not_compared_with_the_compr
     )
     assert result.code == 0, result.stderr
     assert files_in(tmp_path) == {"log.txt": text}
-    assert f"({len(text)} bytes, " in result.stderr
+    assert f"({format_size(len(text))}, " in result.stderr  # the decoded size, not the compressed one
     assert "Content-Encoding" not in result.stderr
 
 
@@ -555,7 +557,7 @@ def test_devices_are_written_directly(httpserver: HTTPServer, invoke: Invoke) ->
     httpserver.expect_request("/null").respond_with_data(b"x" * 5000)
     result = invoke("download", httpserver.url_for("/null"), "-o", "/dev/null")
     assert result.code == 0, result.stderr
-    assert result.stderr.startswith("apicli: saved /dev/null (5000 bytes, ")
+    assert result.stderr.startswith("apicli: saved /dev/null (5.0 kB, ")
 
 
 def test_automatic_resume_with_checksum_uses_the_hashing_loop(
@@ -720,6 +722,11 @@ def test_progress_bar_on_a_terminal_and_a_summary_line_when_piped(
     assert "━" in drawn and "movie.mp4" in drawn and "MB" in drawn and "/s" in drawn
     assert "\x1b[" in drawn  # cursor control: redrawn in place
     assert "apicli: saved " in drawn
+    # The summary comes under the finished bar, never above a bar still being drawn.
+    assert drawn.rindex("apicli: saved ") > drawn.rindex("━")
+    assert drawn.rstrip().endswith("MB/s)") and drawn.count("apicli: saved ") == 1
+    # One unit style: the bar's sizes and speed read like the summary's (1.5 MB, 2.4 MB/s), never "bytes".
+    assert "bytes" not in drawn and re.search(r"\d/1\.5 MB", drawn) and re.search(r"\d(\.\d)? [kM]?B/s", drawn)
     assert (tmp_path / "tty" / "movie.mp4").read_bytes() == data
 
     raw_server.handler = lambda seen: Reply(200, [], data)
@@ -727,7 +734,7 @@ def test_progress_bar_on_a_terminal_and_a_summary_line_when_piped(
     assert piped.returncode == 0
     assert piped.stdout == b""
     lines = piped.stderr.decode().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"apicli: saved {tmp_path / 'pipe' / 'movie.mp4'} (1500000 bytes, ")
+    assert len(lines) == 1 and lines[0].startswith(f"apicli: saved {tmp_path / 'pipe' / 'movie.mp4'} (1.5 MB, ")
     assert "━" not in piped.stderr.decode() and "\x1b" not in piped.stderr.decode()
     quiet = run_process("download", url, "-d", str(tmp_path / "quiet"), "--quiet")
     assert (quiet.returncode, quiet.stderr) == (0, b"")

@@ -63,14 +63,15 @@ def test_jq_keeps_numbers_exactly_as_jq_prints_them(httpserver: HTTPServer, invo
     assert result.text == "100000000000000000001\n1.000000000000000000001\n3.0\n4\n"
 
 
-def test_jq_pretty_output_is_indented_and_coloured_like_jq(httpserver: HTTPServer, invoke: Invoke) -> None:
+def test_jq_pretty_output_is_indented_like_jq_and_coloured_like_apicli(httpserver: HTTPServer, invoke: Invoke) -> None:
     url = _serve(httpserver, PRECISE)
     plain = invoke("get", url, "--jq", "{big, list: [1, {}], empty: []}", "--pretty", "--no-color")
     assert plain.text == '{\n  "big": 100000000000000000001,\n  "list": [\n    1,\n    {}\n  ],\n  "empty": []\n}\n'
-    coloured = invoke("get", url, "--jq", "{big}", "--pretty")
+    # apicli's palette, as for a body on a terminal: keys bold blue, numbers and punctuation uncoloured.
+    coloured = invoke("get", url, "--jq", "{big, ok: true, none: null, s: \"x\"}", "--pretty")
     assert coloured.text == (
-        '\x1b[1;39m{\x1b[0m\n  \x1b[34;1m"big"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;39m100000000000000000001\x1b[0m\n'
-        "\x1b[1;39m}\x1b[0m\n"
+        '{\n  \x1b[1;34m"big"\x1b[0m: 100000000000000000001,\n  \x1b[1;34m"ok"\x1b[0m: \x1b[33mtrue\x1b[0m,\n'
+        '  \x1b[1;34m"none"\x1b[0m: \x1b[90mnull\x1b[0m,\n  \x1b[1;34m"s"\x1b[0m: \x1b[32m"x"\x1b[0m\n}\n'
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from apicli.downloads.progress import format_size
 from tests.conftest import Invoke
 from tests.faults import FaultServer, RangeFile, Reply, gzip_bomb, gzip_corrupt, gzip_cut, json_reply
 from tests.faults.test_fault_e2e import FAST, assert_clean_failure, leftovers
@@ -154,7 +155,7 @@ def test_a_compressed_body_on_the_wire_stays_its_wire_size(
 
     assert result.code == 0, result.stderr
     assert (tmp_path / "zeros.gz").stat().st_size == wire < 1 << 20
-    assert f"({wire} bytes, " in result.stderr
+    assert f"({format_size(wire)}, " in result.stderr  # the saved size is the wire size
 
 
 def test_a_cut_compressed_download_resumes_on_wire_bytes(

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from tests.faults import FaultServer, Reply
+from tests.faults.behaviours import json_reply
 from tests.process.conftest import APICLI, base_environment, run_on_terminal
 
 TITLE = "\x1b]0;PWNED\x07"  # retitles the window
@@ -181,3 +182,14 @@ def test_verbose_request_lines_colour_names_and_redact_secrets(hostile_server: F
     assert b"> \x1b[1;34mAuthorization\x1b[0m: Bearer REDACTED" in shown.screen
     assert b"s3cr3t-token" not in shown.screen
     assert b"< \x1b[90mHTTP/1.1\x1b[0m \x1b[1;32m200 OK\x1b[0m" in shown.screen
+
+
+def test_jq_on_a_terminal_uses_apicli_colours(hostile_server: FaultServer) -> None:
+    hostile_server.script("/palette", json_reply({"name": "ann", "admin": True, "age": 31, "boss": None}))
+    body = run_on_terminal(["get", hostile_server.url("/palette")])
+    filtered = run_on_terminal(["get", hostile_server.url("/palette"), "--jq", "."])
+    assert body.code == filtered.code == 0
+    # The same document, filtered by jq or not, looks the same on a terminal (the pty turns \n into \r\n).
+    assert filtered.screen == body.screen
+    assert b'\x1b[1;34m"name"\x1b[0m: \x1b[32m"ann"\x1b[0m' in filtered.screen
+    assert b"\x1b[1;39m" not in filtered.screen and b"\x1b[34;1m" not in filtered.screen

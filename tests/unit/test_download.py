@@ -31,7 +31,7 @@ from apicli.downloads.files import (
     url_key,
 )
 from apicli.downloads.jobs import request_item_name
-from apicli.downloads.progress import Saved, format_rate, format_size, summary_line
+from apicli.downloads.progress import Saved, format_progress_size, format_rate, format_size, summary_line
 from apicli.downloads.ranges import (
     ContentRange,
     accepts_byte_ranges,
@@ -255,10 +255,16 @@ def test_sizes_rates_and_the_summary_line() -> None:
         "10000.0 TB",
     ]
     assert format_rate(1_200_000, 1.0) == "1.2 MB/s"
+    assert format_rate(10, 1.0) == "10 B/s"  # the bar's unit style too: never "10 bytes/s"
+    assert [format_progress_size(*pair) for pair in ((1000, 3000), (800_000, 1_500_000), (5, None))] == [
+        "1.0/3.0 kB",
+        "800.0 kB/1.5 MB",
+        "5 B",
+    ]
     assert format_rate(10, 0.0).endswith("/s")
     saved = Saved(Path("out/report.csv"), "report.csv", 204800, 0.17)
-    assert summary_line(saved) == "apicli: saved out/report.csv (204800 bytes, 1.2 MB/s)"
-    assert summary_line(Saved(None, "stdout", 5, 1.0)) == "apicli: wrote stdout (5 bytes, 5 B/s)"
+    assert summary_line(saved) == "apicli: saved out/report.csv (204.8 kB, 1.2 MB/s)"
+    assert summary_line(Saved(None, "stdout", 5, 1.0)) == "apicli: wrote stdout (5 B, 5 B/s)"
 
 
 # --- part files ----------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ _value_text = st.text(alphabet=string.printable + "é", max_size=10)
 
 
 @settings(max_examples=500, deadline=None)
-@given(key=_key_text, value=_value_text)
+@given(key=_key_text, value=_value_text.filter(lambda v: not v.startswith("@") and "\\" not in v))  # ==@ reads a file
 def test_query_items_keep_their_name_or_are_refused_when_it_is_empty(key: str, value: str) -> None:
     item = f"{key}=={value}"
     if not key:

@@ -20,10 +20,24 @@ from .. import __version__
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..report import Redactor
 
+ROOT_HELP = """A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.
+
+stdout carries only a successful body; messages go to stderr, and the exit code says what happened.
+
+Examples:
+
+  $ apicli get api.github.com/repos/psf/requests | jq .stargazers_count
+  $ apicli post :8080/users name=ann age:=31 tags:='["a"]' X-Trace:abc
+  $ apicli paginate :8080/events per_page==100 | jq -c 'select(.error)'
+  $ apicli download :8080/files/big.iso --sha256 "$SUM" --continue
+  $ apicli get "$API/health" --max-time 20 --retries 5   # a CI step
+
+Reference: apicli help exit-codes, apicli help items, apicli help config, and apicli COMMAND --help.
+The same pages are in `man apicli` and in docs/ of the source distribution."""
+
 app = typer.Typer(
     name="apicli",
-    help="A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.\n\n"
-    "stdout carries only a successful body; everything else goes to stderr. See the exit codes in the README.",
+    help=ROOT_HELP,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -89,6 +103,7 @@ COMMAND_MODULES = {
     "paginate": "paginate",
     "download": "download",
     "config": "config",
+    "help": "reference",
 }
 
 
@@ -97,6 +112,10 @@ def load_commands(name: str | None = None) -> typer.Typer:
     modules = [COMMAND_MODULES[name]] if name in COMMAND_MODULES else list(dict.fromkeys(COMMAND_MODULES.values()))
     for module in modules:
         importlib.import_module(f"{__package__}.{module}")
+    # The order of --help, whichever module happened to be imported first.
+    order = list(COMMAND_MODULES)
+    app.registered_commands.sort(key=lambda info: order.index(info.name) if info.name in order else len(order))
+    app.registered_groups.sort(key=lambda info: order.index(info.name) if info.name in order else len(order))
     return app
 
 
@@ -117,6 +136,47 @@ def _app_for(args: list[str]) -> typer.Typer:
     slim.registered_commands = chosen
     slim.registered_groups = []
     return slim
+
+
+def _may_show_help(args: list[str]) -> bool:
+    """Whether this run may print a help screen (or complete), so the help layout is worth building.
+
+    A request skips it: the layout is help-only, and a one-liner's start-up is its budget.
+    """
+    if "_APICLI_COMPLETE" in os.environ or not args or "-h" in args or "--help" in args:
+        return True
+    return next((arg for arg in args if not arg.startswith("-")), "help") in ("help", "config")
+
+
+def _unknown_option_lines(exc: Any) -> list[str]:
+    """The error for an unknown option: where the flag comes from and the apicli way, when known.
+
+    Spelling suggestions are kept for flags no other tool has (`--tiemout` -> `--timeout`).
+    """
+    from ..foreign_flags import foreign_flag_advice
+
+    option = exc.option_name
+    command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+    elsewhere = [
+        f"apicli {info.name}"
+        for info in load_commands().registered_commands
+        if info.name != command_path.split(" ")[-1] and _has_option(info.name, option)
+    ]
+    advice = foreign_flag_advice(option)
+    if advice is None and not elsewhere:
+        return [f"apicli: {exc.format_message()}", f"hint: see '{command_path} --help'"]
+    owners = " and ".join(elsewhere)
+    if advice is None:
+        return [f"apicli: no such option for {command_path}: {option}", f"hint: {option} is an option of {owners}"]
+    origin, hint = advice
+    also = f" ({option} is an option of {owners})" if elsewhere else ""
+    return [f"apicli: no such option: {option} ({origin})", f"hint: {hint}{also}"]
+
+
+def _has_option(command_name: str | None, option: str) -> bool:
+    command = typer.main.get_command(app)
+    sub = getattr(command, "commands", {}).get(command_name)
+    return sub is not None and any(option in (*param.opts, *param.secondary_opts) for param in sub.params)
 
 
 def _click_module() -> Any:
@@ -141,6 +201,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         command = typer.main.get_command(_app_for(args))
+        if _may_show_help(args):
+            from .helpformat import polish
+
+            polish(command)
+        if "_APICLI_COMPLETE" in os.environ or "--install-completion" in args or "--show-completion" in args:
+            from .completion import attach_completions, use_apicli_completion
+
+            use_apicli_completion()
+            attach_completions(command)
         result = command.main(args=args, prog_name="apicli", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except PipeClosed:
@@ -151,6 +220,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.NoArgsIsHelpError as exc:
         exc.show()
+        return int(ExitCode.USAGE)
+    except click.NoSuchOption as exc:
+        for line in _unknown_option_lines(exc):
+            _stderr_line(line)
         return int(ExitCode.USAGE)
     except click.UsageError as exc:
         command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"

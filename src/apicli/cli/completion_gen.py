@@ -6,7 +6,7 @@
 The scripts are the ones `apicli --show-completion SHELL` prints: small shims
 that call back into `apicli` with _APICLI_COMPLETE set, so commands and options
 added later complete without regenerating. They depend only on the program
-name and Typer's templates, which keeps them deterministic.
+name and apicli's templates (apicli.cli.completion), which keeps them deterministic.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ def completion_script(shell: str) -> str:
     """The completion script for `shell`, with a generated-file notice."""
     from typer._completion_shared import get_completion_script
 
+    from .completion import use_apicli_completion
+
+    use_apicli_completion()
     script = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell).strip("\n")
     lines = script.splitlines()
     # zsh reads `#compdef` only on the first line of a file in $fpath.

@@ -203,8 +203,9 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         float | None,
         None,
         option(
+            "-m",
             "--max-time",
-            help="Overall deadline in seconds, retries and waits included.",
+            help="Overall deadline in seconds, retries and waits included (curl's -m).",
             panel=NETWORK,
             min=0.001,
             metavar="S",
@@ -396,7 +397,12 @@ COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         "dry_run",
         bool,
         False,
-        option("--dry-run", help="Print the request (method, URL, headers, body) instead of sending.", panel=PREVIEW),
+        option(
+            "--dry-run",
+            "--offline",
+            help="Print the request (method, URL, headers, body) instead of sending (HTTPie's --offline).",
+            panel=PREVIEW,
+        ),
     ),
     (
         "show_secrets",

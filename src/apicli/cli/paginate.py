@@ -120,13 +120,13 @@ def paginate_command(
 
     Examples:
 
-      $ apicli paginate api.github.com/repos/psf/requests/issues per_page==100 | jq -r .title
+      $ apicli paginate api.github.com/repos/psf/requests/issues | jq -r .title
 
-      $ apicli paginate :8080/users --page-param page --parallel 4 --array -o users.json
+      $ apicli paginate :8080/users --page-param page --parallel 4 --array
 
-      $ apicli paginate :8080/events --cursor meta.next_cursor --cursor-param cursor --max-items 500
+      $ apicli paginate :8080/events --cursor meta.next_cursor --max-items 500
 
-      $ apicli paginate :8080/users --jq 'select(.admin) | .login' -r --schema user.schema.json
+      $ apicli paginate :8080/users --jq 'select(.admin) | .login' -r
     """
     settings = build_settings(
         scheme=scheme,

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from ..jqfilter import JqProgram
 
 UrlArgument = Annotated[
-    str, typer.Argument(help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
+    str, typer.Argument(metavar="URL", help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
 ]
 ItemsArgument = Annotated[
     list[str] | None,
     typer.Argument(
+        metavar="ITEM",
         help="Request items: Name:Value header, name==value query, field=value JSON string, "
         "field:=json raw JSON, field=@file / field:=@file from a file, field@file upload.",
         show_default=False,
@@ -192,7 +193,7 @@ _verb(
 @app.command(name="request")
 @request_options
 def request_command(
-    method: Annotated[str, typer.Argument(help="HTTP method, e.g. OPTIONS.")],
+    method: Annotated[str, typer.Argument(metavar="METHOD", help="HTTP method, e.g. OPTIONS.")],
     url: UrlArgument,
     items: ItemsArgument = None,
     until: UntilOption = None,

@@ -38,14 +38,24 @@ def format_size(size: float) -> str:
     raise AssertionError("unreachable")
 
 
+def format_progress_size(completed: float, total: float | None) -> str:
+    """`1.2/3.4 MB`, `800.0 kB/1.5 MB`, or just `1.2 MB` when the total is unknown."""
+    done = format_size(completed)
+    if total is None:
+        return done
+    whole = format_size(total)
+    number, _, unit = done.partition(" ")
+    return f"{number}/{whole}" if whole.endswith(f" {unit}") else f"{done}/{whole}"
+
+
 def format_rate(size: int, seconds: float) -> str:
     return f"{format_size(size / max(seconds, 1e-6))}/s"
 
 
 def summary_line(saved: Saved) -> str:
-    """`apicli: saved report.csv (204800 bytes, 1.2 MB/s)`."""
+    """`apicli: saved report.csv (204.8 kB, 1.2 MB/s)`: the units of the progress bar."""
     where = f"saved {saved.path}" if saved.path is not None else f"wrote {saved.label}"
-    return f"apicli: {where} ({saved.size} bytes, {format_rate(saved.size, saved.seconds)})"
+    return f"apicli: {where} ({format_size(saved.size)}, {format_rate(saved.size, saved.seconds)})"
 
 
 class FileProgress:
@@ -127,7 +137,7 @@ class _BarFile(FileProgress):
     def finish(self, saved: Saved) -> None:
         self.label, self.total, self.completed = saved.label, saved.size, saved.size
         self.speed = saved.size / max(saved.seconds, 1e-6)
-        self.owner.message(summary_line(saved))
+        self.owner.summary(summary_line(saved))
 
     def fail(self) -> None:
         self.failed = True
@@ -149,6 +159,7 @@ class BarProgress(Progress):
         self.bars: Any = None
         self.total_id: Any = None
         self.closed = False
+        self.summaries: list[str] = []  # shown under the finished bars, not above running ones
         self.started = time.monotonic()
         self.loader = threading.Thread(target=self._load, name="apicli-progress", daemon=True)
         self.loader.start()
@@ -213,19 +224,37 @@ class BarProgress(Progress):
                 return
         bars.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
+    def summary(self, line: str) -> None:
+        with self.lock:
+            self.summaries.append(line)
+
     def close(self) -> None:
         self.loader.join(timeout=10)
         with self.lock:
             self.closed = True
-            bars = self.bars
+            bars, summaries, self.summaries = self.bars, self.summaries, []
         if bars is not None:
             bars.stop()
+        for line in summaries:
+            self.stream.write(self.redact(line) + "\n")
+        self.stream.flush()
 
 
 def _make_bars(owner: BarProgress) -> Any:
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, ProgressColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as RichProgress
+    from rich.text import Text
+
+    # rich's own columns say "10 bytes" and "10 bytes/s"; these use the summary's units (10 B/s).
+    class SizeColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(format_progress_size(task.completed, task.total), style="progress.download")
+
+    class SpeedColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("?" if speed is None else f"{format_size(speed)}/s", style="progress.data.speed")
 
     class Bars(RichProgress):
         def get_renderable(self) -> Any:
@@ -235,8 +264,8 @@ def _make_bars(owner: BarProgress) -> Any:
     return Bars(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        SizeColumn(),
+        SpeedColumn(),
         TimeRemainingColumn(),
         console=Console(file=owner.stream, highlight=False),
         auto_refresh=True,

@@ -33,6 +33,7 @@ import orjson
 
 from apicli.errors import ParseError
 
+from .palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 from .widenumbers import has_wide_integer
 
 __all__ = [
@@ -47,12 +48,6 @@ __all__ = [
     "strip_ansi",
 ]
 
-# jq-like SGR colours that read well on dark and light backgrounds; numbers keep the default colour.
-KEY_COLOR = b"\x1b[1;34m"
-STRING_COLOR = b"\x1b[32m"
-BOOL_COLOR = b"\x1b[33m"
-NULL_COLOR = b"\x1b[90m"
-RESET = b"\x1b[0m"
 
 _ORJSON_INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -32,7 +32,7 @@ from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed,
 from ..output import ByteSink, OutputPlan, atomic_output, read_limited
 from ..output.body import PRETTY_LIMIT
 from ..report import Reporter, is_secret_header_name
-from ..spec import OutputOptions, RequestSpec
+from ..spec import NO_HEADER, OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
 from .documents import Page, decode_page, find_items
 from .dotpath import DotPath
@@ -328,7 +328,7 @@ def credentials_in_play(spec: RequestSpec) -> bool:
     creds = spec.credentials
     if creds.basic or creds.bearer or creds.api_key:
         return True
-    if any(is_secret_header_name(name) for name, value in spec.headers if value):
+    if any(is_secret_header_name(name) for name, value in spec.headers if value and value != NO_HEADER):
         return True
     parts = urlsplit(spec.url)
     if parts.password or parts.username:

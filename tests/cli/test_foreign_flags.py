@@ -1,0 +1,201 @@
+"""Flags from curl, HTTPie and xh get the apicli way in the usage error; exact synonyms are accepted."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import typer
+
+from apicli.cli.application import load_commands
+from apicli.errors import ExitCode
+from apicli.foreign_flags import FOREIGN_FLAGS
+from tests.conftest import Invoke
+
+NOWHERE = "http://127.0.0.1:9/"  # discard port: a request that got sent would fail with exit 7, not 2
+
+# (what the user typed after the URL, the two stderr lines) for the flags the issue names.
+ROWS = [
+    (
+        ["--session", "s"],
+        "--session (a flag of HTTPie and xh)",
+        "apicli has no sessions; a profile (-P NAME) keeps a base URL, headers and credentials: apicli help config",
+    ),
+    (
+        ["--session-read-only", "s"],
+        "--session-read-only (a flag of HTTPie and xh)",
+        "apicli has no sessions; a profile (-P NAME) keeps a base URL, headers and credentials: apicli help config",
+    ),
+    (
+        ["--fail"],
+        "--fail (a flag of curl)",
+        "apicli does this by default: a 4xx exits 4, a 5xx exits 5 "
+        "(--ignore-status turns it off); the error body is shown on stderr",
+    ),
+    (
+        ["-L"],
+        "-L (a flag of curl)",
+        "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
+    ),
+    (
+        ["-sL"],
+        "-L (a flag of curl)",
+        "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
+    ),
+    (
+        ["--location"],
+        "--location (a flag of curl)",
+        "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
+    ),
+    (
+        ["--follow"],
+        "--follow (a flag of HTTPie and xh)",
+        "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
+    ),
+    (["-X", "POST"], "-X (a flag of curl)", "the method is the command: apicli post URL, or apicli request METHOD URL"),
+    (
+        ["-d", "a=1"],
+        "-d (a flag of curl, and of HTTPie and xh)",
+        "-d in curl: --data TEXT|@FILE, or field=value items "
+        "for JSON; -d in HTTPie and xh: apicli download URL (-d is an option of apicli download)",
+    ),
+    (
+        ["-b", "k=v"],
+        "-b (a flag of curl, and of HTTPie and xh)",
+        "-b in curl: --cookie NAME=VALUE sends a cookie; --cookie-jar FILE reads (and saves) a jar; "
+        "-b in HTTPie and xh: apicli prints only the body by default",
+    ),
+    (
+        ["-c", "jar"],
+        "-c (a flag of curl, and of HTTPie and xh)",
+        "-c in curl: --cookie-jar FILE saves the cookies in curl's format (and reads them first); "
+        "-c in HTTPie and xh: apicli download --continue resumes a partial download",
+    ),
+    (
+        ["--check-status"],
+        "--check-status (a flag of HTTPie and xh)",
+        "apicli does this by default: a 4xx exits 4, a 5xx exits 5 (--ignore-status turns it off)",
+    ),
+    (
+        ["--ignore-stdin"],
+        "--ignore-stdin (a flag of HTTPie and xh)",
+        "apicli reads stdin only when an item or flag says @-",
+    ),
+    (
+        ["-F", "f=v"],
+        "-F (a flag of curl, and of HTTPie and xh)",
+        "-F in curl: multipart fields are items with --form: "
+        "field=value, field@file; -F in HTTPie and xh: apicli follows redirects by default (--no-follow stops, "
+        "--max-redirects N limits)",
+    ),
+    (
+        ["--print=hb"],
+        "--print (a flag of HTTPie and xh)",
+        "the body goes to stdout; -i adds the response head on stderr, -v the request too",
+    ),
+    (["--compressed"], "--compressed (a flag of curl)", "apicli asks for compression and decodes it by default"),
+    (["--user-agent", "ua"], "--user-agent (a flag of curl)", "a header item: User-Agent:'name/1.0'"),
+    (
+        ["--retry", "3"],
+        "--retry (a flag of curl)",
+        "--retries N (connection errors, timeouts, 429 and 5xx are retried)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("typed", "origin", "hint"), ROWS, ids=[" ".join(row[0]) for row in ROWS])
+def test_a_flag_from_another_tool_gets_the_apicli_way(invoke: Invoke, typed: list[str], origin: str, hint: str) -> None:
+    result = invoke("get", NOWHERE, *typed)
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr.splitlines() == [f"apicli: no such option: {origin}", f"hint: {hint}"]
+
+
+FLAG_NAMES = sorted({name for flag in FOREIGN_FLAGS for name in flag.names})
+
+
+@pytest.mark.parametrize("name", FLAG_NAMES)
+def test_every_row_of_the_table_reaches_the_usage_error(invoke: Invoke, name: str) -> None:
+    result = invoke("get", NOWHERE, name)
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    first, second = result.stderr.splitlines()
+    tools = [flag.tool for flag in FOREIGN_FLAGS if name in flag.names]
+    assert first.startswith(f"apicli: no such option: {name} (a flag of ") and all(tool in first for tool in tools)
+    hints = [flag.hint for flag in FOREIGN_FLAGS if name in flag.names]
+    assert second.startswith("hint: ") and all(hint in second for hint in hints)
+
+
+def test_the_table_shadows_no_flag_of_the_request_commands() -> None:
+    root = typer.main.get_command(load_commands())
+    for command in ("get", "post", "paginate"):
+        taken = {opt for param in root.commands[command].params for opt in (*param.opts, *param.secondary_opts)}  # type: ignore[attr-defined]
+        assert not taken & set(FLAG_NAMES), command
+    assert "-w" in taken and "-w" not in FLAG_NAMES  # -w/--write-out is apicli's own now
+
+
+def test_a_typo_keeps_the_spelling_suggestion(invoke: Invoke) -> None:
+    result = invoke("get", NOWHERE, "--tiemout", "3")
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr.splitlines() == [
+        "apicli: No such option: --tiemout (Possible options: --quiet, --timeout, --write-out)",
+        "hint: see 'apicli get --help'",
+    ]
+
+
+def test_an_option_of_another_command_is_named(invoke: Invoke) -> None:
+    result = invoke("get", NOWHERE, "--parallel", "3")
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr.splitlines() == [
+        "apicli: no such option for apicli get: --parallel",
+        "hint: --parallel is an option of apicli paginate and apicli download",
+    ]
+
+
+def test_offline_is_dry_run(invoke: Invoke) -> None:
+    offline = invoke("post", NOWHERE, "name=ann", "--offline")
+    dry_run = invoke("post", NOWHERE, "name=ann", "--dry-run")
+    assert offline.code == dry_run.code == 0
+    assert offline.stdout == dry_run.stdout and offline.stdout.startswith(b"POST http://127.0.0.1:9/\n")
+    assert offline.stderr == dry_run.stderr
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers; closes after the test."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    stop.set()
+    thread.join(5)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_dash_m_is_max_time(invoke: Invoke, silent_server: str) -> None:
+    short = invoke("get", silent_server, "-m", "0.3", "--retries", "0")
+    long = invoke("get", silent_server, "--max-time", "0.3", "--retries", "0")
+    assert short.code == long.code == ExitCode.TIMEOUT
+    assert short.stdout == long.stdout == b""
+    assert short.stderr.replace(silent_server, "URL") == long.stderr.replace(silent_server, "URL")
+    assert "0.3" in short.stderr
+
+
+def test_aliases_show_in_help(invoke: Invoke) -> None:
+    text = invoke("get", "--help", env={"COLUMNS": "100"}).stdout.decode()
+    assert re.search(r"^  -m, --max-time S +Overall deadline", text, flags=re.MULTILINE)
+    assert re.search(r"^  --dry-run, --offline +Print the request", text, flags=re.MULTILINE)
