@@ -2,7 +2,8 @@
 
 `--data @FILE` of a regular file goes with its size as Content-Length and in constant memory;
 a FIFO or device goes chunked, bounded by --max-time; Ctrl-C stops a read or an upload at once.
-Peak memory is the child's own, taken from wait4().
+Peak memory is apicli's own, taken from wait4() by a small process that starts it: a child
+forked straight from the (large) test process would carry that process's peak into its own.
 """
 
 from __future__ import annotations
@@ -86,29 +87,60 @@ def draining_server() -> Iterator[DrainingServer]:
     server.close()
 
 
-def start(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*apicli_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+# Forks apicli, passes SIGINT and SIGTERM on to it, and reports its exit status and peak RSS on the
+# descriptor its first argument names.
+_LAUNCHER = """
+import os, signal, sys
+report = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execv(sys.argv[2], sys.argv[2:])
+for sig in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(sig, lambda number, frame: os.kill(pid, number))
+while True:
+    try:
+        _, status, usage = os.wait4(pid, 0)
+        break
+    except InterruptedError:
+        continue
+os.write(report, b"%d %d" % (os.waitstatus_to_exitcode(status), usage.ru_maxrss))
+"""
+
+
+class Launched(subprocess.Popen[bytes]):
+    report: int  # the read end of the launcher's report pipe
+
+
+def start(*args: str) -> Launched:
+    read_end, write_end = os.pipe()
+    command = apicli_command()
+    proc = Launched(
+        [command[0], "-I", "-S", "-c", _LAUNCHER, str(write_end), *command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        pass_fds=(write_end,),
     )
+    os.close(write_end)
+    proc.report = read_end
+    return proc
 
 
-def finish(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> tuple[int, str, int]:
-    """(exit code, stderr, peak memory in KiB) of a process started with start()."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("apicli did not end in time")
-        time.sleep(0.01)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+def finish(proc: Launched, timeout: float = 10.0) -> tuple[int, str, int]:
+    """(exit code, stderr, peak memory in KiB) of apicli started with start()."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("apicli did not end in time") from None
+    with os.fdopen(proc.report, "rb") as report:
+        code, peak = (int(word) for word in report.read().split())
     assert proc.stderr is not None and proc.stdout is not None
     stderr = proc.stderr.read().decode()
     proc.stderr.close()
     proc.stdout.close()
-    return proc.returncode, stderr, usage.ru_maxrss
+    return code, stderr, peak
 
 
 def test_a_regular_file_is_streamed_with_its_size(draining_server: DrainingServer, tmp_path: Path) -> None:
