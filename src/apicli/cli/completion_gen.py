@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .generated import run_generator
+
 PROG_NAME = "apicli"
 COMPLETE_VAR = "_APICLI_COMPLETE"
 SCRIPT_NAMES = {"bash": "apicli.bash", "zsh": "_apicli", "fish": "apicli.fish"}
@@ -61,21 +63,14 @@ def write_scripts(directory: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
-    rest = [arg for arg in args if arg != "--check"]
-    if len(rest) != 1 or rest[0].startswith("-"):
-        sys.stderr.write("usage: python -m apicli.cli.completion_gen [--check] DIR\n")
-        return 2
-    directory = Path(rest[0])
-    if check:
-        stale = stale_scripts(directory)
-        for path in stale:
-            sys.stderr.write(f"{path} is out of date; run: make completions\n")
-        return 1 if stale else 0
-    for path in write_scripts(directory):
-        sys.stdout.write(f"wrote {path}\n")
-    return 0
+    return run_generator(
+        argv,
+        module="apicli.cli.completion_gen",
+        target="DIR",
+        stale=stale_scripts,
+        write=write_scripts,
+        make_target="completions",
+    )
 
 
 if __name__ == "__main__":
