@@ -66,7 +66,7 @@ def test_a_timeout_after_two_redirects_names_the_slow_target(
         ("   ", "its Location header is empty"),
         ("javascript:alert(1)", "its Location 'javascript:alert(1)' is not an http or https URL"),
         ("ftp://127.0.0.1/file", "its Location 'ftp://127.0.0.1/file' is not an http or https URL"),
-        ("http://exa mple/", "its Location 'http://exa mple/' is not a valid URL"),
+        ("http://127.0.0.1 x/", "its Location 'http://127.0.0.1 x/' is not a valid URL"),
     ],
 )
 def test_a_location_that_cannot_be_followed_is_exit_3_in_one_clean_line(

@@ -70,11 +70,11 @@ def test_get_and_post_go_over_the_socket_with_the_urls_host(
     server, path = unix_server
 
     got = invoke("get", "--unix-socket", path, "http://localhost/version", "a==1")
-    posted = invoke("post", "--unix-socket", path, "http://docker.internal:2375/containers/create", "image=alpine")
+    posted = invoke("post", "--unix-socket", path, "http://docker.invalid:2375/containers/create", "image=alpine")
 
     assert (got.code, got.stdout, got.stderr) == (0, b'{"path": "/version?a=1", "host": "localhost"}', "")
     assert (posted.code, posted.stderr) == (0, "")
-    assert server.seen[1] == ("POST", "/containers/create", "docker.internal:2375", b'{"image": "alpine"}')
+    assert server.seen[1] == ("POST", "/containers/create", "docker.invalid:2375", b'{"image": "alpine"}')
 
 
 def test_retries_and_write_out_work_over_the_socket(unix_server: tuple[_UnixServer, str]) -> None:
