@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.faults import FaultServer, Reply, json_reply, redirect
-from tests.process.conftest import APICLI, base_environment, run_with_streams
+from tests.process.conftest import APICLI, base_environment, run_on_terminal, run_with_streams
 
 if TYPE_CHECKING:
     from tests.faults import Exchange
@@ -290,3 +290,17 @@ def test_until_progress_lines_and_quiet(hostile_server: FaultServer) -> None:
 def test_until_with_an_invalid_status_list_is_a_usage_error() -> None:
     done = run_with_streams(["get", "127.0.0.1:9/x", "--until-status", "2xx,abc"])
     assert done.returncode == 2 and done.stderr.startswith(b"apicli: --until-status: 'abc' is not a status")
+
+
+def test_until_progress_is_one_updating_line_on_a_terminal(hostile_server: FaultServer) -> None:
+    hostile_server.script("/h", [json_reply({}, status=503)] * 3 + [json_reply({"ok": 1})])
+    shown = run_on_terminal(
+        ["get", hostile_server.url("/h"), "--until-status", "200", "--interval", "0.05", "--retries", "0"],
+        stdout_on_terminal=False,
+    )
+    assert shown.code == 0
+    # Each attempt rewrites the same line (carriage return, erase line); the line is cleared at the end.
+    assert shown.screen.count(b"\r\x1b[2Kapicli: waiting: attempt ") == 3
+    assert b"attempt 3, " in shown.screen and b"last: HTTP 503" in shown.screen
+    assert shown.screen.endswith(b"\r\x1b[2K")
+    assert b"\n" not in shown.screen  # no line per attempt on a terminal
