@@ -14,7 +14,6 @@ import hashlib
 import os
 import pty
 import re
-import select
 import signal
 import socket
 import struct
@@ -31,6 +30,7 @@ from pytest_httpserver import HTTPServer
 
 from apicli.downloads.progress import format_size
 from tests.conftest import Invoke, apicli_command
+from tests.terminal_screen import read_screen
 
 # --- a scripted raw-socket server -------------------------------------------------------------
 
@@ -701,20 +701,7 @@ def test_progress_bar_on_a_terminal_and_a_summary_line_when_piped(
         env=_environment(),
     )
     os.close(slave)
-    screen = bytearray()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-        elif process.poll() is not None:
-            break
+    screen = read_screen(master, process, seconds=15)
     os.close(master)
     assert process.wait(timeout=5) == 0
     assert process.stdout is not None and process.stdout.read() == b""

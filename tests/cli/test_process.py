@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.conftest import apicli_command
+from tests.terminal_screen import read_screen
 
 
 def test_stdin_is_not_read_unless_asked(httpserver: HTTPServer, run_process) -> None:  # type: ignore[no-untyped-def]
@@ -117,23 +118,10 @@ def _run_on_terminal(args: list[str], env: dict[str, str] | None = None) -> byte
     proc = subprocess.Popen([*apicli_command(), *args], stdin=subprocess.DEVNULL, stdout=secondary,
                             stderr=secondary, env=environment)
     os.close(secondary)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(main, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
+    screen = read_screen(main, proc)
     proc.wait(timeout=10)
     os.close(main)
-    return b"".join(chunks)
+    return screen
 
 
 def test_terminal_output_is_indented_and_coloured(httpserver: HTTPServer) -> None:

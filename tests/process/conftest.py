@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +18,7 @@ import pytest
 
 from tests.faults.conftest import fault_ca, fault_ca_pem, fault_tls_context, tls_fault_server
 from tests.faults.faultserver import FaultServer
+from tests.terminal_screen import read_screen
 
 __all__ = ["fault_ca", "fault_ca_pem", "fault_tls_context", "tls_fault_server"]  # fixtures shared with faults/
 
@@ -46,23 +45,11 @@ def run_on_terminal(args: list[str], *, env: Mapping[str, str] | None = None, st
         [APICLI, *args], stdin=subprocess.DEVNULL, stdout=stdout, stderr=secondary, env=environment
     )
     os.close(secondary)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if select.select([main], [], [], 0.1)[0]:
-            try:
-                data = os.read(main, 65536)
-            except OSError:  # the terminal's last writer closed it
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
+    screen = read_screen(main, proc)
     code = proc.wait(timeout=10)
     os.close(main)
     # The terminal driver turns "\n" into "\r\n"; undo that to compare with what apicli wrote.
-    return Shown(code, b"".join(chunks).replace(b"\r\n", b"\n"))
+    return Shown(code, screen.replace(b"\r\n", b"\n"))
 
 
 def run_with_streams(
