@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import OutputError, ResponseFormatError, UsageError
@@ -38,15 +37,21 @@ _RESET = RESET.decode()
 RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
 
 
-@dataclass(frozen=True)
 class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
-    expression: str
-    compiled: Any
-    raw_output: bool = False
-    # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop.
-    worker: JqWorker | None = field(default=None, compare=False, repr=False)
+    # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
+    __slots__ = ("compiled", "expression", "raw_output", "worker")
+
+    def __init__(self, expression: str, compiled: Any, raw_output: bool = False, worker: JqWorker | None = None):
+        self.expression = expression
+        self.compiled = compiled
+        self.raw_output = raw_output
+        # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop.
+        self.worker = worker
+
+    def __repr__(self) -> str:
+        return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
 
     def results(self, text: str) -> list[str]:
         """Each result's compact JSON text, for input `text` (one or more JSON values).
@@ -105,8 +110,14 @@ class JqProgram:
         return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
 
 
-def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
-    """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent)."""
+def compile_jq(expression: str, *, raw_output: bool = False, fork_now: bool = True) -> JqProgram:
+    """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent).
+
+    `fork_now` starts the evaluating child at once, while the process is small (right for a body
+    of any size); without it the child starts at the first input, which costs less when the
+    inputs are known to be small: the parent then does little after the fork, so few of its
+    pages are copied.
+    """
     try:
         import jq
     except ImportError:
@@ -124,7 +135,7 @@ def compile_jq(expression: str, *, raw_output: bool = False) -> JqProgram:
             raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
     worker = JqWorker(compiled) if hasattr(os, "fork") else None
-    if worker is not None:
+    if worker is not None and fork_now:
         worker.start()
     return JqProgram(expression, compiled, raw_output, worker)
 

@@ -123,8 +123,10 @@ def _kill(pid: int, *fds: int) -> None:
             os.close(fd)
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
+    # Reap it if it is already gone, without waiting for its teardown: a child still exiting
+    # when this process ends is reaped by init.
     with contextlib.suppress(OSError):
-        os.waitpid(pid, 0)
+        os.waitpid(pid, os.WNOHANG)
 
 
 def _serve(compiled: Any, requests: int, results: int) -> None:

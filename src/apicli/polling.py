@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -64,10 +64,19 @@ def parse_status_list(text: str) -> StatusSet:
     return StatusSet(frozenset(exact), frozenset(classes))
 
 
-class UntilCondition(NamedTuple):
-    expression: JqProgram | None = None
-    statuses: StatusSet | None = None
-    interval: float = DEFAULT_INTERVAL
+class UntilCondition:
+    # Plain classes here, not NamedTuples: each NamedTuple class costs start-up time on every --until run.
+    __slots__ = ("expression", "interval", "statuses")
+
+    def __init__(
+        self,
+        expression: JqProgram | None = None,
+        statuses: StatusSet | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
+        self.expression = expression
+        self.statuses = statuses
+        self.interval = interval
 
     def describe(self) -> str:
         parts = []
@@ -86,9 +95,12 @@ def check_until_method(method: str) -> None:
         )
 
 
-class Verdict(NamedTuple):
-    holds: bool
-    seen: str  # what the attempt got, for progress and the final message
+class Verdict:
+    __slots__ = ("holds", "seen")
+
+    def __init__(self, holds: bool, seen: str) -> None:
+        self.holds = holds
+        self.seen = seen  # what the attempt got, for progress and the final message
 
 
 def judge(condition: UntilCondition, status: int, body: bytes, content_type: str | None) -> Verdict:
@@ -115,11 +127,14 @@ def excerpt(body: bytes, limit: int = 80) -> str:
     return (text[:limit] + "…") if len(text) > limit else (text or "empty body")
 
 
-class Answer(NamedTuple):
+class Answer:
     """The attempt that satisfied the condition: its response (still open) and its whole body."""
 
-    response: requests.Response
-    body: bytes
+    __slots__ = ("body", "response")
+
+    def __init__(self, response: requests.Response, body: bytes) -> None:
+        self.response = response
+        self.body = body
 
 
 class PollProgress:

@@ -124,7 +124,8 @@ def _until_program(expression: str) -> JqProgram:
     from ..jqfilter import compile_jq
 
     try:
-        return compile_jq(expression)
+        # An --until body is read whole before it is checked, so a late fork holds no extra copy.
+        return compile_jq(expression, fork_now=False)
     except UsageError as exc:
         exc.message = exc.message.replace("--jq", "--until", 1)
         raise
