@@ -234,19 +234,46 @@ def test_every_enumerated_and_file_flag_completes() -> None:
     assert checked > 20
 
 
-def test_install_and_show_completion_still_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelled", [("--install-completion", "bash"), ("--install-completion=bash",)])
+def test_install_completion_for_a_named_shell_needs_no_shell_around(tmp_path: Path, spelled: tuple[str, ...]) -> None:
+    # A new session with no shell among its ancestors: detection would fail, the named shell still wins.
     installed = subprocess.run(
-        ["apicli", "--install-completion", "bash"],
+        ["apicli", *spelled],
         capture_output=True,
         text=True,
         timeout=30,
         env=_env(HOME=str(tmp_path)),
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
     )
-    assert installed.returncode == 0, installed.stderr
-    script = (tmp_path / ".bash_completions" / "apicli.sh").read_text()
+    assert (installed.returncode, installed.stderr) == (0, "")
+    script_path = tmp_path / ".bash_completions" / "apicli.sh"
+    assert installed.stdout.splitlines()[0] == f"bash completion installed in {script_path}"
     generated = [line for line in completion_script("bash").splitlines() if not line.startswith("# Generated")]
-    assert script.splitlines() == generated
+    assert script_path.read_text().splitlines() == generated
     assert "source" in (tmp_path / ".bashrc").read_text()
-    # --show-completion prints the script for the shell it detects, whichever that is here.
-    shown = subprocess.run(["apicli", "--show-completion"], capture_output=True, text=True, timeout=30, env=_env())
-    assert shown.returncode == 0 and "_APICLI_COMPLETE=complete_" in shown.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_show_completion_for_a_named_shell_prints_the_shipped_script(shell: str) -> None:
+    shown = subprocess.run(
+        ["apicli", "--show-completion", shell],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_env(),
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert (shown.returncode, shown.stderr) == (0, "")
+    generated = [line for line in completion_script(shell).splitlines() if not line.startswith("# Generated")]
+    assert shown.stdout.strip("\n").splitlines() == "\n".join(generated).strip("\n").splitlines()
+
+
+def test_show_completion_detects_the_shell_it_runs_under() -> None:
+    # Started from bash, with no shell named: Typer's detection finds bash among the ancestors.
+    shown = subprocess.run(
+        ["bash", "-c", "apicli --show-completion; exit $?"], capture_output=True, text=True, timeout=30, env=_env()
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "_APICLI_COMPLETE=complete_bash" in shown.stdout

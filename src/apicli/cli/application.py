@@ -190,6 +190,20 @@ def _click_module() -> Any:
     return vendored
 
 
+_COMPLETION_FLAGS = ("--install-completion", "--show-completion")
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _named_shell(args: list[str]) -> tuple[str, str] | None:
+    """(flag, shell) for `--install-completion bash` or `--show-completion=zsh`."""
+    for position, arg in enumerate(args):
+        flag, equals, value = arg.partition("=")
+        if flag in _COMPLETION_FLAGS:
+            named = value if equals else (args[position + 1] if position + 1 < len(args) else "")
+            return (flag, named) if named in _SHELLS else None
+    return None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code; never raises, never shows a traceback."""
     click = _click_module()
@@ -200,6 +214,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     install_termination_handlers()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        named = _named_shell(args)
+        if named is not None:
+            # Typer would detect the shell from the process tree and ignore the one named (and
+            # fails where no shell started apicli): the user's word wins.
+            from .completion import install_or_show
+
+            return install_or_show(*named)
         command = typer.main.get_command(_app_for(args))
         if _may_show_help(args):
             from .helpformat import polish

@@ -143,6 +143,20 @@ def use_apicli_completion() -> None:
         _completion_shared._completion_scripts[shell] = SCRIPTS[shell]
 
 
+def install_or_show(flag: str, shell: str) -> int:
+    """`--install-completion SHELL` or `--show-completion SHELL`, for the shell the user named."""
+    from typer import _completion_shared
+
+    use_apicli_completion()
+    if flag == "--show-completion":
+        print(_completion_shared.get_completion_script(prog_name="apicli", complete_var=COMPLETE_VAR, shell=shell))
+        return 0
+    _shell, path = _completion_shared.install(shell=shell, prog_name="apicli", complete_var=COMPLETE_VAR)
+    print(f"{shell} completion installed in {path}")
+    print("Completion will take effect once you restart the terminal")
+    return 0
+
+
 # What a flag's value completes to, beyond its type (an Enum's choices and a Path's files come free).
 def complete_profile(ctx: Any, param: Any, incomplete: str) -> list[Any]:
     """The profile names in the config file, each described by its base URL; nothing if it cannot be read."""
