@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -106,6 +107,18 @@ class GuardedSession(requests.Session):
         if same_origin(new_url, origin):
             self._restore_credentials(prepared_request, response.request)
 
+    def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: Any) -> dict[str, str]:
+        """requests' proxies for a redirect, without the Proxy-Authorization it adds for a SOCKS proxy.
+
+        requests sets that header from any proxy URL with a user and password; a SOCKS proxy takes
+        them in its own handshake, so the header would go through the tunnel to the origin server.
+        """
+        chosen: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)  # type: ignore[no-untyped-call]
+        scheme = urlsplit(prepared_request.url or "").scheme
+        if chosen.get(scheme, "").lower().startswith("socks"):
+            prepared_request.headers.pop("Proxy-Authorization", None)
+        return chosen
+
     def _restore_credentials(self, prepared: requests.PreparedRequest, previous: requests.PreparedRequest) -> None:
         """On the credentials' own origin, a redirect keeps what requests would drop.
 
@@ -185,6 +198,11 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 def _describe(exc: BaseException) -> str:
     cause = _root_cause(exc)
+    if isinstance(cause, u3.ProxyError) and isinstance(cause.original_error, BaseException):
+        # ("Unable to connect to proxy", NewConnectionError(...)): say what happened to the connection.
+        underlying = _describe(cause.original_error)
+        refused = isinstance(_root_cause(cause.original_error), u3.NewConnectionError | ConnectionRefusedError)
+        return f"cannot reach the proxy: {underlying}" if refused else underlying
     text = str(cause)
     if isinstance(cause, u3.NameResolutionError):
         return "could not resolve the host name"
@@ -231,6 +249,13 @@ def tls_hint(description: str) -> str:
 def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliError | None:
     """Map a requests/urllib3 exception to the apicli error it means; None if it is not one."""
     where = redact_url(url)
+    if "socks" in sys.modules or isinstance(exc, requests.exceptions.InvalidSchema):
+        # A failure at a SOCKS proxy (requests imports PySocks when it is installed), or a proxy that needs it.
+        from .socks_errors import socks_failure
+
+        socks = socks_failure(exc, where, network.connect_timeout)
+        if socks is not None:
+            return socks
     if isinstance(_root_cause(exc), u3.NewConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
         # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
         return ConnectionFailed(

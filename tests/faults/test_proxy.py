@@ -39,6 +39,7 @@ def test_proxy_flag_sends_through_the_proxy_with_its_credentials(proxy: FaultSer
     assert (seen.target, seen.headers["Host"]) == (UPSTREAM, "upstream.invalid")
     expected = base64.b64encode(f"pat:{PROXY_PASSWORD}".encode()).decode()
     assert seen.headers["Proxy-Authorization"] == f"Basic {expected}"
+    assert f"> (through the proxy http://pat:REDACTED@127.0.0.1:{proxy.port})" in result.stderr.splitlines()
     assert PROXY_PASSWORD not in result.stderr and expected not in result.stderr
 
 
@@ -78,7 +79,11 @@ def test_an_unreachable_proxy_is_named_and_its_password_redacted(invoke: Invoke,
                     "--retries", "0")  # fmt: skip
 
     assert (result.code, result.stdout) == (7, b"")
-    assert result.stderr.startswith("apicli: could not go through the proxy to http://upstream.invalid/users")
+    # urllib3's ("Unable to connect to proxy", NewConnectionError(...)) said in words, on one line.
+    assert result.stderr.splitlines()[0] == (
+        "apicli: could not go through the proxy to http://upstream.invalid/users: cannot reach the proxy: "
+        "connection refused"
+    )
     assert PROXY_PASSWORD not in result.stderr
 
 
@@ -88,6 +93,7 @@ def test_an_environment_proxy_password_is_redacted_too(invoke: Invoke, unused_po
     result = invoke("get", UPSTREAM, "--retries", "0", "-v", env=env)
 
     assert result.code == 7
+    assert f"> (through the proxy http://pat:REDACTED@127.0.0.1:{unused_port})" in result.stderr.splitlines()
     assert PROXY_PASSWORD not in result.stderr
 
 
