@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import Invoke
-from tests.faults import FaultServer, RecordedRequest, json_reply, redirect
+from tests.faults import FaultServer, RecordedRequest, SilentListener, json_reply, redirect
 from tests.faults.socksserver import CONNECTION_REFUSED, HOST_UNREACHABLE, NOT_ALLOWED, Connect, Socks5Server
 from tests.process.conftest import APICLI, base_environment
 
@@ -261,9 +261,9 @@ def test_wrong_or_missing_socks_credentials_are_a_clear_error(
 
 
 def test_a_socks_proxy_that_never_answers_is_a_connect_timeout(
-    silent_server: object, origin: FaultServer, invoke: Invoke
+    silent_server: SilentListener, origin: FaultServer, invoke: Invoke
 ) -> None:
-    port = silent_server.port  # type: ignore[attr-defined]
+    port = silent_server.port
 
     result = invoke("get", local_url(origin, "/users"), "--proxy", f"socks5h://127.0.0.1:{port}",
                     "--connect-timeout", "0.2", "--retries", "0")  # fmt: skip
