@@ -398,5 +398,7 @@ def open_client(
 
         jar = CookieJarFile(session_options.cookie_jar)
         jar.load_file()
+        for cookie in jar:  # secrets like --cookie values: a server may echo its Cookie header back
+            reporter.redactor.add(cookie.value or "")
         session.cookies = jar  # type: ignore[assignment]
     return Client(session=session, network=network, reporter=reporter, options=session_options)

@@ -9,6 +9,7 @@ Importing it also sets http.client's limits on a response head (see below).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import re
 import sys
@@ -108,11 +109,8 @@ class GuardedSession(requests.Session):
             self._restore_credentials(prepared_request, response.request)
 
     def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: Any) -> dict[str, str]:
-        """requests' proxies for a redirect, without the Proxy-Authorization it adds for a SOCKS proxy.
-
-        requests sets that header from any proxy URL with a user and password; a SOCKS proxy takes
-        them in its own handshake, so the header would go through the tunnel to the origin server.
-        """
+        """requests' proxies for a redirect, less the Proxy-Authorization it adds from any proxy URL with a
+        password: a SOCKS proxy takes that in its handshake, and the header would go through the tunnel."""
         chosen: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)  # type: ignore[no-untyped-call]
         scheme = urlsplit(prepared_request.url or "").scheme
         if chosen.get(scheme, "").lower().startswith("socks"):
@@ -371,6 +369,8 @@ def redactor_for(
     if credentials.api_key_header:
         names.add(credentials.api_key_header.lower())
     secrets = list(credentials.secret_values)
+    if credentials.basic:
+        secrets.append(_basic_token(*credentials.basic))
     for name, value in headers:
         if name.lower() in names or is_secret_header_name(name):
             secrets.append(value)
@@ -380,12 +380,19 @@ def redactor_for(
     pairs = [*parse_qsl(parts.query, keep_blank_values=True), *query]
     secrets.extend(value for name, value in pairs if is_secret_query_name(name))
     if parts.password:
-        secrets.append(parts.password)
+        secrets += [parts.password, _basic_token(unquote(parts.username or ""), unquote(parts.password))]
     for proxy in proxies:  # --proxy and the *_PROXY variables may carry the proxy's user and password
         try:
-            password = urlsplit(proxy).password
+            proxy_parts = urlsplit(proxy)
+            password = proxy_parts.password
         except ValueError:
             continue
         if password:
-            secrets.extend({password, unquote(password)})
+            user = unquote(proxy_parts.username or "")
+            secrets.extend({password, unquote(password), _basic_token(user, unquote(password))})
     return Redactor(secrets, names)
+
+
+def _basic_token(user: str, password: str) -> str:
+    """user:password as Basic auth sends it: a server may echo the Authorization header back."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Invoke
 from tests.faults import FaultServer, json_reply
+from tests.faults.credential_kinds import EchoesCredentials
 
 PROXY_PASSWORD = "prx-pw-77e1a0"
 UPSTREAM = "http://upstream.invalid/users"  # never resolved: only a proxy can answer for it
@@ -72,6 +73,18 @@ def test_no_proxy_flag_replaces_the_environments_list(proxy: FaultServer, invoke
     result = invoke("get", UPSTREAM, "--no-proxy", "elsewhere.example", env=env)
 
     assert (result.code, result.stdout, result.stderr) == (0, b'{"via": "proxy"}', "")
+
+
+def test_a_proxy_echoing_its_credentials_in_a_407_has_them_redacted(proxy: FaultServer, invoke: Invoke) -> None:
+    proxy.script(UPSTREAM, EchoesCredentials(status=407))
+    encoded = base64.b64encode(f"pat:{PROXY_PASSWORD}".encode()).decode()
+
+    result = invoke("get", UPSTREAM, "--proxy", f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}")
+
+    assert (result.code, result.stdout) == (4, b"")
+    assert proxy.requests[0].headers["Proxy-Authorization"] == f"Basic {encoded}"
+    assert result.stderr.startswith("apicli: HTTP 407")
+    assert PROXY_PASSWORD not in result.stderr and encoded not in result.stderr
 
 
 def test_an_unreachable_proxy_is_named_and_its_password_redacted(invoke: Invoke, unused_port: int) -> None:
