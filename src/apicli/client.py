@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import requests
+from requests.utils import select_proxy
 from urllib3 import HTTPHeaderDict
 from urllib3.util import SKIP_HEADER
 from urllib3.util.retry import Retry
@@ -194,6 +195,8 @@ class Client:
             size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
             self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
         settings = dict(self._environment_settings(url, stream))
+        if self.reporter.verbose_enabled and (proxy := select_proxy(url, settings.get("proxies"))):
+            self.reporter.verbose(f"> (through the proxy {redact_url(proxy)})")  # --proxy or a *_PROXY variable
         settings.update(request_kwargs(self.network, self.remaining()))
         # Each hop is shown as it happens, and a failure after one names the URL that failed.
         trail = RedirectTrail(self.reporter, follow=self.network.follow)
@@ -395,5 +398,7 @@ def open_client(
 
         jar = CookieJarFile(session_options.cookie_jar)
         jar.load_file()
+        for cookie in jar:  # secrets like --cookie values: a server may echo its Cookie header back
+            reporter.redactor.add(cookie.value or "")
         session.cookies = jar  # type: ignore[assignment]
     return Client(session=session, network=network, reporter=reporter, options=session_options)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import random
+import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -191,6 +192,14 @@ def describe_failure(response: BaseHTTPResponse | None, error: Exception | None,
     where = server_name(pool)
     if response is not None:
         return f"HTTP {response.status} from {where}"
+    if error is not None and "socks" in sys.modules:  # the pool names the server, not the SOCKS proxy in between
+        from .socks_errors import socks_problem
+
+        found = socks_problem(error)
+        if found is not None and found.timed_out:
+            return f"connecting through {found.proxy} timed out"
+        if found is not None:
+            return f"could not go through {found.proxy}: {found.problem}"
     inner = error.args[-1] if isinstance(error, ProtocolError) and error.args else error
     if isinstance(inner, NameResolutionError):
         return f"could not resolve {where}"

@@ -9,8 +9,10 @@ Importing it also sets http.client's limits on a response head (see below).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -106,6 +108,15 @@ class GuardedSession(requests.Session):
         if same_origin(new_url, origin):
             self._restore_credentials(prepared_request, response.request)
 
+    def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: Any) -> dict[str, str]:
+        """requests' proxies for a redirect, less the Proxy-Authorization it adds from any proxy URL with a
+        password: a SOCKS proxy takes that in its handshake, and the header would go through the tunnel."""
+        chosen: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)  # type: ignore[no-untyped-call]
+        scheme = urlsplit(prepared_request.url or "").scheme
+        if chosen.get(scheme, "").lower().startswith("socks"):
+            prepared_request.headers.pop("Proxy-Authorization", None)
+        return chosen
+
     def _restore_credentials(self, prepared: requests.PreparedRequest, previous: requests.PreparedRequest) -> None:
         """On the credentials' own origin, a redirect keeps what requests would drop.
 
@@ -185,6 +196,11 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 def _describe(exc: BaseException) -> str:
     cause = _root_cause(exc)
+    if isinstance(cause, u3.ProxyError) and isinstance(cause.original_error, BaseException):
+        # ("Unable to connect to proxy", NewConnectionError(...)): say what happened to the connection.
+        underlying = _describe(cause.original_error)
+        refused = isinstance(_root_cause(cause.original_error), u3.NewConnectionError | ConnectionRefusedError)
+        return f"cannot reach the proxy: {underlying}" if refused else underlying
     text = str(cause)
     if isinstance(cause, u3.NameResolutionError):
         return "could not resolve the host name"
@@ -231,6 +247,13 @@ def tls_hint(description: str) -> str:
 def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliError | None:
     """Map a requests/urllib3 exception to the apicli error it means; None if it is not one."""
     where = redact_url(url)
+    if "socks" in sys.modules or isinstance(exc, requests.exceptions.InvalidSchema):
+        # A failure at a SOCKS proxy (requests imports PySocks when it is installed), or a proxy that needs it.
+        from .socks_errors import socks_failure
+
+        socks = socks_failure(exc, where, network.connect_timeout)
+        if socks is not None:
+            return socks
     if isinstance(_root_cause(exc), u3.NewConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
         # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
         return ConnectionFailed(
@@ -346,6 +369,8 @@ def redactor_for(
     if credentials.api_key_header:
         names.add(credentials.api_key_header.lower())
     secrets = list(credentials.secret_values)
+    if credentials.basic:
+        secrets.append(_basic_token(*credentials.basic))
     for name, value in headers:
         if name.lower() in names or is_secret_header_name(name):
             secrets.append(value)
@@ -355,12 +380,19 @@ def redactor_for(
     pairs = [*parse_qsl(parts.query, keep_blank_values=True), *query]
     secrets.extend(value for name, value in pairs if is_secret_query_name(name))
     if parts.password:
-        secrets.append(parts.password)
+        secrets += [parts.password, _basic_token(unquote(parts.username or ""), unquote(parts.password))]
     for proxy in proxies:  # --proxy and the *_PROXY variables may carry the proxy's user and password
         try:
-            password = urlsplit(proxy).password
+            proxy_parts = urlsplit(proxy)
+            password = proxy_parts.password
         except ValueError:
             continue
         if password:
-            secrets.extend({password, unquote(password)})
+            user = unquote(proxy_parts.username or "")
+            secrets.extend({password, unquote(password), _basic_token(user, unquote(password))})
     return Redactor(secrets, names)
+
+
+def _basic_token(user: str, password: str) -> str:
+    """user:password as Basic auth sends it: a server may echo the Authorization header back."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

@@ -1,510 +1,150 @@
-"""Credentials stay on their origin, and secrets never reach stderr unredacted.
+"""Every kind of credential through the same checks: it stays on its origin, and never reaches stderr.
 
-Every leak check asserts on what actually arrived at the *other* server (its recorded requests:
-headers, request target and body), with a positive control that the credential did reach the
-origin it belongs to. The second origin is the same host on another port: browsers and curl
-treat that as another origin, and so must apicli.
+The kinds are the rows of CREDENTIALS (credential_kinds.py), from a bearer flag to a digest
+login, an OAuth2 token, a cookie jar and a proxy's password. Each leak check asserts on what
+actually arrived at the *other* server (its recorded requests: headers, request target and
+body), with a positive control that the credential did reach the party it belongs to: its
+origin, or for a proxy's password the proxy. The second origin is the same host on another
+port: browsers and curl treat that as another origin, and so must apicli. Single cases that
+concern one kind or one message are in test_credential_cases.py.
 """
 
 from __future__ import annotations
 
-import base64
-import sys
-from collections.abc import Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Invoke
-from tests.faults import FaultServer, RecordedRequest, Reply, json_reply, redirect
+from tests.faults import FaultServer, Reply, json_reply, redirect
+from tests.faults.credential_kinds import CREDENTIALS, EchoesCredentials, Rig
 
-SECRET = "tok-3f9a7c1e5b"
-ENV = {"SECRET_VAR": SECRET}
-BASIC = base64.b64encode(f"ann:{SECRET}".encode()).decode()
-CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
-
-# How each kind of credential is given on the command line.
-CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "bearer-env": ("--token-env", "SECRET_VAR"),
-    "basic": ("-u", f"ann:{SECRET}"),
-    "basic-password-env": ("-u", "ann", "--password-env", "SECRET_VAR"),
-    "api-key-header": ("--api-key-env", "SECRET_VAR"),
-    "api-key-custom-header": ("--api-key-env", "SECRET_VAR", "--api-key-header", "X-Service-Key"),
-    "api-key-query": ("--api-key-env", "SECRET_VAR", "--api-key-query", "api_key"),
-    "authorization-item": (f"Authorization:Bearer {SECRET}",),
-    "authorization-flag": ("-H", f"Authorization: Bearer {SECRET}"),
-    "cookie-item": (f"Cookie:sid={SECRET}",),
-    "proxy-authorization-item": (f"Proxy-Authorization:Basic {SECRET}",),
-    "custom-token-header": (f"X-Auth-Token:{SECRET}",),
-    "cookie-flag": ("-H", f"Cookie: sid={SECRET}"),
-    "custom-token-flag": ("-H", f"X-Auth-Token: {SECRET}"),
-    "cookie-option": ("--cookie", f"sid={SECRET}"),
-    # A credential helper printing the token; run without a shell, so the quoting is shlex's.
-    "auth-command": ("--auth-command", f"{sys.executable} -c 'print(\"{SECRET}\")'"),
-}
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-
-def carried(request: RecordedRequest) -> list[str]:
-    """Every place a secret of this suite shows in a request as received."""
-    found = [f"header {name}" for name in CREDENTIAL_HEADERS if name in request.headers]
-    for name, value in request.headers.pairs():
-        if SECRET in value or BASIC in value:
-            found.append(f"header {name}: {value}")
-    if SECRET in request.target:
-        found.append(f"target {request.target}")
-    if SECRET.encode() in request.body:
-        found.append("body")
-    return found
-
-
-def assert_no_leak(requests: Sequence[RecordedRequest]) -> None:
-    assert requests, "the other origin was never reached: the check would prove nothing"
-    for request in requests:
-        assert carried(request) == [], f"credential reached {request.path}: {carried(request)}"
-
-
-def assert_carries_secret(request: RecordedRequest) -> None:
-    values = [value for _, value in request.headers.pairs()] + [request.target]
-    assert any(SECRET in value or BASIC in value for value in values), request
-
-
-# -- redirects to another origin -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("status", REDIRECT_STATUSES)
-@pytest.mark.parametrize("kind", list(CREDENTIALS))
-def test_cross_origin_redirect_drops_every_credential(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, kind: str, status: int
-) -> None:
-    fault_server.script("/start", redirect(other_fault_server.url("/landing"), status=status))
-    other_fault_server.script("/landing", json_reply({"landed": True}))
-
-    result = invoke("get", fault_server.url("/start"), *CREDENTIALS[kind], env=ENV)
-
-    assert (result.code, result.stdout) == (0, b'{"landed": true}'), result.stderr
-    assert_carries_secret(fault_server.requests_for("/start")[0])
-    assert_no_leak(other_fault_server.requests)
-
-
-@pytest.mark.parametrize("status", [307, 308])
-def test_cross_origin_redirect_of_a_post_drops_credentials_but_keeps_the_body(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, status: int
-) -> None:
-    fault_server.script("/orders", redirect(other_fault_server.url("/orders"), status=status))
-    other_fault_server.script("/orders", json_reply({"id": 1}, status=201))
-
-    result = invoke("post", fault_server.url("/orders"), "item=book", "--token-env", "SECRET_VAR", env=ENV)
-
-    assert result.code == 0, result.stderr
-    [landed] = other_fault_server.requests
-    assert (landed.method, landed.body) == ("POST", b'{"item": "book"}')
-    assert_no_leak([landed])
-
-
-# Proxy-Authorization is for a proxy; without one, requests rightly drops it on any redirect.
-@pytest.mark.parametrize("kind", [kind for kind in CREDENTIALS if kind != "proxy-authorization-item"])
-def test_same_origin_redirect_keeps_the_credential(fault_server: FaultServer, invoke: Invoke, kind: str) -> None:
-    fault_server.script("/a", redirect("/b"))
-    fault_server.script("/b", json_reply({"ok": True}))
-
-    result = invoke("get", fault_server.url("/a"), *CREDENTIALS[kind], env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert_carries_secret(fault_server.requests_for("/b")[0])
-
-
-def test_same_origin_redirect_merges_a_given_cookie_with_a_fresh_one(fault_server: FaultServer, invoke: Invoke) -> None:
-    fault_server.script("/login", Reply(302, [("Location", "/home"), ("Set-Cookie", "fresh=1; Path=/")]))
-    fault_server.script("/home", json_reply({}))
-
-    result = invoke("get", fault_server.url("/login"), f"Cookie:sid={SECRET}")
-
-    assert result.code == 0, result.stderr
-    cookies = {part.strip() for part in fault_server.requests_for("/home")[0].headers["Cookie"].split(";")}
-    assert cookies == {f"sid={SECRET}", "fresh=1"}
-
-
-def test_same_origin_redirect_does_not_repeat_an_api_key_parameter(fault_server: FaultServer, invoke: Invoke) -> None:
-    fault_server.script("/a", redirect(f"/b?key={SECRET}&page=2"))
-    fault_server.script("/b", json_reply({}))
-
-    result = invoke("get", fault_server.url("/a"), "--api-key-env", "SECRET_VAR", "--api-key-query", "key", env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert fault_server.requests_for("/b")[0].params == {"key": [SECRET], "page": ["2"]}
-
-
-def test_cookie_set_by_the_first_origin_does_not_follow_a_redirect(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    # Cookies are scoped by host, not port, so a cookie jar alone would send this one along.
-    location = other_fault_server.url("/landing")
-    fault_server.script("/start", Reply(302, [("Location", location), ("Set-Cookie", f"sid={SECRET}; Path=/")]))
-    other_fault_server.script("/landing", json_reply({}))
-
-    result = invoke("get", fault_server.url("/start"))
-
-    assert result.code == 0, result.stderr
-    assert_no_leak(other_fault_server.requests)
-
-
-def test_password_in_the_url_does_not_follow_a_redirect(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/start", redirect(other_fault_server.url("/landing")))
-    other_fault_server.script("/landing", json_reply({}))
-    url = fault_server.url("/start").replace("http://", f"http://ann:{SECRET}@")
-
-    result = invoke("get", url)
-
-    assert result.code == 0, result.stderr
-    assert_carries_secret(fault_server.requests_for("/start")[0])
-    assert_no_leak(other_fault_server.requests)
-    assert SECRET not in result.stderr
-
-
-def test_scheme_relative_redirect_to_another_port_drops_credentials(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/start", redirect(f"//127.0.0.1:{other_fault_server.port}/landing"))
-    other_fault_server.script("/landing", json_reply({}))
-
-    result = invoke("get", fault_server.url("/start"), "--token-env", "SECRET_VAR", f"Cookie:c={SECRET}", env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert_no_leak(other_fault_server.requests)
-
-
-def test_retries_at_the_other_origin_stay_without_credentials(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/start", redirect(other_fault_server.url("/landing")))
-    other_fault_server.script("/landing", [Reply(503), Reply(502), json_reply({"ok": True})])
-
-    result = invoke("get", fault_server.url("/start"), *CREDENTIALS["bearer-env"], *CREDENTIALS["cookie-item"], env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert len(other_fault_server.requests) == 3
-    assert_no_leak(other_fault_server.requests)
-
-
-def test_a_redirect_chain_through_another_origin_leaks_nothing_there(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/start", redirect(other_fault_server.url("/bounce"), status=307))
-    other_fault_server.script("/bounce", redirect(other_fault_server.url("/again"), status=308))
-    other_fault_server.script("/again", redirect(fault_server.url("/home"), status=302))
-    fault_server.script("/home", json_reply({"home": True}))
-
-    result = invoke("get", fault_server.url("/start"), "--api-key-env", "SECRET_VAR", "--api-key-query", "key", env=ENV)
-
-    assert (result.code, result.stdout) == (0, b'{"home": true}'), result.stderr
-    assert [r.path for r in other_fault_server.requests] == ["/bounce", "/again"]
-    assert_no_leak(other_fault_server.requests)
-
-
-# -- redaction -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", list(CREDENTIALS))
-def test_verbose_output_redacts_every_credential(fault_server: FaultServer, invoke: Invoke, kind: str) -> None:
-    fault_server.script("/me", redirect("/me2"))
-    fault_server.script("/me2", json_reply({"ok": True}))
-
-    result = invoke("get", fault_server.url("/me"), "-v", "-i", *CREDENTIALS[kind], env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert "REDACTED" in result.stderr
-    assert SECRET not in result.stderr and BASIC not in result.stderr
-
-
-@pytest.mark.parametrize("kind", list(CREDENTIALS))
-def test_a_secret_echoed_in_an_error_body_is_redacted(fault_server: FaultServer, invoke: Invoke, kind: str) -> None:
-    echo = {"error": "invalid credentials", "got": SECRET, "hint": f"Bearer {SECRET}"}
-    fault_server.script("/me", json_reply(echo, status=401))
-
-    result = invoke("get", fault_server.url("/me"), *CREDENTIALS[kind], env=ENV)
-
-    assert result.code == 4
-    assert "invalid credentials" in result.stderr
-    assert SECRET not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        f"token={SECRET}",
-        f"access_token={SECRET}",
-        f"api_key={SECRET}",
-        f"apiKey={SECRET}",
-        f"client_secret={SECRET}",
-        f"private-token={SECRET}",
-        f"password={SECRET}",
-        f"X-Amz-Signature={SECRET}",
-        f"sig={SECRET}",
-    ],
-)
-def test_secret_query_values_are_redacted_in_error_messages(refused_url: str, invoke: Invoke, query: str) -> None:
-    result = invoke("get", f"{refused_url}items?page=2&{query}", "--retries", "0", "-v")
-
-    assert result.code == 7
-    assert "page=2" in result.stderr  # ordinary parameters stay readable
-    assert SECRET not in result.stderr
-    assert "REDACTED" in result.stderr
-
-
-def test_secret_query_items_are_redacted_in_error_messages(refused_url: str, invoke: Invoke) -> None:
-    result = invoke("get", refused_url, f"access_token=={SECRET}", "--retries", "0")
-
-    assert result.code == 7
-    assert SECRET not in result.stderr
-
-
-def test_api_key_query_is_redacted_in_a_timeout_message(fault_server: FaultServer, invoke: Invoke) -> None:
-    from tests.faults import NoReply
-
-    fault_server.script("/slow", NoReply(seconds=5))
-
-    result = invoke(
-        "get", fault_server.url("/slow"), "--api-key-env", "SECRET_VAR", "--api-key-query", "k", "--timeout", "0.2",
-        "--retries", "0", env=ENV,
-    )  # fmt: skip
-
-    assert result.code == 8
-    assert fault_server.requests[0].params["k"] == [SECRET]
-    assert SECRET not in result.stderr
-
-
-def test_password_in_a_failing_url_is_redacted(refused_url: str, invoke: Invoke) -> None:
-    url = refused_url.replace("http://", f"http://ann:{SECRET}@")
-
-    result = invoke("get", url, "--retries", "0", "-v")
-
-    assert result.code == 7
-    assert "ann:REDACTED@" in result.stderr
-    assert SECRET not in result.stderr and BASIC not in result.stderr
-
-
-def test_a_header_value_with_a_line_break_is_refused_without_quoting_it(
-    fault_server: FaultServer, invoke: Invoke
-) -> None:
-    result = invoke("get", fault_server.url("/x"), f"Authorization:Bearer {SECRET}\r\nX-Injected: 1")
-
-    assert result.code == 2
-    assert result.stderr.startswith("apicli: invalid header 'Authorization'")
-    assert SECRET not in result.stderr
-    assert fault_server.requests == []
-
-
-def test_signed_redirect_locations_are_redacted_on_stderr(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    signed = other_fault_server.url(f"/blob?X-Amz-Signature={SECRET}&part=1")
-    fault_server.script("/file", redirect(signed))
-    other_fault_server.script("/blob", Reply(200, body=b"blob"))
-
-    followed = invoke("get", fault_server.url("/file"), "-v")
-    not_followed = invoke("get", fault_server.url("/file"), "--no-follow", "-i")
-
-    assert (followed.code, followed.stdout) == (0, b"blob")
-    assert not_followed.code == 3
-    for result in (followed, not_followed):
-        assert "X-Amz-Signature=REDACTED" in result.stderr
-        assert SECRET not in result.stderr
-    assert other_fault_server.requests[0].params["X-Amz-Signature"] == [SECRET]  # still sent as given
-
-
-# -- pagination: next links to another origin ------------------------------------------------------
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                   "no_proxy")  # fmt: skip
+KINDS = list(CREDENTIALS)
+
+
+@pytest.fixture
+def rig(
+    request: pytest.FixtureRequest, fault_server: FaultServer, other_fault_server: FaultServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Rig]:  # fmt: skip
+    """The kind of credential named by the test's parameter, with its handshake set up."""
+    for name in PROXY_VARIABLES:  # only --proxy may send anything through a proxy
+        monkeypatch.delenv(name, raising=False)
+    made = Rig(request.param, fault_server, other_fault_server, tmp_path)
+    yield made
+    made.close()
 
 
 def _next_link(url: str) -> list[tuple[str, str]]:
     return [("Link", f'<{url}>; rel="next"')]
 
 
-def test_paginate_refuses_a_next_link_to_another_origin(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/items", json_reply([1, 2], headers=_next_link(other_fault_server.url("/items"))))
-    other_fault_server.script("/items", json_reply([3]))
-
-    result = invoke("paginate", fault_server.url("/items"), "--token-env", "SECRET_VAR", env=ENV)
-
-    assert result.code == 1
-    assert result.stdout == b"1\n2\n"  # the pages before the refusal
-    assert result.stderr.startswith("apicli: page 1: the next link ")
-    assert "--allow-cross-origin" in result.stderr
-    assert other_fault_server.requests == []
+# -- redirects ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(CREDENTIALS))
-def test_paginate_follows_a_cross_origin_next_link_without_credentials(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, kind: str
-) -> None:
-    fault_server.script("/items", json_reply([1, 2], headers=_next_link(other_fault_server.url("/more?page=2"))))
-    other_fault_server.script("/more", json_reply([3]))
+@pytest.mark.parametrize("status", REDIRECT_STATUSES)
+@pytest.mark.parametrize("rig", KINDS, indirect=True)
+def test_cross_origin_redirect_drops_every_credential(rig: Rig, invoke: Invoke, status: int) -> None:
+    rig.serve("/start", redirect(rig.other.url("/landing"), status=status))
+    rig.serve_other("/landing", json_reply({"landed": True}))
 
-    result = invoke("paginate", fault_server.url("/items"), "--allow-cross-origin", *CREDENTIALS[kind], env=ENV)
+    result = invoke("get", rig.origin.url("/start"), *rig.args, env=rig.env)
 
-    assert (result.code, result.stdout) == (0, b"1\n2\n3\n"), result.stderr
-    assert_carries_secret(fault_server.requests_for("/items")[0])
-    assert_no_leak(other_fault_server.requests)
-
-
-def test_paginate_does_not_carry_a_cookie_set_by_the_first_origin(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    headers = [*_next_link(other_fault_server.url("/more")), ("Set-Cookie", f"sid={SECRET}; Path=/")]
-    fault_server.script("/items", json_reply([1], headers=headers))
-    other_fault_server.script("/more", json_reply([2]))
-
-    result = invoke("paginate", fault_server.url("/items"), "--allow-cross-origin")
-
-    assert (result.code, result.stdout) == (0, b"1\n2\n"), result.stderr
-    assert_no_leak(other_fault_server.requests)
+    assert (result.code, result.stdout) == (0, b'{"landed": true}'), result.stderr
+    rig.assert_reached("/start")
+    rig.assert_no_leak()
 
 
-def test_paginate_next_url_in_the_body_to_another_origin_carries_nothing(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/items", json_reply({"items": [1], "next": other_fault_server.url("/items?cursor=b")}))
-    other_fault_server.script("/items", json_reply({"items": [2], "next": None}))
+# Proxy-Authorization is for a proxy; without one, requests rightly drops it on any redirect.
+@pytest.mark.parametrize("rig", [kind for kind in KINDS if kind != "proxy-authorization-item"], indirect=True)
+def test_same_origin_redirect_keeps_the_credential(rig: Rig, invoke: Invoke) -> None:
+    rig.serve("/a", redirect("/b"))
+    rig.serve("/b", json_reply({"ok": True}))
 
-    result = invoke(
-        "paginate", fault_server.url("/items"), "--allow-cross-origin", "--api-key-env", "SECRET_VAR",
-        "--api-key-query", "key", f"Cookie:s={SECRET}", env=ENV,
-    )  # fmt: skip
+    result = invoke("get", rig.origin.url("/a"), *rig.args, env=rig.env)
 
-    assert (result.code, result.stdout) == (0, b"1\n2\n"), result.stderr
-    assert fault_server.requests[0].params["key"] == [SECRET]
-    assert_no_leak(other_fault_server.requests)
+    assert (result.code, result.stdout) == (0, b'{"ok": true}'), result.stderr
+    rig.assert_reached("/a")
+    rig.assert_reached("/b")
 
 
-def test_paginate_page_redirected_to_another_origin_carries_nothing(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke
-) -> None:
-    fault_server.script("/items", json_reply([1], headers=_next_link("/items2")))
-    fault_server.script("/items2", redirect(other_fault_server.url("/moved"), status=307))
-    other_fault_server.script("/moved", json_reply([2]))
-
-    result = invoke("paginate", fault_server.url("/items"), *CREDENTIALS["bearer-env"], env=ENV)
-
-    assert (result.code, result.stdout) == (0, b"1\n2\n"), result.stderr
-    assert [r.path for r in other_fault_server.requests] == ["/moved"]
-    assert_no_leak(other_fault_server.requests)
+# -- redaction --------------------------------------------------------------------------------------
 
 
-def test_paginate_keeps_credentials_on_same_origin_pages(fault_server: FaultServer, invoke: Invoke) -> None:
-    fault_server.script("/items", [json_reply([1], headers=_next_link("/items?page=2")), json_reply([2])])
+@pytest.mark.parametrize("rig", KINDS, indirect=True)
+def test_verbose_output_redacts_every_credential(rig: Rig, invoke: Invoke) -> None:
+    rig.serve("/me", redirect("/me2"))
+    rig.serve("/me2", json_reply({"ok": True}))
 
-    result = invoke(
-        "paginate", fault_server.url("/items"), "--api-key-env", "SECRET_VAR", "--api-key-query", "key", env=ENV
-    )
+    result = invoke("get", rig.origin.url("/me"), "-v", "-i", *rig.args, env=rig.env)
 
-    assert (result.code, result.stdout) == (0, b"1\n2\n"), result.stderr
-    assert [r.params.get("key") for r in fault_server.requests] == [[SECRET], [SECRET]]
-
-
-# -- downloads ---------------------------------------------------------------------------------------
-
-
-# download takes URLs, not request items: headers come with -H.
-@pytest.mark.parametrize("kind", [kind for kind in CREDENTIALS if "item" not in kind and kind != "custom-token-header"])
-def test_download_redirected_to_another_origin_carries_nothing(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, tmp_path: Path, kind: str
-) -> None:
-    fault_server.script("/file.bin", redirect(other_fault_server.url("/cdn/file.bin"), status=302))
-    other_fault_server.script("/cdn/file.bin", Reply(200, {"Content-Type": "application/octet-stream"}, b"data"))
-
-    result = invoke("download", fault_server.url("/file.bin"), "-d", str(tmp_path), *CREDENTIALS[kind], env=ENV)
-
-    assert result.code == 0, result.stderr
-    assert (tmp_path / "file.bin").read_bytes() == b"data"
-    assert_carries_secret(fault_server.requests_for("/file.bin")[0])
-    assert_no_leak(other_fault_server.requests)
+    assert (result.code, result.stdout) == (0, b'{"ok": true}'), result.stderr
+    rig.assert_reached("/me")
+    if "-v" in rig.handshake.shown_in:
+        assert "REDACTED" in result.stderr
+    else:  # the request was shown, with nothing of the credential in it
+        assert f"> GET {rig.origin.url('/me')}\n" in result.stderr
+    assert rig.shows(result.stderr) == []
 
 
-def test_download_of_urls_on_two_origins_sends_credentials_to_the_first_only(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, tmp_path: Path
-) -> None:
-    fault_server.script("/a.bin", Reply(200, body=b"a"))
-    other_fault_server.script("/b.bin", Reply(200, body=b"b"))
-    listing = tmp_path / "urls.txt"
-    listing.write_text(f"{fault_server.url('/a.bin')}\n{other_fault_server.url('/b.bin')}\n")
+@pytest.mark.parametrize("rig", KINDS, indirect=True)
+def test_a_secret_echoed_in_an_error_body_is_redacted(rig: Rig, invoke: Invoke) -> None:
+    rig.serve("/me", EchoesCredentials())
 
-    result = invoke(
-        "download", "--input-file", str(listing), "-d", str(tmp_path / "out"), "--token-env", "SECRET_VAR",
-        "-H", f"X-Auth-Token: {SECRET}", env=ENV,
-    )  # fmt: skip
+    result = invoke("get", rig.origin.url("/me"), *rig.args, env=rig.env)
 
-    assert result.code == 0, result.stderr
-    assert_carries_secret(fault_server.requests_for("/a.bin")[0])
-    assert_no_leak(other_fault_server.requests)
-
-
-# -- profiles ------------------------------------------------------------------------------------------
-
-
-def _profile(tmp_path: Path, base_url: str) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[profiles.work]\nbase_url = "{base_url}"\nheaders = {{ "X-Tenant" = "acme", "X-Auth-Token" = "{SECRET}" }}\n'
-        f'auth = {{ type = "bearer", token = "{SECRET}" }}\n'
-    )
-    config.chmod(0o600)
-    return {"APICLI_CONFIG": str(config)}
-
-
-def test_profile_credentials_stay_on_the_profile_origin(
-    fault_server: FaultServer, other_fault_server: FaultServer, invoke: Invoke, tmp_path: Path
-) -> None:
-    fault_server.script("/start", redirect(other_fault_server.url("/landing")))
-    other_fault_server.script("/landing", json_reply({}))
-    other_fault_server.script("/direct", json_reply({}))
-    env = _profile(tmp_path, fault_server.origin)
-
-    via_redirect = invoke("get", "/start", "-P", "work", env=env)
-    direct = invoke("get", other_fault_server.url("/direct"), "-P", "work", env=env)
-
-    assert via_redirect.code == 0 and direct.code == 0, via_redirect.stderr + direct.stderr
-    assert fault_server.requests[0].headers["Authorization"] == f"Bearer {SECRET}"
-    assert_no_leak(other_fault_server.requests)
-    assert [r.path for r in other_fault_server.requests] == ["/landing", "/direct"]
-
-
-def test_profile_secrets_are_redacted_in_verbose_output(
-    fault_server: FaultServer, invoke: Invoke, tmp_path: Path
-) -> None:
-    fault_server.script("/me", json_reply({"echo": SECRET}, status=401))
-
-    result = invoke("get", "/me", "-P", "work", "-v", env=_profile(tmp_path, fault_server.origin))
-
-    assert result.code == 4
-    assert "REDACTED" in result.stderr
-    assert SECRET not in result.stderr
-
-
-# -- --curl and --dry-run ------------------------------------------------------------------------------
+    assert (result.code, result.stdout) == (4, b"")
+    rig.assert_reached("/me")
+    assert "invalid credentials" in result.stderr
+    assert rig.shows(result.stderr) == []
 
 
 @pytest.mark.parametrize("preview", ["--curl", "--dry-run"])
-@pytest.mark.parametrize("kind", list(CREDENTIALS))
-def test_previews_redact_every_credential_and_send_nothing(
-    fault_server: FaultServer, invoke: Invoke, preview: str, kind: str
-) -> None:
-    result = invoke("post", fault_server.url("/x"), "a=1", preview, *CREDENTIALS[kind], env=ENV)
+@pytest.mark.parametrize("rig", KINDS, indirect=True)
+def test_previews_redact_every_credential_and_send_nothing(rig: Rig, invoke: Invoke, preview: str) -> None:
+    result = invoke("post", rig.origin.url("/x"), "a=1", preview, *rig.args, env=rig.env)
 
     assert result.code == 0, result.stderr
     shown = result.stdout.decode() + result.stderr
-    assert "REDACTED" in shown
-    assert SECRET not in shown and BASIC not in shown
-    assert fault_server.requests == []
+    if preview in rig.handshake.shown_in:
+        assert "REDACTED" in shown
+    else:  # the request as it would be sent first, with no place for this credential
+        assert shown.startswith(f"POST {rig.origin.url('/x')}\n")
+    assert rig.shows(shown) == []
+    assert rig.sent_nothing()
 
 
-@pytest.mark.parametrize("preview", ["--curl", "--dry-run"])
-def test_previews_show_secrets_only_when_asked(fault_server: FaultServer, invoke: Invoke, preview: str) -> None:
-    result = invoke("get", fault_server.url("/x"), preview, "--show-secrets", "--token-env", "SECRET_VAR", env=ENV)
+# -- pagination and downloads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rig", KINDS, indirect=True)
+def test_paginate_follows_a_cross_origin_next_link_without_credentials(rig: Rig, invoke: Invoke) -> None:
+    rig.serve("/items", json_reply([1, 2], headers=_next_link(rig.other.url("/more?page=2"))))
+    rig.serve_other("/more", json_reply([3]))
+
+    result = invoke("paginate", rig.origin.url("/items"), "--allow-cross-origin", *rig.args, env=rig.env)
+
+    assert (result.code, result.stdout) == (0, b"1\n2\n3\n"), result.stderr
+    rig.assert_reached("/items")
+    rig.assert_no_leak()
+
+
+# download takes URLs, not request items: headers come with -H.
+@pytest.mark.parametrize(
+    "rig", [kind for kind in KINDS if "item" not in kind and kind != "custom-token-header"], indirect=True
+)
+def test_download_redirected_to_another_origin_carries_nothing(rig: Rig, invoke: Invoke, tmp_path: Path) -> None:
+    rig.serve("/file.bin", redirect(rig.other.url("/cdn/file.bin"), status=302))
+    rig.serve_other("/cdn/file.bin", Reply(200, {"Content-Type": "application/octet-stream"}, b"data"))
+    out = tmp_path / "out"
+
+    result = invoke("download", rig.origin.url("/file.bin"), "-d", str(out), *rig.args, env=rig.env)
 
     assert result.code == 0, result.stderr
-    assert SECRET in result.stdout.decode()
-    assert fault_server.requests == []
+    assert (out / "file.bin").read_bytes() == b"data"
+    rig.assert_reached("/file.bin")
+    rig.assert_no_leak()

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Invoke
-from tests.faults import FaultServer, Reply, json_reply, redirect
+from tests.faults import FaultServer, json_reply, redirect
+from tests.faults.auth_servers import DigestProtected
 from tests.faults.wire import Exchange
 
 PASSWORD = "dig-pw-5c1e0b"
 ENV = {"DIGEST_PW": PASSWORD}
-NONCE = "b2c8f0e7a1d94b6e"
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
-
-
-@dataclass
-class DigestProtected:
-    """Answers 401 with a Digest challenge unless the request carries a valid digest for user/password."""
-
-    user: str = "ann"
-    password: str = PASSWORD
-    body: bytes = b'{"secret": "data"}'
-    answers: list[str] = field(default_factory=list)
-
-    def serve(self, exchange: Exchange) -> None:
-        request = exchange.request
-        given = request.headers.get("Authorization", "")
-        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', given))
-        if given.startswith("Digest ") and fields.get("username") == self.user:
-            ha1 = _md5(f"{self.user}:test@loopback:{self.password}")
-            ha2 = _md5(f"{request.method}:{fields.get('uri', '')}")
-            expected = _md5(f"{ha1}:{NONCE}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
-            if fields.get("response") == expected and fields.get("uri") == request.target:
-                self.answers.append("ok")
-                Reply(200, {"Content-Type": "application/json"}, self.body).serve(exchange)
-                return
-        self.answers.append("challenge")
-        challenge = f'Digest realm="test@loopback", qop="auth", nonce="{NONCE}", opaque="x1", algorithm=MD5'
-        Reply(401, [("WWW-Authenticate", challenge), ("Content-Type", "text/plain")], "who are you?").serve(exchange)
 
 
 def test_digest_auth_answers_the_challenge(fault_server: FaultServer, invoke: Invoke) -> None:

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 
 from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply, json_reply, redirect
+from tests.faults.auth_servers import TokenEndpoint
 from tests.faults.wire import Exchange
 
 CLIENT_SECRET = "cs-4be19f0a7d"
-
-
-@dataclass
-class TokenEndpoint:
-    """Hands out tok-1, tok-2, ... to the right client; records each form it was sent."""
-
-    expires_in: object = 3600
-    status: int = 200
-    forms: list[dict[str, list[str]]] = field(default_factory=list)
-    issued: list[str] = field(default_factory=list)
-
-    def serve(self, exchange: Exchange) -> None:
-        request = exchange.request
-        self.forms.append(parse_qs(request.body.decode()))
-        expected = "Basic " + base64.b64encode(f"app:{CLIENT_SECRET}".encode()).decode()
-        if self.status != 200:
-            json_reply({"error": "temporarily_unavailable"}, status=self.status).serve(exchange)
-            return
-        if request.headers.get("Authorization") != expected:
-            json_reply({"error": "invalid_client", "error_description": "bad secret"}, status=401).serve(exchange)
-            return
-        token = f"at-{len(self.issued) + 1}-9f8e7d"
-        self.issued.append(token)
-        answer: dict[str, object] = {"access_token": token, "token_type": "bearer"}
-        if self.expires_in is not None:
-            answer["expires_in"] = self.expires_in
-        json_reply(answer).serve(exchange)
 
 
 @dataclass
@@ -63,7 +35,7 @@ class Api:
 
 @pytest.fixture
 def oauth(other_fault_server: FaultServer, tmp_path: Path) -> tuple[TokenEndpoint, dict[str, str], list[str]]:
-    endpoint = TokenEndpoint()
+    endpoint = TokenEndpoint(CLIENT_SECRET)
     other_fault_server.script("/oauth/token", endpoint)
     env = {"CLIENT_SECRET": CLIENT_SECRET, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     args = ["--oauth2-token-url", other_fault_server.url("/oauth/token"), "--oauth2-client-id", "app",

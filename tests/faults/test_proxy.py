@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Invoke
 from tests.faults import FaultServer, json_reply
+from tests.faults.credential_kinds import EchoesCredentials
 
 PROXY_PASSWORD = "prx-pw-77e1a0"
 UPSTREAM = "http://upstream.invalid/users"  # never resolved: only a proxy can answer for it
@@ -39,6 +40,7 @@ def test_proxy_flag_sends_through_the_proxy_with_its_credentials(proxy: FaultSer
     assert (seen.target, seen.headers["Host"]) == (UPSTREAM, "upstream.invalid")
     expected = base64.b64encode(f"pat:{PROXY_PASSWORD}".encode()).decode()
     assert seen.headers["Proxy-Authorization"] == f"Basic {expected}"
+    assert f"> (through the proxy http://pat:REDACTED@127.0.0.1:{proxy.port})" in result.stderr.splitlines()
     assert PROXY_PASSWORD not in result.stderr and expected not in result.stderr
 
 
@@ -73,12 +75,28 @@ def test_no_proxy_flag_replaces_the_environments_list(proxy: FaultServer, invoke
     assert (result.code, result.stdout, result.stderr) == (0, b'{"via": "proxy"}', "")
 
 
+def test_a_proxy_echoing_its_credentials_in_a_407_has_them_redacted(proxy: FaultServer, invoke: Invoke) -> None:
+    proxy.script(UPSTREAM, EchoesCredentials(status=407))
+    encoded = base64.b64encode(f"pat:{PROXY_PASSWORD}".encode()).decode()
+
+    result = invoke("get", UPSTREAM, "--proxy", f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}")
+
+    assert (result.code, result.stdout) == (4, b"")
+    assert proxy.requests[0].headers["Proxy-Authorization"] == f"Basic {encoded}"
+    assert result.stderr.startswith("apicli: HTTP 407")
+    assert PROXY_PASSWORD not in result.stderr and encoded not in result.stderr
+
+
 def test_an_unreachable_proxy_is_named_and_its_password_redacted(invoke: Invoke, unused_port: int) -> None:
     result = invoke("get", UPSTREAM, "--proxy", f"http://pat:{PROXY_PASSWORD}@127.0.0.1:{unused_port}",
                     "--retries", "0")  # fmt: skip
 
     assert (result.code, result.stdout) == (7, b"")
-    assert result.stderr.startswith("apicli: could not go through the proxy to http://upstream.invalid/users")
+    # urllib3's ("Unable to connect to proxy", NewConnectionError(...)) said in words, on one line.
+    assert result.stderr.splitlines()[0] == (
+        "apicli: could not go through the proxy to http://upstream.invalid/users: cannot reach the proxy: "
+        "connection refused"
+    )
     assert PROXY_PASSWORD not in result.stderr
 
 
@@ -88,6 +106,7 @@ def test_an_environment_proxy_password_is_redacted_too(invoke: Invoke, unused_po
     result = invoke("get", UPSTREAM, "--retries", "0", "-v", env=env)
 
     assert result.code == 7
+    assert f"> (through the proxy http://pat:REDACTED@127.0.0.1:{unused_port})" in result.stderr.splitlines()
     assert PROXY_PASSWORD not in result.stderr
 
 
