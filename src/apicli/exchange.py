@@ -24,7 +24,7 @@ from .spec import RequestSpec
 
 if TYPE_CHECKING:
     from .jqfilter import JqProgram
-    from .polling import UntilCondition
+    from .polling import StreamCondition, UntilCondition
     from .schema import SchemaValidator
     from .timing import TransferClock
     from .transferinfo import WriteOut
@@ -150,12 +150,17 @@ def _deliver_stream(
 ) -> bool:
     """Server-sent events and NDJSON record by record, when the run asks for more than their bytes."""
     content_type = response.headers.get("Content-Type")
-    events = is_event_stream(content_type) and (options.events or options.jq is not None or plan.to_terminal)
-    records = is_record_stream(content_type) and (
-        options.jq is not None or options.schema is not None or plan.indent
-    )
+    expression = options.until.expression if options.until is not None else None
+    by_record = options.jq is not None or expression is not None
+    events = is_event_stream(content_type) and (options.events or by_record or plan.to_terminal)
+    records = is_record_stream(content_type) and (by_record or options.schema is not None or plan.indent)
     if not events and not records:
         return False
+    until: StreamCondition | None = None
+    if expression is not None:
+        from .polling import StreamCondition
+
+        until = StreamCondition(expression, "event" if events else "record")
     from .streams.render import RecordRenderer
 
     renderer = RecordRenderer(pretty=plan.indent, color=plan.color, terminal=plan.to_terminal, jq=options.jq)
@@ -164,14 +169,16 @@ def _deliver_stream(
         if events:
             from .streams.events import EventWriter, stream_events
 
-            writer = EventWriter(sink, renderer, as_objects=options.events)
+            writer = EventWriter(sink, renderer, as_objects=options.events, until=until)
             stream_events(
                 client, spec, response, writer, retries=options.reconnects, backoff=options.backoff, sleep=sleep
             )
         else:
             from .streams.records import stream_records
 
-            stream_records(client.body_chunks(response), sink, renderer, schema=options.schema)
+            stream_records(client.body_chunks(response), sink, renderer, schema=options.schema, until=until)
+        if until is not None:
+            until.check_met()
     return True
 
 

@@ -103,23 +103,58 @@ class Verdict:
         self.seen = seen  # what the attempt got, for progress and the final message
 
 
+def status_wanted(condition: UntilCondition, status: int) -> bool:
+    """Without --until-status, the status must be a success."""
+    return status in condition.statuses if condition.statuses is not None else 200 <= status < 300
+
+
 def judge(condition: UntilCondition, status: int, body: bytes, content_type: str | None) -> Verdict:
-    """Whether one answer satisfies the condition; without --until-status, the status must be a success."""
+    """Whether one answer satisfies the condition."""
     seen = f"HTTP {status}"
-    wanted = status in condition.statuses if condition.statuses is not None else 200 <= status < 300
-    if not wanted:
+    if not status_wanted(condition, status):
         return Verdict(False, f"{seen}, {excerpt(body)}")
     if condition.expression is None:
         return Verdict(True, seen)
     from .jqfilter import body_text
 
     try:
-        results = condition.expression.results(body_text(body, content_type))
+        holds = expression_holds(condition.expression, body_text(body, content_type))
     except (ResponseFormatError, UnicodeDecodeError):
-        return Verdict(False, f"{seen}, {excerpt(body)}")
-    # As `jq -e` decides: the last result must be neither false nor null.
-    holds = bool(results) and results[-1] not in _FALSY
+        holds = False
     return Verdict(holds, seen if holds else f"{seen}, {excerpt(body)}")
+
+
+def expression_holds(expression: JqProgram, text: str) -> bool:
+    """As `jq -e` decides: the last result must be neither false nor null (ResponseFormatError if not JSON)."""
+    results = expression.results(text)
+    return bool(results) and results[-1] not in _FALSY
+
+
+class StreamCondition:
+    """--until on a stream: checked on each event (or record) as it is written; the first that
+    satisfies it ends the stream. A stream that ends first has not met it."""
+
+    def __init__(self, expression: JqProgram, unit: str = "event") -> None:
+        self.expression = expression
+        self.unit = unit  # what the stream is made of: "event" or "record"
+        self.checked = 0
+        self.met = False
+
+    def holds(self, text: str) -> bool:
+        self.checked += 1
+        try:
+            self.met = expression_holds(self.expression, text)
+        except ResponseFormatError:  # a record or event that is not JSON: not yet
+            self.met = False
+        return self.met
+
+    def check_met(self) -> None:
+        if not self.met:
+            count = f"{self.checked} {self.unit}{'s' if self.checked != 1 else ''}"
+            raise RequestTimeout(
+                f"--until: the stream ended after {count}; {self.expression.expression!r} never held",
+                hint="check the condition against the events with --events",
+            )
 
 
 def excerpt(body: bytes, limit: int = 80) -> str:
@@ -128,11 +163,12 @@ def excerpt(body: bytes, limit: int = 80) -> str:
 
 
 class Answer:
-    """The attempt that satisfied the condition: its response (still open) and its whole body."""
+    """The attempt that satisfied the condition: its response (still open) and its whole body
+    (None for an event or record stream, which the condition checks as it is written)."""
 
     __slots__ = ("body", "response")
 
-    def __init__(self, response: requests.Response, body: bytes) -> None:
+    def __init__(self, response: requests.Response, body: bytes | None) -> None:
         self.response = response
         self.body = body
 
@@ -187,6 +223,11 @@ def poll(
                     prepared = client.prepare(spec, attempt)
                     response = client.send(prepared)
                     attempt.callback(response.close)
+                    if _streams(response, condition):
+                        # The stream is the answer: an expression is checked event by event as it is written.
+                        stack.push(attempt.pop_all())
+                        progress.finish()
+                        return Answer(response, None)
                     body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to check with --until")
                     verdict = judge(condition, response.status_code, body, response.headers.get("Content-Type"))
                     seen = verdict.seen
@@ -215,6 +256,15 @@ def poll(
     except ApicliError:
         progress.finish()
         raise
+
+
+def _streams(response: requests.Response, condition: UntilCondition) -> bool:
+    """A server-sent-event or NDJSON answer with a wanted status."""
+    from .output.format import is_event_stream, is_record_stream
+
+    content_type = response.headers.get("Content-Type")
+    wanted = status_wanted(condition, response.status_code)
+    return wanted and (is_event_stream(content_type) or is_record_stream(content_type))
 
 
 def _deadline_passed(client: Client) -> bool:

@@ -59,7 +59,7 @@ EXIT_CODES = Topic(
                 (str(int(ExitCode.HTTP_5XX)), "an HTTP 5xx response"),
                 (str(int(ExitCode.TOO_MANY_REDIRECTS)), "too many redirects (`--max-redirects`)"),
                 (str(int(ExitCode.CONNECTION)), "connection failure: DNS, refused, reset, TLS"),
-                (str(int(ExitCode.TIMEOUT)), "a timeout, or the `--max-time` deadline"),
+                (str(int(ExitCode.TIMEOUT)), "a timeout, the `--max-time` deadline, or `--until` not met"),
                 (
                     str(int(ExitCode.SCHEMA)),
                     "the response (for paginate: any item) does not match `--schema` (the body is still written first)",

@@ -35,7 +35,8 @@ UntilOption = Annotated[
     typer.Option(
         "--until",
         help="Repeat the request until this jq expression holds on the JSON body (as jq -e decides); "
-        "only the last body is printed. Bounded by --max-time (default 300 s).",
+        "only the last body is printed. On an event or NDJSON stream, the first event that satisfies "
+        "it ends the stream. Bounded by --max-time (default 300 s).",
         rich_help_panel=CI,
         metavar="EXPR",
         show_default=False,

@@ -26,6 +26,7 @@ from .sse import Event, EventStreamParser
 if TYPE_CHECKING:
     from ..client import Client
     from ..output import ByteSink
+    from ..polling import StreamCondition
 
 DONE = "[DONE]"
 _REMEMBERED_IDS = 4096  # ids kept to recognise an event replayed after a reconnect
@@ -37,10 +38,13 @@ EVENT_READ = 16 * 1024
 class EventWriter:
     """Writes each event once, in the form the run asked for."""
 
-    def __init__(self, sink: ByteSink, renderer: RecordRenderer, *, as_objects: bool) -> None:
+    def __init__(
+        self, sink: ByteSink, renderer: RecordRenderer, *, as_objects: bool, until: StreamCondition | None = None
+    ) -> None:
         self.sink = sink
         self.renderer = renderer
         self.as_objects = as_objects  # --events: {"event", "id", "data"} per line
+        self.until = until  # --until: the first event that satisfies it is the last one written
         self.seen: deque[str] = deque(maxlen=_REMEMBERED_IDS)  # ids that events carried, newest last
         self.reconnected = False  # after a reconnect, an event whose id was written before is a replay
         self.done = False
@@ -65,6 +69,10 @@ class EventWriter:
             self.seen.append(event.id)
         self.sink.write(block)
         self.sink.flush()
+        if self.until is not None:
+            # The condition sees what --jq would: the event object with --events, else its data.
+            checked = ndjson_event(event).decode("utf-8", "surrogatepass") if self.as_objects else event.data
+            self.done = self.until.holds(checked)
 
 
 def ndjson_event(event: Event) -> bytes:
