@@ -15,25 +15,19 @@ import pytest
 import trustme
 
 from tests.faults.faultserver import FaultServer, SilentListener
-
-
-def _serve(server: FaultServer) -> Iterator[FaultServer]:
-    with server:
-        yield server
-    if server.errors:
-        raise server.errors[0]
+from tests.faults.loopback import serve
 
 
 @pytest.fixture
 def fault_server() -> Iterator[FaultServer]:
     """A scripted HTTP server on 127.0.0.1."""
-    yield from _serve(FaultServer())
+    yield from serve(FaultServer())
 
 
 @pytest.fixture
 def other_fault_server() -> Iterator[FaultServer]:
     """A second server on another port: another origin for cross-origin redirects."""
-    yield from _serve(FaultServer())
+    yield from serve(FaultServer())
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +53,7 @@ def fault_tls_context(fault_ca: trustme.CA) -> ssl.SSLContext:
 @pytest.fixture
 def tls_fault_server(fault_tls_context: ssl.SSLContext) -> Iterator[FaultServer]:
     """A scripted HTTPS server whose certificate only ``fault_ca_pem`` vouches for."""
-    yield from _serve(FaultServer(tls=fault_tls_context))
+    yield from serve(FaultServer(tls=fault_tls_context))
 
 
 @pytest.fixture

@@ -16,22 +16,16 @@ simple and each fault confined to one exchange.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Self
 
 from tests.faults.behaviours import Behaviour, json_reply, redirect
+from tests.faults.loopback import HOST, IO_TIMEOUT, LoopbackServer
 from tests.faults.wire import BadRequest, Exchange, RecordedRequest, format_head, read_request
 
-HOST = "127.0.0.1"
-# Long enough for any sane client, short enough that an idle connection frees its thread.
-IO_TIMEOUT = 10.0
-ACCEPT_POLL = 0.05
 NOT_SCRIPTED = json_reply({"error": "no script for this path"}, status=404)
 
 
@@ -77,22 +71,15 @@ def _linger(conn: socket.socket, seconds: float = 1.0) -> None:
         pass
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     """A scripted, recording HTTP(S) server on 127.0.0.1 and an ephemeral port."""
 
+    kind = "fault"
+
     def __init__(self, *, tls: ssl.SSLContext | None = None, lifetime: float = 60.0, max_requests: int = 1000) -> None:
+        super().__init__(lifetime=lifetime, max_connections=max_requests)
         self.tls = tls
-        self.lifetime = lifetime
-        self.max_requests = max_requests
         self._registry = _Registry()
-        self._stop = threading.Event()
-        self._listener = socket.create_server((HOST, 0))
-        self._listener.settimeout(ACCEPT_POLL)
-        self.port: int = self._listener.getsockname()[1]
-        self._deadline = time.monotonic() + lifetime
-        self._threads: list[threading.Thread] = []
-        self._open: set[socket.socket] = set()
-        self._accept_thread = threading.Thread(target=self._accept_loop, name=f"fault:{self.port}", daemon=True)
 
     @property
     def origin(self) -> str:
@@ -136,52 +123,6 @@ class FaultServer:
         with self._registry.lock:
             return list(self._registry.errors)
 
-    def start(self) -> Self:
-        self._deadline = time.monotonic() + self.lifetime
-        self._accept_thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        # Wakes a blocked accept() at once on Linux; elsewhere the accept poll timeout does.
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        if self._accept_thread.ident is not None:
-            self._accept_thread.join(timeout=2)
-        self._listener.close()
-        with self._registry.lock:
-            open_sockets = list(self._open)
-        for sock in open_sockets:
-            # The base-class call skips SSLSocket.shutdown, which would pull the TLS state out from
-            # under a handler thread that is still using it.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(timeout=2)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _accept_loop(self) -> None:
-        accepted = 0
-        while accepted < self.max_requests and not self._stop.is_set() and time.monotonic() < self._deadline:
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            accepted += 1
-            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-        # Past the budget or lifetime: refuse new connections and wake waiting behaviours.
-        self._stop.set()
-        self._listener.close()
-
     def _handle(self, conn: socket.socket) -> None:
         sock = conn
         self._track(conn, True)
@@ -219,13 +160,6 @@ class FaultServer:
         behaviour = self._registry.next_behaviour(request)
         exchange = Exchange(sock, request, self._stop, self._deadline)
         behaviour.serve(exchange)
-
-    def _track(self, sock: socket.socket, is_open: bool) -> None:
-        with self._registry.lock:
-            if is_open:
-                self._open.add(sock)
-            else:
-                self._open.discard(sock)
 
 
 class SilentListener:

@@ -5,8 +5,7 @@ It speaks RFC 1928 (the greeting and CONNECT with IPv4 or domain-name addresses)
 target. Targets are loopback only: an IPv4 address in 127.0.0.0/8 or the name ``localhost``;
 anything else is refused with "connection not allowed by ruleset", so nothing leaves the machine.
 
-Like the fault server, every wait is bounded: the accept loop has a stop event, a connection
-budget and a lifetime, each socket has a timeout, and ``stop()`` shuts open connections down.
+Like the fault server, it is a LoopbackServer: every wait is bounded.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Self
 
-HOST = "127.0.0.1"
-IO_TIMEOUT = 10.0
-ACCEPT_POLL = 0.05
+from tests.faults.loopback import HOST, IO_TIMEOUT, LoopbackServer
+
 RELAY_POLL = 0.1
 
 VERSION = 5
@@ -89,13 +86,15 @@ def _loopback_address(host: str, address_type: str) -> str | None:
     return host if address.version == 4 and address.is_loopback else None
 
 
-class Socks5Server:
+class Socks5Server(LoopbackServer):
     """A recording SOCKS5 proxy on 127.0.0.1 and an ephemeral port.
 
     With ``credentials`` it asks for username/password (RFC 1929) and refuses clients that do not
     offer it or give the wrong pair; without, it asks for nothing. ``connect_reply`` set to a
     failure code answers every CONNECT with it (after recording the target) instead of connecting.
     """
+
+    kind = "socks5"
 
     def __init__(
         self,
@@ -105,19 +104,10 @@ class Socks5Server:
         lifetime: float = 60.0,
         max_connections: int = 200,
     ) -> None:
+        super().__init__(lifetime=lifetime, max_connections=max_connections)
         self.credentials = credentials
         self.connect_reply = connect_reply
-        self.lifetime = lifetime
-        self.max_connections = max_connections
         self._record = _Record()
-        self._stop = threading.Event()
-        self._listener = socket.create_server((HOST, 0))
-        self._listener.settimeout(ACCEPT_POLL)
-        self.port: int = self._listener.getsockname()[1]
-        self._deadline = time.monotonic() + lifetime
-        self._threads: list[threading.Thread] = []
-        self._open: set[socket.socket] = set()
-        self._accept_thread = threading.Thread(target=self._accept_loop, name=f"socks5:{self.port}", daemon=True)
 
     def url(self, scheme: str = "socks5", userinfo: str = "") -> str:
         return f"{scheme}://{userinfo + '@' if userinfo else ''}{HOST}:{self.port}"
@@ -144,48 +134,6 @@ class Socks5Server:
         """Exceptions other than socket errors and protocol breaks: bugs in the server, not faults."""
         with self._record.lock:
             return list(self._record.errors)
-
-    def start(self) -> Self:
-        self._deadline = time.monotonic() + self.lifetime
-        self._accept_thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        if self._accept_thread.ident is not None:
-            self._accept_thread.join(timeout=2)
-        self._listener.close()
-        with self._record.lock:
-            open_sockets = list(self._open)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(timeout=2)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _accept_loop(self) -> None:
-        accepted = 0
-        while accepted < self.max_connections and not self._stop.is_set() and time.monotonic() < self._deadline:
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            accepted += 1
-            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-        self._stop.set()
-        self._listener.close()
 
     def _handle(self, conn: socket.socket) -> None:
         self._track(conn, True)
@@ -289,10 +237,3 @@ class Socks5Server:
                     with contextlib.suppress(OSError):
                         peers[sock].shutdown(socket.SHUT_WR)
                 idle_since = time.monotonic()
-
-    def _track(self, sock: socket.socket, is_open: bool) -> None:
-        with self._record.lock:
-            if is_open:
-                self._open.add(sock)
-            else:
-                self._open.discard(sock)

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import Invoke
 from tests.faults import FaultServer, RecordedRequest, SilentListener, json_reply, redirect
+from tests.faults.loopback import serve
 from tests.faults.socksserver import CONNECTION_REFUSED, HOST_UNREACHABLE, NOT_ALLOWED, Connect, Socks5Server
 from tests.process.conftest import APICLI, base_environment
 
@@ -34,23 +35,16 @@ def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _serve(server: Socks5Server) -> Iterator[Socks5Server]:
-    with server:
-        yield server
-    if server.errors:
-        raise server.errors[0]
-
-
 @pytest.fixture
 def socks() -> Iterator[Socks5Server]:
     """A SOCKS5 server that asks for no authentication."""
-    yield from _serve(Socks5Server())
+    yield from serve(Socks5Server())
 
 
 @pytest.fixture
 def socks_with_login() -> Iterator[Socks5Server]:
     """A SOCKS5 server that asks for user `pat` and PASSWORD (RFC 1929)."""
-    yield from _serve(Socks5Server(credentials=("pat", PASSWORD)))
+    yield from serve(Socks5Server(credentials=("pat", PASSWORD)))
 
 
 @pytest.fixture
