@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import OutputError, ResponseFormatError, UsageError
@@ -35,20 +35,31 @@ _COLORS = {
 _PUNCTUATION_COLOR = ""
 _RESET = RESET.decode()
 RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
+# Inputs this short take a bounded program (jqscan.py) milliseconds at most: Ctrl-C can wait that long.
+BRIEF_INPUT_LIMIT = 1024 * 1024
 
 
 class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
     # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
-    __slots__ = ("compiled", "expression", "raw_output", "worker")
+    __slots__ = ("compiled", "expression", "here_below", "raw_output", "worker")
 
-    def __init__(self, expression: str, compiled: Any, raw_output: bool = False, worker: JqWorker | None = None):
+    def __init__(
+        self,
+        expression: str,
+        compiled: Any,
+        raw_output: bool = False,
+        worker: JqWorker | None = None,
+        here_below: int = 0,
+    ) -> None:
         self.expression = expression
         self.compiled = compiled
         self.raw_output = raw_output
-        # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop.
+        # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop ...
         self.worker = worker
+        # ... except for inputs shorter than this, when the program cannot compute for long (jqscan.py).
+        self.here_below = here_below
 
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
@@ -62,7 +73,10 @@ class JqProgram:
         """
         results: list[str] = []
         held = 0
-        produced = self.worker.results(text) if self.worker is not None else iter(self.compiled.input_text(text))
+        if self.worker is not None and len(text) >= self.here_below:
+            produced: Iterator[str] = self.worker.results(text)
+        else:
+            produced = iter(self.compiled.input_text(text))
         try:
             for result in produced:
                 held += len(result) + 1
@@ -110,13 +124,16 @@ class JqProgram:
         return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
 
 
-def compile_jq(expression: str, *, raw_output: bool = False, fork_now: bool = True) -> JqProgram:
+def compile_jq(
+    expression: str, *, raw_output: bool = False, fork_now: bool = True, brief_here: bool = False
+) -> JqProgram:
     """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent).
 
     `fork_now` starts the evaluating child at once, while the process is small (right for a body
     of any size); without it the child starts at the first input, which costs less when the
     inputs are known to be small: the parent then does little after the fork, so few of its
-    pages are copied.
+    pages are copied. With `brief_here`, a program that cannot compute for long (jqscan.py)
+    runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all.
     """
     try:
         import jq
@@ -137,7 +154,12 @@ def compile_jq(expression: str, *, raw_output: bool = False, fork_now: bool = Tr
     worker = JqWorker(compiled) if hasattr(os, "fork") else None
     if worker is not None and fork_now:
         worker.start()
-    return JqProgram(expression, compiled, raw_output, worker)
+    here_below = 0
+    if brief_here:
+        from .jqscan import runs_briefly
+
+        here_below = BRIEF_INPUT_LIMIT if runs_briefly(source) else 0
+    return JqProgram(expression, compiled, raw_output, worker, here_below)
 
 
 def apply_to_item(

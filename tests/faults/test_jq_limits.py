@@ -81,3 +81,33 @@ def test_a_jq_error_after_results_and_a_later_run_still_work(fault_server: Fault
     assert (failed.code, failed.stdout) == (2, b""), failed.stderr
     assert failed.stderr.startswith('apicli: jq: error: string ("x") and number (1) cannot be added')
     assert (worked.code, worked.stdout, worked.stderr) == (0, b"1\n", "")
+
+
+@pytest.mark.parametrize("program", ENDLESS)
+def test_max_time_bounds_an_until_condition_that_computes_forever(
+    fault_server: FaultServer, run_process: RunProcess, program: str
+) -> None:
+    # A small body, where a brief condition would be checked in-process: these are not brief, so
+    # they still run in the child that the deadline can stop.
+    fault_server.script("/doc", json_reply({"a": 1}))
+
+    started = time.monotonic()
+    result = run_process("get", fault_server.url("/doc"), "--until", program, "--max-time", "1", timeout=20)
+    took = time.monotonic() - started
+
+    assert (result.returncode, result.stdout) == (8, b"")
+    assert result.stderr.startswith(b"apicli: ")
+    assert took < 4
+
+
+def test_ctrl_c_stops_an_until_condition_that_computes_forever(fault_server: FaultServer) -> None:
+    fault_server.script("/doc", json_reply({"a": 1}))
+    proc = start("get", fault_server.url("/doc"), "--until", "[range(1e9)] | length")
+    wait_until(lambda: bool(fault_server.requests_for("/doc")))
+    time.sleep(0.5)  # well into the evaluation
+
+    code, out, err, took = interrupt(proc, signal.SIGINT)
+
+    assert (code, out) == (130, b"")
+    assert err.endswith("apicli: interrupted\n")
+    assert took < 2

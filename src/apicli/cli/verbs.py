@@ -125,8 +125,9 @@ def _until_program(expression: str) -> JqProgram:
     from ..jqfilter import compile_jq
 
     try:
-        # An --until body is read whole before it is checked, so a late fork holds no extra copy.
-        return compile_jq(expression, fork_now=False)
+        # An --until body is read whole before it is checked, so a late fork holds no extra copy;
+        # a condition that cannot compute for long is checked here on a small body, with no fork.
+        return compile_jq(expression, fork_now=False, brief_here=True)
     except UsageError as exc:
         exc.message = exc.message.replace("--jq", "--until", 1)
         raise
