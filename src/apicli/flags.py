@@ -273,7 +273,7 @@ def build_invocation(
     if flags.jq is not None:
         from .jqfilter import compile_jq
 
-        jq_program = compile_jq(flags.jq, raw_output=flags.raw_output)
+        jq_program = compile_jq(flags.jq, raw_output=flags.raw_output, brief_here=True)
     if flags.schema is not None:
         from .schema import load_schema
 

@@ -64,6 +64,12 @@ class JqProgram:
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
 
+    def expect(self, size: int | None) -> None:
+        """An input of about `size` bytes is coming (None: unknown): fork the child now, before the
+        input is read and held, unless the program will run on it here."""
+        if self.worker is not None and (size is None or size >= self.here_below):
+            self.worker.start()
+
     def results(self, text: str) -> list[str]:
         """Each result's compact JSON text, for input `text` (one or more JSON values).
 
@@ -133,7 +139,8 @@ def compile_jq(
     of any size); without it the child starts at the first input, which costs less when the
     inputs are known to be small: the parent then does little after the fork, so few of its
     pages are copied. With `brief_here`, a program that cannot compute for long (jqscan.py)
-    runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all.
+    runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all; its child is
+    forked only for a larger input (see `expect`).
     """
     try:
         import jq
@@ -151,14 +158,14 @@ def compile_jq(
         except ValueError as exc:
             raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
-    worker = JqWorker(compiled) if hasattr(os, "fork") else None
-    if worker is not None and fork_now:
-        worker.start()
     here_below = 0
     if brief_here:
         from .jqscan import runs_briefly
 
         here_below = BRIEF_INPUT_LIMIT if runs_briefly(source) else 0
+    worker = JqWorker(compiled) if hasattr(os, "fork") else None
+    if worker is not None and fork_now and not here_below:
+        worker.start()
     return JqProgram(expression, compiled, raw_output, worker, here_below)
 
 

@@ -16,7 +16,8 @@ import re
 # Builtins whose cost grows at most as n log n with their input: paths, tests of type and
 # shape, conversions, sorting. Regular expressions (backtracking), substring searches
 # (`contains`, `index`, `split`), generators (`range`, `recurse`, `repeat`, `while`,
-# `until`, `limit`), definitions, `reduce`/`foreach` and `env` are left out.
+# `until`, `limit`), definitions, `reduce`/`foreach`, `del` (one array deletion per path)
+# and `env` are left out.
 _BOUNDED = frozenset(
     {
         # keywords
@@ -28,7 +29,7 @@ _BOUNDED = frozenset(
         "isnan", "isinfinite", "isnormal", "infinite", "nan", "empty", "error", "select",
         # paths and collections
         "map", "map_values", "to_entries", "from_entries", "with_entries", "add", "any", "all",
-        "first", "last", "flatten", "reverse", "getpath", "paths", "leaf_paths", "path", "del",
+        "first", "last", "flatten", "reverse", "getpath", "paths", "leaf_paths", "path",
         "sort", "sort_by", "group_by", "unique", "unique_by", "min", "max", "min_by", "max_by",
         # conversions
         "tostring", "tonumber", "tojson", "fromjson", "ascii_downcase", "ascii_upcase",

@@ -153,6 +153,8 @@ def _write_filtered(
 ) -> None:
     flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
     hint = f"save it with -o FILE (without {flag}) and work on the file"
+    if jq is not None:
+        jq.expect(int(body.length) if body.length and body.length.isdigit() else None)
     whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)
     if jq is not None:
         from ..jqfilter import body_text
