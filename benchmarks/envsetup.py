@@ -107,9 +107,14 @@ def _stripped(name: str) -> bool:
     return name.lower().endswith("_proxy") or name.startswith("PYTHON") or name == "NO_COLOR"
 
 
+def clean_env() -> dict[str, str]:
+    """The caller's environment less the variables that would change what is measured."""
+    return {k: v for k, v in os.environ.items() if not _stripped(k)}
+
+
 def tool_env() -> dict[str, str]:
     """Environment for every measured command: the caller's, cleaned, with HTTPie kept off the network."""
-    env = {k: v for k, v in os.environ.items() if not _stripped(k)}
+    env = clean_env()
     httpie_config = DATA_DIR / "httpie-config"
     httpie_config.mkdir(parents=True, exist_ok=True)
     # HTTPie otherwise fetches its latest version number in the background.
