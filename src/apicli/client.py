@@ -221,13 +221,17 @@ class Client:
         shown = _shown_headers(response, self.reporter)
         return format_head(version, response.status_code, response.reason or "", shown, color=color)
 
-    def body_chunks(self, response: requests.Response, chunk_size: int = STREAM_CHUNK) -> Iterator[bytes]:
-        """The decoded body, chunk by chunk, with failures translated (and said to be partial)."""
+    def body_chunks(
+        self, response: requests.Response, chunk_size: int = STREAM_CHUNK, *, direct: bool = False
+    ) -> Iterator[bytes]:
+        """The decoded body, chunk by chunk, with failures translated (and said to be partial).
+
+        `direct`: a stream read in small pieces, which skips urllib3's per-read overhead (iter_wire_direct)."""
         url = response.url
         received = 0
         with translate_errors(url, self.network):
             try:
-                for chunk in iter_body(response.raw, chunk_size):
+                for chunk in iter_body(response.raw, chunk_size, direct=direct):
                     received += len(chunk)
                     yield chunk
             except Undecodable:

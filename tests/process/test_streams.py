@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import select
+import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -170,3 +174,81 @@ def test_ndjson_schema_checks_every_record(hostile_server: FaultServer, tmp_path
     assert done.returncode == 9
     assert len(done.stdout.splitlines()) == 3  # every record is written, then the mismatch fails the run
     assert b"$[2]" in done.stderr
+
+
+def _read_until(fd: int, enough: Callable[[bytes], bool], seconds: float = 10) -> bytes:
+    """What arrives on `fd` until `enough` holds of it; fails after `seconds`, or if the pipe closes first."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while not enough(got):
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"only {got!r} arrived"
+        if select.select([fd], [], [], remaining)[0]:
+            data = os.read(fd, 65536)
+            assert data, f"stdout closed after {got!r}"
+            got += data
+    return got
+
+
+def _interrupted_stream(media: str, sent: bytes, args: list[str], enough: Callable[[bytes], bool],
+                        sig: signal.Signals) -> tuple[int, bytes, bytes]:
+    """Serve `sent` and keep the stream open; once apicli's stdout has `enough`, send `sig`.
+
+    Returns the exit code, all of stdout, and stderr."""
+    hang_up = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        conn.sendall(HEAD.replace(b"text/event-stream", media.encode()) + sent)
+        hang_up.wait(15)  # open, with nothing more to say, until the test is done
+
+    with scripted(handler) as server:
+        proc = subprocess.Popen([APICLI, "get", f"127.0.0.1:{server.port}/stream", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=base_environment())
+        try:
+            assert proc.stdout is not None
+            shown = _read_until(proc.stdout.fileno(), enough)
+            proc.send_signal(sig)
+            rest, err = proc.communicate(timeout=10)
+        finally:
+            hang_up.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return proc.returncode, shown + rest, err
+
+
+# Three whole records, then the start of a fourth that never ends.
+EVENTS_SENT = b"".join(b'id: %d\ndata: {"n": %d}\n\n' % (n, n) for n in (1, 2, 3)) + b'id: 4\ndata: {"n": 4'
+RECORDS_SENT = b'{"n": 1}\n{"n": 2}\n{"n": 3}\n{"n": 4'
+SIGNALS = pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+
+
+def _lines(count: int) -> Callable[[bytes], bool]:
+    return lambda out: out.count(b"\n") >= count
+
+
+@SIGNALS
+def test_ctrl_c_ends_an_event_stream_with_the_events_so_far_each_whole(sig: signal.Signals) -> None:
+    code, out, err = _interrupted_stream("text/event-stream", EVENTS_SENT, ["--events"], _lines(3), sig)
+    assert (code, err) == (130, b"apicli: interrupted\n")  # one line, no traceback
+    assert out.endswith(b"\n")  # no line cut short, and nothing of the unfinished fourth event
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"event": "message", "id": str(n), "data": {"n": n}} for n in (1, 2, 3)
+    ]
+
+
+@SIGNALS
+def test_ctrl_c_ends_an_ndjson_stream_under_jq_with_the_records_so_far(sig: signal.Signals) -> None:
+    code, out, err = _interrupted_stream("application/x-ndjson", RECORDS_SENT, ["--jq", ".n"], _lines(3), sig)
+    assert (code, err) == (130, b"apicli: interrupted\n")
+    assert out == b"1\n2\n3\n"
+
+
+@pytest.mark.parametrize(("media", "sent"), [("text/event-stream", EVENTS_SENT),
+                                             ("application/x-ndjson", RECORDS_SENT)], ids=["sse", "ndjson"])
+def test_ctrl_c_on_a_piped_stream_without_flags_keeps_exactly_the_bytes_received(media: str, sent: bytes) -> None:
+    # Piped without --events or --jq the output is the body's bytes as they arrive: the unfinished
+    # record is part of them.
+    code, out, err = _interrupted_stream(media, sent, [], lambda out: len(out) >= len(sent), signal.SIGINT)
+    assert (code, err) == (130, b"apicli: interrupted\n")
+    assert out == sent

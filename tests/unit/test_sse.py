@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -72,3 +74,74 @@ def test_a_line_without_end_is_bounded() -> None:
     with pytest.raises(ResponseFormatError, match="longer than"):
         for _ in range(MAX_LINE // 65536 + 2):
             parser.feed(b"x" * 65536)
+
+
+def _reference(stream: bytes) -> tuple[list[Event], str | None, int | None]:
+    """The standard's algorithm, as written: decode the whole stream, split it into lines, process each."""
+    text = stream.decode("utf-8", "replace").removeprefix("\ufeff")
+    lines = re.split("\r\n|\r|\n", text)[:-1]  # the text after the last line end is no line (yet)
+    events: list[Event] = []
+    data, name, id_buffer, own_id = "", "", None, False
+    last_id: str | None = None
+    retry: int | None = None
+    for line in lines:
+        if not line:
+            last_id = id_buffer
+            if data:
+                events.append(Event(name or "message", data.removesuffix("\n"), last_id, own_id))
+            data, name, own_id = "", "", False
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ") if ":" in line else ""
+        if field == "data":
+            data += value + "\n"
+        elif field == "event":
+            name = value
+        elif field == "id" and "\0" not in value:
+            id_buffer, own_id = value, True
+        elif field == "retry" and value and all(c in "0123456789" for c in value):
+            retry = int(value)
+    return events, last_id, retry
+
+
+_VALUES = st.binary(max_size=6).filter(lambda b: b"\r" not in b and b"\n" not in b) | st.sampled_from(
+    [b"", b" ", b"  x", b"12", b"\xd9\xa3", b"\x00", b"[DONE]", b'{"a": 1.50}', b"\xe2\x82", b"\xef\xbb\xbf"]
+)
+_LINES = st.one_of(
+    st.just(b""),
+    st.builds(b"data:".__add__, _VALUES),
+    st.builds(b"data: ".__add__, _VALUES),
+    st.just(b"data"),
+    st.builds(b"event: ".__add__, _VALUES),
+    st.builds(b"id:".__add__, _VALUES),
+    st.builds(b"retry: ".__add__, _VALUES),
+    st.builds(b":".__add__, _VALUES),
+    _VALUES,  # a field nobody knows, or junk
+)
+
+
+@st.composite
+def _streams(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(_LINES, max_size=14))
+    ends = draw(st.lists(st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=len(lines), max_size=len(lines)))
+    bom = draw(st.sampled_from([b"", b"\xef\xbb\xbf"]))
+    return bom + b"".join(line + end for line, end in zip(lines, ends, strict=True)) + draw(_VALUES)
+
+
+@given(_streams(), st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_the_parser_agrees_with_the_standards_algorithm_however_the_bytes_are_cut(
+    stream: bytes, cuts: list[int]
+) -> None:
+    points = sorted({min(cut, len(stream)) for cut in cuts})
+    pieces = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    events, parser = _parse(pieces)
+    assert (events, parser.last_id, parser.retry_ms) == _reference(stream)
+
+
+def test_after_finish_the_next_bytes_are_a_new_stream_with_a_bom_of_its_own() -> None:
+    parser = EventStreamParser()  # as after a reconnect
+    assert parser.feed(b"\xef\xbb\xbfdata: one\n\ndata: cut") == [Event("message", "one", None)]
+    parser.finish()
+    assert parser.feed(b"\xef\xbb\xbfdata: two\n\n") == [Event("message", "two", None)]

@@ -16,7 +16,8 @@ from typing import NamedTuple
 from ..errors import ResponseFormatError
 
 MAX_LINE = 1024 * 1024  # bytes in one line, and in one event's data
-_BOM = "\ufeff"
+_BOM = b"\xef\xbb\xbf"
+_COLON = ord(":")
 
 
 class Event(NamedTuple):
@@ -26,12 +27,16 @@ class Event(NamedTuple):
     own_id: bool = False  # the event carried an id field of its own (the id persists to later events)
 
 
+# An event as feed_raw gives it: Event's fields, with the data still in bytes (UTF-8 as sent, not yet checked).
+RawEvent = tuple[str, bytes, str | None, bool]
+
+
 class EventStreamParser:
     def __init__(self) -> None:
         self._pending = b""  # bytes of the current, unfinished line
         self._started = False
         self._after_cr = False  # the last piece ended in CR: a following LF belongs to it
-        self._data: list[str] = []
+        self._data: list[bytes] = []  # the event's data lines, undecoded
         self._data_size = 0
         self._event = ""
         self._own_id = False
@@ -41,59 +46,69 @@ class EventStreamParser:
 
     def feed(self, chunk: bytes) -> list[Event]:
         """The events that `chunk` completes."""
+        return [Event(name, data.decode("utf-8", "replace"), id_, own) for name, data, id_, own in self.feed_raw(chunk)]
+
+    def feed_raw(self, chunk: bytes) -> list[RawEvent]:
+        """The events that `chunk` completes, their data undecoded: a writer that embeds JSON needs no text."""
         if self._after_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._after_cr = chunk.endswith(b"\r")
-        text = self._pending + chunk
+        text = self._pending + chunk if self._pending else chunk
         if b"\r" in text:
             text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = text.split(b"\n")
         self._pending = lines.pop()
         if len(self._pending) > MAX_LINE:
             raise ResponseFormatError(f"event stream: a line is longer than {MAX_LINE} bytes")
-        events: list[Event] = []
-        for raw in lines:
-            line = raw.decode("utf-8", "replace")
-            if not self._started:
-                self._started = True
-                line = line.removeprefix(_BOM)
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+        if not lines:
+            return []
+        if not self._started:
+            self._started = True
+            lines[0] = lines[0].removeprefix(_BOM)
+        # One pass with the common lines (data and blank) inline: this runs for every event, and
+        # a method call per line was a good part of the parser's cost.
+        events: list[RawEvent] = []
+        data = self._data
+        for line in lines:
+            if not line:
+                # The id takes effect at a blank line, so a stream cut mid-event resumes from the last whole one.
+                self.last_id = self._id_buffer
+                if data:
+                    events.append((self._event or "message", b"\n".join(data), self.last_id, self._own_id))
+                    data = self._data = []
+                    self._data_size = 0
+                self._event = ""
+                self._own_id = False
+            elif line.startswith(b"data:"):
+                value = line[6:] if line.startswith(b"data: ") else line[5:]
+                self._data_size += len(value) + 1
+                if self._data_size > MAX_LINE:
+                    raise ResponseFormatError(f"event stream: an event's data is longer than {MAX_LINE} bytes")
+                data.append(value)
+            elif line[0] != _COLON:  # a line starting with a colon is a comment
+                self._field(line.decode("utf-8", "replace"))
         return events
 
     def finish(self) -> None:
-        """The stream ended: an event without its blank line is dropped, as the standard says."""
-        self._pending = b""
-        self._reset()
+        """The stream ended: an event without its blank line is dropped, as the standard says.
 
-    def _reset(self) -> None:
+        What is fed next is a new stream (a reconnect), which may start with a BOM of its own."""
+        self._pending = b""
+        self._started = False
         self._data = []
         self._data_size = 0
         self._event = ""
         self._own_id = False
 
-    def _line(self, line: str) -> Event | None:
-        if not line:
-            # The id takes effect at a blank line, so a stream cut mid-event resumes from the last whole one.
-            self.last_id = self._id_buffer
-            if not self._data:
-                self._event = ""
-                self._own_id = False
-                return None
-            event = Event(self._event or "message", "\n".join(self._data), self.last_id, self._own_id)
-            self._reset()
-            return event
-        if line.startswith(":"):
-            return None
+    def _field(self, line: str) -> None:
         field, colon, value = line.partition(":")
         if colon and value.startswith(" "):
             value = value[1:]
-        if field == "data":
-            self._data_size += len(value) + 1
+        if field == "data":  # only "data" without a colon gets here: an empty line of data
+            self._data_size += 1
             if self._data_size > MAX_LINE:
                 raise ResponseFormatError(f"event stream: an event's data is longer than {MAX_LINE} bytes")
-            self._data.append(value)
+            self._data.append(b"")
         elif field == "event":
             self._event = value
         elif field == "id":
@@ -102,4 +117,3 @@ class EventStreamParser:
                 self._own_id = True
         elif field == "retry" and value.isascii() and value.isdigit():
             self.retry_ms = int(value)
-        return None
