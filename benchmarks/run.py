@@ -6,7 +6,7 @@ It installs HTTPie and xh into benchmarks/.venv (once), generates the test docum
 benchmarks/.data (once), starts its own loopback servers, shows with curl that they are
 not the bottleneck, then runs each scenario with the tools interleaved run by run and
 reports medians and their ratios to the anchors, with each goal's PASS or FAIL.
-Scenarios: small, large, pretty, paginate, parallel, download, ci (or their numbers, 1-7).
+Scenarios: small, large, pretty, paginate, parallel, download, ci, sse (or their numbers, 1-8).
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ from report import (
 )
 from scenarios import PARALLEL, SCENARIO_KEYS, RunPlan, Scenario, build_scenarios, with_stderr_tty
 from servers import FAST_PAGES, SLOW_DELAY, SLOW_PAGES, Endpoints, running_servers
+from sse_latency import goal_rows as sse_goal_rows
+from sse_latency import run as run_sse
+from sse_latency import scenario_section as sse_section
+
+SSE_EVENTS, SSE_GAP = 10_000, 0.0005
 
 SCRATCH = DATA_DIR / "scratch"
 # Bytes of stderr above which a download is taken to have drawn a progress bar.
@@ -57,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only",
         type=_scenario_list,
         default=list(SCENARIO_KEYS),
-        help=f"comma-separated scenarios: {', '.join(SCENARIO_KEYS)} (or 1-7)",
+        help=f"comma-separated scenarios: {', '.join(SCENARIO_KEYS)} (or 1-{len(SCENARIO_KEYS)})",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer runs and no HTTPie in the --pretty scenario (about 2 minutes)"
@@ -256,14 +261,25 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + format_scenario(result, shorten), flush=True)
         ports = f"$STATIC = {urls.static} (static files), $API = {urls.api} (paginated API)"
 
+    sections = [format_scenario(r, shorten) for r in results]
+    summary = summary_rows(results)
+    runs = [f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements)
+            for r in results]
+    if "sse" in args.only:
+        number = SCENARIO_KEYS.index("sse") + 1
+        sse_runs = plan.count("sse", "apicli", 3, 1)
+        print(f"\n[{number}] server-sent events, {sse_runs} rounds", file=sys.stderr, flush=True)
+        sse_rows = run_sse(SSE_EVENTS, SSE_GAP, sse_runs, log=lambda text: print(text, file=sys.stderr, flush=True))
+        sections.append(sse_section(number, sse_rows, SSE_EVENTS, SSE_GAP))
+        summary += [[f"{number}. sse", *goal] for goal in sse_goal_rows(sse_rows)]
+        runs.append(f"sse: {sse_runs} rounds of every tool (its own loopback server)")
+        print("\n" + sections[-1], flush=True)
+
     settings = {
         "Mode": "quick" if args.quick else "full",
         "Load average at the start": load_at_start,
         "Scenarios": ", ".join(args.only),
-        "Runs (measured, per command)": "; ".join(
-            f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements)
-            for r in results
-        ),
+        "Runs (measured, per command)": "; ".join(runs),
         "Warm-up": "1 unmeasured run per command" + _no_warmup(results),
         "Peak RSS": f"ru_maxrss of each command, via {launcher.name}; floor (`true`): {floor:.1f} MB",
         "hyperfine cross-check": f"yes ({tools.hyperfine})" if hyperfine else "no",
@@ -277,12 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         tool_versions(tools),
         settings,
         check,
-        [format_scenario(r, shorten) for r in results],
-        summary_rows(results),
+        sections,
+        summary,
         busy_machine_notice(load_at_start, load_average()),
     )
     args.output.write_text(page)
-    print("\n## Summary\n\n" + format_summary(summary_rows(results)))
+    print("\n## Summary\n\n" + format_summary(summary))
     print(f"Wrote {args.output} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -1,4 +1,4 @@
-"""The six scenarios: which commands run side by side, which ones anchor the ratios, and the goals.
+"""The scenarios: which commands run side by side, which ones anchor the ratios, and the goals.
 
 Run counts come from :class:`RunPlan`, so that ``--runs``, ``--quick`` and ``--tool-runs``
 are resolved in one place. Each command also carries a check of its output, so a tool
@@ -17,7 +17,8 @@ from envsetup import BENCH_DIR, Tools
 from measure import Command, OutputCheck
 from servers import FAST_PAGES, PER_PAGE, SLOW_DELAY, SLOW_PAGES, Endpoints
 
-SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci")
+# "sse" (8) measures CPU time and latency rather than wall time: sse_latency.py runs it.
+SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci", "sse")
 PARALLEL = 8
 
 
@@ -424,7 +425,7 @@ def _ci(ctx: _Context) -> Scenario:
 
 
 def build_scenarios(tools: Tools, urls: Endpoints, files: DataFiles, plan: RunPlan) -> list[Scenario]:
-    """All seven scenarios, resolved to argv lists and run counts."""
+    """The seven wall-time scenarios, resolved to argv lists and run counts."""
     ctx = _Context(tools, urls, files, plan)
     return [build(ctx) for build in (_small, _large, _pretty, _paginate, _parallel, _download, _ci)]
 

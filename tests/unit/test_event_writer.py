@@ -67,7 +67,9 @@ _DATA = st.one_of(
               st.sampled_from([None, 1])),
     st.sampled_from([b"NaN", b"-0", b"1E2", b"[1,]", b'{"a":1,"a":2}', b"\xef\xbb\xbf1", b"[DON", b""]),
 ).filter(lambda data: data != b"[DONE]")  # which ends the stream instead
-_NAMES = st.text(alphabet=st.characters(blacklist_characters="\n\r"), min_size=1, max_size=6)
+# As the parser makes them: decoded with replacement, so without lone surrogates, and one line.
+_NAMES = st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1,
+                 max_size=6)
 
 
 @given(_DATA, _NAMES, st.none() | _NAMES)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..polling import StreamCondition
 
 DONE = b"[DONE]"
+_LF = ord("\n")
 _REMEMBERED_IDS = 4096  # ids kept to recognise an event replayed after a reconnect
 # Events come a few at a time: a read buffer sized for bulk bodies would cost an allocation of its
 # full size per event.
@@ -70,7 +71,8 @@ class EventWriter:
                     if name != self._head_for[0] or event_id != self._head_for[1]:  # a name is never ""
                         self._head_for = (name, event_id)
                         self._head = b'{"event":%b,"id":%b,"data":' % (orjson.dumps(name), orjson.dumps(event_id))
-                    embedded = b"\n" not in data  # lines of data are JSON only once joined: re-encoded
+                    # Lines of data are JSON only once joined: re-encoded. (A byte value: a memchr, unlike b"\n".)
+                    embedded = _LF not in data
                     if embedded:
                         try:
                             orjson.loads(data)  # valid JSON, and so valid UTF-8: embedded as sent
