@@ -16,8 +16,9 @@ import re
 # Builtins whose cost grows at most as n log n with their input: paths, tests of type and
 # shape, conversions, sorting. Regular expressions (backtracking), substring searches
 # (`contains`, `index`, `split`), generators (`range`, `recurse`, `repeat`, `while`,
-# `until`, `limit`), definitions, `reduce`/`foreach`, `del` (one array deletion per path)
-# and `env` are left out.
+# `until`, `limit`), definitions, `reduce`/`foreach`, the builtins jq defines with `reduce`
+# over a growing value (`add`, `join`, `flatten`, `from_entries`, `with_entries`), `del` and
+# the assignments and `map_values` (path by path, each maybe a copy), and `env` are left out.
 _BOUNDED = frozenset(
     {
         # keywords
@@ -28,12 +29,12 @@ _BOUNDED = frozenset(
         "arrays", "objects", "iterables", "booleans", "numbers", "strings", "nulls", "scalars",
         "isnan", "isinfinite", "isnormal", "infinite", "nan", "empty", "error", "select",
         # paths and collections
-        "map", "map_values", "to_entries", "from_entries", "with_entries", "add", "any", "all",
-        "first", "last", "flatten", "reverse", "getpath", "paths", "leaf_paths", "path",
+        "map", "to_entries", "any", "all",
+        "first", "last", "reverse", "getpath", "paths", "leaf_paths", "path",
         "sort", "sort_by", "group_by", "unique", "unique_by", "min", "max", "min_by", "max_by",
         # conversions
         "tostring", "tonumber", "tojson", "fromjson", "ascii_downcase", "ascii_upcase",
-        "ltrimstr", "rtrimstr", "startswith", "endswith", "join", "explode", "implode",
+        "ltrimstr", "rtrimstr", "startswith", "endswith", "explode", "implode",
         "floor", "ceil", "round", "sqrt", "fabs", "abs",
         "now", "todate", "fromdate", "todateiso8601", "fromdateiso8601",
     }
@@ -79,6 +80,13 @@ def _scan_code(text: str, position: int, *, inside_interpolation: bool) -> int:
             position = match.end()
         elif text.startswith("//", position):  # the alternative operator, not a division
             position += 2
+        elif char == "=":
+            if text.startswith("==", position):
+                position += 2
+            elif position and text[position - 1] in "!<>":
+                position += 1
+            else:  # an assignment (`=`, `|=`, `+=`, `//=`, …): jq updates it path by path, each maybe a copy
+                raise _NotBrief
         elif char in _UNBOUNDED_OPERATORS:
             raise _NotBrief
         elif char == ")" and depth == 0 and inside_interpolation:

@@ -23,6 +23,7 @@ BRIEF = [
     ".a | ascii_downcase | startswith(\"x\")",
     'if .ok then .n else empty end',
     'try .a catch false',
+    ".a != 1 and .b <= 2 and .c >= 3 and .d == 4",
 ]
 NOT_BRIEF = [
     "range(1e9)",
@@ -38,6 +39,13 @@ NOT_BRIEF = [
     ".a / .b",
     ".a - .b",
     "input",
+    ".a |= 1",  # assignments update path by path
+    ".a = 1",
+    ".a //= 1",
+    "map_values(. + 1)",
+    "add",  # defined with reduce over a growing value
+    'join(",")',
+    "flatten",
     "{a: 1}",  # an object key reads like a call: declined, which only costs the fork
     '"unclosed',
     '"\\(.a',
