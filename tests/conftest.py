@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -39,9 +40,19 @@ def no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record retry waits instead of sleeping."""
+    """Record retry waits instead of sleeping.
+
+    A parallel run may return while a speculative page request is still in flight; that thread
+    outlives its test, and its retries must not land in the next test's record.
+    """
     recorded: list[float] = []
-    monkeypatch.setattr(common, "sleep_function", recorded.append)
+    earlier = {thread for thread in threading.enumerate() if thread is not threading.main_thread()}
+
+    def record(seconds: float) -> None:
+        if threading.current_thread() not in earlier:
+            recorded.append(seconds)
+
+    monkeypatch.setattr(common, "sleep_function", record)
     return recorded
 
 
