@@ -71,17 +71,21 @@ def write_block(data: bytes, plan: OutputPlan, stdout: ByteSink) -> None:
         stdout.flush()
 
 
-def _write_raw(chunks: Iterator[bytes], stdout: ByteSink) -> None:
+def _write_raw(chunks: Iterator[bytes], stdout: ByteSink, terminal: TerminalText | None = None) -> None:
+    """Each chunk as it arrives; for a terminal, through `terminal` (controls spelled out)."""
     written = 0
     try:
         for chunk in chunks:
-            stdout.write(chunk)
+            stdout.write(chunk if terminal is None else terminal.feed(chunk))
             stdout.flush()
             written += len(chunk)
     except ConnectionFailed as exc:
         if written:
             _say_incomplete(exc, written)
         raise
+    if terminal is not None:
+        stdout.write(terminal.finish())
+        stdout.flush()
 
 
 def _say_incomplete(exc: ConnectionFailed, written: int) -> None:
@@ -130,22 +134,7 @@ def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, no
     if plan.indent and (is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"[")):
         _write_pretty_json(chunks, plan, stdout)
         return
-    if not plan.to_terminal:
-        _write_raw(chunks, stdout)
-        return
-    text = TerminalText()
-    shown = 0
-    try:
-        for chunk in chunks:
-            stdout.write(text.feed(chunk))
-            stdout.flush()
-            shown += len(chunk)
-    except ConnectionFailed as exc:
-        if shown:
-            _say_incomplete(exc, shown)
-        raise
-    stdout.write(text.finish())
-    stdout.flush()
+    _write_raw(chunks, stdout, TerminalText() if plan.to_terminal else None)
 
 
 def _write_filtered(
