@@ -12,6 +12,7 @@ when --jq is used.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -71,18 +72,32 @@ class JqProgram:
             self.worker.start()
 
     def results(self, text: str) -> list[str]:
-        """Each result's compact JSON text, for input `text` (one or more JSON values).
+        """Each result's compact JSON text, for input `text` (one or more JSON values)."""
+        if self.worker is not None and len(text) >= self.here_below:
+            return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")]))
+        return self._collect(iter(self.compiled.input_text(text)))
 
-        Results are taken one at a time in a Python loop, not with list(): libjq holds the GIL
+    def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> list[str]:
+        """Each result's compact JSON text, for a response body arriving as `chunks`.
+
+        With a child running, the bytes go to libjq as they arrive and no copy of the body is held
+        here; otherwise (a brief program on a small body, or no fork) the body is read whole.
+        """
+        checked = json_chunks(chunks, content_type, limit)
+        if self.worker is not None and self.worker.child is not None:
+            return self._collect(self.worker.results(checked))
+        text = b"".join(checked).decode("utf-8")
+        if self.worker is not None and len(text) >= self.here_below:
+            return self._collect(self.worker.results([text.encode("utf-8")]))
+        return self._collect(iter(self.compiled.input_text(text)))
+
+    def _collect(self, produced: Iterator[str]) -> list[str]:
+        """The results, taken one at a time in a Python loop, not with list(): libjq holds the GIL
         while it runs, and only between results do the --max-time alarm and Ctrl-C get to
         raise. What is held is bounded, so `range(1e9)` is refused instead of filling memory.
         """
         results: list[str] = []
         held = 0
-        if self.worker is not None and len(text) >= self.here_below:
-            produced: Iterator[str] = self.worker.results(text)
-        else:
-            produced = iter(self.compiled.input_text(text))
         try:
             for result in produced:
                 held += len(result) + 1
@@ -110,9 +125,7 @@ class JqProgram:
         """The program's output for input `text`, formatted as the jq command would print it."""
         return self.format_results(self.results(text), pretty=pretty, color=color, terminal=terminal)
 
-    def format_results(
-        self, results: Iterable[str], *, pretty: bool, color: bool, terminal: bool = False
-    ) -> bytes:
+    def format_results(self, results: Iterable[str], *, pretty: bool, color: bool, terminal: bool = False) -> bytes:
         """One line per result; on a terminal, a -r string has its control characters made visible."""
         lines: list[str] = []
         for result in results:
@@ -163,7 +176,7 @@ def compile_jq(
         from .jqscan import runs_briefly
 
         here_below = BRIEF_INPUT_LIMIT if runs_briefly(source) else 0
-    worker = JqWorker(compiled) if hasattr(os, "fork") else None
+    worker = JqWorker(compiled, source) if hasattr(os, "fork") else None
     if worker is not None and fork_now and not here_below:
         worker.start()
     return JqProgram(expression, compiled, raw_output, worker, here_below)
@@ -192,13 +205,50 @@ def body_text(body: bytes, content_type: str | None = None) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ResponseFormatError(
-            f"--jq: the response is not JSON (not UTF-8 text; Content-Type: {content_type or 'none'})",
-            hint="drop --jq, and save it with -o FILE",
-        ) from None
+        raise _not_utf8(content_type) from None
     if "\x00" in text:
-        raise ResponseFormatError("--jq: the response is not JSON (it contains NUL bytes)")
+        raise _not_json("it contains NUL bytes")
     return text
+
+
+def json_chunks(chunks: Iterator[bytes], content_type: str | None, limit: int) -> Iterator[bytes]:
+    """`chunks` as they come, checked as body_text checks a whole body, and bounded by `limit`
+    bytes (libjq holds the parsed body, several times its size)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    blank = True
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            from .output.streams import too_large
+
+            raise too_large(limit, "to filter with --jq", "save it with -o FILE (without --jq) and work on the file")
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise _not_utf8(content_type) from None
+        if b"\x00" in chunk:
+            raise _not_json("it contains NUL bytes")
+        blank = blank and not chunk.strip()
+        yield chunk
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_utf8(content_type) from None
+    if blank:
+        # As paginate does with an empty page: no JSON is not an empty result.
+        raise _not_json(f"the body is empty{f'; Content-Type: {content_type}' if content_type else ''}")
+
+
+def _not_utf8(content_type: str | None) -> ResponseFormatError:
+    return ResponseFormatError(
+        f"--jq: the response is not JSON (not UTF-8 text; Content-Type: {content_type or 'none'})",
+        hint="drop --jq, and save it with -o FILE",
+    )
+
+
+def _not_json(why: str) -> ResponseFormatError:
+    return ResponseFormatError(f"--jq: the response is not JSON ({why})")
 
 
 def _as_text(item: Any) -> str:

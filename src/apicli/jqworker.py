@@ -12,31 +12,37 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
+import select
 import signal
 import struct
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import ApicliError
+from .libjq import JqFailed, ResultFile, StreamingFilter, load
 
 _LENGTH = struct.Struct("!Q")
-_RESULT, _DONE, _ERROR = b"r", b"d", b"e"
+_CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
+# Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
+# starting with NUL for the input's end and for an error (its message as a JSON string).
+_DONE, _ERROR = b"\x00d", b"\x00e"
 _READ = 1024 * 1024
-
-
-class JqFailed(ValueError):
-    """The program raised a jq error (or its input did not parse); the message is libjq's."""
+_WRITE = 64 * 1024  # a pipe's usual capacity: one non-blocking write's share
 
 
 class JqWorker:
-    """A forked child holding the compiled program; `results(text)` runs it on one input."""
+    """A forked child holding the compiled program; `results(chunks)` runs it on one input."""
 
-    def __init__(self, compiled: Any) -> None:
-        self.compiled = compiled
+    def __init__(self, compiled: Any, source: str) -> None:
+        self.compiled = compiled  # the bindings' program (source | tojson), where libjq is not reachable
+        self.source = source
         self.child: tuple[int, int, int] | None = None  # pid, request fd, result fd
         self.buffer = bytearray()
+        self.scanned = 0  # the buffer holds no newline before this offset
+        self.finished = False  # the child's DONE for the current input has been read
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def start(self) -> None:
@@ -45,30 +51,29 @@ class JqWorker:
         if self.child is None:
             self._start()
 
-    def results(self, text: str) -> Iterator[str]:
-        """Each result's text, as the child sends it; a jq error is JqFailed."""
+    def results(self, chunks: Iterable[bytes]) -> Iterator[str]:
+        """Each result's compact JSON text, for the input whose bytes are `chunks` (one JSON value
+        or several); a jq error, or input that does not parse, is JqFailed.
+
+        The input is sent as it comes, while results are read back: neither side holds it whole,
+        and a child busy writing results never waits for a parent busy writing input.
+        """
         if self.child is None:
             self._start()
         assert self.child is not None
-        _pid, requests, _results = self.child
-        data = text.encode("utf-8", "surrogatepass")
+        self.finished = False
         try:
-            try:
-                _write_all(requests, _LENGTH.pack(len(data)) + data)
-            except OSError:
-                raise _ended() from None
-            while True:
-                kind, payload = self._receive()
-                if kind == _RESULT:
-                    yield payload.decode("utf-8", "surrogatepass")
-                elif kind == _DONE:
-                    return
-                else:
-                    raise JqFailed(payload.decode("utf-8", "replace"))
-        except JqFailed:
-            raise
+            for chunk in chunks:
+                if chunk:
+                    yield from self._send(_CHUNK + _LENGTH.pack(len(chunk)) + chunk)
+            yield from self._send(_END + _LENGTH.pack(0))
+            while not self.finished:
+                yield from self._lines()
+                if not self.finished:
+                    self._take_available()
         except BaseException:
-            # A deadline, Ctrl-C, a reader that stopped early: the child may still be computing.
+            # A jq error (the child may wait for the rest of an input that will not come), a
+            # deadline, Ctrl-C, a reader that stopped early: the child may still be computing.
             self.stop()
             raise
 
@@ -77,6 +82,49 @@ class JqWorker:
             self._finalizer()
         self.child = None
         self.buffer.clear()
+        self.scanned = 0
+
+    def _send(self, frame: bytes) -> Iterator[str]:
+        """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
+        assert self.child is not None
+        _pid, requests, results = self.child
+        view = memoryview(frame)
+        while view:
+            readable, writable, _ = select.select([results], [requests], [])
+            if readable:
+                self._take_available()
+                yield from self._lines()
+            if writable:
+                try:
+                    view = view[os.write(requests, view[:_WRITE]) :]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    raise _ended() from None
+
+    def _take_available(self) -> None:
+        assert self.child is not None
+        chunk = os.read(self.child[2], _READ)
+        if not chunk:
+            raise _ended()
+        self.buffer += chunk
+
+    def _lines(self) -> Iterator[str]:
+        """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
+        while not self.finished:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end < 0:
+                self.scanned = len(self.buffer)
+                return
+            line = bytes(self.buffer[:end])
+            del self.buffer[: end + 1]
+            self.scanned = 0
+            if line.startswith(_ERROR):
+                raise JqFailed(json.loads(line[len(_ERROR) :]))
+            if line == _DONE:
+                self.finished = True
+                return
+            yield line.decode("utf-8", "surrogateescape")
 
     def _start(self) -> None:
         requests_read, requests_write = os.pipe()
@@ -87,30 +135,15 @@ class JqWorker:
             try:
                 os.close(requests_write)
                 os.close(results_read)
-                _serve(self.compiled, requests_read, results_write)
+                _serve(self.compiled, self.source, requests_read, results_write)
                 code = 0
             finally:
                 os._exit(code)
         os.close(requests_read)
         os.close(results_write)
+        os.set_blocking(requests_write, False)
         self.child = (pid, requests_write, results_read)
         self._finalizer = weakref.finalize(self, _kill, pid, requests_write, results_read)
-
-    def _receive(self) -> tuple[bytes, bytes]:
-        head = self._read_exact(1 + _LENGTH.size)
-        (size,) = _LENGTH.unpack(head[1:])
-        return head[:1], self._read_exact(size)
-
-    def _read_exact(self, size: int) -> bytes:
-        assert self.child is not None
-        while len(self.buffer) < size:
-            chunk = os.read(self.child[2], max(_READ, size - len(self.buffer)))
-            if not chunk:
-                raise _ended()
-            self.buffer += chunk
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
 
 
 def _ended() -> ApicliError:
@@ -129,8 +162,8 @@ def _kill(pid: int, *fds: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _serve(compiled: Any, requests: int, results: int) -> None:
-    """The child: answer each length-prefixed input with framed results, until the parent closes."""
+def _serve(compiled: Any, source: str, requests: int, results: int) -> None:
+    """The child: answer each input (framed chunks, then an end) with framed results, until the parent closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     # Hold nothing of the parent's but the two pipes: not its stdout (a reader waits for its EOF),
     # nor its sockets (a connection it closes must really close). A pipe may have got fd 0-2 when
@@ -143,31 +176,74 @@ def _serve(compiled: Any, requests: int, results: int) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    library = load()
+    out: ResultFile | _PipeWriter = _PipeWriter(results)
+    engine = None
+    if library is not None:
+        out = ResultFile(results)
+        engine = StreamingFilter(library, source, out)
+    while _answer(requests, out, engine, compiled):
+        pass
+
+
+def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilter | None, compiled: Any) -> bool:
+    """Run the program on the next input, results written as they come; False when the parent is gone."""
+    held: list[bytes] = []  # for the bindings, which take an input only whole
+    failed = False
     while True:
-        head = _read_exact(requests, _LENGTH.size)
+        head = _read_exact(requests, 1 + _LENGTH.size)
         if head is None:
-            return
-        data = _read_exact(requests, _LENGTH.unpack(head)[0])
+            return False
+        data = _read_exact(requests, _LENGTH.unpack(head[1:])[0])
         if data is None:
-            return
+            return False
+        if failed:
+            continue  # the parent stops at the error; the rest of this input is not read
         try:
-            # Hold one copy of a large input at a time: the bindings keep their own UTF-8 copy
-            # while libjq parses it, so the received bytes and the str are let go first.
-            text = data.decode("utf-8", "surrogatepass")
-            del data
-            produced = compiled.input_text(text)
-            del text
-            for result in produced:
-                _send(results, _RESULT, result.encode("utf-8", "surrogatepass"))
-                del result
+            if head[:1] == _CHUNK:
+                if engine is None:
+                    held.append(data)
+                else:
+                    engine.feed(data)
+            elif engine is not None:
+                engine.finish()
+            else:
+                for result in _whole_input(compiled, held):
+                    out.write(result + b"\n")
         except ValueError as exc:
-            _send(results, _ERROR, str(exc).encode("utf-8", "replace"))
-        else:
-            _send(results, _DONE, b"")
+            out.write(_ERROR + json.dumps(str(exc)).encode() + b"\n")
+            out.flush()
+            if engine is not None:
+                engine.reset()
+            failed = True
+        if head[:1] == _END:
+            if not failed:
+                out.write(_DONE + b"\n")
+                out.flush()
+            return True
 
 
-def _send(fd: int, kind: bytes, payload: bytes) -> None:
-    _write_all(fd, kind + _LENGTH.pack(len(payload)) + payload)
+def _whole_input(compiled: Any, held: list[bytes]) -> Iterator[bytes]:
+    # One copy at a time: the bindings keep their own UTF-8 copy while libjq parses the str.
+    text = b"".join(held).decode("utf-8", "surrogatepass")
+    held.clear()
+    produced = compiled.input_text(text)
+    del text
+    for result in produced:
+        yield result.encode("utf-8", "surrogatepass")
+
+
+class _PipeWriter:
+    """ResultFile's interface over os.write, where libjq's C interface is not reachable."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        _write_all(self.fd, data)
+
+    def flush(self) -> None:
+        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..errors import ConnectionFailed, ResponseFormatError
+from ..errors import ConnectionFailed
 from .format import format_pretty, is_json_type, looks_binary
 from .plan import OutputPlan
 from .streams import ByteSink, atomic_output, read_limited, write_stream
@@ -142,19 +142,15 @@ def _write_filtered(
 ) -> None:
     flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
     hint = f"save it with -o FILE (without {flag}) and work on the file"
-    if jq is not None:
+    if jq is not None:  # before the body is read: a child forked later would share its copy
         jq.expect(int(body.length) if body.length and body.length.isdigit() else None)
-    whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)
+    whole = b""
+    if schema is not None:
+        whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)
     if jq is not None:
-        from ..jqfilter import body_text
-
-        if not whole.strip():
-            # As paginate does with an empty page: no JSON is not an empty result.
-            kind = f"; Content-Type: {body.content_type}" if body.content_type else ""
-            raise ResponseFormatError(f"--jq: the response is not JSON (the body is empty{kind})")
-        output = jq.render(
-            body_text(whole, body.content_type), pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
-        )
+        # Without --schema nothing else needs the body whole: it goes to libjq as it arrives.
+        results = jq.body_results(iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT)
+        output = jq.format_results(results, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal)
     else:
         output = format_pretty(whole, body.content_type, color=plan.color) if plan.indent else whole
     errors = schema.body_errors(whole) if schema is not None else []

@@ -144,10 +144,15 @@ def read_limited(
         parts.append(chunk)
         size += len(chunk)
         if size > limit:
-            mib, rest = divmod(limit, 1024 * 1024)
-            cap = f"{limit} bytes" if rest or not mib else f"{mib} MiB"
-            raise OutputError(f"body is larger than {cap}, too large {purpose}", hint=hint)
+            raise too_large(limit, purpose, hint)
     return b"".join(parts)
+
+
+def too_large(limit: int, purpose: str, hint: str | None) -> OutputError:
+    """The refusal of a body past `limit` bytes, read `purpose` (e.g. "to filter with --jq")."""
+    mib, rest = divmod(limit, 1024 * 1024)
+    cap = f"{limit} bytes" if rest or not mib else f"{mib} MiB"
+    return OutputError(f"body is larger than {cap}, too large {purpose}", hint=hint)
 
 
 def _is_regular_target(path: Path) -> bool:

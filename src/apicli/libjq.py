@@ -1,0 +1,176 @@
+"""libjq's own C interface, reached through the library the `jq` package already loaded.
+
+The `jq` bindings take a program's input only as one Python str, so a large body was held as
+bytes, then as str, then as the UTF-8 copy the bindings make. libjq's parser reads bytes in
+pieces (`jv_parser_set_buf` with `is_partial`), so here the body goes to libjq chunk by chunk
+as it arrives, and libjq writes each result's compact JSON text straight to a file descriptor
+(`jv_dumpf`, as the jq command does), with numbers exactly as the jq command prints them:
+Python never holds a copy of the input or of the results.
+
+The `jq` package links libjq statically and exports its symbols; a build that does not (or a
+platform without ctypes) gets None from `load()`, and callers keep using the bindings.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+_KIND_INVALID = 0
+_KIND_STRING = 5
+
+
+class _Value(ctypes.Structure):
+    """libjq's `jv`: 16 bytes passed by value. Its last field is a union of a pointer and a
+    double, which the x86-64 and AArch64 calling conventions pass like the pointer alone."""
+
+    _fields_ = (
+        ("kind_flags", ctypes.c_ubyte),
+        ("pad", ctypes.c_ubyte),
+        ("offset", ctypes.c_ushort),
+        ("size", ctypes.c_int),
+        ("payload", ctypes.c_uint64),
+    )
+
+
+_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+    "jq_init": (ctypes.c_void_p, []),
+    "jq_compile": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
+    "jq_start": (None, [ctypes.c_void_p, _Value, ctypes.c_int]),
+    "jq_next": (_Value, [ctypes.c_void_p]),
+    "jq_halted": (ctypes.c_int, [ctypes.c_void_p]),
+    "jv_parser_new": (ctypes.c_void_p, [ctypes.c_int]),
+    "jv_parser_free": (None, [ctypes.c_void_p]),
+    "jv_parser_set_buf": (None, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]),
+    "jv_parser_next": (_Value, [ctypes.c_void_p]),
+    "jv_get_kind": (ctypes.c_int, [_Value]),
+    "jv_copy": (_Value, [_Value]),
+    "jv_free": (None, [_Value]),
+    "jv_invalid_has_msg": (ctypes.c_int, [_Value]),
+    "jv_invalid_get_msg": (_Value, [_Value]),
+    "jv_dump_string": (_Value, [_Value, ctypes.c_int]),
+    "jv_dumpf": (None, [_Value, ctypes.c_void_p, ctypes.c_int]),
+    "jv_string_value": (ctypes.c_void_p, [_Value]),
+    "jv_string_length_bytes": (ctypes.c_int, [_Value]),
+}
+
+_library: ctypes.CDLL | None = None
+
+
+def load() -> ctypes.CDLL | None:
+    """libjq with its signatures declared, or None where the `jq` package does not expose it."""
+    global _library
+    if _library is None:
+        try:
+            import jq
+
+            library = ctypes.CDLL(jq.__file__)
+            for name, (result, arguments) in _SIGNATURES.items():
+                function = getattr(library, name)
+                function.restype = result
+                function.argtypes = arguments
+        except (ImportError, OSError, AttributeError, TypeError):
+            return None
+        _library = library
+    return _library
+
+
+class JqFailed(ValueError):
+    """The program raised a jq error, or its input did not parse; the message is libjq's."""
+
+
+class ResultFile:
+    """A C stdio stream on a file descriptor: libjq writes results to it, and so do we, in order."""
+
+    def __init__(self, fd: int) -> None:
+        self.libc = ctypes.CDLL(None)
+        self.libc.fdopen.restype = ctypes.c_void_p
+        self.libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+        self.libc.fwrite.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
+        self.libc.fflush.argtypes = [ctypes.c_void_p]
+        self.stream = self.libc.fdopen(fd, b"wb")
+        if not self.stream:
+            raise OSError(ctypes.get_errno(), "fdopen failed")
+
+    def write(self, data: bytes) -> None:
+        if data and self.libc.fwrite(data, 1, len(data), self.stream) != len(data):
+            raise BrokenPipeError("the parent stopped reading")
+
+    def flush(self) -> None:
+        if self.libc.fflush(self.stream) != 0:
+            raise BrokenPipeError("the parent stopped reading")
+
+
+class StreamingFilter:
+    """One compiled program, fed an input's bytes in pieces: `feed` and `finish` write each
+    result to `out`, compact, a line each, as soon as libjq has parsed enough to produce it."""
+
+    # libjq counts a chunk's length in an int.
+    _PIECE = 1 << 30
+
+    def __init__(self, library: ctypes.CDLL, program: str, out: ResultFile) -> None:
+        self.lib = library
+        self.out = out
+        self.state = library.jq_init()
+        if not self.state or not library.jq_compile(self.state, program.encode("utf-8", "surrogatepass")):
+            raise JqFailed(f"invalid jq program: {program}")
+        self.parser: int | None = None
+        self.held = b""  # libjq reads the current chunk in place: it must outlive the parsing of it
+
+    def feed(self, chunk: bytes) -> None:
+        for start in range(0, len(chunk), self._PIECE):
+            self._parse(chunk[start : start + self._PIECE], partial=True)
+
+    def finish(self) -> None:
+        """The input has ended: parse what is left, and be ready for the next input."""
+        try:
+            self._parse(b"", partial=False)
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        if self.parser is not None:
+            self.lib.jv_parser_free(self.parser)
+            self.parser = None
+        self.held = b""
+
+    def _parse(self, data: bytes, *, partial: bool) -> None:
+        lib = self.lib
+        if self.parser is None:
+            self.parser = lib.jv_parser_new(0)
+        self.held = data
+        lib.jv_parser_set_buf(self.parser, data, len(data), 1 if partial else 0)
+        while True:
+            value = lib.jv_parser_next(self.parser)
+            if lib.jv_get_kind(value) == _KIND_INVALID:
+                if lib.jv_invalid_has_msg(lib.jv_copy(value)):
+                    raise JqFailed(f"parse error: {self._message(value)}")
+                lib.jv_free(value)
+                return  # the parser needs more input
+            self._run(value)
+
+    def _run(self, value: _Value) -> None:
+        lib = self.lib
+        lib.jq_start(self.state, value, 0)
+        while True:
+            result = lib.jq_next(self.state)
+            if lib.jv_get_kind(result) == _KIND_INVALID:
+                if lib.jv_invalid_has_msg(lib.jv_copy(result)):
+                    raise JqFailed(self._message(result))
+                lib.jv_free(result)
+                return  # no more results, or halt
+            lib.jv_dumpf(result, self.out.stream, 0)
+            self.out.write(b"\n")
+
+    def _message(self, invalid: _Value) -> str:
+        lib = self.lib
+        message = lib.jv_invalid_get_msg(invalid)
+        if lib.jv_get_kind(message) != _KIND_STRING:
+            message = lib.jv_dump_string(message, 0)
+        return self._take_text(message).decode("utf-8", "replace")
+
+    def _take_text(self, string: _Value) -> bytes:
+        """A jv string's bytes, and the jv freed."""
+        lib = self.lib
+        text = ctypes.string_at(lib.jv_string_value(string), lib.jv_string_length_bytes(lib.jv_copy(string)))
+        lib.jv_free(string)
+        return text

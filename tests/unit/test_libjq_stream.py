@@ -1,0 +1,165 @@
+"""libjq fed a body in pieces (libjq.py, jqworker.py): the same results as the bindings given it whole."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+
+import jq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apicli import jqworker
+from apicli.errors import OutputError, ResponseFormatError
+from apicli.jqfilter import body_text, json_chunks
+from apicli.jqworker import JqFailed, JqWorker
+from apicli.libjq import load
+
+PROGRAMS = (".", ".[]?", "length", "[paths]", "tostring", ".. | numbers")
+
+number_literals = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,18})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+strings = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+
+
+def _json_texts() -> st.SearchStrategy[str]:
+    """JSON text as a server might send it: odd number literals, escapes, spacing, duplicate keys."""
+    scalars = st.one_of(
+        number_literals,
+        strings.map(json.dumps),
+        strings.map(lambda s: json.dumps(s, ensure_ascii=False)),
+        st.sampled_from(["true", "false", "null", '"\\/\\u00e9\\t"']),
+    )
+    spaces = st.sampled_from(["", " ", "\n", "\r\n  "])
+
+    def containers(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        arrays = st.tuples(st.lists(children, max_size=5), spaces).map(lambda p: "[" + (p[1] + ",").join(p[0]) + "]")
+        members = st.lists(st.tuples(st.sampled_from(['"a"', '"b"', '"ü"', '""']), children), max_size=5)
+        objects = members.map(lambda m: "{" + ",".join(f"{k}:{v}" for k, v in m) + "}")
+        return arrays | objects
+
+    return st.recursive(scalars, containers, max_leaves=25)
+
+
+def _whole(program: str, text: str) -> list[str]:
+    return list(jq.compile(f"({program}) | tojson").input_text(text))
+
+
+def _cut(data: bytes, cuts: list[int]) -> Iterator[bytes]:
+    edges = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
+    return (data[a:b] for a, b in itertools.pairwise(edges))
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[dict[str, JqWorker]]:
+    made = {program: JqWorker(jq.compile(f"({program}) | tojson"), program) for program in PROGRAMS}
+    yield made
+    for worker in made.values():
+        worker.stop()
+
+
+def test_libjq_is_reachable_through_the_jq_package() -> None:
+    # Without it every body would fall back to the bindings, held whole: this must not pass silently.
+    assert load() is not None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(_json_texts(), min_size=1, max_size=3),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+    program=st.sampled_from(PROGRAMS),
+)
+def test_results_for_an_input_cut_anywhere_equal_the_bindings_on_the_whole(
+    workers: dict[str, JqWorker], texts: list[str], cuts: list[int], program: str
+) -> None:
+    text = " ".join(texts)
+    expected = _outcome(lambda: _whole(program, text))
+    assert _outcome(lambda: list(workers[program].results(_cut(text.encode(), cuts)))) == expected
+
+
+@pytest.mark.parametrize(
+    ("program", "text"),
+    [
+        (".", '{"a": [1, 2'),
+        (".", "[1,2] x"),
+        (".", '{"a": tru}'),
+        (".a", "5"),
+        (".[]", '"abc"'),
+        ('error("custom")', "1"),
+    ],
+)
+def test_an_error_carries_the_message_the_bindings_give(program: str, text: str) -> None:
+    with pytest.raises(ValueError) as whole:
+        _whole(program, text)
+    worker = JqWorker(None, program)
+    try:
+        with pytest.raises(JqFailed) as streamed:
+            list(worker.results(_cut(text.encode(), [3, 5])))
+        assert str(streamed.value) == str(whole.value)
+        # The child was stopped at the error; the next input gets a new one, and its own outcome.
+        follow_up = '{"a": [7]}'
+        assert _outcome(lambda: list(worker.results([follow_up.encode()]))) == _outcome(
+            lambda: _whole(program, follow_up)
+        )
+    finally:
+        worker.stop()
+
+
+def _outcome(run: Callable[[], list[str]]) -> list[str] | str:
+    try:
+        return run()
+    except ValueError as exc:
+        return f"error: {exc}"
+
+
+def test_results_come_back_while_the_input_is_still_being_sent() -> None:
+    # Both pipes full at once: the parent writing input, the child writing results. Neither may wait for the other.
+    count = 2_000_000
+    body = b"[" + b"1," * (count - 1) + b"1]"
+    worker = JqWorker(None, ".[]")
+    try:
+        results = worker.results(body[i : i + 100_000] for i in range(0, len(body), 100_000))
+        assert sum(1 for result in results if result == "1") == count
+    finally:
+        worker.stop()
+
+
+def test_without_libjq_s_c_interface_the_bindings_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jqworker, "load", lambda: None)  # read by the forked child
+    text = '{"n": 1.000, "big": 100000000000000000000001, "s": "\\u00e9"} [1E2]'
+    worker = JqWorker(jq.compile("(.) | tojson"), ".")
+    try:
+        assert list(worker.results(_cut(text.encode(), [4, 20, 41]))) == _whole(".", text)
+    finally:
+        worker.stop()
+
+
+@settings(max_examples=300)
+@given(
+    body=st.one_of(st.binary(max_size=40), _json_texts().map(str.encode)),
+    cuts=st.lists(st.integers(min_value=0, max_value=100), max_size=6),
+)
+def test_a_body_checked_in_pieces_fails_exactly_when_the_whole_body_fails(body: bytes, cuts: list[int]) -> None:
+    def whole() -> list[str]:
+        if not body.strip():
+            raise ResponseFormatError("--jq: the response is not JSON (the body is empty)")
+        return [body_text(body)]
+
+    def pieces() -> list[str]:
+        return [b"".join(json_chunks(_cut(body, cuts), None, 1 << 20)).decode()]
+
+    got, expected = _checked(pieces), _checked(whole)
+    if b"\x00" in body and isinstance(expected, str):
+        assert isinstance(got, str)  # NUL bytes and bad UTF-8 both: either reason may be named first
+    else:
+        assert got == expected
+    with pytest.raises(OutputError, match="larger than 10 bytes, too large to filter with --jq"):
+        list(json_chunks(iter([b"[1,2,3,4,", b"5,6]"]), None, 10))
+
+
+def _checked(run: Callable[[], list[str]]) -> list[str] | str:
+    try:
+        return run()
+    except ResponseFormatError as exc:
+        return f"error: {exc.message}"
