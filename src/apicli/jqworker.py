@@ -29,8 +29,9 @@ _CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixe
 # Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
 # starting with NUL for the input's end and for an error (its message as a JSON string).
 _DONE, _ERROR = b"\x00d", b"\x00e"
-_READ = 1024 * 1024
-_WRITE = 64 * 1024  # a pipe's usual capacity: one non-blocking write's share
+# A pipe's usual capacity. Reads of more would cost an mmap and munmap each (malloc's threshold is
+# 128 KiB) for what is mostly a few KiB.
+_READ = _WRITE = 64 * 1024
 
 
 class JqWorker:
@@ -63,9 +64,8 @@ class JqWorker:
         assert self.child is not None
         self.finished = False
         try:
-            for chunk in chunks:
-                if chunk:
-                    yield from self._send(_CHUNK + _LENGTH.pack(len(chunk)) + chunk)
+            for piece in _coalesced(chunks):
+                yield from self._send(_CHUNK + _LENGTH.pack(len(piece)) + piece)
             yield from self._send(_END + _LENGTH.pack(0))
             while not self.finished:
                 yield from self._lines()
@@ -116,7 +116,7 @@ class JqWorker:
             if end < 0:
                 self.scanned = len(self.buffer)
                 return
-            line = bytes(self.buffer[:end])
+            line = self.buffer[:end]
             del self.buffer[: end + 1]
             self.scanned = 0
             if line.startswith(_ERROR):
@@ -144,6 +144,22 @@ class JqWorker:
         os.set_blocking(requests_write, False)
         self.child = (pid, requests_write, results_read)
         self._finalizer = weakref.finalize(self, _kill, pid, requests_write, results_read)
+
+
+def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks joined into pieces of at least _WRITE bytes: a body read a few KiB at a time
+    would otherwise cost both processes a wake-up per read."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= _WRITE:
+            yield b"".join(parts)
+            parts.clear()
+            size = 0
+    if size:
+        yield b"".join(parts)
 
 
 def _ended() -> ApicliError:

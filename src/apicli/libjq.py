@@ -17,6 +17,7 @@ import ctypes
 
 _KIND_INVALID = 0
 _KIND_STRING = 5
+_FULLY_BUFFERED = 0  # stdio's _IOFBF
 
 
 class _Value(ctypes.Structure):
@@ -90,6 +91,11 @@ class ResultFile:
         self.stream = self.libc.fdopen(fd, b"wb")
         if not self.stream:
             raise OSError(ctypes.get_errno(), "fdopen failed")
+        # A write per pipe-full of results, not per 4 KiB (stdio's default): fewer wake-ups of the reader.
+        self.libc.setvbuf.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+        # glibc ignores the size unless given the buffer itself; it must live as long as the stream.
+        self.buffer = ctypes.create_string_buffer(64 * 1024)
+        self.libc.setvbuf(self.stream, self.buffer, _FULLY_BUFFERED, len(self.buffer))
 
     def write(self, data: bytes) -> None:
         if data and self.libc.fwrite(data, 1, len(data), self.stream) != len(data):
