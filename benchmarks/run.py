@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in results]
     if "sse" in args.only:
         number = SCENARIO_KEYS.index("sse") + 1
-        sse_runs = plan.count("sse", "apicli", 3, 1)
+        sse_runs = plan.count("sse", "apicli", 5, 1)  # a CPU ratio of two ~0.35 s figures: noisy, so more rounds
         print(f"\n[{number}] server-sent events, {sse_runs} rounds", file=sys.stderr, flush=True)
         sse_rows = run_sse(SSE_EVENTS, SSE_GAP, sse_runs, log=lambda text: print(text, file=sys.stderr, flush=True))
         sections.append(sse_section(number, sse_rows, SSE_EVENTS, SSE_GAP))

@@ -251,6 +251,13 @@ def _pretty(ctx: _Context) -> Scenario:
                 check=_check_coloured(ctx.files.huge.stat().st_size)),
             add("apicli-jq", "apicli --jq .", _tool(t.apicli, "get", "--jq", ".", url), (5, 2), check=None),
             add("jq-plain", "jq . (local file)", _tool(t.jq, ".", str(ctx.files.large)), (5, 2), check=None),
+            add(
+                "libjq",
+                "libjq alone, compact (local file)",
+                [str(t.project_python), str(BENCH_DIR / "libjq_alone.py"), ".", str(ctx.files.large)],
+                (5, 2),
+                check=None,
+            ),
         ],
         anchors=["jq", "httpie"],
         goals=[
@@ -262,8 +269,11 @@ def _pretty(ctx: _Context) -> Scenario:
         ],
         notes=[
             "The 400 MB document is the 40 MB array ten times over, inside an object: {\"pages\": [[...], ...]}.",
-            "apicli --jq . runs libjq in a child process (so --max-time and Ctrl-C can stop it); peak RSS is "
-            "apicli's own process.",
+            "apicli --jq . runs libjq in a child process (so --max-time and Ctrl-C can stop it) and waits for it: "
+            "its peak RSS is the larger of the two processes'.",
+            "libjq alone is the engine apicli --jq uses (libjq from the jq package, fed 64 KiB pieces) with nothing "
+            "else: no HTTP, child process or pipes. It is the floor under apicli --jq; the anchor jq . is jq 1.6, "
+            "whose parser is faster and smaller than the libjq the jq package ships.",
             "xh and HTTPie are slow here, so they run at most 3 times and once (none with --quick)"
             " respectively, without a warm-up; override with --tool-runs pretty.httpie=N.",
         ],

@@ -19,7 +19,7 @@ both per event. The third row is the floor for that: a requests loop that reads 
 arrived (as apicli does), checks each event's data with orjson, and writes and flushes it,
 with nothing else (no event-stream parsing, no options).
 
-    .venv/bin/python benchmarks/sse_latency.py [--events 10000] [--runs 3]
+    .venv/bin/python benchmarks/sse_latency.py [--events 10000] [--runs 5]
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--gap", type=float, default=0.0005, help="seconds between events")
-    parser.add_argument("--runs", type=int, default=3, help="measured rounds (each tool once per round)")
+    parser.add_argument("--runs", type=int, default=5, help="measured rounds (each tool once per round)")
     args = parser.parse_args()
     rows = run(args.events, args.gap, args.runs, log=lambda text: print(text, file=sys.stderr, flush=True))
     print(format_report(rows, args.events), end="")
