@@ -250,6 +250,13 @@ def _pretty(ctx: _Context) -> Scenario:
             add("apicli-huge", "apicli, 400 MB document", _tool(t.apicli, "get", "--pretty", huge_url), (2, 1),
                 check=_check_coloured(ctx.files.huge.stat().st_size)),
             add("apicli-jq", "apicli --jq .", _tool(t.apicli, "get", "--jq", ".", url), (5, 2), check=None),
+            add(
+                "apicli-jq-pretty",
+                "apicli --jq . --pretty",
+                _tool(t.apicli, "get", "--pretty", "--jq", ".", url),
+                (3, 1),
+                check=None,
+            ),
             add("jq-plain", "jq . (local file)", _tool(t.jq, ".", str(ctx.files.large)), (5, 2), check=None),
             add(
                 "libjq",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -137,7 +138,7 @@ class JqProgram:
                     text = visible(text)
                 lines.append(text)
             elif pretty:
-                lines.append(format_json_text(result, color=color))
+                lines.append(indent_result(result, color=color))
             else:
                 lines.append(result)
         return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
@@ -264,60 +265,66 @@ def _first_lines(message: str) -> str:
     return "\n".join(lines[:3]) if lines else message
 
 
+def indent_result(result: str, *, color: bool) -> str:
+    """A result's compact text (as libjq writes it), indented and maybe coloured.
+
+    When orjson writes the parsed value back as the very same text (no number spelled other
+    than as orjson would spell it), orjson indents it and the bulk colourer paints it: the
+    bytes are those format_json_text would give, many times sooner on a large result.
+    """
+    import orjson
+
+    from .output.colorize import colorize_indented
+
+    data = result.encode("utf-8", "surrogateescape")
+    try:
+        value = orjson.loads(data)
+        if orjson.dumps(value) == data:
+            indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+            return (colorize_indented(indented) if color else indented).decode("utf-8")
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
+    return format_json_text(result, color=color)
+
+
+# One token of compact or spaced JSON text: a string, an empty container, an opener, a closer,
+# a comma, a colon, a scalar; whitespace matches with no group.
+_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")|(\{\s*\}|\[\s*\])|([{\[])|([}\]])|(,)|(:)|([^\s{}\[\],:"]+)|\s+', re.S)
+_STRING, _EMPTY, _OPEN, _CLOSE, _COMMA, _COLON, _SCALAR = range(1, 8)
+
+
 def format_json_text(text: str, *, color: bool = False, indent: int = 2) -> str:
-    """Indent compact JSON text the way jq does, without re-reading numbers (so none are rounded)."""
+    """Indent compact JSON text the way jq does, without re-reading numbers (so none are rounded).
+
+    One regular-expression scan, in time linear in the text: results can be tens of megabytes.
+    """
     out: list[str] = []
-    stack: list[str] = []  # open containers
-    previous = ""  # the last token: punctuation, or "v" for a value
-    index = 0
-    length = len(text)
+    objects: list[bool] = []  # for each open container: is it an object?
+    expect_key = False
 
     def paint(sequence: str, token: str) -> str:
         return f"{sequence}{token}{_RESET}" if color and sequence else token
 
-    def newline() -> str:
-        return "\n" + " " * (indent * len(stack))
-
-    while index < length:
-        char = text[index]
-        if char in " \t\r\n":
-            index += 1
+    for match in _JSON_TOKEN.finditer(text):
+        kind = match.lastindex
+        if kind is None:
             continue
-        if char == '"':
-            end = index + 1
-            while text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            is_key = bool(stack) and stack[-1] == "{" and previous in ("{", ",")
-            out.append(paint(_COLORS["key" if is_key else "string"], text[index : end + 1]))
-            index = end + 1
-            previous = "v"
-            continue
-        if char in "{[":
-            closing = "}" if char == "{" else "]"
-            rest = text[index + 1 :].lstrip()
-            if rest[:1] == closing:
-                out.append(paint(_PUNCTUATION_COLOR, char + closing))
-                index = length - len(rest) + 1
-                previous = "v"
-                continue
-            stack.append(char)
-            out.append(paint(_PUNCTUATION_COLOR, char) + newline())
-        elif char in "}]":
-            stack.pop()
-            out.append(newline() + paint(_PUNCTUATION_COLOR, char))
-        elif char == ",":
-            out.append(paint(_PUNCTUATION_COLOR, ",") + newline())
-        elif char == ":":
-            out.append(paint(_PUNCTUATION_COLOR, ":") + " ")
-        else:
-            end = index
-            while end < length and text[end] not in ",:]} \t\r\n":
-                end += 1
-            token = text[index:end]
+        token = match.group(kind)
+        if kind == _STRING:
+            out.append(paint(_COLORS["key" if expect_key else "string"], token))
+        elif kind == _SCALAR:
             out.append(paint(_COLORS[token if token in ("null", "true", "false") else "number"], token))
-            index = end
-            previous = "v"
-            continue
-        previous = char if char not in "}]" else "v"
-        index += 1
+        elif kind == _EMPTY:
+            out.append(paint(_PUNCTUATION_COLOR, token[0] + token[-1]))
+        elif kind == _OPEN:
+            objects.append(token == "{")
+            out.append(paint(_PUNCTUATION_COLOR, token) + "\n" + " " * (indent * len(objects)))
+        elif kind == _CLOSE:
+            objects.pop()
+            out.append("\n" + " " * (indent * len(objects)) + paint(_PUNCTUATION_COLOR, token))
+        elif kind == _COMMA:
+            out.append(paint(_PUNCTUATION_COLOR, ",") + "\n" + " " * (indent * len(objects)))
+        else:
+            out.append(paint(_PUNCTUATION_COLOR, ":") + " ")
+        expect_key = kind in (_OPEN, _COMMA) and bool(objects) and objects[-1]
     return "".join(out)

@@ -64,9 +64,12 @@ class JqWorker:
         assert self.child is not None
         self.finished = False
         try:
+            last = b""  # held back to go with the end in one write: a small input costs one
             for piece in _coalesced(chunks):
-                yield from self._send(_CHUNK + _LENGTH.pack(len(piece)) + piece)
-            yield from self._send(_END + _LENGTH.pack(0))
+                if last:
+                    yield from self._send(_CHUNK + _LENGTH.pack(len(last)) + last)
+                last = piece
+            yield from self._send((_CHUNK + _LENGTH.pack(len(last)) + last if last else b"") + _END + _LENGTH.pack(0))
             while not self.finished:
                 yield from self._lines()
                 if not self.finished:
