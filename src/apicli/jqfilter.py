@@ -141,7 +141,12 @@ class JqProgram:
                 lines.append(indent_result(result, color=color))
             else:
                 lines.append(result)
-        return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
+        output = "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
+        if terminal:
+            from .output.terminal import safe_json
+
+            output = safe_json(output)  # libjq writes C1 controls in strings raw
+        return output
 
 
 def compile_jq(

@@ -12,6 +12,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.faults import FaultServer, Reply
 from tests.faults.behaviours import json_reply
 from tests.process.conftest import APICLI, base_environment, run_on_terminal
@@ -104,6 +106,57 @@ def test_pretty_json_keeps_controls_escaped_as_json(hostile_server: FaultServer)
     assert shown.code == 0
     _no_server_sequences(shown.screen)
     assert b"\\u001b]0;PWNED\\u0007" in shown.screen
+
+
+@pytest.mark.parametrize(
+    ("content_type", "extra"),
+    [
+        ("application/json", []),
+        ("application/json", ["--jq", "."]),
+        ("application/json", ["--jq", ".[]"]),
+        ("application/x-ndjson", []),
+    ],
+)
+def test_del_and_c1_controls_in_json_strings_reach_a_terminal_as_json_escapes(
+    hostile_server: FaultServer, content_type: str, extra: list[str]
+) -> None:
+    # JSON may carry DEL and C1 controls raw inside strings; the one-byte CSI clears the screen.
+    document = [{"note": CSI_C1 + " rubout\x7f"}]
+    body = json.dumps(document, ensure_ascii=False).encode()
+    if content_type == "application/x-ndjson":
+        body = b"\n".join(json.dumps(item, ensure_ascii=False).encode() for item in document) + b"\n"
+    hostile_server.script("/c1", Reply(200, headers={"Content-Type": content_type}, body=body))
+    shown = run_on_terminal(["get", hostile_server.url("/c1"), *extra])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert b"\x7f" not in shown.screen
+    assert b'"\\u009b2J rubout\\u007f"' in shown.screen
+    piped = subprocess.run([APICLI, "get", hostile_server.url("/c1")], capture_output=True, timeout=30,
+                           env=base_environment())
+    assert piped.stdout == body  # a pipe still gets the bytes as sent
+
+
+def test_paginated_items_on_a_terminal_escape_c1_controls(hostile_server: FaultServer) -> None:
+    body = json.dumps([{"note": CSI_C1}, {"note": "fine"}], ensure_ascii=False).encode()
+    hostile_server.script("/items", Reply(200, headers={"Content-Type": "application/json"}, body=body))
+    shown = run_on_terminal(["paginate", hostile_server.url("/items")])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert b'"\\u009b2J"' in shown.screen
+
+
+@pytest.mark.parametrize("extra", [[], ["--schema", "SCHEMA"]])
+def test_a_json_typed_body_that_is_not_json_is_spelled_out_on_a_terminal(
+    hostile_server: FaultServer, tmp_path: Path, extra: list[str]
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text("{}")
+    body = ("not json " + HOSTILE + CSI_C1 + " end").encode()
+    hostile_server.script("/bad", Reply(200, headers={"Content-Type": "application/json"}, body=body))
+    args = [str(schema) if arg == "SCHEMA" else arg for arg in extra]
+    shown = run_on_terminal(["get", hostile_server.url("/bad"), *args])
+    _no_server_sequences(shown.screen)
+    assert b"not json " + SPELLED_TITLE + b"\\x1b[31m\\x9b2J end" in shown.screen
 
 
 def test_jq_raw_strings_are_spelled_out_on_a_terminal_only(hostile_server: FaultServer) -> None:

@@ -20,7 +20,7 @@ from ..errors import ConnectionFailed
 from .format import format_pretty, is_json_type, looks_binary
 from .plan import OutputPlan
 from .streams import ByteSink, atomic_output, read_limited, write_stream
-from .terminal import TerminalText
+from .terminal import TerminalText, safe_json, terminal_text
 
 if TYPE_CHECKING:
     from ..jqfilter import JqProgram
@@ -111,9 +111,10 @@ def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink
     from .prettystream import iter_pretty
 
     written = 0
+    terminal = plan.to_terminal and shown
     try:
-        for piece in iter_pretty(chunks, color=plan.color):
-            sink.write(piece)
+        for piece in iter_pretty(chunks, color=plan.color, verbatim=terminal_text if terminal else None):
+            sink.write(safe_json(piece) if terminal else piece)
             written += len(piece)
     except ConnectionFailed as exc:
         if written and shown:
@@ -151,9 +152,14 @@ def _write_filtered(
         # Without --schema nothing else needs the body whole: it goes to libjq as it arrives.
         results = jq.body_results(iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT)
         output = jq.format_results(results, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal)
+    elif plan.indent:
+        verbatim = terminal_text if plan.to_terminal else None
+        output = format_pretty(whole, body.content_type, color=plan.color, verbatim=verbatim)
     else:
-        output = format_pretty(whole, body.content_type, color=plan.color) if plan.indent else whole
+        output = terminal_text(whole) if plan.to_terminal else whole
     errors = schema.body_errors(whole) if schema is not None else []
+    if plan.to_terminal:
+        output = safe_json(output)  # rendered JSON and jq's output may hold DEL and C1 controls in strings
     write_block(output, plan, stdout)
     if errors:
         from ..schema import schema_failure

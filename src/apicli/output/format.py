@@ -6,7 +6,7 @@ apicli's own colours are added after, so they are the only escape sequences on s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import ParseError
 from .terminal import visible
@@ -128,8 +128,11 @@ def format_error_body(body: bytes, content_type: str | None, limit: int = ERROR_
     return visible(text)
 
 
-def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> bytes:
-    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is."""
+def format_pretty(
+    body: bytes, content_type: str | None, *, color: bool, verbatim: Callable[[bytes], bytes] | None = None
+) -> bytes:
+    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is, or
+    as `verbatim` makes it (for a terminal)."""
     stripped = body.lstrip()[:1]
     if is_json_type(content_type) or stripped in (b"{", b"["):
         from .colorize import render_json
@@ -137,7 +140,7 @@ def format_pretty(body: bytes, content_type: str | None, *, color: bool) -> byte
         try:
             return render_json(body, color=color)
         except ParseError:
-            return body
-    return body
+            pass
+    return body if verbatim is None else verbatim(body)
 
 

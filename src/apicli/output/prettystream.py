@@ -13,7 +13,7 @@ the uncoloured text is the same as json.dumps(indent=2) of the whole document.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import orjson
 
@@ -93,11 +93,14 @@ class _Reader:
         )
 
 
-def iter_pretty(chunks: Iterator[bytes], *, color: bool) -> Iterator[bytes]:
+def iter_pretty(
+    chunks: Iterator[bytes], *, color: bool, verbatim: Callable[[bytes], bytes] | None = None
+) -> Iterator[bytes]:
     """The pretty (and maybe coloured) text of the JSON document in `chunks`, piece by piece.
 
-    A document within one window that is not JSON comes back unchanged, as a whole-body
-    render does; a larger one that turns out not to be JSON raises ResponseFormatError.
+    A document within one window that is not JSON comes back unchanged (through `verbatim`, when
+    given), as a whole-body render does; a larger one that turns out not to be JSON raises
+    ResponseFormatError.
     """
     reader = _Reader(chunks)
     reader.fill(WINDOW + 1)
@@ -106,7 +109,7 @@ def iter_pretty(chunks: Iterator[bytes], *, color: bool) -> Iterator[bytes]:
         try:
             yield render_json(body, color=color)
         except ParseError:
-            yield body
+            yield body if verbatim is None else verbatim(body)
         return
     first = reader.skip_whitespace()
     if first == -1:

@@ -18,6 +18,24 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _ESCAPED_BYTE = range(0xDC80, 0xDD00)  # what surrogateescape makes of a byte that is not UTF-8
 
 
+# JSON text (as the renderers write it) escapes C0 controls inside strings, but may hold DEL and
+# C1 controls (U+0080-U+009F, two bytes in UTF-8) raw; outside strings it holds none of them.
+_RAW_IN_JSON = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
+
+
+def safe_json(text: bytes) -> bytes:
+    """Rendered JSON for a terminal: DEL and C1 controls in strings written as JSON escapes
+    (the text still parses to the same value), so none reaches the terminal raw."""
+    if b"\x7f" not in text and b"\xc2" not in text:
+        return text
+    return _RAW_IN_JSON.sub(lambda match: b"\\u%04x" % ord(match.group().decode("utf-8")), text)
+
+
+def terminal_text(body: bytes) -> bytes:
+    """A whole body that is not JSON after all, made safe for a terminal."""
+    return TerminalText().feed(body, final=True)
+
+
 def _spell(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code in _ESCAPED_BYTE:

@@ -130,7 +130,7 @@ def filtered_sink(
     """The sink for --jq and/or --schema; without --jq the items are written as usual."""
     sink: ItemSink
     if jq is None:
-        sink = make_sink(stream, array=settings.array, pretty=pretty, color=color)
+        sink = make_sink(stream, array=settings.array, pretty=pretty, color=color, terminal=terminal)
     elif settings.jq_all:
         sink = JqCollectionSink(stream, jq, pretty=pretty, color=color, terminal=terminal)
     else:

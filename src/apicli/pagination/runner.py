@@ -373,7 +373,9 @@ def paginate(
 
     def open_sink(stream: ByteSink) -> ItemSink:
         if jq is None and schema is None:
-            return make_sink(stream, array=settings.array, pretty=plan.indent, color=plan.color)
+            return make_sink(
+                stream, array=settings.array, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
+            )
         from .filters import filtered_sink  # only --jq and --schema pay for loading jq and jsonschema
 
         return filtered_sink(

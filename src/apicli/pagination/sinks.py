@@ -120,18 +120,20 @@ class PrettySink(ItemSink):
             self._put(b"\n]\n" if self.started else b"[]\n")
 
 
-def pretty_renderer(color: bool) -> Render:
+def pretty_renderer(color: bool, terminal: bool = False) -> Render:
     """Each item indented (and coloured) as apicli renders any JSON for a terminal."""
     # Imported here: only terminal output pays for it.
     from ..output.colorize import render_value
+    from ..output.terminal import safe_json
 
     def render(value: Any) -> bytes:
-        return render_value(value, color=color)
+        rendered = render_value(value, color=color)
+        return safe_json(rendered) if terminal else rendered
 
     return render
 
 
-def make_sink(stream: ByteSink, *, array: bool, pretty: bool, color: bool) -> ItemSink:
+def make_sink(stream: ByteSink, *, array: bool, pretty: bool, color: bool, terminal: bool = False) -> ItemSink:
     if pretty:
-        return PrettySink(stream, pretty_renderer(color), array=array)
+        return PrettySink(stream, pretty_renderer(color, terminal), array=array)
     return ArraySink(stream) if array else NdjsonSink(stream)

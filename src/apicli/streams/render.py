@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..output.terminal import visible
+from ..output.terminal import safe_json, visible
 from ..pagination.exact import exact_text, loads_exact
 
 if TYPE_CHECKING:
@@ -40,10 +40,12 @@ class RecordRenderer:
             return visible(value).encode("utf-8", "surrogateescape") + b"\n"
         text = exact_text(value).encode("utf-8", "surrogatepass")
         if not self.pretty:
-            return text + b"\n"
-        from ..output.colorize import render_json
+            rendered = text + b"\n"
+        else:
+            from ..output.colorize import render_json
 
-        return render_json(text, color=self.color)
+            rendered = render_json(text, color=self.color)
+        return safe_json(rendered) if self.terminal else rendered
 
     def label(self, text: str) -> bytes:
         """A dimmed line naming an event, for a terminal."""
