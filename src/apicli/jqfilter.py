@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import OutputError, ResponseFormatError, UsageError
+from .errors import ApicliError, OutputError, ResponseFormatError, UsageError
 from .jqworker import JqWorker
 from .output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 
@@ -109,6 +109,8 @@ class JqProgram:
                         hint="narrow the jq program, e.g. with limit(N; ...)",
                     )
                 results.append(result)
+        except ApicliError:
+            raise  # the body itself was refused (json_chunks): not jq's to report
         except ValueError as exc:
             message = str(exc)
             if message.startswith("parse error: "):

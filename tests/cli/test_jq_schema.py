@@ -269,3 +269,39 @@ def test_item_validation_hook(schema_file: Path) -> None:
     assert failure.exit_code == 9
     assert failure.message == "schema: $[3].id: 'x' is not of type 'integer'"
     assert failure.detail is not None and failure.detail.splitlines()[-1] == "apicli: schema: ... and 5 more errors"
+
+
+# Past BRIEF_INPUT_LIMIT every program runs in the child, and the body goes to libjq as it arrives.
+BIG_ITEMS = [{"id": n, "name": f"user {n}", "score": f"{n}.50", "tags": ["a", "ü"]} for n in range(30_000)]
+
+
+def _big_body(tail: bytes = b"") -> bytes:
+    return json.dumps({"items": BIG_ITEMS}).encode()[:-1] + tail + b"}"
+
+
+def test_jq_on_a_body_past_a_mebibyte_runs_in_libjq_as_it_arrives(httpserver: HTTPServer, invoke: Invoke) -> None:
+    body = _big_body()
+    assert len(body) > 1024 * 1024
+    url = _serve(httpserver, body)
+    result = invoke("get", url, "--jq", ".items[] | select(.id % 10000 == 0) | .name", "-r")
+    assert (result.code, result.stderr, result.text) == (0, "", "user 0\nuser 10000\nuser 20000\n")
+    whole = invoke("get", url, "--jq", ".")
+    assert (whole.code, whole.stderr) == (0, "")
+    assert json.loads(whole.stdout) == {"items": BIG_ITEMS}
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (b', "broken": [1, 2', "apicli: --jq: the response is not JSON (parse error: "),
+        (b', "bad": "\xff\xfe"', "apicli: --jq: the response is not JSON (not UTF-8 text; Content-Type: "),
+        (b', "nul": "\x00"', "apicli: --jq: the response is not JSON (it contains NUL bytes)"),
+    ],
+)
+def test_jq_on_a_big_body_that_goes_wrong_at_its_end_writes_nothing(
+    httpserver: HTTPServer, invoke: Invoke, tail: bytes, message: str
+) -> None:
+    url = _serve(httpserver, _big_body(tail))
+    result = invoke("get", url, "--jq", ".items[0]")
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.startswith(message)
