@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import ApicliError, OutputError, ResponseFormatError, UsageError
-from .jqworker import JqWorker
+from .errors import ApicliError, ResponseFormatError, UsageError
+from .jqworker import JqWorker, results_too_large
 from .output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 
 INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
@@ -75,7 +75,7 @@ class JqProgram:
     def results(self, text: str) -> list[str]:
         """Each result's compact JSON text, for input `text` (one or more JSON values)."""
         if self.worker is not None and len(text) >= self.here_below:
-            return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")]))
+            return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")], RESULTS_LIMIT))
         return self._collect(iter(self.compiled.input_text(text)))
 
     def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> list[str]:
@@ -85,12 +85,12 @@ class JqProgram:
         here; otherwise (a brief program on a small body, or no fork) the body is read whole.
         """
         checked = json_chunks(chunks, content_type, limit)
-        if self.worker is not None and self.worker.child is not None:
-            return self._collect(self.worker.results(checked))
-        text = b"".join(checked).decode("utf-8")
-        if self.worker is not None and len(text) >= self.here_below:
-            return self._collect(self.worker.results([text.encode("utf-8")]))
-        return self._collect(iter(self.compiled.input_text(text)))
+        if self.worker is not None and (self.worker.child is not None or not self.here_below):
+            return self._collect(self.worker.results(checked, RESULTS_LIMIT))
+        data = b"".join(checked)
+        if self.worker is not None and len(data) >= self.here_below:
+            return self._collect(self.worker.results([data], RESULTS_LIMIT))
+        return self._collect(iter(self.compiled.input_text(data.decode("utf-8"))))
 
     def _collect(self, produced: Iterator[str]) -> list[str]:
         """The results, taken one at a time in a Python loop, not with list(): libjq holds the GIL
@@ -103,11 +103,7 @@ class JqProgram:
             for result in produced:
                 held += len(result) + 1
                 if held > RESULTS_LIMIT:
-                    mib, rest = divmod(RESULTS_LIMIT, 1024 * 1024)
-                    raise OutputError(
-                        f"--jq output is larger than {f'{mib} MiB' if mib and not rest else f'{RESULTS_LIMIT} bytes'}",
-                        hint="narrow the jq program, e.g. with limit(N; ...)",
-                    )
+                    raise results_too_large(RESULTS_LIMIT)
                 results.append(result)
         except ApicliError:
             raise  # the body itself was refused (json_chunks): not jq's to report

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import ApicliError
+from .errors import ApicliError, OutputError
 from .libjq import JqFailed, ResultFile, StreamingFilter, load
 
 _LENGTH = struct.Struct("!Q")
@@ -52,12 +52,13 @@ class JqWorker:
         if self.child is None:
             self._start()
 
-    def results(self, chunks: Iterable[bytes]) -> Iterator[str]:
+    def results(self, chunks: Iterable[bytes], limit: int) -> Iterator[str]:
         """Each result's compact JSON text, for the input whose bytes are `chunks` (one JSON value
         or several); a jq error, or input that does not parse, is JqFailed.
 
         The input is sent as it comes, while results are read back: neither side holds it whole,
-        and a child busy writing results never waits for a parent busy writing input.
+        and a child busy writing results never waits for a parent busy writing input. A result
+        longer than `limit` bytes is refused before it is all read.
         """
         if self.child is None:
             self._start()
@@ -67,11 +68,12 @@ class JqWorker:
             last = b""  # held back to go with the end in one write: a small input costs one
             for piece in _coalesced(chunks):
                 if last:
-                    yield from self._send(_CHUNK + _LENGTH.pack(len(last)) + last)
+                    yield from self._send(limit, _CHUNK + _LENGTH.pack(len(last)) + last)
                 last = piece
-            yield from self._send((_CHUNK + _LENGTH.pack(len(last)) + last if last else b"") + _END + _LENGTH.pack(0))
+            tail = _CHUNK + _LENGTH.pack(len(last)) + last if last else b""
+            yield from self._send(limit, tail + _END + _LENGTH.pack(0))
             while not self.finished:
-                yield from self._lines()
+                yield from self._lines(limit)
                 if not self.finished:
                     self._take_available()
         except BaseException:
@@ -87,17 +89,20 @@ class JqWorker:
         self.buffer.clear()
         self.scanned = 0
 
-    def _send(self, frame: bytes) -> Iterator[str]:
+    def _send(self, limit: int, frame: bytes) -> Iterator[str]:
         """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
         assert self.child is not None
         _pid, requests, results = self.child
         view = memoryview(frame)
+        poller = select.poll()  # not select(): it fails on a descriptor past 1023
+        poller.register(results, select.POLLIN)
+        poller.register(requests, select.POLLOUT)
         while view:
-            readable, writable, _ = select.select([results], [requests], [])
-            if readable:
+            ready = dict(poller.poll())
+            if ready.get(results):
                 self._take_available()
-                yield from self._lines()
-            if writable:
+                yield from self._lines(limit)
+            if ready.get(requests):
                 try:
                     view = view[os.write(requests, view[:_WRITE]) :]
                 except BlockingIOError:
@@ -112,11 +117,13 @@ class JqWorker:
             raise _ended()
         self.buffer += chunk
 
-    def _lines(self) -> Iterator[str]:
+    def _lines(self, limit: int) -> Iterator[str]:
         """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
         while not self.finished:
             end = self.buffer.find(b"\n", self.scanned)
             if end < 0:
+                if len(self.buffer) > limit:
+                    raise results_too_large(limit)
                 self.scanned = len(self.buffer)
                 return
             line = self.buffer[:end]
@@ -147,6 +154,14 @@ class JqWorker:
         os.set_blocking(requests_write, False)
         self.child = (pid, requests_write, results_read)
         self._finalizer = weakref.finalize(self, _kill, pid, requests_write, results_read)
+
+
+def results_too_large(limit: int) -> OutputError:
+    mib, rest = divmod(limit, 1024 * 1024)
+    return OutputError(
+        f"--jq output is larger than {f'{mib} MiB' if mib and not rest else f'{limit} bytes'}",
+        hint="narrow the jq program, e.g. with limit(N; ...)",
+    )
 
 
 def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:

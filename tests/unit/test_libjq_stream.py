@@ -17,6 +17,7 @@ from apicli.jqfilter import body_text, json_chunks
 from apicli.jqworker import JqFailed, JqWorker
 from apicli.libjq import load
 
+LIMIT = 1 << 30  # bytes of one result
 PROGRAMS = (".", ".[]?", "length", "[paths]", "tostring", ".. | numbers")
 
 number_literals = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,18})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
@@ -75,7 +76,7 @@ def test_results_for_an_input_cut_anywhere_equal_the_bindings_on_the_whole(
 ) -> None:
     text = " ".join(texts)
     expected = _outcome(lambda: _whole(program, text))
-    assert _outcome(lambda: list(workers[program].results(_cut(text.encode(), cuts)))) == expected
+    assert _outcome(lambda: list(workers[program].results(_cut(text.encode(), cuts), LIMIT))) == expected
 
 
 @pytest.mark.parametrize(
@@ -95,11 +96,11 @@ def test_an_error_carries_the_message_the_bindings_give(program: str, text: str)
     worker = JqWorker(None, program)
     try:
         with pytest.raises(JqFailed) as streamed:
-            list(worker.results(_cut(text.encode(), [3, 5])))
+            list(worker.results(_cut(text.encode(), [3, 5]), LIMIT))
         assert str(streamed.value) == str(whole.value)
         # The child was stopped at the error; the next input gets a new one, and its own outcome.
         follow_up = '{"a": [7]}'
-        assert _outcome(lambda: list(worker.results([follow_up.encode()]))) == _outcome(
+        assert _outcome(lambda: list(worker.results([follow_up.encode()], LIMIT))) == _outcome(
             lambda: _whole(program, follow_up)
         )
     finally:
@@ -119,8 +120,18 @@ def test_results_come_back_while_the_input_is_still_being_sent() -> None:
     body = b"[" + b"1," * (count - 1) + b"1]"
     worker = JqWorker(None, ".[]")
     try:
-        results = worker.results(body[i : i + 100_000] for i in range(0, len(body), 100_000))
+        results = worker.results((body[i : i + 100_000] for i in range(0, len(body), 100_000)), LIMIT)
         assert sum(1 for result in results if result == "1") == count
+    finally:
+        worker.stop()
+
+
+def test_one_result_past_the_limit_is_refused_before_it_is_all_read() -> None:
+    worker = JqWorker(None, "[range(2000000)]")  # one line of about 15 MB
+    try:
+        with pytest.raises(OutputError, match="--jq output is larger than 1 MiB"):
+            list(worker.results([b"null"], 1024 * 1024))
+        assert len(worker.buffer) == 0  # stopped, and what it had read let go
     finally:
         worker.stop()
 
@@ -130,7 +141,7 @@ def test_without_libjq_s_c_interface_the_bindings_give_the_same_results(monkeypa
     text = '{"n": 1.000, "big": 100000000000000000000001, "s": "\\u00e9"} [1E2]'
     worker = JqWorker(jq.compile("(.) | tojson"), ".")
     try:
-        assert list(worker.results(_cut(text.encode(), [4, 20, 41]))) == _whole(".", text)
+        assert list(worker.results(_cut(text.encode(), [4, 20, 41]), LIMIT)) == _whole(".", text)
     finally:
         worker.stop()
 
