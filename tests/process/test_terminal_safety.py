@@ -136,10 +136,11 @@ def test_del_and_c1_controls_in_json_strings_reach_a_terminal_as_json_escapes(
     assert piped.stdout == body  # a pipe still gets the bytes as sent
 
 
-def test_paginated_items_on_a_terminal_escape_c1_controls(hostile_server: FaultServer) -> None:
+@pytest.mark.parametrize("extra", [[], ["--raw"], ["--raw", "--array"]])
+def test_paginated_items_on_a_terminal_escape_c1_controls(hostile_server: FaultServer, extra: list[str]) -> None:
     body = json.dumps([{"note": CSI_C1}, {"note": "fine"}], ensure_ascii=False).encode()
     hostile_server.script("/items", Reply(200, headers={"Content-Type": "application/json"}, body=body))
-    shown = run_on_terminal(["paginate", hostile_server.url("/items")])
+    shown = run_on_terminal(["paginate", hostile_server.url("/items"), *extra])
     assert shown.code == 0
     _no_server_sequences(shown.screen)
     assert b'"\\u009b2J"' in shown.screen

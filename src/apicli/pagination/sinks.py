@@ -51,8 +51,9 @@ def array_block(items: list[Any]) -> bytes:
 class ItemSink(ABC):
     """Receives each page's items in order; `finish` completes the output, `abort` is called after an error."""
 
-    def __init__(self, stream: ByteSink) -> None:
+    def __init__(self, stream: ByteSink, *, terminal: bool = False) -> None:
         self.stream = stream
+        self.terminal = terminal  # stdout is a terminal: DEL and C1 controls in strings are escaped
 
     @abstractmethod
     def write_page(self, items: list[Any]) -> None: ...
@@ -71,6 +72,10 @@ class ItemSink(ABC):
 
     def _put(self, block: bytes) -> None:
         # Failures are translated by the sink: StdoutSink for stdout, atomic_output for -o FILE.
+        if self.terminal:
+            from ..output.terminal import safe_json
+
+            block = safe_json(block)
         self.stream.write(block)
         self.stream.flush()
 
@@ -98,8 +103,8 @@ class ArraySink(ItemSink):
 class PrettySink(ItemSink):
     """Indented (and maybe coloured) items for a person: one after another, or inside an array."""
 
-    def __init__(self, stream: ByteSink, render: Render, *, array: bool) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: ByteSink, render: Render, *, array: bool, terminal: bool = False) -> None:
+        super().__init__(stream, terminal=terminal)
         self.render = render
         self.array = array
         self.started = False
@@ -120,20 +125,18 @@ class PrettySink(ItemSink):
             self._put(b"\n]\n" if self.started else b"[]\n")
 
 
-def pretty_renderer(color: bool, terminal: bool = False) -> Render:
+def pretty_renderer(color: bool) -> Render:
     """Each item indented (and coloured) as apicli renders any JSON for a terminal."""
     # Imported here: only terminal output pays for it.
     from ..output.colorize import render_value
-    from ..output.terminal import safe_json
 
     def render(value: Any) -> bytes:
-        rendered = render_value(value, color=color)
-        return safe_json(rendered) if terminal else rendered
+        return render_value(value, color=color)
 
     return render
 
 
 def make_sink(stream: ByteSink, *, array: bool, pretty: bool, color: bool, terminal: bool = False) -> ItemSink:
     if pretty:
-        return PrettySink(stream, pretty_renderer(color, terminal), array=array)
-    return ArraySink(stream) if array else NdjsonSink(stream)
+        return PrettySink(stream, pretty_renderer(color), array=array, terminal=terminal)
+    return ArraySink(stream, terminal=terminal) if array else NdjsonSink(stream, terminal=terminal)
