@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from . import limits
+from .limits import size_text as size_text  # re-exported: local readers name it from here
+
 CHUNK = 64 * 1024
-SECRET_LIMIT = 8 * 1024
-BODY_LIMIT = 64 * 1024 * 1024
-CONFIG_LIMIT = 1024 * 1024
+# The limits themselves are limits.py's table; these names are the ones local readers use.
+SECRET_LIMIT = limits.SECRET.bytes
+BODY_LIMIT = limits.BODY_FILE.bytes
+CONFIG_LIMIT = limits.CONFIG.bytes
 
 
 class OpenedFile(NamedTuple):
@@ -127,9 +131,3 @@ def iter_chunks(stream: BinaryIO) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
 
-
-def size_text(limit: int) -> str:
-    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
-        if limit >= scale and limit % scale == 0:
-            return f"{limit // scale} {unit}"
-    return f"{limit} bytes"

@@ -17,6 +17,7 @@ from typing import IO, Any, BinaryIO, Protocol
 
 from ..codings import decoded_chunks, decoder_for
 from ..errors import ApicliError, OutputError, PipeClosed
+from ..limits import TooLarge, read_bounded
 from .plan import StreamClosedError
 
 STREAM_CHUNK = 256 * 1024
@@ -138,14 +139,10 @@ def read_limited(
     hint: str | None = "use --raw, or -o FILE",
 ) -> bytes:
     """The whole body, refused (OutputError) past `limit` bytes: `purpose` says what it was read for."""
-    parts: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit, purpose, hint)
-    return b"".join(parts)
+    try:
+        return read_bounded(chunks, limit, error=TooLarge)
+    except TooLarge:
+        raise too_large(limit, purpose, hint) from None
 
 
 def too_large(limit: int, purpose: str, hint: str | None) -> OutputError:
