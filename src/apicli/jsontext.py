@@ -74,4 +74,3 @@ def loads(data: bytes | str) -> Any:
         finally:
             sys.setrecursionlimit(previous)
     return value
-
