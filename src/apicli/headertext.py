@@ -10,6 +10,8 @@ bytes-as-Latin-1 and pass through unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .errors import UsageError
 
 # C0 controls but horizontal tab, and DEL: what RFC 9110 field values and RFC 6265 cookies exclude.
@@ -37,12 +39,10 @@ def header_text(value: str, source: str) -> str:
     """
     if has_controls(value):
         raise HeaderTextError(source, "the value holds a control character, which a header cannot carry")
-    if value.isascii():
-        return value
-    try:
-        return value.encode("utf-8", "surrogateescape").decode("latin-1")
-    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
-        raise HeaderTextError(source, "the value is not valid text") from None
+    wire = _as_wire_text(value)
+    if wire is value and not value.isascii():  # a lone surrogate that stands for no byte
+        raise HeaderTextError(source, "the value is not valid text")
+    return wire
 
 
 def header_bytes(value: str, source: str) -> bytes:
@@ -57,4 +57,27 @@ def shown_text(value: str) -> str:
     try:
         return value.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def wire_headers(headers: Mapping[str, str]) -> dict[str, str] | None:
+    """`headers` as they go on the wire (text as UTF-8), or None when every value already can.
+
+    Cookie is left alone: its values are a server's bytes, or were converted when given.
+    A bytes value (requests allows one) is already what is sent.
+    """
+    if all(not isinstance(value, str) or value.isascii() for value in headers.values()):
+        return None
+    return {
+        name: value if not isinstance(value, str) or name.lower() == "cookie" else _as_wire_text(value)
+        for name, value in headers.items()
+    }
+
+
+def _as_wire_text(value: str) -> str:
+    if value.isascii():
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("latin-1")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte: http.client names the header
         return value

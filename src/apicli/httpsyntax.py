@@ -27,14 +27,9 @@ def has_control_character(value: str) -> bool:
 def header_value_problem(value: str) -> str | None:
     """Why `value` cannot be sent as a header value, or None when it can.
 
-    Beyond control characters: headers go on the wire as Latin-1 (http.client), so a
-    character past U+00FF cannot be sent at all.
+    Only control characters: other text goes on the wire as its UTF-8 bytes (headertext.py).
     """
-    if has_control_character(value):
-        return "a control character"
-    if not value.isascii() and any(ord(ch) > 0xFF for ch in value):
-        return "a character outside Latin-1"
-    return None
+    return "a control character" if has_control_character(value) else None
 
 
 def skip_ows(text: str, pos: int) -> int:

@@ -30,9 +30,7 @@ def check_header_values(headers: Iterable[tuple[str, str]], where: str) -> None:
         if problem is not None:
             raise UsageError(
                 f"invalid header {name!r}: its value contains {problem}",
-                hint=f"remove line breaks and control characters from the {name} value given in {where}"
-                if problem == "a control character"
-                else f"give the {name} value in {where} in ASCII (percent-encoded, or as the API documents)",
+                hint=f"remove line breaks and control characters from the {name} value given in {where}",
             )
 
 
@@ -53,18 +51,18 @@ def check_credentials(credentials: Credentials) -> None:
     """A token, API key or basic-auth pair that goes into a header must be a valid header value."""
     if credentials.bearer is not None and header_value_problem(credentials.bearer):
         raise UsageError(
-            "the bearer token contains a line break, control character or character outside Latin-1",
+            "the bearer token contains a line break or control character",
             hint="--token-env, --token-file (or the profile's token) must hold only the token, on one line",
         )
     if credentials.api_key is not None and credentials.api_key_header and header_value_problem(credentials.api_key):
         raise UsageError(
-            "the API key contains a line break, control character or character outside Latin-1",
+            "the API key contains a line break or control character",
             hint="--api-key-env, --api-key-file (or the profile's key) must hold only the key, on one line",
         )
     if credentials.basic is not None and any(header_value_problem(part) for part in credentials.basic):
-        # requests encodes the pair as Latin-1 before base64.
+        # Other text is sent as UTF-8 (RFC 7617's charset), as curl sends what was typed.
         raise UsageError(
-            "the -u/--user name or password contains a control character or a character outside Latin-1",
+            "the -u/--user name or password contains a control character",
             hint="check -u/--user, --password-env (or the profile's basic auth)",
         )
 
