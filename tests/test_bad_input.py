@@ -687,7 +687,15 @@ LOCAL_INPUT_ROWS: list[Row] = [
         "apicli: the -u/--user name or password contains a control character",
         hint="check -u/--user, --password-env",
     ),
-    row("token-beyond-latin-1", "get {srv}/json --token-env T", 0, "", env={"T": "tok\u65e5"}, sends=True, stdout_empty=False),
+    row(
+        "token-beyond-latin-1",
+        "get {srv}/json --token-env T",
+        0,
+        "",
+        env={"T": "tok\u65e5"},
+        sends=True,
+        stdout_empty=False,
+    ),
     row("header-item-tab", ("get", "{srv}/json", "X-A:one\ttwo"), 0, "", sends=True, stdout_empty=False),
     row(
         "header-flag-bad-name",
@@ -978,41 +986,94 @@ SESSION_ROWS = [
         stdout_empty=False,
         sends=True,
     ),
-    row("auth-type-unknown", "get {srv}/json -A ntlm -u a:b", 2, "apicli: invalid -A/--auth-type 'ntlm'",
-        hint="expected basic, digest or bearer"),
+    row(
+        "auth-type-unknown",
+        "get {srv}/json -A ntlm -u a:b",
+        2,
+        "apicli: invalid -A/--auth-type 'ntlm'",
+        hint="expected basic, digest or bearer",
+    ),
     row("auth-type-digest-no-user", "get {srv}/json -A digest", 2, "apicli: -A digest needs -u USER"),
     row("auth-type-bearer-no-token", "get {srv}/json -A bearer -u a:b", 2, "apicli: -A bearer needs --token-env"),
-    row("proxy-bad-scheme", "get {srv}/json --proxy ftp://p.invalid:21", 2, "apicli: invalid --proxy 'ftp://p.invalid:21'"),
-    row("proxy-bad-port", "get {srv}/json --proxy http://p.invalid:x", 2, "apicli: invalid --proxy 'http://p.invalid:x'"),
+    row(
+        "proxy-bad-scheme",
+        "get {srv}/json --proxy ftp://p.invalid:21",
+        2,
+        "apicli: invalid --proxy 'ftp://p.invalid:21'",
+    ),
+    row(
+        "proxy-bad-port", "get {srv}/json --proxy http://p.invalid:x", 2, "apicli: invalid --proxy 'http://p.invalid:x'"
+    ),
     row(
         "proxy-password-not-echoed",
         "get {srv}/json --proxy ftp://u:hunter22@p.invalid",
         2,
         "apicli: invalid --proxy 'ftp://u:REDACTED@p.invalid'",
     ),
-    row("unix-socket-not-a-socket", "get http://localhost/ --unix-socket {tmp}/plain.txt", 2,
-        "apicli: --unix-socket: '{tmp}/plain.txt' is not a socket"),
-    row("unix-socket-and-proxy", "get http://localhost/ --unix-socket {tmp}/plain.txt --proxy http://p.invalid:1", 2,
-        "apicli: --unix-socket and --proxy cannot be combined"),
-    row("oauth2-no-secret", "get {srv}/json --oauth2-token-url {srv}/token --oauth2-client-id app", 2,
-        "apicli: OAuth2 needs --oauth2-token-url, --oauth2-client-id and one of", hint="the secret is never taken"),
-    row("oauth2-secret-unset", "get {srv}/json --oauth2-token-url {srv}/t --oauth2-client-id a "
-        "--oauth2-client-secret-env NO_SUCH_VAR_0", 2,
-        "apicli: --oauth2-client-secret-env: environment variable NO_SUCH_VAR_0 is not set or empty"),
-    row("oauth2-and-user", "get {srv}/json -u a:b --oauth2-token-url {srv}/t", 2,
-        "apicli: --oauth2-* flags cannot be combined with -u"),
-    row("oauth2-bad-url", "get {srv}/json --oauth2-token-url ftp://x/t --oauth2-client-id a "
-        "--oauth2-client-secret-file {tmp}/plain.txt", 2, "apicli: --oauth2-token-url: unsupported URL scheme"),
+    row(
+        "unix-socket-not-a-socket",
+        "get http://localhost/ --unix-socket {tmp}/plain.txt",
+        2,
+        "apicli: --unix-socket: '{tmp}/plain.txt' is not a socket",
+    ),
+    row(
+        "unix-socket-and-proxy",
+        "get http://localhost/ --unix-socket {tmp}/plain.txt --proxy http://p.invalid:1",
+        2,
+        "apicli: --unix-socket and --proxy cannot be combined",
+    ),
+    row(
+        "oauth2-no-secret",
+        "get {srv}/json --oauth2-token-url {srv}/token --oauth2-client-id app",
+        2,
+        "apicli: OAuth2 needs --oauth2-token-url, --oauth2-client-id and one of",
+        hint="the secret is never taken",
+    ),
+    row(
+        "oauth2-secret-unset",
+        "get {srv}/json --oauth2-token-url {srv}/t --oauth2-client-id a --oauth2-client-secret-env NO_SUCH_VAR_0",
+        2,
+        "apicli: --oauth2-client-secret-env: environment variable NO_SUCH_VAR_0 is not set or empty",
+    ),
+    row(
+        "oauth2-and-user",
+        "get {srv}/json -u a:b --oauth2-token-url {srv}/t",
+        2,
+        "apicli: --oauth2-* flags cannot be combined with -u",
+    ),
+    row(
+        "oauth2-bad-url",
+        "get {srv}/json --oauth2-token-url ftp://x/t --oauth2-client-id a --oauth2-client-secret-file {tmp}/plain.txt",
+        2,
+        "apicli: --oauth2-token-url: unsupported URL scheme",
+    ),
     row("auth-command-empty", ("get", "{srv}/json", "--auth-command", " "), 2, "apicli: --auth-command is empty"),
-    row("auth-command-quote", ("get", "{srv}/json", "--auth-command", "cmd 'open"), 2,
-        "apicli: --auth-command: No closing quotation"),
-    row("auth-command-and-oauth2", "get {srv}/json --auth-command x --oauth2-client-id a", 2,
-        "apicli: --auth-command and the --oauth2-* flags cannot be combined"),
-    row("config-oauth2-no-client", "get /x -P o2", 2,
-        "apicli: {tmp}/auth.toml:3: profiles.o2.oauth2: needs client_id", env={"APICLI_CONFIG": "{tmp}/auth.toml"}),
-    row("config-auth-command-string", "get /x -P cmd", 2,
+    row(
+        "auth-command-quote",
+        ("get", "{srv}/json", "--auth-command", "cmd 'open"),
+        2,
+        "apicli: --auth-command: No closing quotation",
+    ),
+    row(
+        "auth-command-and-oauth2",
+        "get {srv}/json --auth-command x --oauth2-client-id a",
+        2,
+        "apicli: --auth-command and the --oauth2-* flags cannot be combined",
+    ),
+    row(
+        "config-oauth2-no-client",
+        "get /x -P o2",
+        2,
+        "apicli: {tmp}/auth.toml:3: profiles.o2.oauth2: needs client_id",
+        env={"APICLI_CONFIG": "{tmp}/auth.toml"},
+    ),
+    row(
+        "config-auth-command-string",
+        "get /x -P cmd",
+        2,
         "apicli: {tmp}/cmd.toml:2: profiles.cmd.auth_command: expected an array of strings",
-        env={"APICLI_CONFIG": "{tmp}/cmd.toml"}),
+        env={"APICLI_CONFIG": "{tmp}/cmd.toml"},
+    ),
     row(
         "config-cookie-jar-number",
         "get {srv}/json -P jarnum",
@@ -1053,7 +1114,9 @@ def scratch(tmp_path: Path) -> Path:
     (tmp_path / "auth.toml").write_text(
         '[profiles.o2]\nbase_url = "http://127.0.0.1:9"\n[profiles.o2.oauth2]\ntoken_url = "http://127.0.0.1:9/t"\n'
     )
-    (tmp_path / "cmd.toml").write_text('[profiles.cmd]\nauth_command = "get-token --now"\nbase_url = "http://127.0.0.1:9"\n')
+    (tmp_path / "cmd.toml").write_text(
+        '[profiles.cmd]\nauth_command = "get-token --now"\nbase_url = "http://127.0.0.1:9"\n'
+    )
     for name in ("config.toml", "nan.toml", "forever.toml", "ctl.toml", "jar.toml", "auth.toml", "cmd.toml"):
         (tmp_path / name).chmod(0o600)
     return tmp_path
