@@ -22,26 +22,29 @@ class Limit:
 
     bytes: int
     what: str
+    where: str = ""  # the flags or sources it applies to, for `apicli help limits`
 
 
 KIB = 1024
 MIB = 1024 * KIB
 
 # Local files and standard input given to flags.
-SECRET = Limit(8 * KIB, "a secret")
-CONFIG = Limit(1 * MIB, "the config file")
-BODY_FILE = Limit(64 * MIB, "a request body file")
-COOKIE_JAR = Limit(16 * MIB, "the cookie jar")
-SCHEMA_FILE = Limit(16 * MIB, "the --schema file")
-TOKEN_CACHE_ENTRY = Limit(64 * KIB, "a token cache entry")
-PART_META = Limit(64 * KIB, "a download's .part.meta")
-INPUT_LINE = Limit(64 * KIB, "a line of --input-file")
-WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format")
+SECRET = Limit(8 * KIB, "a secret", "`--token-file`, `--password-env` and the other secret flags")
+CONFIG = Limit(1 * MIB, "the config file", "`$APICLI_CONFIG` or the default `config.toml`")
+BODY_FILE = Limit(64 * MIB, "a request body file", "`@file` items, `--data @file`, `--json @file` read whole")
+COOKIE_JAR = Limit(16 * MIB, "the cookie jar", "`--cookie-jar`")
+SCHEMA_FILE = Limit(16 * MIB, "the --schema file", "`--schema`")
+TOKEN_CACHE_ENTRY = Limit(64 * KIB, "a token cache entry", "OAuth2 and helper tokens cached on disk")
+PART_META = Limit(64 * KIB, "a download's .part.meta", "what `download` keeps to resume a part")
+INPUT_LINE = Limit(64 * KIB, "a line of --input-file", "`download --input-file`, read a line at a time")
+WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 # What servers and child processes send.
-WHOLE_BODY = Limit(64 * MIB, "a body read whole")
-TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer")
-HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command")
-ERROR_BODY = Limit(64 * KIB, "an error body")
+WHOLE_BODY = Limit(
+    64 * MIB, "a body read whole", "`--jq`, `--schema`, `--until` and `--envelope` on one body, a page of `paginate`"
+)
+TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer", "`--oauth2-token-url`")
+HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command` (the helper is stopped there)")
+ERROR_BODY = Limit(64 * KIB, "an error body", "the part of a 4xx/5xx body shown on stderr")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 

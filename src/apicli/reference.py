@@ -11,6 +11,7 @@ import textwrap
 from dataclasses import dataclass
 
 from .errors import ExitCode
+from .limits import JSON_DEPTH, TABLE, size_text
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,24 @@ CONFIG = Topic(
     ),
 )
 
-TOPICS: dict[str, Topic] = {topic.name: topic for topic in (EXIT_CODES, ITEMS, CONFIG)}
+LIMITS = Topic(
+    "limits",
+    "What apicli holds in memory",
+    (
+        "A body that streams (to a pipe, to `-o`, `--pretty`, the items of `paginate`, events and NDJSON "
+        "records) is never held whole and has no size limit. What apicli must hold whole to use has one limit "
+        "each, checked while it is read: past it the read stops at once, and the run ends with one `apicli: …` "
+        "line (exit 2 for a local file, 1 for what a server or helper sent) and nothing half-written.",
+        Table(
+            ("input", "limit", "where"),
+            tuple((limit.what, size_text(limit.bytes), limit.where) for limit in TABLE),
+        ),
+        f"JSON that apicli reads for its own use (a token endpoint's answer, a helper's output, a cache entry, "
+        f"`--schema`) is refused past {JSON_DEPTH} levels of nesting; no input makes apicli recurse.",
+    ),
+)
+
+TOPICS: dict[str, Topic] = {topic.name: topic for topic in (EXIT_CODES, ITEMS, CONFIG, LIMITS)}
 
 
 def wrap(text: str, width: int, indent: str = "") -> list[str]:

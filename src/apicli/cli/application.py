@@ -32,7 +32,8 @@ Examples:
   $ apicli download :8080/files/big.iso --sha256 "$SUM" --continue
   $ apicli get "$API/health" --max-time 20 --retries 5   # a CI step
 
-Reference: apicli help exit-codes, apicli help items, apicli help config, and apicli COMMAND --help.
+Reference: apicli help exit-codes, apicli help items, apicli help config, apicli help limits,
+and apicli COMMAND --help.
 The same pages are in `man apicli` and in docs/ of the source distribution."""
 
 app = typer.Typer(

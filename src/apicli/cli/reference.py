@@ -19,6 +19,7 @@ class HelpTopic(StrEnum):
     EXIT_CODES = "exit-codes"
     ITEMS = "items"
     CONFIG = "config"
+    LIMITS = "limits"
 
 
 TopicArgument = Annotated[
@@ -29,7 +30,7 @@ TopicArgument = Annotated[
 
 @app.command(name="help")
 def help_command(topic: TopicArgument = None) -> None:
-    """Print a reference table: exit codes, request items or the config file.
+    """Print a reference table: exit codes, request items, the config file or memory limits.
 
     Examples:
 
