@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -231,6 +231,18 @@ def _describe(exc: BaseException) -> str:
     return text.split("\n", 1)[0][:200] or type(cause).__name__
 
 
+def speaks_plain_http(description: str) -> bool:
+    """Whether a TLS failure is OpenSSL reading an HTTP answer as a TLS record (an http-only port)."""
+    text = description.upper()
+    return "WRONG_VERSION_NUMBER" in text or "HTTP_REQUEST" in text or "PACKET_LENGTH_TOO_LONG" in text
+
+
+def plain_http_url(url: str) -> str:
+    """`url` with http:// for https://, redacted for a message."""
+    parts = urlsplit(url)
+    return redact_url(urlunsplit(("http", *parts[1:])))
+
+
 def tls_hint(description: str) -> str:
     """What to do about a TLS failure: alerts from the server are about our client certificate."""
     text = description.upper()
@@ -269,6 +281,11 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
         )
     if isinstance(exc, requests.exceptions.SSLError):
         description = _describe(exc)
+        if speaks_plain_http(description):
+            return ConnectionFailed(
+                f"TLS failure talking to {where}: the server answered in plain HTTP, not TLS",
+                hint=f"write {plain_http_url(url)} to talk to it over HTTP",
+            )
         return ConnectionFailed(f"TLS failure talking to {where}: {description}", hint=tls_hint(description))
     if isinstance(exc, requests.exceptions.ConnectTimeout | u3.ConnectTimeoutError):
         return RequestTimeout(

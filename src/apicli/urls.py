@@ -27,10 +27,17 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 # (`localhost:8080/x`) come digits, and `user:pw@host` has an @ before any /, so neither is taken for one.
 _OPAQUE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d+(?:[/?#]|$)|$|[^/?#]*@)")
 _LOOPBACK_HOST = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d*)?([/?#]|$)", re.IGNORECASE)
+# A host name of one label (`api`, `vm:18090`, a compose service or CI service container) is on a
+# private network, where plain HTTP is the norm; any dotted name may be public and keeps https.
+_SINGLE_LABEL_HOST = re.compile(r"^(?:[^/?#@]*@)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(:\d*)?([/?#]|$)")
 
 
 def normalize_url(text: str) -> str:
-    """Expand shorthand and check the URL is an http(s) URL with a host."""
+    """Expand shorthand and check the URL is an http(s) URL with a host.
+
+    Without a scheme, loopback and single-label hosts (`localhost:8080`, `api:8080`, `vm`) get
+    http://, every other host https://; `:PORT/path` is http://localhost:PORT/path.
+    """
     url = text.strip()
     if not url:
         raise InvalidURL("missing URL", hint="give a URL such as https://api.example.com/users")
@@ -47,7 +54,7 @@ def normalize_url(text: str) -> str:
             f"unsupported URL scheme {opaque.group(1)!r} in {text!r}", hint="apicli speaks http:// and https://"
         )
     elif not _SCHEME.match(url):
-        scheme = "http" if _LOOPBACK_HOST.match(url) else "https"
+        scheme = "http" if _LOOPBACK_HOST.match(url) or _SINGLE_LABEL_HOST.match(url) else "https"
         url = f"{scheme}://{url}"
     try:
         parts = urlsplit(url)

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from ..jqfilter import JqProgram
 
 UrlArgument = Annotated[
-    str, typer.Argument(metavar="URL", help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
+    str,
+    typer.Argument(
+        metavar="URL",
+        help=(
+            "URL. Without a scheme, localhost, 127.x and single-label hosts (api:8080, a compose service) "
+            "get http://, other hosts https://; :PORT/path means http://localhost:PORT/path."
+        ),
+    ),
 ]
 ItemsArgument = Annotated[
     list[str] | None,
