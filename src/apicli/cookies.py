@@ -86,6 +86,8 @@ def parse_cookie_line(line: str) -> CookieLine | None:
         return None
     if _NOT_COOKIE_TEXT.search(line.replace("\t", "")):  # the fields hold no tab: they were split at them
         return None
+    if not names_a_host(domain):
+        return None
     return CookieLine(
         domain=domain,
         include_subdomains=subdomains.upper() == "TRUE",
@@ -96,6 +98,19 @@ def parse_cookie_line(line: str) -> CookieLine | None:
         value=value,
         http_only=http_only,
     )
+
+
+def names_a_host(domain: str) -> bool:
+    """Whether a jar line's domain can match a host: a host name, or an IP address (which matches only itself).
+
+    `.0.0.1` can be neither, but http.cookiejar would send it to 10.0.0.1: no such line is a cookie.
+    """
+    bare = domain.lstrip(".").removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        return ":" not in bare and not bare.rpartition(".")[2].isdigit()  # no top-level domain is a number
+    return True
 
 
 def format_cookie_line(cookie: CookieLine) -> str | None:
@@ -109,7 +124,7 @@ def format_cookie_line(cookie: CookieLine) -> str | None:
         cookie.name,
         cookie.value,
     ]
-    if not all(is_cookie_text(field) for field in fields):
+    if cookie.domain.startswith("#") or not names_a_host(cookie.domain) or not all(map(is_cookie_text, fields)):
         return None  # never reached from a server's cookie (set_ok refuses it): kept out all the same
     return (HTTPONLY_PREFIX if cookie.http_only else "") + "\t".join(fields)
 
@@ -243,12 +258,47 @@ class OriginCookiePolicy(DefaultCookiePolicy):
         return bool(super().return_ok_domain(cookie, request))
 
 
+class _OneSetCookie:
+    """A response as http.cookiejar reads it, holding one Set-Cookie value."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def info(self) -> _OneSetCookie:
+        return self
+
+    def get_all(self, name: str, default: list[str]) -> list[str]:
+        return [self.value] if name.lower() == "set-cookie" else default
+
+
+def _as_sent(cookie: Cookie, set_cookie: str) -> Cookie:
+    """`cookie` with its name and value as `set_cookie` holds them.
+
+    http.cookiejar strips them with str.strip(), which takes \x1c-\x1f, \x85 and \xa0 for
+    whitespace: a control character would pass unseen, and a UTF-8 value ending in "à" (c3 a0)
+    would lose a byte. RFC 6265 strips spaces and tabs only.
+    """
+    name, equals, value = set_cookie.partition(";")[0].partition("=")
+    name, value = name.strip(" \t"), value.strip(" \t")
+    if equals and (cookie.name, cookie.value) == (name.strip(), value.strip()):
+        cookie.name, cookie.value = name, value
+    return cookie
+
+
 class CookieJarFile(MozillaCookieJar):
     """The --cookie-jar file: loaded before the run, saved (atomically, 0600) after it."""
 
     def __init__(self, path: Path, policy: CookiePolicy | None = None) -> None:
         super().__init__(str(path), policy=policy or OriginCookiePolicy())
         self.path = path
+
+    def make_cookies(self, response: Any, request: Any) -> list[Cookie]:
+        """The cookies a response sets, each name and value byte for byte as the server sent it."""
+        made: list[Cookie] = []
+        for set_cookie in response.info().get_all("Set-Cookie", []):
+            cookies = super().make_cookies(_OneSetCookie(set_cookie), request)
+            made.extend(_as_sent(cookie, set_cookie) for cookie in cookies)
+        return made
 
     def load_file(self, deadline: float | None = None) -> None:
         """Read the file; a missing file is an empty jar, as with curl's -c.
