@@ -296,7 +296,8 @@ class CookieJarFile(MozillaCookieJar):
         """The cookies a response sets, each name and value byte for byte as the server sent it."""
         made: list[Cookie] = []
         for set_cookie in response.info().get_all("Set-Cookie", []):
-            cookies = super().make_cookies(_OneSetCookie(set_cookie), request)
+            # http.cookiejar reads only info().get_all() of a response (requests hands it a mock too).
+            cookies = super().make_cookies(_OneSetCookie(set_cookie), request)  # type: ignore[arg-type]
             made.extend(_as_sent(cookie, set_cookie) for cookie in cookies)
         return made
 
