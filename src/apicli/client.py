@@ -216,9 +216,10 @@ class Client:
             lines = self.format_response_head(response, color=self.reporter.color)
             self.reporter.formatted([f"< {line}" for line in lines])
 
-    def format_response_head(self, response: requests.Response, *, color: bool) -> list[str]:
+    def format_response_head(self, response: requests.Response, *, color: bool, data: bool = False) -> list[str]:
+        """The head as shown on stderr, redacted; as `data` for stdout (HEAD), exactly as sent."""
         version = http_version_text(getattr(response.raw, "version", 11))
-        shown = _shown_headers(response, self.reporter)
+        shown = _sent_headers(response) if data else _shown_headers(response, self.reporter)
         return format_head(version, response.status_code, response.reason or "", shown, color=color)
 
     def body_chunks(
@@ -334,14 +335,18 @@ def _shown_headers(response: requests.Response, reporter: Reporter) -> list[tupl
 
     A Location may carry a signed URL whose signature is a secret.
     """
-    raw_headers = getattr(response.raw, "headers", None)
-    pairs = list(raw_headers.items()) if isinstance(raw_headers, HTTPHeaderDict) else list(response.headers.items())
     shown = []
-    for name, value in pairs:
+    for name, value in _sent_headers(response):
         if name.lower() in ("location", "content-location"):
             value = redact_url(value)
         shown.append((name, reporter.redactor.response_header(name, value)))
     return shown
+
+
+def _sent_headers(response: requests.Response) -> list[tuple[str, str]]:
+    """Response headers as sent, each repeat on its own line."""
+    raw_headers = getattr(response.raw, "headers", None)
+    return list(raw_headers.items()) if isinstance(raw_headers, HTTPHeaderDict) else list(response.headers.items())
 
 
 def wire_headers(prepared: requests.PreparedRequest) -> list[tuple[str, str]]:
@@ -401,7 +406,7 @@ def open_client(
         from .cookies import CookieJarFile
 
         jar = CookieJarFile(session_options.cookie_jar)
-        jar.load_file()
+        jar.load_file(deadline=network.deadline)
         for cookie in jar:  # secrets like --cookie values: a server may echo its Cookie header back
             reporter.redactor.add(cookie.value or "")
         session.cookies = jar  # type: ignore[assignment]

@@ -4,18 +4,22 @@
      "redirects", "body"}
 
 The body is embedded as the JSON text the server sent when it is JSON (so numbers stay
-exactly as written), as a string when it is text, and as {"base64": …} otherwise. A header
-that repeats keeps every value, as an array. The URL is redacted as in -v, and so are
-Set-Cookie values and this run's own secrets wherever the server echoes them.
+exactly as written), as a string when it is text, and as {"base64": …} otherwise. JSON nested
+deeper than 1024 levels (limits.JSON_DEPTH) is not parsed: it is embedded as text, like NaN.
+A header that repeats keeps every value, as an array.
+
+The envelope is data, like the body it carries: the status, headers (Set-Cookie included) and
+body are exactly what the server sent, never redacted, even where they echo this run's secrets.
+Only the URLs, which apicli writes, have a URL password and secret query values hidden, as in -v.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
+import orjson
 import requests
 
 from .output.format import http_version_text, is_json_type, looks_binary
@@ -23,9 +27,15 @@ from .urls import redact_url
 
 
 def _valid_json(body: bytes) -> bool:
+    """Whether `body` is strict JSON that may be embedded as it is.
+
+    orjson parses without recursion and refuses what a consumer of the envelope could not rely
+    on: nesting past JSON_DEPTH (jsontext's limit, which is orjson's), NaN, lone surrogate escapes.
+    Such a body is embedded as text instead.
+    """
     try:
-        json.loads(body)
-    except ValueError:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
         return False
     return True
 
@@ -46,12 +56,12 @@ def body_json(body: bytes, content_type: str | None) -> str:
     return json.dumps({"base64": base64.b64encode(body).decode("ascii")})
 
 
-def _headers(response: requests.Response, shown: Callable[[str, str], str]) -> dict[str, Any]:
+def _headers(response: requests.Response) -> dict[str, Any]:
+    """The response headers as sent, by lower-case name; a repeated one as an array of its values."""
     grouped: dict[str, Any] = {}
     raw = getattr(response.raw, "headers", None)
     for name, value in raw.items() if raw is not None else response.headers.items():
         key = name.lower()
-        value = shown(name, value)
         if key not in grouped:
             grouped[key] = value
         elif isinstance(grouped[key], list):
@@ -66,7 +76,6 @@ def build_envelope(
     body: bytes,
     *,
     elapsed: float,
-    shown_header: Callable[[str, str], str],
 ) -> bytes:
     """The envelope's JSON text (compact, one line), ending in a newline."""
     retry = getattr(response.raw, "retries", None)
@@ -76,7 +85,7 @@ def build_envelope(
         "status": response.status_code,
         "reason": response.reason or "",
         "http_version": http_version_text(getattr(response.raw, "version", 11)),
-        "headers": _headers(response, shown_header),
+        "headers": _headers(response),
         "elapsed": round(elapsed, 6),
         "retries": len(getattr(retry, "history", ()) or ()),
         "redirects": [

@@ -126,7 +126,7 @@ def _deliver(
     if options.until is None:
         client.check_status(response, options.ignore_status)
     if is_head:
-        head = client.format_response_head(response, color=plan.color)
+        head = client.format_response_head(response, color=plan.color, data=True)
         write_block("".join(f"{line}\n" for line in head).encode("utf-8"), plan, stdout)
         return
     # These have no body by definition: nothing to write, filter or check.
@@ -196,7 +196,7 @@ def _write_envelope(
     if body is None:
         body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to embed with --envelope")
     elapsed = time.perf_counter() - started
-    document = build_envelope(response, body, elapsed=elapsed, shown_header=client.reporter.redactor.response_header)
+    document = build_envelope(response, body, elapsed=elapsed)  # data: never redacted
     envelope = ResponseBody(iter([document]), "application/json", str(len(document)))
     # With --jq the program runs on the envelope; the exit code still follows the status.
     write_body(envelope, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)

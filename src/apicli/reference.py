@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .errors import ExitCode
 from .limits import JSON_DEPTH, TABLE, size_text
+from .report import MIN_SECRET_LENGTH
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,11 @@ CONFIG = Topic(
         ),
         "`headers`, `query` and `auth` apply only to requests for `base_url`'s origin (scheme, host and "
         "port). Prefer `*_env` and `*_file` to inline secrets.",
+        "Secrets are shown as `REDACTED` on stderr (`-v`, `-i`, error messages): always in their own "
+        "headers (`Authorization`, `Cookie`, the API-key header), `Set-Cookie` values and their own query "
+        "parameter; elsewhere (a server echoing one in an error body) when they are at least "
+        f"{MIN_SECRET_LENGTH} characters long, since a shorter value turns up by chance. What goes to "
+        "stdout (the body, `--envelope`, `head`) is data, and is never altered.",
     ),
 )
 

@@ -16,9 +16,7 @@ from .urls import REDACTED
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 # A header name is split into words at hyphens and underscores; any of these words makes it secret.
-_SECRET_WORDS = frozenset(
-    {"token", "secret", "password", "passwd", "apikey", "session", "signature", "credential"}
-)
+_SECRET_WORDS = frozenset({"token", "secret", "password", "passwd", "apikey", "session", "signature", "credential"})
 _WORD_SPLIT = re.compile(r"[-_]")
 _AUTH_SCHEME = re.compile(r"^(\w+)\s+\S")
 
@@ -39,23 +37,100 @@ def is_secret_header_name(name: str) -> bool:
     return any(first == "api" and second == "key" for first, second in itertools.pairwise(words))
 
 
-class Redactor:
-    """Replaces known secret values and secret-looking header values with REDACTED."""
+# A secret this long is redacted wherever it appears on stderr; a shorter one (a cookie `theme=dark`)
+# would turn up by chance (`application/json`), so it is redacted only in its known places: the
+# credential headers, Set-Cookie values and the query parameters that carry secrets.
+MIN_SECRET_LENGTH = 8
+# Up to this many secrets, str.replace per secret is fastest; past it, one scan with an index.
+_FEW_SECRETS = 32
 
-    def __init__(self, secrets: Iterable[str] = (), secret_headers: Iterable[str] = ()) -> None:
-        # Longest first so a secret that contains another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+def _secret_forms(secret: str) -> set[str]:
+    """`secret` as sent and as shown: a typed `€` goes out as the code points of its UTF-8 bytes."""
+    from .headertext import shown_text
+
+    return {secret, shown_text(secret)}
+
+
+class Redactor:
+    """Hides this run's secrets in what apicli shows on stderr; never used on data for stdout.
+
+    Known places are always redacted: credential headers (`header`), Set-Cookie values
+    (`response_header`) and the values of secret query parameters in any text. Secret values
+    themselves are replaced wherever they appear once they are MIN_SECRET_LENGTH long.
+    Adding a secret is cheap (a run may learn thousands from a cookie jar); the order in which
+    they are tried (longest first, so a secret that contains another is replaced whole) is
+    worked out once, when text is next redacted.
+    """
+
+    def __init__(
+        self, secrets: Iterable[str] = (), secret_headers: Iterable[str] = (), secret_query_names: Iterable[str] = ()
+    ) -> None:
+        self._secrets: set[str] = set()
+        # The lengths of the secrets that start with each MIN_SECRET_LENGTH characters, longest first:
+        # the scan of many secrets tries only these at a place where such a prefix occurs.
+        self._lengths: dict[str, list[int]] = {}
+        self._ordered: list[str] | None = []
+        for secret in secrets:
+            self.add(secret)
         self.secret_headers = {h.lower() for h in secret_headers}
+        self._query: re.Pattern[str] | None = None
+        self._query_names: set[str] = set()
+        self.add_query_names(secret_query_names)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secrets replaced wherever they appear, longest first (sorted when next needed, not per addition)."""
+        if self._ordered is None:
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+        return self._ordered
 
     def add(self, secret: str) -> None:
-        """A secret learnt during the run (a fetched token): redacted from now on."""
-        if secret and len(secret) >= 3 and secret not in self.secrets:
-            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+        """A secret learnt during the run (a fetched token, a jar's cookie): redacted from now on."""
+        for form in _secret_forms(secret):
+            if len(form) >= MIN_SECRET_LENGTH and form not in self._secrets:
+                self._secrets.add(form)
+                self._ordered = None
+                lengths = self._lengths.setdefault(form[:MIN_SECRET_LENGTH], [])
+                if len(form) not in lengths:  # few distinct lengths share a prefix: a short list
+                    lengths.append(len(form))
+                    lengths.sort(reverse=True)
+
+    def add_query_names(self, names: Iterable[str]) -> None:
+        """Query parameters whose values are secrets of any length: `name=value` in any text is redacted."""
+        from urllib.parse import quote
+
+        self._query_names |= {form for name in names if name for form in (name, quote(name, safe=""))}
+        if self._query_names:
+            alternatives = "|".join(re.escape(name) for name in sorted(self._query_names))
+            self._query = re.compile(rf"(?<=[?&;])((?:{alternatives})=)[^&#;\s]+", re.IGNORECASE)
 
     def text(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        if self._query is not None:
+            text = self._query.sub(rf"\g<1>{REDACTED}", text)
+        if not self._secrets or len(text) < MIN_SECRET_LENGTH:
+            return text
+        if len(self._secrets) <= _FEW_SECRETS:
+            for secret in self.secrets:
+                text = text.replace(secret, REDACTED)
+            return text
+        return self._scan(text)
+
+    def _scan(self, text: str) -> str:
+        """Every secret in `text` replaced, leftmost and longest first, in one pass over it."""
+        parts: list[str] = []
+        kept = 0  # text[kept:position] is kept as it is
+        position = 0
+        last = len(text) - MIN_SECRET_LENGTH
+        while position <= last:
+            lengths = self._lengths.get(text[position : position + MIN_SECRET_LENGTH], ())
+            size = next((n for n in lengths if text[position : position + n] in self._secrets), 0)
+            if not size:
+                position += 1
+                continue
+            parts += [text[kept:position], REDACTED]
+            position = kept = position + size
+        return "".join(parts) + text[kept:] if parts else text
 
     def is_secret_header(self, name: str) -> bool:
         return name.lower() in self.secret_headers or is_secret_header_name(name)
@@ -74,7 +149,7 @@ class Redactor:
         if name.lower() == "set-cookie":
             cookie, separator, attributes = value.partition(";")
             cookie_name = cookie.partition("=")[0].strip()
-            return f"{cookie_name}={REDACTED}{separator}{attributes}"
+            return f"{cookie_name}={REDACTED}{separator}{self.text(attributes)}"
         return self.text(value)
 
 

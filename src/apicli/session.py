@@ -376,7 +376,7 @@ def redactor_for(
     query: Iterable[tuple[str, str]] = (),
     proxies: Iterable[str] = (),
 ) -> Redactor:
-    """A Redactor that knows this run's secret values and credential header names.
+    """A Redactor that knows this run's secret values, credential header names and secret query names.
 
     Besides the auth options, the values of secret-looking headers (-H 'Authorization: ...'), of
     secret-looking query parameters and a URL password are secrets too: a server may echo them back
@@ -395,7 +395,12 @@ def redactor_for(
             secrets.extend(part.partition("=")[2].strip() for part in value.split(";"))  # cookie values
     parts = urlsplit(url)
     pairs = [*parse_qsl(parts.query, keep_blank_values=True), *query]
-    secrets.extend(value for name, value in pairs if is_secret_query_name(name))
+    secret_pairs = [(name, value) for name, value in pairs if is_secret_query_name(name)]
+    secrets.extend(value for _, value in secret_pairs)
+    # A secret's own query parameter is a known place: redacted there whatever the value's length.
+    query_names = {name for name, _ in secret_pairs}
+    if credentials.api_key_query:
+        query_names.add(credentials.api_key_query)
     if parts.password:
         secrets += [parts.password, _basic_token(unquote(parts.username or ""), unquote(parts.password))]
     for proxy in proxies:  # --proxy and the *_PROXY variables may carry the proxy's user and password
@@ -407,7 +412,7 @@ def redactor_for(
         if password:
             user = unquote(proxy_parts.username or "")
             secrets.extend({password, unquote(password), _basic_token(user, unquote(password))})
-    return Redactor(secrets, names)
+    return Redactor(secrets, names, query_names)
 
 
 def _basic_token(user: str, password: str) -> str:
