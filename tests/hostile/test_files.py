@@ -93,6 +93,8 @@ class Place:
                 sparse.truncate(HUGE)
         elif kind == "deep":
             path.write_bytes(deep)
+        elif kind == "deep_subschemas":  # within the JSON depth limit, past what a recursive walk survives
+            path.write_bytes(b'{"items": ' * 1000 + b"{}" + b"}" * 1000)
         elif kind == "bad_utf8":
             path.write_bytes(BAD_UTF8)
         elif kind == "control":
@@ -116,6 +118,7 @@ SCHEMA_ROWS = [
     ("fifo", 2, "the --schema file is larger than 16 MiB"),
     ("huge", 2, "the --schema file is larger than 16 MiB"),
     ("deep", 2, "nested deeper than 1024 levels"),
+    ("deep_subschemas", 2, "nests its subschemas too deeply"),
     ("bad_utf8", 2, "is not valid JSON"),
     ("control", 2, "is not valid JSON"),
 ]
@@ -163,9 +166,9 @@ def test_item_file(
 # --- -w @FILE --------------------------------------------------------------------------------------
 
 WRITE_OUT_ROWS = [
-    ("dev_zero", 2, "-w/--write-out"),
-    ("fifo", 2, "-w/--write-out"),
-    ("huge", 2, "-w/--write-out"),
+    ("dev_zero", 2, "is larger than 64 KiB"),
+    ("fifo", 2, "is larger than 64 KiB"),
+    ("huge", 2, "is larger than 64 KiB"),
 ]
 
 

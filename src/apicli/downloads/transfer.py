@@ -28,6 +28,7 @@ from ..urls import redact_url
 from .body import ReadFailed, content_coding, copy_body
 from .filenames import choose_filename, sanitize_filename
 from .files import (
+    DamagedMeta,
     PartFile,
     PartMeta,
     Sink,
@@ -325,7 +326,12 @@ class Download:
             if found is None:
                 return
             self.sink = part = found
-        meta = part.load_meta()
+        try:
+            meta = part.load_meta()
+        except DamagedMeta as damaged:
+            # Without a trustworthy meta there is no validator to resume with: what the part holds may be another version.
+            meta = None
+            self._restart(f"{str(damaged.path)!r} cannot be used ({damaged.reason})")
         if meta is not None and meta.url_key not in ("", url_key(self.spec.url)):
             meta = None
             self._restart(f"{part.path} holds another URL's download")
