@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import limits
 from .errors import ItemError, UsageError
 from .httpsyntax import is_header_name
-from . import limits
 from .limits import Limit, read_bounded
 from .local_input import BODY_LIMIT, NotReadable, check_readable, iter_chunks, open_local, read_capped, size_text
 from .nested_keys import parse_key_path, set_nested
@@ -114,7 +114,9 @@ def read_file_bytes(path_text: str, item: str, *, hint: str, limit: Limit = limi
         with opened.stream as stream:
             if opened.size is not None and opened.size > limit.bytes:
                 raise ItemError(too_large, hint=hint)
-            return read_bounded(iter_chunks(stream), limit, error=ItemError, what=f"{path_text!r} for {item!r}", hint=hint)
+            return read_bounded(
+                iter_chunks(stream), limit, error=ItemError, what=f"{path_text!r} for {item!r}", hint=hint
+            )
     except NotReadable as exc:
         raise ItemError(f"cannot read {path_text!r} for {item!r}: {exc.reason}") from None
     except OSError as exc:

@@ -125,7 +125,9 @@ SCHEMA_ROWS = [
 
 
 @pytest.mark.parametrize(("kind", "code", "message"), SCHEMA_ROWS, ids=[row[0] for row in SCHEMA_ROWS])
-def test_schema_file(fault_server: FaultServer, fifos: list[EndlessWriter], tmp_path: Path, kind: str, code: int, message: str) -> None:
+def test_schema_file(
+    fault_server: FaultServer, fifos: list[EndlessWriter], tmp_path: Path, kind: str, code: int, message: str
+) -> None:
     fault_server.script("/", json_reply({}))
     path = Place(tmp_path, fifos, fault_server).put(tmp_path / "schema.json", kind)
     outcome = run(["get", fault_server.url("/"), "--schema", str(path)], env=_env(tmp_path))
@@ -154,7 +156,13 @@ ITEM_ROWS = [
 
 @pytest.mark.parametrize(("separator", "kind", "code", "message"), ITEM_ROWS, ids=[f"{r[0]}{r[1]}" for r in ITEM_ROWS])
 def test_item_file(
-    fault_server: FaultServer, fifos: list[EndlessWriter], tmp_path: Path, separator: str, kind: str, code: int, message: str
+    fault_server: FaultServer,
+    fifos: list[EndlessWriter],
+    tmp_path: Path,
+    separator: str,
+    kind: str,
+    code: int,
+    message: str,
 ) -> None:
     fault_server.script("/", json_reply({}))
     path = Place(tmp_path, fifos, fault_server).put(tmp_path / "item.json", kind)
@@ -182,7 +190,9 @@ def test_write_out_file(
     assert_clean(outcome, code, stderr_has=message, bounded=True)
 
 
-def test_write_out_file_with_control_bytes_never_reaches_the_terminal_raw(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_write_out_file_with_control_bytes_never_reaches_the_terminal_raw(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
     fault_server.script("/", json_reply({}))
     (tmp_path / "format.txt").write_bytes(b"\x1b[31m%{http_code}\x07\n")
     outcome = run(["get", fault_server.url("/"), "-w", f"@{tmp_path / 'format.txt'}"], env=_env(tmp_path))
@@ -223,7 +233,9 @@ def test_input_file_with_a_long_line_after_good_ones_names_its_line(fault_server
 
 def test_input_file_endless_lines_on_stdin_are_bounded(fault_server: FaultServer, tmp_path: Path) -> None:
     fault_server.script("/", json_reply({}))
-    outcome = run(["download", "-d", str(tmp_path / "out"), "--input-file", "-"], env=_env(tmp_path), stdin=b"y" * (8 << 20))
+    outcome = run(
+        ["download", "-d", str(tmp_path / "out"), "--input-file", "-"], env=_env(tmp_path), stdin=b"y" * (8 << 20)
+    )
     assert_clean(outcome, 2, stderr_has="line 1 of --input-file", bounded=True)
 
 
@@ -307,7 +319,9 @@ NAME_ROWS: list[tuple[str, NameCase]] = [
 
 
 @pytest.mark.parametrize(("surface", "case"), NAME_ROWS, ids=[row[0] for row in NAME_ROWS])
-def test_a_name_that_is_not_ascii_is_just_a_name(fault_server: FaultServer, tmp_path: Path, surface: str, case: NameCase) -> None:
+def test_a_name_that_is_not_ascii_is_just_a_name(
+    fault_server: FaultServer, tmp_path: Path, surface: str, case: NameCase
+) -> None:
     fault_server.script("/", json_reply({}))
     outcome = run(case(tmp_path, fault_server), env=_env(tmp_path))
     assert_clean(outcome, 0)
