@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from apicli.errors import UsageError
+from apicli.schema import load_schema
 from tests.faults import FaultServer, RangeFile, json_reply
 from tests.hostile.harness import assert_clean, run
 
@@ -334,3 +338,18 @@ def test_a_name_that_is_not_ascii_is_shown_in_a_refusal(fault_server: FaultServe
         path.mkdir()
     outcome = run(["get", fault_server.url("/"), "--schema", str(path)], env=_env(tmp_path))
     assert_clean(outcome, 2, stderr_has=NON_ASCII)
+
+
+# --- the schema file's reader, in process ----------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.integers(0, 3000).map(lambda depth: b"[" * depth + b"]" * depth)))
+def test_a_schema_file_is_a_schema_or_one_usage_error(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("schema") / "schema.json"
+    path.write_bytes(data)
+    try:
+        load_schema(path)
+    except UsageError as exc:
+        assert exc.message.startswith("--schema")
+        assert exc.message.isprintable()
