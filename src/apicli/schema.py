@@ -40,7 +40,7 @@ class SchemaValidator:
         try:
             found = sorted(self.validator.iter_errors(value), key=lambda error: _sort_key(error.absolute_path))
         except RecursionError:
-            raise UsageError(f"--schema {self.path}: the schema nests too deeply to validate with") from None
+            raise UsageError(f"--schema {self.path}: the schema and the value nest too deeply to validate") from None
         except Exception as exc:  # an unresolvable $ref surfaces only while validating
             raise UsageError(f"--schema {self.path}: cannot use the schema: {_first_line(exc)}") from None
         return [f"{json_path(error.absolute_path, root)}: {_shorten(error.message)}" for error in found]
@@ -87,8 +87,8 @@ def _read_schema_file(path: Path) -> Any:
         opened = open_local(expand_user(path))
         with opened.stream as stream:
             if opened.size is not None and opened.size > SCHEMA_FILE.bytes:
-                raise UsageError(f"{SCHEMA_FILE.what} is larger than {size_text(SCHEMA_FILE.bytes)} ({where})")
-            text = read_bounded(iter_chunks(stream), SCHEMA_FILE, error=UsageError)
+                raise UsageError(f"{SCHEMA_FILE.what} {where} is larger than {size_text(SCHEMA_FILE.bytes)}")
+            text = read_bounded(iter_chunks(stream), SCHEMA_FILE, error=UsageError, what=f"{SCHEMA_FILE.what} {where}")
     except NotReadable as exc:
         raise UsageError(f"--schema: cannot read {where}: {exc.reason}") from None
     except OSError as exc:
