@@ -21,7 +21,7 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .codings import Undecodable
-from .errors import ApicliError, HTTPStatusError, RequestTimeout, UsageError
+from .errors import ApicliError, HTTPStatusError, MalformedResponse, RequestTimeout, UsageError
 from .local_input import NotReadable, iter_chunks, open_local
 from .origin_auth import OriginBoundAuth
 from .output import iter_body
@@ -204,9 +204,11 @@ class Client:
         hooks.append(trail)
         try:
             with translate_errors(url, self.network, redirected_to=trail.reached):
-                return self.session.send(prepared, **settings)
+                response = self.session.send(prepared, **settings)
         finally:
             hooks.remove(trail)
+        refuse_interim_status(response, prepared)
+        return response
 
     def show_response_head(self, response: requests.Response, include: bool) -> None:
         """The status line and headers on stderr: with -i always, with -v as `<` lines."""
@@ -283,6 +285,29 @@ class Client:
             detail=format_error_body(body, response.headers.get("Content-Type")),
             hint="use --ignore-status to get the body on stdout and exit 0",
         )
+
+
+def refuse_interim_status(response: requests.Response, prepared: requests.PreparedRequest) -> None:
+    """A 1xx status is never a final answer (RFC 9110 §15.2): one that ends the exchange is a malformed response.
+
+    http.client skips only `100 Continue`; any other 1xx comes back as if it were final, with no body.
+    """
+    status = response.status_code
+    if not 100 <= status < 200:
+        return
+    response.close()
+    where = redact_url(response.url or prepared.url or "")
+    if status == 101:
+        asked = "upgrade" in {name.lower() for name in prepared.headers}
+        why = (
+            "switched protocols, which apicli does not speak"
+            if asked
+            else "switched protocols though none was asked for"
+        )
+        raise MalformedResponse(f"malformed response from {where}: HTTP 101, the server {why}")
+    raise MalformedResponse(
+        f"malformed response from {where}: HTTP {status} is an interim status, and no final response followed"
+    )
 
 
 class StreamedBody:

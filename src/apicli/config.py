@@ -66,7 +66,10 @@ def read_config(path: Path) -> Config | None:
     from .config_file import parse_config
 
     # Like ssh: a file that holds secrets should be readable by its owner only.
-    return parse_config(path, data, exposed=os.name == "posix" and bool(mode & 0o077))
+    try:
+        return parse_config(path, data, exposed=os.name == "posix" and bool(mode & 0o077))
+    except RecursionError:  # the TOML parser descends once per nested array or inline table
+        raise ConfigError(path, None, "the config file nests arrays or tables too deeply") from None
 
 
 def load_profile(name: str | None, environ: Mapping[str, str]) -> Profile | None:

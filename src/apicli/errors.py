@@ -111,6 +111,11 @@ class ConnectionFailed(ApicliError):
     exit_code = ExitCode.CONNECTION
 
 
+class MalformedResponse(ConnectionFailed):
+    """The server's answer breaks HTTP (conflicting Content-Length, a final 1xx status): its fault, exit 7 like
+    any answer that is not a usable HTTP response."""
+
+
 class RequestTimeout(ApicliError):
     """A connect or read timeout, or the --max-time deadline."""
 

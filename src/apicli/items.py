@@ -20,9 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import limits
 from .errors import ItemError, UsageError
 from .httpsyntax import is_header_name
-from .local_input import BODY_LIMIT, NotReadable, check_readable, open_local, read_capped, size_text
+from .limits import Limit, read_bounded
+from .local_input import BODY_LIMIT, NotReadable, check_readable, iter_chunks, open_local, read_capped, size_text
 from .nested_keys import parse_key_path, set_nested
 from .spec import Body, FilePart
 
@@ -99,20 +101,26 @@ def expand_user(path: str | Path) -> Path:
         return Path(path)
 
 
-def read_file_bytes(path_text: str, item: str, *, hint: str) -> bytes:
-    """The file's bytes, read in chunks and refused past BODY_LIMIT (`hint` says what to do instead)."""
+def read_file_bytes(path_text: str, item: str, *, hint: str, limit: Limit = limits.BODY_FILE) -> bytes:
+    """The file's bytes, read in chunks and refused as soon as they pass `limit` (`hint` says what to do instead).
+
+    A regular file is refused by its size, unread; anything else (/dev/zero, a FIFO) costs at most `limit`.
+    """
     if not path_text:
         raise ItemError(f"{item!r} names no file", hint="write @path/to/file, or @- for standard input")
+    too_large = f"{path_text!r} for {item!r} is larger than {size_text(limit.bytes)}"
     try:
-        with open_local(expand_user(path_text)).stream as stream:
-            data = read_capped(stream, BODY_LIMIT)
+        opened = open_local(expand_user(path_text))
+        with opened.stream as stream:
+            if opened.size is not None and opened.size > limit.bytes:
+                raise ItemError(too_large, hint=hint)
+            return read_bounded(
+                iter_chunks(stream), limit, error=ItemError, what=f"{path_text!r} for {item!r}", hint=hint
+            )
     except NotReadable as exc:
         raise ItemError(f"cannot read {path_text!r} for {item!r}: {exc.reason}") from None
     except OSError as exc:
         raise ItemError(f"cannot read {path_text!r} for {item!r}: {exc.strerror or exc}") from None
-    if len(data) > BODY_LIMIT:
-        raise ItemError(f"{path_text!r} for {item!r} is larger than {size_text(BODY_LIMIT)}", hint=hint)
-    return data
 
 
 def parse_json_text(text: str | bytes, what: str) -> Any:

@@ -56,6 +56,11 @@ def check_location(location: str, base: str) -> tuple[str | None, str]:
     if not text:
         return "its Location header is empty", ""
     try:
+        own = urlsplit(text)
+        # `http://`, `//` or `https://:80/` name an authority with no host in it: joined to the base they
+        # would come back to the same URL, a loop instead of the refusal they deserve.
+        if (own.scheme.lower() in ("http", "https") or text.startswith("//")) and not own.hostname:
+            return f"its Location {shown} names no host", text
         target = urljoin(base, text)
         parts = urlsplit(target)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
@@ -71,7 +76,7 @@ def check_location(location: str, base: str) -> tuple[str | None, str]:
 
 
 def _shown(text: str) -> str:
-    shown = redact_url(text)
+    shown = redact_url(text) or text
     if len(shown) > _SHOWN_LOCATION:
         shown = shown[:_SHOWN_LOCATION] + "..."
     return f"'{shown}'"

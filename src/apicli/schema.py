@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import jsontext
 from .errors import SchemaValidationError, UsageError
 from .items import expand_user
+from .limits import SCHEMA_FILE, read_bounded, size_text
+from .local_input import NotReadable, iter_chunks, open_local
 
 INSTALL_HINT = "install it with: pip install 'apicli[schema]'"
 MAX_REPORTED = 20  # errors listed before "... and N more"
@@ -36,6 +39,8 @@ class SchemaValidator:
         """One `PATH: message` line per way `value` breaks the schema; paths start at `root`."""
         try:
             found = sorted(self.validator.iter_errors(value), key=lambda error: _sort_key(error.absolute_path))
+        except RecursionError:
+            raise UsageError(f"--schema {self.path}: the schema and the value nest too deeply to validate") from None
         except Exception as exc:  # an unresolvable $ref surfaces only while validating
             raise UsageError(f"--schema {self.path}: cannot use the schema: {_first_line(exc)}") from None
         return [f"{json_path(error.absolute_path, root)}: {_shorten(error.message)}" for error in found]
@@ -59,25 +64,40 @@ def load_schema(path: Path) -> SchemaValidator:
         from jsonschema.validators import validator_for
     except ImportError:
         raise UsageError("--schema needs the jsonschema package, which is not installed", hint=INSTALL_HINT) from None
-    try:
-        text = expand_user(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"--schema: cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        schema = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"--schema: {str(path)!r} is not valid JSON: {_first_line(exc)}") from None
+    schema = _read_schema_file(path)
     if not isinstance(schema, dict | bool):
         raise UsageError(f"--schema: {str(path)!r} is not a JSON Schema (expected an object)")
     cls = validator_for(schema)
     try:
         cls.check_schema(schema)
+    except RecursionError:  # jsonschema walks a schema recursively: a deep one is refused, not a crash
+        raise UsageError(f"--schema: {str(path)!r} nests its subschemas too deeply to check") from None
     except jsonschema.SchemaError as exc:
         where = json_path(exc.absolute_path)
         raise UsageError(
             f"--schema: {str(path)!r} is not a valid JSON Schema: {where}: {_shorten(exc.message)}"
         ) from None
     return SchemaValidator(path, cls(schema, format_checker=cls.FORMAT_CHECKER))
+
+
+def _read_schema_file(path: Path) -> Any:
+    """The schema file's JSON value: read within SCHEMA_FILE, parsed without recursion on its depth."""
+    where = repr(str(path))
+    try:
+        opened = open_local(expand_user(path))
+        with opened.stream as stream:
+            if opened.size is not None and opened.size > SCHEMA_FILE.bytes:
+                raise UsageError(f"{SCHEMA_FILE.what} {where} is larger than {size_text(SCHEMA_FILE.bytes)}")
+            text = read_bounded(iter_chunks(stream), SCHEMA_FILE, error=UsageError, what=f"{SCHEMA_FILE.what} {where}")
+    except NotReadable as exc:
+        raise UsageError(f"--schema: cannot read {where}: {exc.reason}") from None
+    except OSError as exc:
+        raise UsageError(f"--schema: cannot read {where}: {exc.strerror or exc}") from None
+    try:
+        return jsontext.loads(text)
+    except ValueError as exc:
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else _first_line(exc)
+        raise UsageError(f"--schema: {where} is not valid JSON: {reason}") from None
 
 
 def validate_item(validator: SchemaValidator, item: Any, *, root: str = "$") -> list[str]:

@@ -29,6 +29,7 @@ from .errors import (
     ConnectionFailed,
     CrossOriginRefused,
     InvalidURL,
+    MalformedResponse,
     RequestTimeout,
     TooManyRedirects,
 )
@@ -299,6 +300,9 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
         )
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema | u3.LocationParseError):
         return InvalidURL(f"invalid URL {where}: {_describe(exc)}")
+    if isinstance(exc, requests.exceptions.InvalidHeader) and isinstance(_root_cause(exc), u3.InvalidHeader):
+        # urllib3 refused the response's own headers (Content-Length values that disagree): the server's fault.
+        return MalformedResponse(f"malformed response from {where}: {_root_cause(exc)}")
     if isinstance(exc, requests.exceptions.InvalidHeader):
         # Never quote requests' message: it repeats the header value, which may be a secret.
         return InvalidURL(

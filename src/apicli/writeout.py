@@ -165,11 +165,16 @@ def render_write_out(segments: tuple[Segment, ...], report: TransferReport) -> l
 def read_write_out(text: str, stdin: StdinReader) -> tuple[Segment, ...]:
     """-w's segments, its format read from @FILE or @- (stdin) as curl does, up to a small cap."""
     from .items import read_file_bytes
+    from .limits import WRITE_OUT_FORMAT
 
     if text.startswith("@"):
         source = text[1:]
         hint = "a -w format is a short text: keep it in a small file"
-        raw = stdin(MAX_FORMAT_BYTES) if source == "-" else read_file_bytes(source, f"-w {text}", hint=hint)
+        raw = (
+            stdin(MAX_FORMAT_BYTES)
+            if source == "-"
+            else read_file_bytes(source, f"-w {text}", hint=hint, limit=WRITE_OUT_FORMAT)
+        )
         if len(raw) > MAX_FORMAT_BYTES:
             raise UsageError(f"-w/--write-out: the format in {source!r} is over {MAX_FORMAT_BYTES} bytes", hint=hint)
         text = raw.decode("utf-8", "surrogateescape")

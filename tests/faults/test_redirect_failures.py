@@ -5,8 +5,13 @@ With -v every hop is shown as it happens, so the hop that led to a failure is on
 
 from __future__ import annotations
 
-import pytest
+from urllib.parse import urlsplit
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apicli.redirects import check_location
 from tests.conftest import Invoke
 from tests.faults import FaultServer, SilentListener, redirect
 
@@ -67,6 +72,9 @@ def test_a_timeout_after_two_redirects_names_the_slow_target(
         ("javascript:alert(1)", "its Location 'javascript:alert(1)' is not an http or https URL"),
         ("ftp://127.0.0.1/file", "its Location 'ftp://127.0.0.1/file' is not an http or https URL"),
         ("http://127.0.0.1 x/", "its Location 'http://127.0.0.1 x/' is not a valid URL"),
+        ("http://", "its Location 'http://' names no host"),
+        ("//", "its Location '//' names no host"),
+        ("https://:8443/x", "its Location 'https://:8443/x' names no host"),
     ],
 )
 def test_a_location_that_cannot_be_followed_is_exit_3_in_one_clean_line(
@@ -113,3 +121,21 @@ def test_no_follow_still_reports_a_malformed_location_as_not_followed(
         f"apicli: HTTP 302 Found (GET {url}), redirect not followed: Location: http://[::1",
         "hint: drop --no-follow to follow it",
     ]
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60), st.sampled_from(["http://127.0.0.1:8080/a/b?q=1", "https://127.0.0.1/"]))
+def test_check_location_refuses_or_gives_an_http_url_with_a_host(location: str, base: str) -> None:
+    problem, target = check_location(location, base)
+    if problem is None:
+        parts = urlsplit(target)
+        assert parts.scheme in ("http", "https") and parts.hostname
+    else:
+        assert problem.startswith("its Location")
+
+
+@given(st.sampled_from(["http:", "https:", "//", "http://", "https://"]), st.sampled_from(["", ":80", "@", ":"]))
+def test_an_authority_with_no_host_is_never_joined_back_onto_the_base(prefix: str, authority: str) -> None:
+    location = prefix + ("" if prefix.endswith(":") else authority)
+    problem, _target = check_location(location, "http://127.0.0.1:8080/moved")
+    assert problem is not None and problem.endswith("names no host")

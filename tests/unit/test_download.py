@@ -6,10 +6,11 @@ import errno
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.downloads import (
@@ -22,6 +23,7 @@ from apicli.downloads import (
     sha256_checksum,
 )
 from apicli.downloads.files import (
+    DamagedMeta,
     PartFile,
     PartMeta,
     StreamSink,
@@ -30,17 +32,19 @@ from apicli.downloads.files import (
     open_output_part,
     url_key,
 )
-from apicli.downloads.jobs import request_item_name
+from apicli.downloads.jobs import bounded_lines, input_file_jobs, request_item_name
 from apicli.downloads.progress import Saved, format_progress_size, format_rate, format_size, summary_line
 from apicli.downloads.ranges import (
     ContentRange,
     accepts_byte_ranges,
+    changed_representation,
     content_length,
     parse_content_range,
     range_headers,
     resume_validator,
 )
 from apicli.errors import ConnectionFailed, ExitCode, HTTPStatusError, OutputError, PipeClosed, UsageError
+from apicli.limits import INPUT_LINE, Limit, TooLarge
 
 # --- ranges --------------------------------------------------------------------------------------
 
@@ -273,9 +277,11 @@ def test_sizes_rates_and_the_summary_line() -> None:
 def test_part_meta_is_only_a_hint(tmp_path: Path) -> None:
     meta_file = tmp_path / "a.part.meta"
     assert PartMeta.load(meta_file) is None
-    for garbage in ("{", "[]", '{"url_key": 3}', "\xff"):
+    for garbage in ("{", "[]", '{"url_key": 3}', "\xff", "[" * 5000 + "]" * 5000):
         meta_file.write_text(garbage, encoding="utf-8")
-        assert PartMeta.load(meta_file) is None
+        with pytest.raises(DamagedMeta):  # a damaged meta is said to be one: the part restarts
+            PartMeta.load(meta_file)
+        assert PartMeta.load_hint(meta_file) is None
     meta_file.write_text(json.dumps({"url_key": "k", "total": -5, "validator": "", "encoded": "yes"}))
     assert PartMeta.load(meta_file) == PartMeta("k", None, None, None, False)
 
@@ -353,3 +359,101 @@ def test_a_planted_symlink_part_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError):
         open_directory_part(downloads, "x")
     assert victim.read_bytes() == b"keep me"
+
+
+# --- input files read line by line, resumes checked against their validator ---------------------
+
+
+def _split(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=400), st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=60))
+def test_bounded_lines_are_the_lines_however_the_chunks_fall(data: bytes, chunk: int, limit: int) -> None:
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    try:
+        got = list(bounded_lines(_split(data, chunk), Limit(limit, "a line")))
+    except TooLarge as exc:
+        # Refused only for a line that is really too long: the first one, named by its number.
+        number = int(exc.message.split()[1])
+        assert len(lines[number - 1]) > limit
+        assert all(len(line) <= limit for line in lines[: number - 1])
+        return
+    assert got == list(enumerate(lines, start=1))
+    assert all(len(line) <= limit for line in lines)
+
+
+def test_input_file_jobs_name_the_line_that_is_too_long_or_not_utf8() -> None:
+    chunks = [b"# list\nhttp://a/\tone\n\n", b"x" * (INPUT_LINE.bytes + 1)]
+    jobs = input_file_jobs(iter(chunks), "'urls.txt'")
+    assert next(jobs) == DownloadJob("http://a/", "one")
+    with pytest.raises(UsageError, match=r"line 4 of --input-file is larger than 64 KiB \('urls.txt'\)"):
+        next(jobs)
+    with pytest.raises(UsageError, match="line 2 of --input-file 'u' is not UTF-8 text"):
+        list(input_file_jobs([b"http://a/\nhttp://\xff/\n"], "'u'"))
+
+
+def test_input_file_jobs_stop_reading_an_endless_line() -> None:
+    def endless() -> Iterator[bytes]:
+        while True:
+            yield b"y" * 4096
+
+    with pytest.raises(UsageError, match="line 1 of --input-file"):
+        list(input_file_jobs(endless(), "-"))
+
+
+TUE, WED = "Tue, 01 Jul 2025 10:00:00 GMT", "Wed, 02 Jul 2025 10:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("sent", "headers", "changed"),
+    [
+        (None, {"ETag": '"v2"'}, None),
+        ('"v1"', {"ETag": '"v1"'}, None),
+        ('"v1"', {"ETag": '"v2"'}, 'ETag: "v2" instead of "v1"'),
+        ('"v1"', {"ETag": 'W/"v1"'}, 'ETag: W/"v1" instead of "v1"'),
+        ('"v1"', {}, 'it has no ETag, and the part was fetched with ETag: "v1"'),
+        ('"v1"', {"ETag": '"v\x1b[2J"'}, 'ETag: "v\\x1b[2J" instead of "v1"'),
+        (TUE, {"Last-Modified": TUE}, None),
+        (
+            TUE,
+            {"Last-Modified": WED, "ETag": '"x"'},
+            f"Last-Modified: {WED} instead of {TUE}",
+        ),
+        (
+            TUE,
+            {"ETag": '"x"'},
+            f"it has no Last-Modified, and the part was fetched with Last-Modified: {TUE}",
+        ),
+    ],
+)
+def test_a_206_is_the_same_version_only_with_the_same_validator(
+    sent: str | None, headers: dict[str, str], changed: str | None
+) -> None:
+    assert changed_representation(sent, headers) == changed
+
+
+@given(st.text(max_size=120), st.text(max_size=120))
+def test_changed_representation_is_printable_and_none_only_for_an_equal_validator(sent: str, got: str) -> None:
+    sent = f'"{sent}"'
+    changed = changed_representation(sent, {"ETag": got})
+    assert (changed is None) == (got.strip() == sent)
+    assert changed is None or changed.isprintable()
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=300))
+def test_a_meta_file_loads_or_is_damaged_never_anything_else(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    meta_file = tmp_path_factory.mktemp("meta") / "x.part.meta"
+    meta_file.write_bytes(data)
+    try:
+        meta = PartMeta.load(meta_file)
+    except DamagedMeta as damaged:
+        assert damaged.reason
+    else:
+        assert meta is not None and isinstance(meta.url_key, str)

@@ -24,16 +24,9 @@ _DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
 
 
 def read_input_file(path: Path) -> list[DownloadJob]:
-    from ..downloads import parse_input_lines
+    from ..downloads import read_input_file as read_jobs
 
-    try:
-        if str(path) == "-":
-            return parse_input_lines(sys.stdin)
-        with path.open(encoding="utf-8") as lines:
-            return parse_input_lines(lines)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise UsageError(f"--input-file: cannot read {str(path)!r}: {reason}") from None
+    return read_jobs(path, sys.stdin.buffer)
 
 
 def _reject_unsupported(flags: CommonFlags) -> None:

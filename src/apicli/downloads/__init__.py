@@ -17,6 +17,7 @@ from .jobs import (
     check_options,
     parse_checksum,
     parse_input_lines,
+    read_input_file,
     sha256_checksum,
 )
 from .progress import BarProgress, LineProgress, Progress, Saved
@@ -38,5 +39,6 @@ __all__ = [
     "download_all",
     "parse_checksum",
     "parse_input_lines",
+    "read_input_file",
     "sha256_checksum",
 ]

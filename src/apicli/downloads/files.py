@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .. import jsontext
 from ..errors import OutputError
+from ..limits import PART_META, TooLarge, read_bounded, size_text
+from ..local_input import NotReadable, iter_chunks, open_local
 from ..output import StdoutSink
 from .filenames import unique_path
 
@@ -44,21 +47,55 @@ class PartMeta:
 
     @classmethod
     def load(cls, path: Path) -> PartMeta | None:
-        """The meta saved at `path`; None when it is missing or unreadable (it is only a hint)."""
+        """The meta saved at `path`; None when there is none, DamagedMeta when it cannot be used.
+
+        It is read like any local input: a regular file only, within PART_META, parsed without
+        recursion, so a damaged or planted file (a FIFO, /dev/zero, deep JSON) is only a lost hint.
+        """
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("url_key"), str):
+            opened = open_local(path, regular_only=True)
+        except NotReadable as exc:
+            if not os.path.lexists(path):
                 return None
-            total = data.get("total")
-            return cls(
-                url_key=data["url_key"],
-                name=_str_or_none(data.get("name")),
-                validator=_str_or_none(data.get("validator")),
-                total=total if isinstance(total, int) and total >= 0 else None,
-                encoded=data.get("encoded") is True,
-            )
-        except (OSError, ValueError):
+            raise DamagedMeta(path, exc.reason) from None
+        try:
+            with opened.stream as stream:
+                if opened.size is not None and opened.size > PART_META.bytes:
+                    raise DamagedMeta(path, f"it is larger than {size_text(PART_META.bytes)}")
+                data = jsontext.loads(read_bounded(iter_chunks(stream), PART_META, error=TooLarge))
+        except TooLarge as exc:
+            raise DamagedMeta(path, f"it is larger than {size_text(exc.limit)}") from None
+        except OSError as exc:
+            raise DamagedMeta(path, exc.strerror or str(exc)) from None
+        except ValueError:
+            raise DamagedMeta(path, "it is not the JSON apicli writes") from None
+        if not isinstance(data, dict) or not isinstance(data.get("url_key"), str):
+            raise DamagedMeta(path, "it is not the JSON apicli writes")
+        total = data.get("total")
+        return cls(
+            url_key=data["url_key"],
+            name=_str_or_none(data.get("name")),
+            validator=_str_or_none(data.get("validator")),
+            total=total if isinstance(total, int) and total >= 0 else None,
+            encoded=data.get("encoded") is True,
+        )
+
+    @classmethod
+    def load_hint(cls, path: Path) -> PartMeta | None:
+        """Like `load`, with a damaged meta taken as none."""
+        try:
+            return cls.load(path)
+        except DamagedMeta:
             return None
+
+
+class DamagedMeta(Exception):
+    """A .part.meta that exists but cannot be used: the part it describes cannot be trusted for a resume."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -198,9 +235,15 @@ class PartFile(Sink):
             raise OutputError(f"cannot read {str(self.path)!r} to resume it: {exc.strerror or exc}") from None
 
     def save_meta(self, meta: PartMeta) -> None:
-        # Without it --continue still works, only with fewer safety checks.
-        with contextlib.suppress(OSError):
-            self.meta_path.write_text(json.dumps(asdict(meta)), encoding="utf-8")
+        # Without it --continue still works, only with fewer safety checks. Written beside and
+        # renamed over, so whatever stood at the name (a FIFO, a link to a device) is replaced, not opened.
+        fresh = self.meta_path.with_name(f"{self.meta_path.name}.{os.getpid()}.tmp")
+        try:
+            fresh.write_text(json.dumps(asdict(meta)), encoding="utf-8")
+            os.replace(fresh, self.meta_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                fresh.unlink()
 
     def load_meta(self) -> PartMeta | None:
         return PartMeta.load(self.meta_path)
@@ -294,11 +337,11 @@ def find_directory_part(directory: Path, url: str, name: str) -> PartFile | None
     candidates: list[Path] = []
     with contextlib.suppress(OSError):
         for meta_file in directory.glob(f"*{PART_SUFFIX}{META_SUFFIX}"):
-            meta = PartMeta.load(meta_file)
+            meta = PartMeta.load_hint(meta_file)
             if meta is not None and meta.url_key == key:
                 candidates.append(meta_file.with_name(meta_file.name.removesuffix(META_SUFFIX)))
     default = part_path(directory / name)
-    default_meta = PartMeta.load(default.with_name(default.name + META_SUFFIX))
+    default_meta = PartMeta.load_hint(default.with_name(default.name + META_SUFFIX))
     if default_meta is None or default_meta.url_key == key:
         candidates.append(default)
     for candidate in candidates:

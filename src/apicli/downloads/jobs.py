@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import ApicliError, ExitCode, UsageError
 from ..items import split_item
+from ..limits import INPUT_LINE, Limit, TooLarge
+from ..local_input import NotReadable, iter_chunks, open_local
 from ..urls import normalize_url
 
 DEFAULT_PARALLEL = 4
@@ -68,17 +70,72 @@ class DownloadJob:
 
 def parse_input_lines(lines: Iterable[str]) -> list[DownloadJob]:
     """Jobs from `URL` or `URL<TAB>name` lines; blank lines and `#` comments are skipped."""
-    jobs: list[DownloadJob] = []
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        url, _tab, name = line.partition("\t")
-        url = url.strip()
-        if not url:
-            continue
-        jobs.append(DownloadJob(url, name.strip() or None))
-    return jobs
+    return [job for job in map(_input_job, lines) if job is not None]
+
+
+def _input_job(raw: str) -> DownloadJob | None:
+    line = raw.rstrip("\r\n")
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    url, _tab, name = line.partition("\t")
+    url = url.strip()
+    if not url:
+        return None
+    return DownloadJob(url, name.strip() or None)
+
+
+def bounded_lines(chunks: Iterable[bytes], limit: Limit) -> Iterator[tuple[int, bytes]]:
+    """(number from 1, line without its end) for each line in `chunks`, read as they come.
+
+    A line is refused as soon as it passes `limit` bytes, so an input without line ends
+    (/dev/zero, an endless pipe) costs at most `limit`.
+    """
+    number = 1
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        start = 0
+        while (end := pending.find(b"\n", start)) >= 0:
+            if end - start > limit.bytes:
+                raise TooLarge(limit.bytes, f"line {number} of --input-file")
+            yield number, bytes(pending[start:end])
+            number += 1
+            start = end + 1
+        del pending[:start]
+        if len(pending) > limit.bytes:
+            raise TooLarge(limit.bytes, f"line {number} of --input-file")
+    if pending:
+        yield number, bytes(pending)
+
+
+def input_file_jobs(chunks: Iterable[bytes], where: str) -> Iterator[DownloadJob]:
+    """The jobs of an --input-file, line by line; UsageError naming the line that is too long or not UTF-8."""
+    hint = "give one URL per line, optionally URL<TAB>name"
+    try:
+        for number, line in bounded_lines(chunks, INPUT_LINE):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"line {number} of --input-file {where} is not UTF-8 text", hint=hint) from None
+            job = _input_job(text)
+            if job is not None:
+                yield job
+    except TooLarge as exc:
+        raise UsageError(f"{exc.message} ({where})", hint=hint) from None
+
+
+def read_input_file(path: Path, stdin: BinaryIO) -> list[DownloadJob]:
+    """--input-file FILE (`-` is standard input): its jobs, read line by line within INPUT_LINE each."""
+    if str(path) == "-":
+        return list(input_file_jobs(iter_chunks(stdin), "(standard input)"))
+    where = repr(str(path))
+    try:
+        with open_local(path).stream as stream:
+            return list(input_file_jobs(iter_chunks(stream), where))
+    except NotReadable as exc:
+        raise UsageError(f"--input-file: cannot read {where}: {exc.reason}") from None
+    except OSError as exc:
+        raise UsageError(f"--input-file: cannot read {where}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,30 @@ def resume_validator(headers: Mapping[str, str]) -> str | None:
     return modified or None
 
 
+def changed_representation(sent: str | None, headers: Mapping[str, str]) -> str | None:
+    """Why a 206 to `If-Range: sent` is not the rest of the version the part holds; None when it is.
+
+    RFC 9110 §13.1.5: the range may be used only if the validator still matches, compared strongly.
+    A server that ignores If-Range but still answers 206 shows it here: another ETag (or
+    Last-Modified, when that was the validator), or none at all.
+    """
+    if not sent:
+        return None
+    name = "ETag" if sent.startswith('"') else "Last-Modified"
+    got = (headers.get(name) or "").strip()
+    if not got:
+        return f"it has no {name}, and the part was fetched with {name}: {shown_value(sent)}"
+    if got != sent:
+        return f"{name}: {shown_value(got)} instead of {shown_value(sent)}"
+    return None
+
+
+def shown_value(value: str, limit: int = 80) -> str:
+    """A header value safe to print: control characters escaped, long values cut."""
+    text = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in value[:limit])
+    return text + ("..." if len(value) > limit else "")
+
+
 def range_headers(offset: int, validator: str | None) -> tuple[tuple[str, str], ...]:
     """Headers asking for the rest of the body from `offset`, only if it is still the same file."""
     if offset <= 0:

@@ -28,6 +28,7 @@ from ..urls import redact_url
 from .body import ReadFailed, content_coding, copy_body
 from .filenames import choose_filename, sanitize_filename
 from .files import (
+    DamagedMeta,
     PartFile,
     PartMeta,
     Sink,
@@ -44,7 +45,14 @@ from .files import (
 )
 from .jobs import DownloadJob, DownloadOptions
 from .progress import Progress, Saved
-from .ranges import accepts_byte_ranges, content_length, parse_content_range, range_headers, resume_validator
+from .ranges import (
+    accepts_byte_ranges,
+    changed_representation,
+    content_length,
+    parse_content_range,
+    range_headers,
+    resume_validator,
+)
 
 if TYPE_CHECKING:
     from ..timing import TransferClock
@@ -171,14 +179,18 @@ class Download:
                 self._unsatisfiable(response, offset)
                 return
             self.client.check_status(response)
-            expected = self._accept(response, offset)
+            expected = self._accept(response, offset, sent_validator=self.validator if offset else None)
             try:
                 self._stream(response, expected)
             except _Broken as broken:
                 self._resume_or_raise(broken)
 
-    def _accept(self, response: requests.Response, offset: int) -> int | None:
-        """Check the answer fits what the sink holds; returns the body's expected wire length."""
+    def _accept(self, response: requests.Response, offset: int, *, sent_validator: str | None) -> int | None:
+        """Check the answer fits what the sink holds; returns the body's expected wire length.
+
+        A 206 continues the part only when it starts where the part ends and is the same version
+        (`sent_validator`, the If-Range value, and the total length): else the part restarts, never spliced.
+        """
         headers = response.headers
         coding = content_coding(response)
         self.decoded = self.options.decode and decoder_for(coding) is not None
@@ -194,6 +206,10 @@ class Download:
                 if offset == 0:
                     raise IntegrityError(f"the server sent a partial response that does not start at 0 ({self.where})")
                 self._restart("the server sent another range than the one asked for")
+                raise _Again
+            changed = self._changed(response, offset, sent_validator, content_range.total)
+            if changed is not None:
+                self._restart(f"the server sent a part of another version of {self.label} ({changed})")
                 raise _Again
             if self.sink is None and self.adopted:
                 self._adopt(offset)
@@ -213,6 +229,15 @@ class Download:
         self._save_meta()
         self.progress.start(self.label, self.total, self.sink.size if self.sink else 0)
         return content_length(headers)
+
+    def _changed(self, response: requests.Response, offset: int, sent: str | None, total: int | None) -> str | None:
+        if not offset:
+            return None  # nothing held to splice onto
+        changed = changed_representation(sent, response.headers)
+        known = self.total if self.total is not None else (self.meta.total if self.meta is not None else None)
+        if changed is None and known is not None and total is not None and total != known:
+            changed = f"{total} bytes long instead of {known}"
+        return changed
 
     def _unsatisfiable(self, response: requests.Response, offset: int) -> None:
         """A 416 to `Range: bytes=N-`: done when the file has exactly N bytes, else start over."""
@@ -325,7 +350,12 @@ class Download:
             if found is None:
                 return
             self.sink = part = found
-        meta = part.load_meta()
+        try:
+            meta = part.load_meta()
+        except DamagedMeta as damaged:
+            # No trustworthy meta, no validator to resume with: the part may hold another version.
+            meta = None
+            self._restart(f"{str(damaged.path)!r} cannot be used ({damaged.reason})")
         if meta is not None and meta.url_key not in ("", url_key(self.spec.url)):
             meta = None
             self._restart(f"{part.path} holds another URL's download")
