@@ -156,7 +156,9 @@ def check_proxy_url(text: str, source: str) -> str:
     from urllib3.util import parse_url
 
     proxy = text if "://" in text else "http://" + text
-    invalid = f"invalid {source} {redact_url(proxy)!r}"
+    # Past the host a proxy URL has nothing but a "/": anything else is a user or password with an
+    # unescaped "/", "?" or "#" in it (or a mistake), so the message hides all up to the last "@".
+    invalid = f"invalid {source} {_redact_unparsed(proxy)!r}"
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in proxy):
         raise UsageError(invalid, hint="a proxy URL holds no spaces or control characters")
     try:
@@ -165,6 +167,8 @@ def check_proxy_url(text: str, source: str) -> str:
         parse_url(proxy)  # what requests parses it with: the two disagree on a few forms
     except ValueError:
         raise UsageError(invalid, hint=_PROXY_HINT) from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "#" in proxy or "?" in proxy:
+        raise UsageError(invalid, hint=_PROXY_HINT)
     if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
         raise UsageError(invalid, hint=_PROXY_HINT)
     return proxy

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,8 +17,9 @@ from apicli import auth_command
 from apicli.auth_command import HelperOutputError, parse_helper_output
 from apicli.headertext import has_controls
 from apicli.httpsyntax import is_header_name
-from tests.conftest import Invoke
+from tests.conftest import Invoke, apicli_command
 from tests.faults import FaultServer, json_reply, redirect
+from tests.hostile.harness import assert_clean, run
 
 HELPER_TOKEN = "hlp-61d0c9e2ab"
 
@@ -177,3 +181,44 @@ def test_any_helper_output_is_headers_or_a_helper_output_error(output: bytes) ->
     for name, value in headers.items():
         assert is_header_name(name) and not has_controls(value) and max(map(ord, value), default=0) <= 0xFF
     assert expires is None or expires > 0
+
+
+# -- the helper's process: stopped at the output limit, at Ctrl-C --------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_helper_printing_without_end_is_stopped_at_the_limit(fault_server: FaultServer, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    command = helper(tmp_path, "flood", f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                        "while True: sys.stdout.write('t' * 65536)")  # fmt: skip
+
+    outcome = run(["get", fault_server.url("/x"), "--auth-command", command])
+
+    assert_clean(outcome, 1, stderr_has=f"the credential helper {command!r} printed more than 64 KiB and was stopped")
+    assert _gone(int(pid_file.read_text()))
+    assert fault_server.requests == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_while_the_helper_runs_stops_it(fault_server: FaultServer, tmp_path: Path, sig: signal.Signals) -> None:
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    # The helper says it started through a FIFO (opening it waits for the test), then never ends.
+    command = helper(tmp_path, "stuck", f"open({str(fifo)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)")
+    proc = subprocess.Popen([*apicli_command(), "get", fault_server.url("/x"), "--auth-command", command],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    with fifo.open() as started:
+        pid = int(started.read())
+
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=10)
+
+    assert (proc.returncode, out, err) == (130, b"", b"apicli: interrupted\n")
+    assert _gone(pid)

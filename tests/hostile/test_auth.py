@@ -345,6 +345,9 @@ PROXY_FLAG_ROWS = [
     ("password-with-at", f"http://u:{PASSWORD}@x@[::1", 2, "invalid --proxy"),
     ("socks-unclosed-ipv6", f"socks5h://u:{PASSWORD}@[::1", 2, "invalid --proxy"),
     ("control-character", f"http://u:{PASSWORD}@127.0.0.1:1/\x01", 2, "invalid --proxy"),
+    ("slash-in-user", f"http://a/b:{PASSWORD}@127.0.0.1:1", 2, "invalid --proxy"),
+    ("slash-in-password", f"http://u:{PASSWORD}/x@127.0.0.1:1", 2, "invalid --proxy"),
+    ("hash-in-password", f"http://u:{PASSWORD}#x@127.0.0.1:1", 2, "invalid --proxy"),
 ]
 
 
@@ -366,6 +369,8 @@ PROXY_VARIABLE_ROWS = [
     ("all-proxy", "ALL_PROXY", f"http://u:{PASSWORD}@[::1", "http"),
     ("lower-all-proxy", "all_proxy", f"http://u:{PASSWORD}@127.0.0.1:99999", "http"),
     ("unsupported-scheme", "HTTP_PROXY", f"ftp://u:{PASSWORD}@127.0.0.1:21", "http"),
+    ("slash-in-password", "HTTP_PROXY", f"http://u:{PASSWORD}/x@127.0.0.1:1", "http"),
+    ("socks-unclosed-ipv6", "ALL_PROXY", f"socks5h://u:{PASSWORD}@[::1", "http"),
 ]
 
 
