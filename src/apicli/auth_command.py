@@ -9,22 +9,26 @@ and its exit status, never what it printed.
 
 from __future__ import annotations
 
-import json
 import os
+import select
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import requests
 
-from .errors import ApicliError
-from .httpsyntax import header_value_problem
+from . import jsontext
+from .errors import ApicliError, RequestTimeout
+from .headertext import has_controls, header_text
+from .jsontext import JSONTooDeep
+from .limits import HELPER_OUTPUT, TooLarge, read_bounded, size_text
 from .token_cache import TokenCache, cache_key
 from .urls import origin_of
 
 HELPER_TIMEOUT = 30.0
-MAX_OUTPUT = 64 * 1024
+CHUNK = 64 * 1024
 _USAGE = 'a helper prints one line (a bearer token) or JSON {"headers": {"Name": "value"}, "expires_in": SECONDS}'
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -33,35 +37,108 @@ class HelperOutputError(ValueError):
     """The helper's output is not one of the two forms (the message never quotes it)."""
 
 
-def parse_helper_output(text: str) -> tuple[dict[str, str], float | None]:
-    """(headers to send, seconds they last or None) from what a helper printed."""
-    stripped = text.strip()
+def parse_helper_output(output: bytes) -> tuple[dict[str, str], float | None]:
+    """(headers to send, as header text; seconds they last or None) from what a helper printed."""
+    try:
+        stripped = output.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise HelperOutputError("printed text that is not UTF-8 text") from None
     if not stripped:
         raise HelperOutputError("printed nothing")
     if stripped.startswith("{"):
-        try:
-            document: Any = json.loads(stripped)
-        except ValueError:
-            raise HelperOutputError("printed JSON that does not parse") from None
-        headers = document.get("headers") if isinstance(document, dict) else None
-        if not isinstance(headers, dict) or not headers:
-            raise HelperOutputError('printed JSON without a "headers" object')
-        for name, value in headers.items():
-            if not name or not set(name) <= _TOKEN_CHARS:
-                raise HelperOutputError("printed a header name that HTTP does not allow")
-            if not isinstance(value, str) or header_value_problem(value):
-                raise HelperOutputError("printed a header value that is not a string HTTP allows")
-        expires = document.get("expires_in")
-        if expires is None:
-            return dict(headers), None
-        if isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 10**9:
-            raise HelperOutputError("printed an expires_in that is not a positive number of seconds")
-        return dict(headers), float(expires)
+        return _parse_json_output(stripped)
     if "\n" in stripped:
         raise HelperOutputError("printed more than one line")
-    if header_value_problem(stripped) or any(char.isspace() for char in stripped):
+    if has_controls(stripped) or any(char.isspace() for char in stripped):
         raise HelperOutputError("printed a token with spaces or characters HTTP does not allow")
-    return {"Authorization": f"Bearer {stripped}"}, None
+    return {"Authorization": f"Bearer {header_text(stripped, 'the helper token')}"}, None
+
+
+def _parse_json_output(text: str) -> tuple[dict[str, str], float | None]:
+    try:
+        document: Any = jsontext.loads(text)
+    except JSONTooDeep as exc:
+        raise HelperOutputError(f"printed {exc}") from None
+    except ValueError:
+        raise HelperOutputError("printed JSON that does not parse") from None
+    headers = document.get("headers") if isinstance(document, dict) else None
+    if not isinstance(headers, dict) or not headers:
+        raise HelperOutputError('printed JSON without a "headers" object')
+    sent: dict[str, str] = {}
+    for name, value in headers.items():
+        if not name or not set(name) <= _TOKEN_CHARS:
+            raise HelperOutputError("printed a header name that HTTP does not allow")
+        if not isinstance(value, str) or has_controls(value):
+            raise HelperOutputError("printed a header value that is not a string HTTP allows")
+        sent[name] = header_text(value, "a helper header value")
+    expires = document.get("expires_in")
+    if expires is None:
+        return sent, None
+    if isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 10**9:
+        raise HelperOutputError("printed an expires_in that is not a positive number of seconds")
+    return sent, float(expires)
+
+
+class HelperStopped(Exception):
+    """The helper was stopped before it finished: it ran past `limit` seconds."""
+
+
+def run_helper(argv: Sequence[str], environment: dict[str, str], stop_at: float) -> tuple[int, bytes]:
+    """(exit status, stdout) of the helper, both its outputs read in chunks as they come.
+
+    Its stdout goes through the one bounded reader (HELPER_OUTPUT), its stderr is counted
+    against the same limit and dropped: past either the helper is killed and TooLarge raised.
+    So it is at `stop_at` (a time.monotonic() value: HelperStopped) and on anything raised
+    meanwhile (the --max-time alarm, Ctrl-C).
+    """
+    process = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+    )
+    try:
+        stdout = read_bounded(_outputs(process, stop_at), HELPER_OUTPUT, error=TooLarge)
+        return process.wait(max(stop_at - time.monotonic(), 0.001)), stdout
+    except subprocess.TimeoutExpired:
+        raise HelperStopped() from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _outputs(process: subprocess.Popen[bytes], stop_at: float) -> Iterator[bytes]:
+    """The helper's stdout in chunks until both pipes end, its stderr read alongside and only counted.
+
+    Once the helper has exited, only what is already in the pipes is read: a process it left
+    behind may hold them open for as long as it lives.
+    """
+    assert process.stdout is not None and process.stderr is not None
+    names = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr"}
+    poller = select.poll()
+    for fd in names:
+        poller.register(fd, select.POLLIN)
+    open_fds, errors = set(names), 0
+    while open_fds:
+        exited = process.poll() is not None
+        left = stop_at - time.monotonic()
+        if left <= 0:
+            raise HelperStopped()
+        ready = poller.poll(0 if exited else min(left, 1.0) * 1000)
+        if not ready and exited:
+            return
+        for fd, _ in ready:
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+            elif names[fd] == "stdout":
+                yield chunk
+            else:
+                errors += len(chunk)
+                if errors > HELPER_OUTPUT.bytes:
+                    raise TooLarge(HELPER_OUTPUT.bytes, "what the helper printed on stderr")
 
 
 class HelperSource:
@@ -75,13 +152,15 @@ class HelperSource:
         cache: TokenCache | None,
         on_secret: Callable[[str], None],
         *,
-        run: Callable[..., subprocess.CompletedProcess[bytes]] = subprocess.run,
+        run: Callable[[Sequence[str], dict[str, str], float], tuple[int, bytes]] = run_helper,
+        deadline: float | None = None,
     ) -> None:
         self.argv = tuple(argv)
         self.name = self.argv[0]
         self.cache = cache
         self.on_secret = on_secret
         self.run = run
+        self.deadline = deadline  # --max-time's, a time.monotonic() value
         self.header_names: set[str] = set()
         self.lock = threading.Lock()
 
@@ -105,24 +184,29 @@ class HelperSource:
     def _ask(self, url: str, method: str, origin: str) -> tuple[dict[str, str], float | None]:
         environment = dict(os.environ, APICLI_URL=url, APICLI_METHOD=method, APICLI_ORIGIN=origin)
         who = f"the credential helper {self.name!r}"
+        quiet = "its output is not shown: it may hold secrets"
+        stop_at = time.monotonic() + HELPER_TIMEOUT
+        by_deadline = self.deadline is not None and self.deadline < stop_at
         try:
-            done = self.run(
-                list(self.argv), stdin=subprocess.DEVNULL, capture_output=True, env=environment, timeout=HELPER_TIMEOUT
-            )
+            status, output = self.run(self.argv, environment, min(stop_at, self.deadline or stop_at))
         except FileNotFoundError:
             hint = "check --auth-command (or the profile's auth_command)"
             raise ApicliError(f"{who} was not found", hint=hint) from None
         except PermissionError:
             raise ApicliError(f"{who} cannot be run: permission denied") from None
-        except subprocess.TimeoutExpired:
+        except HelperStopped:
+            if by_deadline:
+                hint = "raise --max-time"
+                raise RequestTimeout(f"--max-time reached while {who} ran; it was stopped", hint=hint) from None
             raise ApicliError(f"{who} did not finish within {HELPER_TIMEOUT:g} s and was stopped") from None
+        except TooLarge as exc:
+            raise ApicliError(f"{who} printed more than {size_text(exc.limit)} and was stopped", hint=quiet) from None
         except OSError as exc:
             raise ApicliError(f"{who} cannot be run: {exc.strerror or type(exc).__name__}") from None
-        status = done.returncode
         if status != 0:
             how = f"was killed by signal {-status}" if status < 0 else f"failed with exit status {status}"
-            raise ApicliError(f"{who} {how}", hint="its output is not shown: it may hold secrets")
+            raise ApicliError(f"{who} {how}", hint=quiet)
         try:
-            return parse_helper_output(done.stdout[:MAX_OUTPUT].decode("utf-8", "replace"))
+            return parse_helper_output(output)
         except HelperOutputError as exc:
             raise ApicliError(f"{who} {exc} (exit status 0)", hint=_USAGE) from None

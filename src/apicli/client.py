@@ -7,6 +7,7 @@ options, the reporter and the deadline. `perform` is what the request verbs run.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -31,7 +32,7 @@ from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, build_session, request_kwargs, translate_errors
 from .spec import NO_HEADER, Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
-from .urls import add_query, origin_of, redact_url, same_origin
+from .urls import add_query, check_environment_proxy, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
 DEFAULT_ACCEPT = "application/json, */*;q=0.5"
@@ -86,7 +87,7 @@ class Client:
             from .auth_command import HelperSource
 
             assert creds.auth_command is not None
-            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add)
+            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add, deadline=self.deadline)
         self.session.fetched_header_names = source.header_names
         return source
 
@@ -184,6 +185,7 @@ class Client:
             verify = None if self.network.verify is True else self.network.verify
             proxies = _flag_proxies(url, self.options)
             cached = dict(self.session.merge_environment_settings(url, proxies, stream, verify, None))
+            check_environment_proxy(url, cached.get("proxies"), self.options.proxy, os.environ)
             self.environment_cache[key] = cached
         return cached
 

@@ -1,9 +1,9 @@
 """Adding credentials to a request, but only to requests for the credentials' own origin.
 
-Basic, bearer and API keys are added directly; digest goes through requests' HTTPDigestAuth,
-and fetched credentials (OAuth2, credential helpers) through a HeaderSource. The response
-hooks both register travel with a request through redirects, so each runs only for
-responses from the credentials' origin.
+Basic, bearer and API keys are added directly; digest answers the server's challenge
+(digest_auth.py), and fetched credentials (OAuth2, credential helpers) come through a
+HeaderSource. The response hooks both register travel with a request through redirects, so
+each runs only for responses from the credentials' origin.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import base64
 from typing import Any
 
 import requests
-from requests.auth import AuthBase, HTTPDigestAuth
+from requests.auth import AuthBase
 
+from .digest_auth import DigestAnswerer
+from .headertext import header_text
 from .spec import Credentials, HeaderSource
 from .urls import same_origin
 
@@ -25,10 +27,10 @@ class OriginBoundAuth(AuthBase):
         self.credentials = credentials
         self.origin_url = origin_url
         self.source = source
-        self.digest: HTTPDigestAuth | None = None
+        self.digest: DigestAnswerer | None = None
         if credentials.digest and credentials.basic is not None:
             # One per run: it keeps the server's nonce and counts its uses.
-            self.digest = HTTPDigestAuth(*credentials.basic)
+            self.digest = DigestAnswerer(*credentials.basic)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
@@ -43,32 +45,27 @@ class OriginBoundAuth(AuthBase):
                 request.hooks.setdefault("response", []).append(_OriginHook(self._refresh_on_401, self.origin_url))
         if creds.basic is not None:
             user, password = creds.basic
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            token = base64.b64encode(f"{user}:{password}".encode("utf-8", "surrogateescape")).decode("ascii")
             request.headers["Authorization"] = f"Basic {token}"
         if creds.bearer:
-            request.headers["Authorization"] = f"Bearer {creds.bearer}"
+            request.headers["Authorization"] = f"Bearer {header_text(creds.bearer, 'the bearer token')}"
         if creds.api_key:
             if creds.api_key_query:
                 request.prepare_url(url, {creds.api_key_query: creds.api_key})
             else:
-                request.headers[creds.api_key_header or "X-API-Key"] = creds.api_key
+                request.headers[creds.api_key_header or "X-API-Key"] = header_text(creds.api_key, "the API key")
         return request
 
     def _add_digest(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """requests' digest auth, whose hooks answer a challenge only from this origin.
+        """The digest answer when a challenge is known, and a hook that answers one, from this origin only.
 
-        The hooks travel with the request through redirects: unguarded, they would answer
-        another origin's Digest challenge with this user's credentials.
+        The hook travels with the request through redirects: unguarded, it would answer another
+        origin's Digest challenge with this user's credentials.
         """
         assert self.digest is not None
-        before = list(request.hooks.get("response", []))
-        request = self.digest(request)
-        hooks = request.hooks.get("response", [])
-        for index, hook in enumerate(hooks):
-            if hook not in before:
-                hooks[index] = _OriginHook(hook, self.origin_url)
+        request = self.digest.prepare(request)
+        request.hooks.setdefault("response", []).append(_OriginHook(self.digest.answer_401, self.origin_url))
         return request
-
 
     def _refresh_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         """A 401 may mean the token was revoked or expired early: fetch a fresh one and send once more."""

@@ -106,6 +106,13 @@ class StaleAwareAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         _use_stale_aware_pools(self.poolmanager)
 
+    def proxy_headers(self, proxy: str) -> dict[str, str]:
+        """The proxy's user and password sent as UTF-8, where requests' own encoding fails past Latin-1."""
+        from .urls import proxy_authorization
+
+        authorization = proxy_authorization(proxy)
+        return {"Proxy-Authorization": authorization} if authorization else {}
+
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
         manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
         _use_stale_aware_pools(manager)

@@ -110,12 +110,11 @@ class GuardedSession(requests.Session):
             self._restore_credentials(prepared_request, response.request)
 
     def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: Any) -> dict[str, str]:
-        """requests' proxies for a redirect, less the Proxy-Authorization it adds from any proxy URL with a
-        password: a SOCKS proxy takes that in its handshake, and the header would go through the tunnel."""
-        chosen: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)  # type: ignore[no-untyped-call]
-        scheme = urlsplit(prepared_request.url or "").scheme
-        if chosen.get(scheme, "").lower().startswith("socks"):
-            prepared_request.headers.pop("Proxy-Authorization", None)
+        """requests' proxies for a redirect, without the Proxy-Authorization it would add: a SOCKS proxy takes
+        the password in its handshake (the header would go through the tunnel), and an HTTP proxy gets it
+        from the adapter (pool.py), as UTF-8 where requests' own encoding fails past Latin-1."""
+        chosen: dict[str, str] = requests.utils.resolve_proxies(prepared_request, proxies, self.trust_env)
+        prepared_request.headers.pop("Proxy-Authorization", None)
         return chosen
 
     def _restore_credentials(self, prepared: requests.PreparedRequest, previous: requests.PreparedRequest) -> None:

@@ -29,28 +29,13 @@ def cookie_options(
     return session._replace(cookie_jar=jar), cookies
 
 
-_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
-
-
 def proxy_options(proxy: str | None, no_proxy: str | None, session: SessionOptions) -> SessionOptions:
     """--proxy checked (scheme, host, the socks extra when needed) and --no-proxy's list tidied."""
-    from urllib.parse import urlsplit
-
-    from .urls import redact_url
+    from .urls import check_proxy_url
 
     if proxy is not None:
-        if "://" not in proxy:
-            proxy = "http://" + proxy  # as curl: a bare host:port is an HTTP proxy
-        try:
-            parts = urlsplit(proxy)
-            parts.port  # noqa: B018 - raises for a port that is not a number
-        except ValueError:
-            raise UsageError(f"invalid --proxy {redact_url(proxy)!r}", hint="expected http://HOST:PORT") from None
-        if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
-            raise UsageError(
-                f"invalid --proxy {redact_url(proxy)!r}", hint="expected http://, https://, socks5:// or socks5h://HOST:PORT"
-            )
-        if parts.scheme.lower().startswith("socks"):
+        proxy = check_proxy_url(proxy, "--proxy")
+        if proxy.lower().startswith("socks"):
             import importlib.util
 
             if importlib.util.find_spec("socks") is None:
@@ -130,6 +115,11 @@ def fetched_credentials(flags: Mapping[str, Any], credentials: Credentials, envi
         if secret_env is not None
         else secret_from_file(Path(str(secret_file)), "--oauth2-client-secret-file")
     )
+    from .headertext import header_bytes
+
+    # Both go in a Basic Authorization header as UTF-8: refused here, before anything is sent, for a control character.
+    header_bytes(client, "--oauth2-client-id")
+    header_bytes(secret, "--oauth2-client-secret-env" if secret_env is not None else "--oauth2-client-secret-file")
     settings = OAuth2Settings(
         token_url=check_token_url(url, "--oauth2-token-url"),
         client_id=client,

@@ -7,17 +7,22 @@ is known, and never quoted in an error.
 
 from __future__ import annotations
 
+import base64
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from . import jsontext
 from .errors import ApicliError
-from .httpsyntax import header_value_problem
+from .headertext import has_controls, header_bytes, header_text, shown_text
+from .jsontext import JSONTooDeep
+from .limits import TOKEN_RESPONSE, TooLarge, read_bounded
 from .spec import NetworkOptions, OAuth2Settings
 from .token_cache import TokenCache, cache_key
-from .urls import redact_url
+from .urls import check_environment_proxy, redact_url
 
 
 class OAuth2Error(ApicliError):
@@ -25,18 +30,56 @@ class OAuth2Error(ApicliError):
 
 
 def parse_token_response(document: Any) -> tuple[str, float | None]:
-    """(access token, seconds it lasts or None) from the token endpoint's JSON; OAuth2Error if it has none."""
+    """(access token as header text, seconds it lasts or None) from the token endpoint's JSON; OAuth2Error if none."""
     if not isinstance(document, dict):
         raise OAuth2Error("the OAuth2 token endpoint's answer is not a JSON object")
     token = document.get("access_token")
-    if not isinstance(token, str) or not token or header_value_problem(token):
+    if not isinstance(token, str) or not token.strip() or has_controls(token):
         raise OAuth2Error("the OAuth2 token endpoint's answer has no usable access_token")
+    token = header_text(token, "the OAuth2 access_token")
     expires = document.get("expires_in")
-    if isinstance(expires, str) and expires.strip().isdigit():
+    if isinstance(expires, str) and expires.strip().isdigit() and len(expires) < 12:
         expires = int(expires)
     if isinstance(expires, bool) or not isinstance(expires, int | float) or not 0 < expires < 10**9:
         return token, None
     return token, float(expires)
+
+
+def client_authorization(client_id: str, client_secret: str) -> str:
+    """client_secret_basic (RFC 6749 §2.3.1) with the ID and secret sent as UTF-8, never refused for their text."""
+    pair = (
+        header_bytes(client_id, "--oauth2-client-id") + b":" + header_bytes(client_secret, "the OAuth2 client secret")
+    )
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def read_answer(response: requests.Response, deadline: float | None) -> bytes | None:
+    """The token endpoint's decoded body, read in bounded pieces up to TOKEN_RESPONSE and the --max-time deadline.
+
+    A larger success is refused (OAuth2Error); a larger error body is only not shown (None).
+    """
+    from .output.streams import iter_body
+
+    try:
+        return read_bounded(iter_body(response.raw), TOKEN_RESPONSE, error=TooLarge, deadline=deadline)
+    except TooLarge as exc:
+        if 200 <= response.status_code < 300:
+            raise OAuth2Error(exc.message, hint="check --oauth2-token-url") from None
+        return None
+
+
+def parse_answer(body: bytes | None, *, success: bool) -> Any:
+    """The answer's JSON value; None when it is not JSON. A success nested past JSON_DEPTH is an OAuth2Error."""
+    if not body:
+        return None
+    try:
+        return jsontext.loads(body)
+    except JSONTooDeep as exc:
+        if success:
+            raise OAuth2Error(f"the OAuth2 token endpoint's answer is {exc}") from None
+        return None
+    except ValueError:
+        return None
 
 
 class OAuth2Source:
@@ -83,35 +126,42 @@ class OAuth2Source:
             return self.current
 
     def _fetch(self) -> tuple[str, float | None]:
-        from .session import translate_errors
+        from .pool import StaleAwareAdapter
+        from .session import request_kwargs, translate_errors
 
-        settings = self.settings
+        settings, network = self.settings, self.network
         form = {"grant_type": "client_credentials"}
         if settings.scope:
             form["scope"] = settings.scope
         if settings.audience:
             form["audience"] = settings.audience
         where = redact_url(settings.token_url)
+        authorization = client_authorization(settings.client_id, settings.client_secret)
         self.fetches += 1
         # A session of its own, whose adapter never retries: the token POST is not idempotent.
-        with requests.Session() as session, translate_errors(settings.token_url, self.network):
+        with requests.Session() as session, translate_errors(settings.token_url, network):
+            adapter = StaleAwareAdapter(max_retries=0)  # it sends a proxy's user and password as UTF-8
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            flag_proxy = self.proxies.get("https") or self.proxies.get("http")
+            # requests fills in the dict it is given: a copy keeps --proxy's apart from the environment's.
+            chosen = session.merge_environment_settings(settings.token_url, dict(self.proxies), True, None, None)
+            check_environment_proxy(settings.token_url, chosen.get("proxies"), flag_proxy, os.environ)
             response = session.post(
                 settings.token_url,
                 data=form,
-                auth=(settings.client_id, settings.client_secret),  # client_secret_basic, RFC 6749 §2.3.1
-                headers={"Accept": "application/json"},
-                timeout=(self.network.connect_timeout, self.network.timeout),
-                verify=self.network.verify,
-                cert=self.network.cert,
+                headers={"Accept": "application/json", "Authorization": authorization},
+                timeout=request_kwargs(network, network.remaining())["timeout"],
+                verify=network.verify,
+                cert=network.cert,
                 proxies=self.proxies,
                 allow_redirects=False,
+                stream=True,
             )
-            body = response.content[:64 * 1024]
-        try:
-            document = response.json() if body else None
-        except ValueError:
-            document = None
-        if not 200 <= response.status_code < 300:
+            with response:
+                success = 200 <= response.status_code < 300
+                document = parse_answer(read_answer(response, network.deadline), success=success)
+        if not success:
             error = document.get("error") if isinstance(document, dict) else None
             code = f" ({error})" if isinstance(error, str) and error.replace("_", "").isalnum() else ""
             raise OAuth2Error(
@@ -124,6 +174,7 @@ class OAuth2Source:
             exc.message += f" ({where})"
             raise
         self.on_secret(token)
+        self.on_secret(shown_text(token))
         return token, expires_in
 
 

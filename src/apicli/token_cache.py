@@ -2,17 +2,27 @@
 
 Each entry is one JSON file named by a hash of what it is for, readable by its owner only
 (the directory 0700, the file 0600, replaced in one step). An entry is used until a minute
-before it expires; one that cannot be read is treated as absent and fetched again.
+before it expires. One that cannot be read, or is not what apicli writes (past
+TOKEN_CACHE_ENTRY bytes, not JSON, nested past JSON_DEPTH, a header no request can carry, an
+expiry that is no finite number), is treated as absent and fetched again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from . import jsontext
+from .headertext import has_controls
+from .httpsyntax import is_header_name
+from .limits import TOKEN_CACHE_ENTRY
+from .local_input import NotReadable, read_local_file
 
 # A token that expires within this many seconds is fetched again rather than used.
 EXPIRY_MARGIN = 60.0
@@ -30,6 +40,33 @@ def cache_key(kind: str, parts: Sequence[str]) -> str:
     return f"{kind}-{digest[:32]}.json"
 
 
+def sound_entry(entry: Any, now: float) -> dict[str, str] | None:
+    """An entry's headers when it is what `store` writes and has not expired; None for anything else.
+
+    A value is header text as it was sent (UTF-8 carried in code points below 256), so one with
+    a control character or a wider character was not written by apicli and is not sent.
+    """
+    if not isinstance(entry, dict):
+        return None
+    headers, expires_at = entry.get("headers"), entry.get("expires_at")
+    if not isinstance(headers, dict) or not headers:
+        return None
+    for name, value in headers.items():
+        if not is_header_name(name) or not isinstance(value, str) or has_controls(value):
+            return None
+        if not value.isascii() and max(map(ord, value)) > 0xFF:
+            return None
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+        return None
+    try:
+        expiry = float(expires_at)
+    except OverflowError:  # an integer wider than any float
+        return None
+    if not math.isfinite(expiry) or expiry - EXPIRY_MARGIN <= now:
+        return None
+    return dict(headers)
+
+
 class TokenCache:
     def __init__(self, directory: Path, clock: object = time.time) -> None:
         self.directory = directory
@@ -40,19 +77,13 @@ class TokenCache:
         return float(now)
 
     def load(self, key: str) -> dict[str, str] | None:
-        """The cached headers for `key`, if present and good for more than EXPIRY_MARGIN seconds."""
+        """The cached headers for `key`, if present, sound and good for more than EXPIRY_MARGIN seconds."""
         try:
-            with (self.directory / key).open("rb") as stream:
-                entry = json.loads(stream.read(64 * 1024))
-            headers = entry["headers"]
-            expires_at = float(entry["expires_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+            raw = read_local_file(self.directory / key, TOKEN_CACHE_ENTRY.bytes, regular_only=True)
+            entry = jsontext.loads(raw) if len(raw) <= TOKEN_CACHE_ENTRY.bytes else None
+        except (NotReadable, OSError, ValueError):
             return None
-        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-            return None
-        if expires_at - EXPIRY_MARGIN <= self._now():
-            return None
-        return {str(name): value for name, value in headers.items()}
+        return sound_entry(entry, self._now())
 
     def store(self, key: str, headers: Mapping[str, str], expires_in: float) -> None:
         """Keep `headers` for `expires_in` seconds; a cache that cannot be written is only not used."""

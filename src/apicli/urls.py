@@ -7,9 +7,10 @@ loopback hosts and https:// otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import InvalidURL
+from .errors import InvalidURL, UsageError
 
 REDACTED = "REDACTED"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -113,12 +114,24 @@ def is_secret_query_name(name: str) -> bool:
     return any(word in _SECRET_QUERY_WORDS for word in re.split(r"[-_.\[\]]+", lowered))
 
 
+def _redact_unparsed(text: str) -> str:
+    """A URL that does not parse, its password hidden all the same: up to the last @, past a colon, is the secret."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    userinfo, at, after = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return text
+    return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:{REDACTED}@{after}"
+
+
 def redact_url(url: str, secret_params: frozenset[str] | set[str] = frozenset()) -> str:
-    """Hide a userinfo password and secret-looking query values."""
+    """Hide a userinfo password and secret-looking query values (a password even when the URL does not parse)."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
-        return url
+        return _redact_unparsed(url)
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -135,3 +148,78 @@ def redact_url(url: str, secret_params: frozenset[str] | set[str] = frozenset())
         if any(secret(k) for k, _ in pairs):
             query = urlencode([(k, REDACTED if secret(k) else v) for k, v in pairs])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+_PROXY_HINT = "expected http://HOST:PORT, https://, socks5:// or socks5h:// (percent-encode @, : and / in a password)"
+
+
+def check_proxy_url(text: str, source: str) -> str:
+    """`text` as a proxy URL (a bare host:port is an http:// proxy, as in curl), else a UsageError.
+
+    `source` names where it came from ("--proxy", "proxy URL in the HTTP_PROXY variable"); the
+    message shows the URL with its password redacted, whatever is wrong with it.
+    """
+    from urllib3.util import parse_url
+
+    proxy = text if "://" in text else "http://" + text
+    # Past the host a proxy URL has nothing but a "/": anything else is a user or password with an
+    # unescaped "/", "?" or "#" in it (or a mistake), so the message hides all up to the last "@".
+    invalid = f"invalid {source} {_redact_unparsed(proxy)!r}"
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in proxy):
+        raise UsageError(invalid, hint="a proxy URL holds no spaces or control characters")
+    try:
+        parts = urlsplit(proxy)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+        parse_url(proxy)  # what requests parses it with: the two disagree on a few forms
+    except ValueError:
+        raise UsageError(invalid, hint=_PROXY_HINT) from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "#" in proxy or "?" in proxy:
+        raise UsageError(invalid, hint=_PROXY_HINT)
+    if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
+        raise UsageError(invalid, hint=_PROXY_HINT)
+    return proxy
+
+
+def proxy_variable(key: str, proxy: str, environ: Mapping[str, str]) -> str:
+    """The environment variable requests took `proxy` from for `key` ("http", "all", "https://host")."""
+    base = key.split("://", 1)[0]
+    for name in (f"{base}_proxy", f"{base.upper()}_PROXY"):
+        if environ.get(name) == proxy:
+            return name
+    return f"{base.upper()}_PROXY"
+
+
+def check_environment_proxy(url: str, proxies: Mapping[str, str] | None, flag_proxy: str | None,
+                            environ: Mapping[str, str]) -> None:  # fmt: skip
+    """The proxy requests chose for `url` from a *_PROXY variable, checked as --proxy is, naming the variable."""
+    from requests.utils import select_proxy
+
+    if not proxies:
+        return
+    proxy = select_proxy(url, dict(proxies))
+    if proxy is None or proxy == flag_proxy:
+        return
+    key = next((key for key, value in proxies.items() if value == proxy), "http")
+    check_proxy_url(proxy, f"proxy URL in the {proxy_variable(key, proxy, environ)} variable")
+
+
+def proxy_authorization(proxy: str) -> str | None:
+    """The Proxy-Authorization a proxy URL's user and password make, their text sent as UTF-8.
+
+    requests encodes them as Latin-1, which fails on any other character. Here text is its UTF-8
+    bytes and a percent escape the byte it stands for (base64 keeps any byte out of the header's way).
+    """
+    import base64
+    from urllib.parse import unquote_to_bytes
+
+    try:
+        parts = urlsplit(proxy)
+    except ValueError:
+        return None
+    if not parts.username:
+        return None
+    # Undecodable bytes from the command line (surrogate escapes) are sent as they were.
+    user, password = (unquote_to_bytes((part or "").encode("utf-8", "surrogateescape"))
+                      for part in (parts.username, parts.password))  # fmt: skip
+    return "Basic " + base64.b64encode(user + b":" + password).decode("ascii")

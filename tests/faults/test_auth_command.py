@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,8 +15,11 @@ from hypothesis import strategies as st
 
 from apicli import auth_command
 from apicli.auth_command import HelperOutputError, parse_helper_output
-from tests.conftest import Invoke
+from apicli.headertext import has_controls
+from apicli.httpsyntax import is_header_name
+from tests.conftest import Invoke, apicli_command
 from tests.faults import FaultServer, json_reply, redirect
+from tests.hostile.harness import assert_clean, run
 
 HELPER_TOKEN = "hlp-61d0c9e2ab"
 
@@ -79,7 +85,7 @@ def test_a_json_helper_sets_headers_and_is_cached_while_they_last(
         (f"print({HELPER_TOKEN!r}); print('oops', file=sys.stderr); sys.exit(3)", "failed with exit status 3"),
         ("pass", "printed nothing (exit status 0)"),
         (f"print('two'); print({HELPER_TOKEN!r})", "printed more than one line (exit status 0)"),
-        (f"print('{{\"token\": \"{HELPER_TOKEN}\"}}')", 'printed JSON without a "headers" object (exit status 0)'),
+        (f'print(\'{{"token": "{HELPER_TOKEN}"}}\')', 'printed JSON without a "headers" object (exit status 0)'),
         ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "was killed by signal 9"),
     ],
 )
@@ -149,20 +155,70 @@ def test_a_profile_auth_command(fault_server: FaultServer, invoke: Invoke, tmp_p
 
 
 def test_helper_output_forms() -> None:
-    assert parse_helper_output("abc.def\n") == ({"Authorization": "Bearer abc.def"}, None)
-    assert parse_helper_output('{"headers": {"A": "1"}, "expires_in": 60}') == ({"A": "1"}, 60.0)
-    for bad in ["", " \n", "a b", "a\nb", "{", '{"headers": {}}', '{"headers": {"A B": "1"}}',
-                '{"headers": {"A": "1\\n2"}}', '{"headers": {"A": "1"}, "expires_in": -5}',
-                '{"headers": {"A": 1}}', '{"headers": {"A": "1"}} trailing']:  # fmt: skip
+    assert parse_helper_output(b"abc.def\n") == ({"Authorization": "Bearer abc.def"}, None)
+    assert parse_helper_output(b'{"headers": {"A": "1"}, "expires_in": 60}') == ({"A": "1"}, 60.0)
+    # Text beyond ASCII is sent as its UTF-8 bytes (header text: a str of code points below 256).
+    assert parse_helper_output("t\u20ac\n".encode()) == ({"Authorization": "Bearer t\xe2\x82\xac"}, None)
+    for bad in [b"", b" \n", b"a b", b"a\nb", b"{", b'{"headers": {}}', b'{"headers": {"A B": "1"}}',
+                b'{"headers": {"A": "1\\n2"}}', b'{"headers": {"A": "1"}, "expires_in": -5}',
+                b'{"headers": {"A": 1}}', b'{"headers": {"A": "1"}} trailing', b"tok\xff",
+                b'{"headers": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"headers": ' + b"[" * 100_000]:  # fmt: skip
         with pytest.raises(HelperOutputError):
             parse_helper_output(bad)
 
 
-@given(st.text(max_size=300))
-def test_any_helper_output_is_headers_or_a_helper_output_error(text: str) -> None:
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
+                 st.recursive(st.none() | st.text(max_size=20) | st.integers(),
+                              lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                          max_size=3),
+                              max_leaves=20).map(lambda value: json.dumps({"headers": value}).encode())))  # fmt: skip
+def test_any_helper_output_is_headers_or_a_helper_output_error(output: bytes) -> None:
     try:
-        headers, expires = parse_helper_output(text)
+        headers, expires = parse_helper_output(output)
     except HelperOutputError:
         return
-    assert headers and all("\n" not in value for value in headers.values())
+    assert headers
+    for name, value in headers.items():
+        assert is_header_name(name) and not has_controls(value) and max(map(ord, value), default=0) <= 0xFF
     assert expires is None or expires > 0
+
+
+# -- the helper's process: stopped at the output limit, at Ctrl-C --------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_helper_printing_without_end_is_stopped_at_the_limit(fault_server: FaultServer, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    command = helper(tmp_path, "flood", f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                        "while True: sys.stdout.write('t' * 65536)")  # fmt: skip
+
+    outcome = run(["get", fault_server.url("/x"), "--auth-command", command])
+
+    assert_clean(outcome, 1, stderr_has=f"the credential helper {command!r} printed more than 64 KiB and was stopped")
+    assert _gone(int(pid_file.read_text()))
+    assert fault_server.requests == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_while_the_helper_runs_stops_it(fault_server: FaultServer, tmp_path: Path, sig: signal.Signals) -> None:
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    # The helper says it started through a FIFO (opening it waits for the test), then never ends.
+    command = helper(tmp_path, "stuck", f"open({str(fifo)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)")
+    proc = subprocess.Popen([*apicli_command(), "get", fault_server.url("/x"), "--auth-command", command],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    with fifo.open() as started:
+        pid = int(started.read())
+
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=10)
+
+    assert (proc.returncode, out, err) == (130, b"", b"apicli: interrupted\n")
+    assert _gone(pid)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from apicli.headertext import has_controls
+from apicli.httpsyntax import is_header_name
+from apicli.token_auth import OAuth2Error, client_authorization, parse_answer, parse_token_response
+from apicli.token_cache import sound_entry
 from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply, json_reply, redirect
 from tests.faults.auth_servers import TokenEndpoint
 from tests.faults.wire import Exchange
+from tests.hostile.harness import assert_clean, run
 
 CLIENT_SECRET = "cs-4be19f0a7d"
 
@@ -192,3 +200,76 @@ def test_a_corrupt_cache_entry_is_fetched_again(
 
     assert (result.code, result.stderr) == (0, "")
     assert len(endpoint.issued) == 2
+
+
+# -- the answer and cache parsers, and text beyond ASCII ---------------------------------------------
+
+
+def test_the_token_request_goes_through_a_proxy_whose_user_is_beyond_ascii(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    from tests.faults.auth_servers import TokenEndpoint as Endpoint
+
+    api = FaultServer()
+    with api:
+        api.script("/me", json_reply({"ok": True}))
+        endpoint = Endpoint(CLIENT_SECRET)
+        fault_server.script("http://token.invalid/oauth/token", endpoint)  # the proxy answers for it
+        proxy = f"http://%C3%BC%E2%82%AC:pw@127.0.0.1:{fault_server.port}"
+        args = ["get", api.url("/me"), "--proxy", proxy, "--no-proxy", "127.0.0.1",
+                "--oauth2-token-url", "http://token.invalid/oauth/token", "--oauth2-client-id", "app",
+                "--oauth2-client-secret-env", "CLIENT_SECRET"]  # fmt: skip
+
+        outcome = run(args, env={"CLIENT_SECRET": CLIENT_SECRET, "XDG_CACHE_HOME": str(tmp_path)})
+
+    assert_clean(outcome, 0)
+    [sent] = fault_server.requests
+    assert sent.headers["Proxy-Authorization"] == "Basic " + base64.b64encode("\u00fc\u20ac:pw".encode()).decode()
+    assert api.requests[0].headers["Authorization"] == "Bearer at-1-9f8e7d"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+def _header_text_only(value: str) -> bool:
+    return not has_controls(value) and max(map(ord, value), default=0) <= 0xFF
+
+
+@given(st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()),
+                 st.dictionaries(st.sampled_from(["access_token", "expires_in", "error"]), json_values)
+                 .map(lambda v: json.dumps(v).encode())),
+       st.booleans())  # fmt: skip
+def test_any_token_answer_is_a_token_or_an_oauth2_error(body: bytes, success: bool) -> None:
+    try:
+        token, expires_in = parse_token_response(parse_answer(body, success=success))
+    except OAuth2Error:
+        return
+    assert token.strip() and _header_text_only(token)
+    assert expires_in is None or 0 < expires_in < 10**9
+
+
+def test_a_token_answer_nested_too_deep_is_refused_but_an_error_body_only_unread() -> None:
+    with pytest.raises(OAuth2Error, match="nested deeper than 1024"):
+        parse_answer(b"[" * 5000 + b"]" * 5000, success=True)
+    assert parse_answer(b"[" * 5000 + b"]" * 5000, success=False) is None
+
+
+@given(st.one_of(json_values, st.fixed_dictionaries({"headers": json_values, "expires_at": json_values}),
+                 st.fixed_dictionaries({"headers": st.dictionaries(st.text(max_size=10), st.text(max_size=20)),
+                                        "expires_at": st.floats() | st.integers()})))  # fmt: skip
+def test_any_cache_entry_is_sound_headers_or_absent(entry: object) -> None:
+    headers = sound_entry(entry, now=1000.0)
+    if headers is None:
+        return
+    assert headers and all(is_header_name(name) and _header_text_only(value) for name, value in headers.items())
+    assert isinstance(entry, dict) and entry["expires_at"] - 60 > 1000.0
+
+
+def test_client_credentials_go_as_utf8() -> None:
+    assert (
+        client_authorization("\u00e4pp", "s\u20ac") == "Basic " + base64.b64encode("\u00e4pp:s\u20ac".encode()).decode()
+    )

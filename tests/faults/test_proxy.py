@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import base64
+import string
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from apicli.errors import UsageError
+from apicli.urls import check_proxy_url, proxy_authorization, redact_url
 from tests.conftest import Invoke
-from tests.faults import FaultServer, json_reply
+from tests.faults import FaultServer, json_reply, redirect
 from tests.faults.credential_kinds import EchoesCredentials
 
 PROXY_PASSWORD = "prx-pw-77e1a0"
@@ -117,3 +123,51 @@ def test_curl_preview_shows_the_proxy_redacted(invoke: Invoke) -> None:
     assert result.code == 0
     assert "-x http://pat:REDACTED@proxy.example:3128 --noproxy localhost" in result.text
     assert PROXY_PASSWORD not in result.text + result.stderr
+
+
+# -- proxy URLs that do not parse, and users beyond ASCII ----------------------------------------------
+
+
+def test_a_redirect_through_the_proxy_keeps_a_utf8_user(proxy: FaultServer, invoke: Invoke) -> None:
+    proxy.script("http://upstream.invalid/start", redirect("/users"))
+    user = "\u00fc\u20ac"
+
+    result = invoke(
+        "get", "http://upstream.invalid/start", "--proxy", f"http://{user}:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+    )
+
+    assert (result.code, result.stdout, result.stderr) == (0, b'{"via": "proxy"}', "")
+    expected = "Basic " + base64.b64encode(f"{user}:{PROXY_PASSWORD}".encode()).decode()
+    assert [r.headers.get("Proxy-Authorization") for r in proxy.requests] == [expected, expected]
+
+
+_password = st.text(alphabet=string.ascii_letters + string.digits, min_size=8, max_size=16).map(lambda pw: f"Pw{pw}")
+_rest = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+
+
+@given(st.sampled_from(["http", "https", "socks5h", "ftp", "HTTP", ""]), st.text(string.printable, max_size=8),
+       _password, _rest | st.text(string.printable, max_size=20))  # fmt: skip
+def test_no_proxy_url_error_shows_its_password(scheme: str, user: str, password: str, rest: str) -> None:
+    text = f"{scheme}://{user}:{password}@{rest}" if scheme else f"{user}:{password}@{rest}"
+    try:
+        checked = check_proxy_url(text, "--proxy")
+    except UsageError as exc:
+        assert password not in exc.message + (exc.hint or "")
+        return
+    assert urlsplit(checked).hostname
+    assert password not in redact_url(checked)
+
+
+@given(st.text(max_size=60))
+def test_any_text_checks_as_a_proxy_url_or_a_usage_error(text: str) -> None:
+    try:
+        checked = check_proxy_url(text, "--proxy")
+    except UsageError:
+        return
+    assert urlsplit(checked).scheme.lower() in ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+    proxy_authorization(checked)  # never raises: any text makes bytes
+
+
+def test_a_proxy_password_is_the_bytes_its_escapes_stand_for() -> None:
+    assert proxy_authorization("http://a%3Ab:%FF%00@h:1") == "Basic " + base64.b64encode(b"a:b:\xff\x00").decode()
+    assert proxy_authorization("http://h:1") is None
