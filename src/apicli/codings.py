@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
-from .errors import ConnectionFailed
+from .errors import ApicliError, ConnectionFailed
 
 DECODED_PIECE = 256 * 1024
 # Codings stacked deeper than this are refused: curl and urllib3 stop at the same number, and no
@@ -86,7 +86,11 @@ class _LibraryStage:
             piece = self.decoder.decompress(data, DECODED_PIECE)
             while piece:
                 yield piece
-                piece = self.decoder.decompress(b"", DECODED_PIECE) if self.decoder.has_unconsumed_tail else b""
+                # Brotli can hold output back while saying it can take more input: a full piece means ask again.
+                more = self.decoder.has_unconsumed_tail or len(piece) >= DECODED_PIECE
+                piece = self.decoder.decompress(b"", DECODED_PIECE) if more else b""
+        except ApicliError:
+            raise  # the --max-time alarm can go off inside the decoder: it is no fault of the body
         except Exception as exc:  # brotli.error, zstd.ZstdError: the body is corrupt, as zlib.error says
             raise zlib.error(str(exc)) from None
 

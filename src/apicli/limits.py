@@ -42,6 +42,8 @@ WHOLE_BODY = Limit(64 * MIB, "a body read whole")
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command")
 ERROR_BODY = Limit(64 * KIB, "an error body")
+# paginate: a page's list of items is read a batch at a time; the rest of it is parsed whole.
+PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 
@@ -59,6 +61,7 @@ TABLE: tuple[Limit, ...] = (
     TOKEN_RESPONSE,
     HELPER_OUTPUT,
     ERROR_BODY,
+    PAGE_OUTSIDE_ITEMS,
 )
 
 
