@@ -12,7 +12,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
+from .errors import ApicliError, ConnectionFailed
+
 DECODED_PIECE = 256 * 1024
+# Codings stacked deeper than this are refused: curl and urllib3 stop at the same number, and no
+# honest server layers more (each layer only costs the client work and memory).
+MAX_CODINGS = 5
 # The codings we decode; "identity" is a no-op. Any other coding is passed through as sent.
 _ZLIB_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 0}
 
@@ -26,6 +31,17 @@ class Undecodable(Exception):
         self.encoding = encoding
         self.received = received
         self.truncated = truncated
+
+
+class TooManyCodings(ConnectionFailed):
+    """A Content-Encoding chain longer than MAX_CODINGS: a malformed response, like a corrupt body."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"the response's Content-Encoding stacks {count} codings; more than {MAX_CODINGS} is refused as malformed",
+            hint="no honest server stacks so many; the server or a proxy on the way is broken or hostile",
+        )
+        self.count = count
 
 
 def _library_codings() -> dict[str, type]:
@@ -44,9 +60,13 @@ _LIBRARY_CODINGS = _library_codings()
 
 
 def codings(content_encoding: str | None) -> list[str]:
-    """The codings to undo, in the order to undo them; [] when there are none we can decode."""
+    """The codings to undo, in the order to undo them; [] when there are none we can decode.
+
+    TooManyCodings when the chain is longer than MAX_CODINGS, decodable or not."""
     names = [part.strip().lower() for part in (content_encoding or "").split(",") if part.strip()]
     names = [name for name in names if name != "identity"]
+    if len(names) > MAX_CODINGS:
+        raise TooManyCodings(len(names))
     if not names or any(name not in _ZLIB_CODINGS and name not in _LIBRARY_CODINGS for name in names):
         return []
     return list(reversed(names))
@@ -66,7 +86,11 @@ class _LibraryStage:
             piece = self.decoder.decompress(data, DECODED_PIECE)
             while piece:
                 yield piece
-                piece = self.decoder.decompress(b"", DECODED_PIECE) if self.decoder.has_unconsumed_tail else b""
+                # Brotli can hold output back while saying it can take more input: a full piece means ask again.
+                more = self.decoder.has_unconsumed_tail or len(piece) >= DECODED_PIECE
+                piece = self.decoder.decompress(b"", DECODED_PIECE) if more else b""
+        except ApicliError:
+            raise  # the --max-time alarm can go off inside the decoder: it is no fault of the body
         except Exception as exc:  # brotli.error, zstd.ZstdError: the body is corrupt, as zlib.error says
             raise zlib.error(str(exc)) from None
 

@@ -45,6 +45,8 @@ WHOLE_BODY = Limit(
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer", "`--oauth2-token-url`")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command` (the helper is stopped there)")
 ERROR_BODY = Limit(64 * KIB, "an error body", "the part of a 4xx/5xx body shown on stderr")
+# paginate: a page's list of items is read a batch at a time; the rest of it is parsed whole.
+PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`paginate`: a page's fields around its items")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 
@@ -62,6 +64,7 @@ TABLE: tuple[Limit, ...] = (
     TOKEN_RESPONSE,
     HELPER_OUTPUT,
     ERROR_BODY,
+    PAGE_OUTSIDE_ITEMS,
 )
 
 

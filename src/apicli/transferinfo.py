@@ -16,12 +16,12 @@ import requests
 from .errors import ApicliError
 from .output import ByteSink, OutputPlan
 from .output.format import http_version_text
-from .output.terminal import visible
+from .output.terminal import visible, visible_json
 from .report import Reporter
 from .spec import RequestSpec
 from .timing import TransferClock
 from .urls import add_query, redact_url
-from .writeout import Segment, TransferReport, render_write_out
+from .writeout import Destination, Segment, Shown, TransferReport, as_sent, render_write_out
 
 _CURL_VERSIONS = {"HTTP/1.0": "1", "HTTP/1.1": "1.1", "HTTP/2": "2", "HTTP/3": "3", "HTTP/0.9": "0.9"}
 
@@ -86,8 +86,8 @@ def transfer_report(
     local = clock.local if clock is not None and clock.local else None
     remote = clock.remote if clock is not None and clock.remote else None
     values = {
-        "content_type": response.headers.get("Content-Type") if response is not None else None,
-        "errormsg": error.message if error is not None else None,
+        "content_type": _sent_text(response.headers.get("Content-Type")) if response is not None else None,
+        "errormsg": as_sent(error.message) if error is not None else None,
         "exitcode": int(error.exit_code) if error is not None else 0,
         "filename_effective": filename or None,
         "http_code": response.status_code if response is not None else 0,
@@ -104,7 +104,7 @@ def transfer_report(
         "num_retries": sum(_retries(exchange) for exchange in exchanges)
         if exchanges
         else max(0, (error.attempts or 1) - 1 if error is not None else 0),
-        "redirect_url": redact_url(urljoin(final_url, location)) if location else None,
+        "redirect_url": as_sent(redact_url(urljoin(final_url, location))) if location else None,
         "scheme": urlsplit(final_url).scheme.upper() or None,
         "size_download": size_download,
         "size_header": sum(_head_size(exchange) for exchange in exchanges),
@@ -125,6 +125,10 @@ def transfer_report(
     return TransferReport(values, _final_headers(response))
 
 
+def _sent_text(value: str | None) -> str | None:
+    return as_sent(value) if value is not None else None
+
+
 def _final_headers(response: requests.Response | None) -> tuple[tuple[str, str], ...]:
     """The final response's headers as received, each repeat on its own."""
     if response is None:
@@ -136,8 +140,10 @@ def _final_headers(response: requests.Response | None) -> tuple[tuple[str, str],
 class WriteOut:
     """-w for one run: each transfer's report, written where the format says, one transfer at a time.
 
-    On a terminal, what the server controls (%header{...}, an error message) has its control
-    characters made visible; into a pipe or file it is written as it is.
+    Every value filled in may be the server's (%header{...}, %{content_type}, %{errormsg}, a
+    redirect's URL): on a terminal, whichever of stdout or stderr it goes to and wherever the body
+    went, its control characters are made visible by the filter the body's text goes through.
+    Into a pipe or file it is written as it was sent.
     """
 
     def __init__(self, segments: tuple[Segment, ...], plan: OutputPlan, stdout: ByteSink, reporter: Reporter) -> None:
@@ -147,6 +153,12 @@ class WriteOut:
         self.reporter = reporter
         self.lock = threading.Lock()  # downloads run on several threads
         self.filename = str(plan.destination or "")
+        terminal = Shown(visible, visible_json)
+        self.shown: dict[Destination, Shown] = {}
+        if plan.stdout_terminal:
+            self.shown["stdout"] = terminal
+        if plan.stderr_terminal:
+            self.shown["stderr"] = terminal
 
     def transfer(
         self,
@@ -173,10 +185,9 @@ class WriteOut:
 
     def write(self, report: TransferReport) -> None:
         with self.lock:
-            for destination, text in render_write_out(self.segments, report):
+            for destination, text in render_write_out(self.segments, report, self.shown):
                 if destination == "stderr":
-                    self.reporter.write_text(visible(text) if self.plan.stderr_terminal else text)
+                    self.reporter.write_text(text)
                 else:
-                    shown = visible(text) if self.plan.to_terminal else text
-                    self.stdout.write(shown.encode("utf-8", "surrogateescape"))
+                    self.stdout.write(text.encode("utf-8", "surrogateescape"))
                     self.stdout.flush()

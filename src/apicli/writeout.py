@@ -5,13 +5,17 @@ unknown variable is a usage error. `render_write_out` fills the segments from on
 transfer's `TransferReport` and says, piece by piece, whether each goes to stdout or stderr
 (`%{stderr}` and `%{stdout}` switch). Text is `\\n`, `\\t`, `\\r` and `\\\\` escaped as in curl,
 and `%%` is a percent sign.
+
+Every value filled in (as opposed to the format's own text) may come from the server, so a
+caller writing to a terminal passes `Shown` filters, one for plain values and one for JSON;
+a pipe or file gets the server's bytes unchanged, as curl writes them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .errors import UsageError
@@ -99,6 +103,22 @@ def parse_write_out(text: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+class Shown(NamedTuple):
+    """How filled-in values are made safe for one destination: plain text, and JSON text (kept valid)."""
+
+    text: Callable[[str], str]
+    json: Callable[[str], str]
+
+
+def as_sent(value: str) -> str:
+    """A header value (http.client decodes each byte as Latin-1) as the text of the bytes sent:
+    UTF-8, with any byte that is not kept by surrogateescape, so encoding it that way gives the bytes back."""
+    try:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value  # not from the wire (already text)
+
+
 class TransferReport(NamedTuple):
     """What one transfer did, in curl's terms; numbers are 0 and strings "" where there was no response."""
 
@@ -127,7 +147,7 @@ def header_json(headers: tuple[tuple[str, str], ...]) -> str:
     """Lower-case names in order of first appearance, each with the list of its values, as curl writes it."""
     grouped: dict[str, list[str]] = {}
     for name, value in headers:
-        grouped.setdefault(name.lower(), []).append(value)
+        grouped.setdefault(as_sent(name).lower(), []).append(as_sent(value))
     return json.dumps(grouped, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -135,26 +155,33 @@ def report_json(report: TransferReport) -> str:
     return "{" + ",".join(f'"{name}":{_json_text(name, report.values[name])}' for name in sorted(VARIABLES)) + "}"
 
 
-def render_write_out(segments: tuple[Segment, ...], report: TransferReport) -> list[tuple[Destination, str]]:
-    """The text to write, in order, each piece with where it goes."""
+def render_write_out(
+    segments: tuple[Segment, ...], report: TransferReport, shown: Mapping[Destination, Shown] | None = None
+) -> list[tuple[Destination, str]]:
+    """The text to write, in order, each piece with where it goes.
+
+    `shown` filters the values written to a destination (a terminal); the format's own text is kept.
+    """
     destination: Destination = "stdout"
     pieces: list[tuple[Destination, str]] = []
     for segment in segments:
         if segment.kind == "switch":
             destination = "stderr" if segment.value == "stderr" else "stdout"
             continue
+        guard = shown.get(destination) if shown else None
         if segment.kind == "text":
             text = segment.value
         elif segment.kind == "header":
             wanted = segment.value.strip().lower()
             # As curl does: the first of a repeated header's values.
-            text = next((value.strip() for name, value in report.headers if name.lower() == wanted), "")
-        elif segment.value == "json":
-            text = report_json(report)
-        elif segment.value == "header_json":
-            text = header_json(report.headers)
+            text = next((as_sent(value).strip() for name, value in report.headers if name.lower() == wanted), "")
+            text = guard.text(text) if guard else text
+        elif segment.value in ("json", "header_json"):
+            text = report_json(report) if segment.value == "json" else header_json(report.headers)
+            text = guard.json(text) if guard else text
         else:
             text = _text(segment.value, report.values[segment.value])
+            text = guard.text(text) if guard else text
         if pieces and pieces[-1][0] == destination:
             pieces[-1] = (destination, pieces[-1][1] + text)
         else:

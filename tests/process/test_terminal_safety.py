@@ -37,8 +37,12 @@ def _no_server_sequences(screen: bytes) -> None:
 def test_include_spells_out_escapes_in_reason_and_headers(hostile_server: FaultServer) -> None:
     hostile_server.script(
         "/x",
-        Reply(200, headers=[("Content-Type", "application/json"), ("X-Evil", "v" + HOSTILE + CSI_C1)],
-              body=b'{"a":1}', reason="OK" + HOSTILE),
+        Reply(
+            200,
+            headers=[("Content-Type", "application/json"), ("X-Evil", "v" + HOSTILE + CSI_C1)],
+            body=b'{"a":1}',
+            reason="OK" + HOSTILE,
+        ),
     )
     shown = run_on_terminal(["get", hostile_server.url("/x"), "-i"])
     assert shown.code == 0
@@ -83,8 +87,9 @@ def test_text_body_on_a_terminal_is_spelled_out_but_a_pipe_gets_the_bytes(hostil
     assert shown.code == 0
     _no_server_sequences(shown.screen)
     assert shown.screen == b"line one\nline " + SPELLED_TITLE + b"\\x1b[31mtwo\\x0dthree\n\\xff end\n"
-    piped = subprocess.run([APICLI, "get", hostile_server.url("/text")], capture_output=True, timeout=30,
-                           env=base_environment())
+    piped = subprocess.run(
+        [APICLI, "get", hostile_server.url("/text")], capture_output=True, timeout=30, env=base_environment()
+    )
     assert (piped.returncode, piped.stdout, piped.stderr) == (0, body, b"")
 
 
@@ -131,8 +136,9 @@ def test_del_and_c1_controls_in_json_strings_reach_a_terminal_as_json_escapes(
     _no_server_sequences(shown.screen)
     assert b"\x7f" not in shown.screen
     assert b'"\\u009b2J rubout\\u007f"' in shown.screen
-    piped = subprocess.run([APICLI, "get", hostile_server.url("/c1")], capture_output=True, timeout=30,
-                           env=base_environment())
+    piped = subprocess.run(
+        [APICLI, "get", hostile_server.url("/c1")], capture_output=True, timeout=30, env=base_environment()
+    )
     assert piped.stdout == body  # a pipe still gets the bytes as sent
 
 
@@ -167,8 +173,12 @@ def test_jq_raw_strings_are_spelled_out_on_a_terminal_only(hostile_server: Fault
     )
     shown = run_on_terminal(["get", hostile_server.url("/j"), "--jq", ".note", "-r"])
     assert (shown.code, shown.screen) == (0, b"hi " + SPELLED_TITLE + b"\n")
-    piped = subprocess.run([APICLI, "get", hostile_server.url("/j"), "--jq", ".note", "-r"], capture_output=True,
-                           timeout=30, env=base_environment())
+    piped = subprocess.run(
+        [APICLI, "get", hostile_server.url("/j"), "--jq", ".note", "-r"],
+        capture_output=True,
+        timeout=30,
+        env=base_environment(),
+    )
     assert piped.stdout == ("hi " + TITLE + "\n").encode()
 
 
@@ -179,8 +189,9 @@ def test_head_prints_a_coloured_head_on_a_terminal_and_plain_in_a_pipe(hostile_s
     _no_server_sequences(shown.screen)
     assert shown.screen.startswith(b"\x1b[90mHTTP/1.1\x1b[0m \x1b[1;32m200 OK\x1b[0m\n")
     assert b"\x1b[1;34mX-Size\x1b[0m: 10\n" in shown.screen
-    piped = subprocess.run([APICLI, "head", hostile_server.url("/h")], capture_output=True, timeout=30,
-                           env=base_environment())
+    piped = subprocess.run(
+        [APICLI, "head", hostile_server.url("/h")], capture_output=True, timeout=30, env=base_environment()
+    )
     assert piped.returncode == 0 and piped.stderr == b""
     assert piped.stdout.splitlines()[:3] == [b"HTTP/1.1 200 OK", b"X-Size: 10", b"X-Evil: " + SPELLED_TITLE]
 
@@ -200,8 +211,14 @@ def test_include_follows_the_colour_rules_of_the_body(hostile_server: FaultServe
 def test_download_messages_spell_out_a_hostile_name(hostile_server: FaultServer, tmp_path: Path) -> None:
     hostile_server.script(
         "/f",
-        Reply(200, headers=[("Content-Type", "application/octet-stream"),
-                            ("Content-Disposition", 'attachment; filename="a\x1b]0;T\x07b.bin"')], body=b"x" * 10),
+        Reply(
+            200,
+            headers=[
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Disposition", 'attachment; filename="a\x1b]0;T\x07b.bin"'),
+            ],
+            body=b"x" * 10,
+        ),
     )
     shown = run_on_terminal(["download", hostile_server.url("/f"), "-d", str(tmp_path)])
     assert shown.code == 0, shown.screen
@@ -215,15 +232,21 @@ def _strip_progress(screen: bytes) -> bytes:
 
 
 def test_download_shows_a_progress_bar_on_a_terminal_only(hostile_server: FaultServer, tmp_path: Path) -> None:
-    hostile_server.script("/big.bin", Reply(200, headers={"Content-Type": "application/octet-stream"},
-                                            body=b"b" * 300_000))
-    shown = run_on_terminal(["download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "t")],
-                            stdout_on_terminal=False)
+    hostile_server.script(
+        "/big.bin", Reply(200, headers={"Content-Type": "application/octet-stream"}, body=b"b" * 300_000)
+    )
+    shown = run_on_terminal(
+        ["download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "t")], stdout_on_terminal=False
+    )
     assert shown.code == 0
     assert b"\x1b[?25l" in shown.screen and b"\x1b[?25h" in shown.screen  # the bar hides and restores the cursor
     assert b"big.bin" in shown.screen and b"300.0/300.0 kB" in shown.screen
-    piped = subprocess.run([APICLI, "download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "p")],
-                           capture_output=True, timeout=30, env=base_environment())
+    piped = subprocess.run(
+        [APICLI, "download", hostile_server.url("/big.bin"), "-d", str(tmp_path / "p")],
+        capture_output=True,
+        timeout=30,
+        env=base_environment(),
+    )
     assert piped.returncode == 0 and piped.stdout == b""
     assert piped.stderr.startswith(b"apicli: saved ") and b"\x1b" not in piped.stderr
     assert (tmp_path / "p" / "big.bin").read_bytes() == b"b" * 300_000
@@ -247,3 +270,70 @@ def test_jq_on_a_terminal_uses_apicli_colours(hostile_server: FaultServer) -> No
     assert filtered.screen == body.screen
     assert b'\x1b[1;34m"name"\x1b[0m: \x1b[32m"ann"\x1b[0m' in filtered.screen
     assert b"\x1b[1;39m" not in filtered.screen and b"\x1b[34;1m" not in filtered.screen
+
+
+# -w fills in values the server controls; on a terminal each goes through the body's filter, whichever
+# stream -w writes to and wherever the body went (-o FILE, /dev/null, stdout). Rows: (format, where the
+# body goes, what the screen shows in place of the hostile value).
+_EVIL_HEADERS = [
+    ("Content-Type", "text/plain" + HOSTILE),
+    ("X-Evil", "v" + HOSTILE + CSI_C1),
+    ("Location", "/next" + TITLE),
+]
+WRITE_OUT_ROWS = [
+    pytest.param("%header{X-Evil}\\n", b"v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J\n", id="header-stdout"),
+    pytest.param("%{stderr}%header{X-Evil}\\n", b"v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J\n", id="header-stderr"),
+    pytest.param("%{content_type}\\n", b"text/plain" + SPELLED_TITLE + b"\\x1b[31m\n", id="content-type"),
+    pytest.param("%{redirect_url}\\n", b"/next", id="redirect-url"),  # requests percent-quotes what it can
+    # 0x9b alone is no UTF-8: the JSON escapes its byte.
+    pytest.param("%{header_json}\\n", b'"x-evil":["v\\u001b]0;PWNED\\u0007\\u001b[31m\\udc9b2J"]', id="header-json"),
+    pytest.param("%{json}\\n", b'"content_type":"text/plain\\u001b]0;PWNED', id="json"),
+    pytest.param("%{stderr}%{json}\\n", b'"content_type":"text/plain\\u001b]0;PWNED', id="json-stderr"),
+]
+
+
+@pytest.mark.parametrize("destination", ["file", "devnull", "stdout"])
+@pytest.mark.parametrize(("write_out", "expected"), WRITE_OUT_ROWS)
+def test_write_out_values_on_a_terminal_are_spelled_out(
+    hostile_server: FaultServer, tmp_path: Path, destination: str, write_out: str, expected: bytes
+) -> None:
+    hostile_server.script("/w", Reply(302, headers=_EVIL_HEADERS, body=b"moved", reason="Found" + HOSTILE))
+    body = {"file": ["-o", str(tmp_path / "out")], "devnull": ["-o", "/dev/null"], "stdout": []}[destination]
+    shown = run_on_terminal(["get", hostile_server.url("/w"), "--no-follow", *body, "-w", write_out])
+    _no_server_sequences(shown.screen)
+    assert expected in shown.screen, shown.screen
+
+
+def test_write_out_errormsg_from_a_hostile_reason_is_spelled_out(hostile_server: FaultServer, tmp_path: Path) -> None:
+    hostile_server.script("/e", Reply(500, headers={"X-Evil": HOSTILE}, body=b"no", reason="Oops" + HOSTILE + CSI_C1))
+    args = ["get", hostile_server.url("/e"), "--retries", "0", "-o", str(tmp_path / "out")]
+    shown = run_on_terminal([*args, "-w", "[%{errormsg}]%{stderr}[%{errormsg}]"])
+    assert shown.code == 5
+    _no_server_sequences(shown.screen)
+    assert shown.screen.count(b"Oops" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J") >= 2
+
+
+def test_write_out_into_a_pipe_gets_the_server_bytes(hostile_server: FaultServer, tmp_path: Path) -> None:
+    evil = "v" + HOSTILE + CSI_C1
+    hostile_server.script("/p", Reply(500, headers={"X-Evil": evil}, body=b"no", reason="Oops" + HOSTILE))
+    result = subprocess.run(
+        [
+            APICLI,
+            "get",
+            hostile_server.url("/p"),
+            "--retries",
+            "0",
+            "-o",
+            str(tmp_path / "out"),
+            "-w",
+            "%header{X-Evil}|%{errormsg}",
+        ],
+        capture_output=True,
+        env=base_environment(),
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 5
+    header, _, message = result.stdout.partition(b"|")
+    assert header == evil.encode("latin-1")  # the bytes as sent: 0x9b stays one byte, as curl writes it
+    assert message.startswith(b"HTTP 500 Oops" + HOSTILE.encode())

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apicli.errors import UsageError
-from apicli.writeout import VARIABLES, TransferReport, parse_write_out, render_write_out
+from apicli.output.terminal import visible, visible_json
+from apicli.writeout import VARIABLES, Shown, TransferReport, parse_write_out, render_write_out
 
 
 def _report(**overrides: object) -> TransferReport:
@@ -58,9 +59,15 @@ def test_an_unknown_variable_is_a_usage_error_naming_it(format_text: str) -> Non
 _NAMES = sorted(VARIABLES | {"json", "header_json", "stdout", "stderr"})
 
 
-@given(st.lists(st.one_of(st.text(alphabet=st.characters(blacklist_characters="%\\"), min_size=1),
-                          st.sampled_from([f"%{{{name}}}" for name in _NAMES]),
-                          st.sampled_from(["%%", "\\n", "\\t", "\\r", "\\\\", "%header{X-A}"]))))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(blacklist_characters="%\\"), min_size=1),
+            st.sampled_from([f"%{{{name}}}" for name in _NAMES]),
+            st.sampled_from(["%%", "\\n", "\\t", "\\r", "\\\\", "%header{X-A}"]),
+        )
+    )
+)
 def test_any_format_of_known_parts_parses_and_renders(parts: list[str]) -> None:
     segments = parse_write_out("".join(parts))
     pieces = render_write_out(segments, _report())
@@ -75,3 +82,29 @@ def test_parsing_never_fails_but_with_a_usage_error(text: str) -> None:
         parse_write_out(text)
     except UsageError as exc:
         assert "unknown variable" in exc.message
+
+
+_TERMINAL = {"stdout": Shown(visible, visible_json), "stderr": Shown(visible, visible_json)}
+# What may reach a terminal from a server: no control but tab and newline (layout), no lone surrogate
+# (it would be written as the raw byte it stands for).
+_UNSAFE = {chr(code) for code in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000))} - {"\t", "\n"}
+
+
+@given(st.binary(max_size=40), st.text(max_size=20), st.sampled_from(["", "%{stderr}"]))
+def test_values_filled_in_for_a_terminal_hold_no_control_character(raw: bytes, reason: str, switch: str) -> None:
+    value = raw.decode("latin-1")  # as http.client hands a header value over
+    report = _report(content_type=value, errormsg=reason, redirect_url=value)
+    report = report._replace(headers=(("X-Evil", value),))
+    segments = parse_write_out(switch + "%header{x-evil}%{content_type}%{errormsg}%{redirect_url}%{header_json}%{json}")
+    text = "".join(piece for _, piece in render_write_out(segments, report, _TERMINAL))
+    assert not _UNSAFE & set(text)
+    json_text = render_write_out(parse_write_out("%{header_json}"), report, _TERMINAL)[0][1]
+    assert json.loads(json_text)["x-evil"] == [raw.decode("utf-8", "surrogateescape")]
+
+
+@given(st.binary(max_size=40))
+def test_values_for_a_pipe_are_the_bytes_sent(raw: bytes) -> None:
+    sent = b"<" + raw + b">"  # a value's own ends are kept (curl trims only the blanks around it)
+    report = _report()._replace(headers=(("X-Evil", sent.decode("latin-1")),))
+    text = render_write_out(parse_write_out("%header{x-evil}"), report)[0][1]
+    assert text.encode("utf-8", "surrogateescape") == sent

@@ -145,6 +145,7 @@ class OutputPlan(NamedTuple):
     to_terminal: bool = False  # the body lands on a terminal: binary is withheld, text made safe
     stderr_color: bool = False
     stderr_terminal: bool = False
+    stdout_terminal: bool = False  # stdout is a terminal, whether or not the body goes there (-w writes to it)
 
 
 def build_output_plan(
@@ -174,4 +175,5 @@ def build_output_plan(
         to_terminal=to_terminal,
         stderr_color=diagnostics_color(options.color, environ, on_terminal=stderr_terminal),
         stderr_terminal=stderr_terminal,
+        stdout_terminal=stdout_terminal,
     )

@@ -6,8 +6,10 @@ where the window allows, and each batch is rendered by the same fast renderer as
 document (orjson and bulk colouring), then indented to its depth. Whether a batch really ends
 at a member boundary is decided by the renderer itself: a cut inside a string or a nested
 value does not parse, and an earlier cut is tried. A single member larger than the window is
-descended into. Memory therefore stays near the window size whatever the document's size, and
-the uncoloured text is the same as json.dumps(indent=2) of the whole document.
+descended into, with a stack of open containers rather than recursion (past JSON_DEPTH levels
+the body is refused), and a string larger than the window is written in pieces as it is
+scanned. Memory therefore stays near the window size whatever the document's size, time stays
+linear in it, and the uncoloured text is the same as json.dumps(indent=2) of the whole document.
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ from collections.abc import Callable, Iterator
 import orjson
 
 from ..errors import ParseError, ResponseFormatError
-from .colorize import KEY_COLOR, RESET, render_json
+from ..limits import JSON_DEPTH
+from .colorize import KEY_COLOR, RESET, STRING_COLOR, render_json
 
 WINDOW = 512 * 1024
-MAX_TOKEN = 64 * 1024 * 1024  # one string or number: past this, the body is refused rather than held
+MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
 _VALUE_START = frozenset(b'{["-0123456789tfn')
 _ATTEMPTS = 16  # cut points tried per window before descending into a member
 _WHITESPACE = b" \t\r\n"
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _SCALAR = re.compile(rb"[^\s,\]}:]+")
+# A string's text as whole units: runs of plain bytes and complete escapes. Possessive: the match
+# is linear and keeps no backtracking state, however long the string.
+_STRING_UNITS = re.compile(rb'[^"\\]*+(?:\\(?:u[0-9a-fA-F]{4}|[^u])[^"\\]*+)*+')
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_MIN_PIECE = 64  # a string piece holds at least this much, so that backing off never leaves it empty
 
 
 class _Reader:
@@ -77,8 +84,8 @@ class _Reader:
                 return match.group()
             if self.ended:
                 raise self.error(f"an unfinished {what}")
-            if len(self.data) - self.pos > MAX_TOKEN:
-                raise self.error(f"a {what} longer than {MAX_TOKEN // (1024 * 1024)} MiB")
+            if len(self.data) - self.pos > MAX_SCALAR:
+                raise self.error(f"a {what} longer than {MAX_SCALAR // (1024 * 1024)} MiB")
             size = 2 * max(size, len(self.data) - self.pos)
 
     def expect(self, byte: int) -> None:
@@ -116,74 +123,163 @@ def iter_pretty(
         return
     if first not in _VALUE_START:
         raise reader.error("it does not start with a JSON value")
-    yield from _value(reader, 0, color)
+    yield from _value(reader, color)
     yield b"\n"
     if reader.skip_whitespace() != -1:
         raise reader.error("more data after the document")
 
 
-def _value(reader: _Reader, depth: int, color: bool) -> Iterator[bytes]:
-    first = reader.skip_whitespace()
-    if first == -1:
-        raise reader.error("a value")
-    if first in b"[{":
-        yield from _container(reader, depth, color, first)
-        return
-    token = reader.token(_STRING, "string") if first == ord('"') else reader.token(_SCALAR, "value")
-    try:
-        yield render_json(token, color=color).rstrip(b"\n")
-    except ParseError:
-        raise reader.error(f"{token[:40]!r}") from None
+class _Open:
+    """A container being written: its brackets and whether a member has been written yet."""
+
+    __slots__ = ("close_b", "members", "open_b")
+
+    def __init__(self, open_b: bytes, close_b: bytes) -> None:
+        self.open_b = open_b
+        self.close_b = close_b
+        self.members = 0
 
 
-def _scalar_text(reader: _Reader, token: bytes) -> bytes:
-    """A key as json.dumps writes it (escapes it needs no more are undone), without colour."""
-    try:
-        return render_json(token, color=False).rstrip(b"\n")
-    except ParseError:
-        raise reader.error(f"{token[:40]!r}") from None
-
-
-def _container(reader: _Reader, depth: int, color: bool, opener: int) -> Iterator[bytes]:
-    open_b, close_b = (b"[", b"]") if opener == ord("[") else (b"{", b"}")
-    reader.pos += 1
-    if reader.skip_whitespace() == close_b[0]:
-        reader.pos += 1
-        yield open_b + close_b
-        return
-    yield open_b + b"\n"
-    pad = b"  " * (depth + 1)
-    first = True
+def _value(reader: _Reader, color: bool) -> Iterator[bytes]:
+    """The document's value, walked with a stack of open containers (never Python recursion on depth)."""
+    opened: list[_Open] = []
+    want_value = True  # the next thing to write is a value (the document, or a member descended into)
     while True:
-        batch = _batch(reader, open_b, close_b, color)
-        separator = b"" if first else b",\n"
-        first = False
-        if batch is not None:
-            # The batch was rendered at depth 0: its members sit two spaces in; move them to this depth.
-            inner = batch[batch.index(b"\n") + 1 : batch.rindex(b"\n", 0, len(batch) - 1)]
-            if depth:
-                shift = b"  " * depth
-                inner = shift + inner.replace(b"\n", b"\n" + shift)
-            yield separator + inner
-        else:
-            # One member is larger than the window: descend into it.
-            yield separator + pad
-            if open_b == b"{":
-                if reader.skip_whitespace() != ord('"'):
-                    raise reader.error("a key")
-                key = _scalar_text(reader, reader.token(_STRING, "key"))
-                yield (KEY_COLOR + key + RESET if color else key) + b": "
-                reader.expect(ord(":"))
-            yield from _value(reader, depth + 1, color)
-        following = reader.skip_whitespace()
-        if following == ord(","):
-            reader.pos += 1
-        elif following == close_b[0]:
-            reader.pos += 1
-            yield b"\n" + b"  " * depth + close_b
+        if want_value:
+            want_value = False
+            first = reader.skip_whitespace()
+            if first == -1:
+                raise reader.error("a value")
+            if first in b"[{":
+                if len(opened) == JSON_DEPTH:
+                    raise reader.error(f"arrays and objects nested deeper than {JSON_DEPTH} levels")
+                open_b, close_b = (b"[", b"]") if first == ord("[") else (b"{", b"}")
+                reader.pos += 1
+                if reader.skip_whitespace() == close_b[0]:
+                    reader.pos += 1
+                    yield open_b + close_b
+                else:
+                    yield open_b + b"\n"
+                    opened.append(_Open(open_b, close_b))
+                    yield from _next_member(reader, opened, color)
+                    want_value = _descending(opened)
+                    continue
+            elif first == ord('"'):
+                yield from _string(reader, STRING_COLOR if color else b"")
+            else:
+                token = reader.token(_SCALAR, "value")
+                try:
+                    yield render_json(token, color=color).rstrip(b"\n")
+                except ParseError:
+                    raise reader.error(f"{token[:40]!r}") from None
+        # A value was written: close what it ended, and go on with the next member of its container.
+        while opened:
+            container = opened[-1]
+            following = reader.skip_whitespace()
+            if following == ord(","):
+                reader.pos += 1
+                yield from _next_member(reader, opened, color)
+                if _descending(opened):
+                    want_value = True
+                    break
+            elif following == container.close_b[0]:
+                reader.pos += 1
+                opened.pop()
+                yield b"\n" + b"  " * len(opened) + container.close_b
+            else:
+                raise reader.error(f"',' or {container.close_b.decode()!r} expected")
+        if not opened and not want_value:
             return
-        else:
-            raise reader.error(f"',' or {close_b.decode()!r} expected")
+
+
+_DESCEND = -1  # marks a container whose next member is too large for a batch: it is walked value by value
+
+
+def _descending(opened: list[_Open]) -> bool:
+    container = opened[-1]
+    if container.members == _DESCEND:
+        container.members = 1
+        return True
+    return False
+
+
+def _next_member(reader: _Reader, opened: list[_Open], color: bool) -> Iterator[bytes]:
+    """Write the next members of the innermost container: a batch, or the start of one member too large for it."""
+    container = opened[-1]
+    depth = len(opened) - 1
+    separator = b",\n" if container.members else b""
+    batch = _batch(reader, container.open_b, container.close_b, color)
+    if batch is not None:
+        # The batch was rendered at depth 0: its members sit two spaces in; move them to this depth.
+        inner = batch[batch.index(b"\n") + 1 : batch.rindex(b"\n", 0, len(batch) - 1)]
+        if depth:
+            shift = b"  " * depth
+            inner = shift + inner.replace(b"\n", b"\n" + shift)
+        container.members += 1
+        yield separator + inner
+        return
+    # One member is larger than the window: its key here, its value walked by the caller.
+    yield separator + b"  " * (depth + 1)
+    if container.open_b == b"{":
+        if reader.skip_whitespace() != ord('"'):
+            raise reader.error("a key")
+        yield from _string(reader, KEY_COLOR if color else b"")
+        yield b": "
+        reader.expect(ord(":"))
+    container.members = _DESCEND
+
+
+def _string(reader: _Reader, color_code: bytes) -> Iterator[bytes]:
+    """A string (at reader.pos) as the renderer writes it, in pieces: a string of any length in bounded memory."""
+    yield color_code + b'"'
+    for piece in _string_pieces(reader):
+        try:
+            yield render_json(b'"' + piece + b'"', color=False)[1:-2]
+        except ParseError:
+            raise reader.error(f"an invalid string {piece[:40]!r}") from None
+    yield b'"' + (RESET if color_code else b"")
+
+
+def _string_pieces(reader: _Reader) -> Iterator[bytes]:
+    """The text between a string's quotes, in pieces of whole characters and whole escapes.
+
+    Each piece is cut where it can be rendered alone: never inside an escape, a UTF-8
+    character, or between the two escapes of a surrogate pair. The scan is one linear regex
+    match per piece, so a string costs time in proportion to its length.
+    """
+    reader.pos += 1
+    size = max(WINDOW, _MIN_PIECE)
+    while True:
+        reader.fill(size + 8)  # a few bytes past the piece: where it ends is seen, not guessed
+        data, start = reader.data, reader.pos
+        limit = min(len(data), start + size)
+        end = _STRING_UNITS.match(data, start, limit).end()  # type: ignore[union-attr]  # it matches empty
+        if end < limit and data[end] == ord('"'):
+            reader.pos = end + 1
+            if end > start:
+                yield data[start:end]
+            return
+        if end == start:
+            # An escape at the start that does not complete: invalid, or the body ended inside it.
+            if reader.ended and limit == len(data) and end == limit:
+                raise reader.error("an unfinished string")
+            raise reader.error("an invalid escape in a string")
+        cut = end
+        if end == limit:
+            if reader.ended and limit == len(data):
+                raise reader.error("an unfinished string")
+            while cut > start and data[cut] & 0xC0 == 0x80:
+                cut -= 1  # inside a UTF-8 character: it starts the next piece
+        if cut - 6 >= start and _HIGH_SURROGATE.match(data, cut - 6, cut) and _escapes(data, cut - 6, start):
+            cut -= 6  # keep a surrogate pair's two escapes together
+        reader.pos = cut
+        yield data[start:cut]
+
+
+def _escapes(data: bytes, backslash: int, start: int) -> bool:
+    """Whether the backslash at `backslash` starts an escape: the run of backslashes up to it is odd."""
+    run = backslash + 1 - len(data[start : backslash + 1].rstrip(b"\\")) - start
+    return run % 2 == 1
 
 
 # Where a member likely ends: a comma between two members that look alike (`},{`, `],[`), or,

@@ -31,6 +31,17 @@ def safe_json(text: bytes) -> bytes:
     return _RAW_IN_JSON.sub(lambda match: b"\\u%04x" % ord(match.group().decode("utf-8")), text)
 
 
+# In JSON text as json.dumps writes it (C0 controls already escaped): DEL, C1 controls and lone
+# surrogates (a byte that was not UTF-8, under surrogateescape), which would reach a terminal raw.
+_RAW_IN_JSON_TEXT = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def visible_json(text: str) -> str:
+    """JSON text for a terminal: what safe_json does for bytes, and a lone surrogate as its escape,
+    so the text still parses and no control byte reaches the terminal."""
+    return _RAW_IN_JSON_TEXT.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def terminal_text(body: bytes) -> bytes:
     """A whole body that is not JSON after all, made safe for a terminal."""
     return TerminalText().feed(body, final=True)

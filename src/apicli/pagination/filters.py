@@ -70,9 +70,7 @@ class JqCollectionSink(ItemSink):
 
     def finish(self) -> None:
         texts, self.texts = self.texts, []
-        output = apply_to_collection(
-            self.program, texts, pretty=self.pretty, color=self.color, terminal=self.terminal
-        )
+        output = apply_to_collection(self.program, texts, pretty=self.pretty, color=self.color, terminal=self.terminal)
         if output:
             self._put(output)
 

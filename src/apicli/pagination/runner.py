@@ -30,11 +30,11 @@ import requests
 from ..client import Client
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
 from ..output import ByteSink, OutputPlan, atomic_output, read_limited
-from ..output.body import PRETTY_LIMIT
+from ..output.body import PRETTY_LIMIT  # limits.WHOLE_BODY, as every body read whole
 from ..report import Reporter, is_secret_header_name
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
-from .documents import Page, decode_page, find_items
+from .documents import Page, PageItems, read_page
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
 from .schemes import Pager, detect_pager, forced_pager
@@ -101,7 +101,7 @@ class PageFetcher:
             stack.callback(response.close)
             client.show_response_head(response, self.options.include)
             client.check_status(response, self.options.ignore_status)
-            # Bounded: a gzip bomb page must not take the memory (and the same cap as --pretty).
+            # Bounded: a gzip bomb page must not take the memory. A page costs its bytes and a batch of items.
             body = read_limited(
                 client.body_chunks(response), PRETTY_LIMIT, purpose="to read as a page", hint=_PAGE_HINT
             )
@@ -113,10 +113,9 @@ class PageFetcher:
             final_url = response.url or url
         if status == _NO_CONTENT and not body.strip():
             document: Any = None
-            items: list[Any] = []
+            items: list[Any] | PageItems = []
         else:
-            document = decode_page(body, content_type, exact=self.exact_numbers)
-            items = find_items(document, self.items_path)
+            document, items = read_page(body, content_type, self.items_path, exact=self.exact_numbers)
         report = None
         if self.writer is not None:
             from ..transferinfo import transfer_report
@@ -199,6 +198,21 @@ class Prefetcher:
             self.pending.append((url, self.executor.submit(self.fetch, url)))
 
 
+def _write_items(page: Page, sink: ItemSink, budget: int | None) -> int:
+    """Write the page's items, a batch at a time, at most `budget` of them; returns how many were written."""
+    items = page.items
+    batches = items.batches() if isinstance(items, PageItems) else iter([items])
+    written = 0
+    for batch in batches:
+        if budget is not None and written + len(batch) > budget:
+            batch = batch[: budget - written]
+        sink.write_page(batch)
+        written += len(batch)
+        if budget is not None and written >= budget:
+            break
+    return written
+
+
 @contextlib.contextmanager
 def _page_errors(number: int) -> Iterator[None]:
     """Name the page in any error raised while handling it."""
@@ -257,13 +271,11 @@ class PageLoop:
                     verbose(f"apicli: paginate: detected {pager.describe()}")
                 elif number == 1:
                     verbose(f"apicli: paginate: {pager.describe()}")
-                items = page.items
-                if settings.max_items is not None and written + len(items) > settings.max_items:
-                    items = items[: settings.max_items - written]
-                sink.write_page(items)
+                written += _write_items(
+                    page, sink, None if settings.max_items is None else settings.max_items - written
+                )
                 if page.report is not None and self.fetcher.writer is not None:
                     self.fetcher.writer.write(page.report)
-                written += len(items)
                 if settings.max_items is not None and written >= settings.max_items:
                     verbose(f"apicli: paginate: stopped at --max-items {settings.max_items}")
                     break

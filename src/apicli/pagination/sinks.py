@@ -21,6 +21,7 @@ from ..output import ByteSink
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
 
 Render = Callable[[Any], bytes]
+_GROUP = 256  # items encoded before their texts are joined
 
 
 def _encode_slowly(item: Any) -> bytes:
@@ -32,10 +33,15 @@ def _encode_slowly(item: Any) -> bytes:
 
 
 def _join(separator: bytes, items: list[Any]) -> bytes:
+    # Each result of orjson.dumps keeps a buffer of some KiB behind it: a page's worth held at once
+    # cost gigabytes, so items are encoded and joined a group at a time.
+    groups = range(0, len(items), _GROUP)
     try:
-        return separator.join(map(orjson.dumps, items))
+        return separator.join([separator.join([orjson.dumps(item) for item in items[k : k + _GROUP]]) for k in groups])
     except orjson.JSONEncodeError:
-        return separator.join(map(_encode_slowly, items))
+        return separator.join(
+            [separator.join([_encode_slowly(item) for item in items[k : k + _GROUP]]) for k in groups]
+        )
 
 
 def ndjson_block(items: list[Any]) -> bytes:

@@ -1,0 +1,123 @@
+"""Hostile paginate pages: huge, bomb-sized, deep, malformed; a page costs its bytes and one batch of items.
+
+Each row runs the installed apicli's paginate against a loopback server and asserts its exit code,
+its one `apicli:` line, how many item lines it wrote, and (for the huge kinds) its peak memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+
+import pytest
+from backports import zstd
+
+from tests.faults import FaultServer, Reply
+from tests.hostile.harness import assert_clean, run
+
+MIB = 1 << 20
+JSON = ("Content-Type", "application/json")
+
+
+@functools.lru_cache(maxsize=8)
+def _items(count: int, item: bytes = b'{"a":1}') -> bytes:
+    return b"[" + b",".join([item] * count) + b"]"
+
+
+def _page(body: bytes, coding: str | None = None) -> Reply:
+    if coding == "gzip":
+        return Reply(200, [JSON, ("Content-Encoding", "gzip")], gzip.compress(body, 1))
+    if coding == "zstd":
+        return Reply(200, [JSON, ("Content-Encoding", "zstd")], zstd.compress(body, 3))
+    return Reply(200, [JSON], body)
+
+
+# (page, extra args, exit code, bytes written or None, stderr has, bounded)
+PAGE_ROWS = [
+    pytest.param(_page(_items(1_000_000)), [], 0, 8_000_000, (), True, id="million-items-8MB"),
+    pytest.param(_page(_items(1_000_000)), ["--array"], 0, 8_000_002, (), True, id="million-items-array"),
+    pytest.param(
+        _page(b'{"meta":{"n":1},"data":' + _items(1_000_000) + b',"next":null}'),
+        [],
+        0,
+        8_000_000,
+        (),
+        True,
+        id="million-items-under-data",
+    ),
+    pytest.param(
+        _page(b'{"a":{"b":[0,' + _items(1_000_000)[1:] + b"}}"),
+        ["--items", "a.b"],
+        0,
+        8_000_002,
+        (),
+        True,
+        id="items-path",
+    ),
+    pytest.param(_page(_items(4_000_000, b"0"), "zstd"), [], 0, 8_000_000, (), True, id="zstd-4M-items"),
+    pytest.param(
+        _page(_items(200_000, b'"' + b"s" * 64 + b'"'), "gzip"), ["--jq", "."], 0, 13_400_000, (), True, id="jq-items"
+    ),
+    pytest.param(_page(_items(100_000)), ["--pretty", "--no-color"], 0, None, (), True, id="pretty-items"),
+    pytest.param(
+        _page(_items(30_000_000, b"{}"), "zstd"),
+        [],
+        1,
+        0,
+        "too large to read as a page",
+        False,
+        id="zstd-30M-items-past-limit",
+    ),
+    pytest.param(
+        _page(b'{"data":[1],"included":[' + b"[]," * (2 * MIB) + b"[]]}"),
+        [],
+        2,
+        0,
+        "without its list of items is larger than 1 MiB",
+        True,
+        id="outside-items-huge",
+    ),
+    pytest.param(_page(b"[" * (4 * MIB)), [], 2, 0, "not JSON", True, id="deep-unclosed"),
+    pytest.param(_page(b"[" + b"[" * 5000 + b"]" * 5000 + b"]"), [], 2, 0, "not JSON", True, id="deep-item"),
+    pytest.param(_page(_items(500_000)[:-1] + b',{"a":}]'), [], 2, 0, "not JSON", True, id="broken-last-item"),
+    pytest.param(_page(_items(500_000) + b" [1]"), [], 2, 0, "not JSON", True, id="data-after-page"),
+    pytest.param(_page(_items(500_000)[:-1]), [], 2, 0, "not JSON", True, id="unclosed-page"),
+    pytest.param(
+        _page(b'[{"s":"a,b],[c"},' + b'{"s":"]],,[{"},' * 100_000 + b"1]"),
+        [],
+        0,
+        1_500_018,
+        (),
+        True,
+        id="separators-in-strings",
+    ),
+    pytest.param(_page(b'["\xff\xfe",' + _items(100_000)[1:]), [], 2, 0, "not JSON", True, id="invalid-utf8"),
+]
+
+
+@pytest.mark.parametrize(("page", "extra", "code", "size", "stderr_has", "bounded"), PAGE_ROWS)
+def test_hostile_pages(
+    fault_server: FaultServer,
+    page: Reply,
+    extra: list[str],
+    code: int,
+    size: int | None,
+    stderr_has: str | tuple[str, ...],
+    bounded: bool,
+) -> None:
+    fault_server.script("/p", page)
+    outcome = run(["paginate", fault_server.url("/p"), "--max-pages", "1", "--retries", "0", *extra], timeout=120)
+    assert_clean(outcome, code, stderr_has=stderr_has, bounded=bounded)
+    if size is not None:
+        assert outcome.stdout_size == size, outcome.describe()
+    if not bounded:
+        # The page's limit (64 MiB) is read, and refused, before anything else: no gigabytes.
+        assert outcome.peak_mib < 200, outcome.describe()
+
+
+def test_items_come_out_as_the_server_wrote_them(fault_server: FaultServer) -> None:
+    body = b'{"data":[{"id":1,"v":"caf\xc3\xa9"},[1,2],"s,]",12345678901234567890123,1.5,null],"next":null}'
+    fault_server.script("/p", _page(body))
+    outcome = run(["paginate", fault_server.url("/p")])
+    assert_clean(outcome, 0)
+    assert outcome.stdout == (b'{"id":1,"v":"caf\xc3\xa9"}\n[1,2]\n"s,]"\n12345678901234567890123\n1.5\nnull\n')
