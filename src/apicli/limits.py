@@ -42,6 +42,10 @@ WHOLE_BODY = Limit(64 * MIB, "a body read whole")
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command")
 ERROR_BODY = Limit(64 * KIB, "an error body")
+# Streams are read record by record: one record (an NDJSON line) or one line of an event stream
+# (and one event's data) is all that is held at once.
+STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream")
+EVENT_LINE = Limit(1 * MIB, "a line of an event stream")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 
@@ -59,6 +63,8 @@ TABLE: tuple[Limit, ...] = (
     TOKEN_RESPONSE,
     HELPER_OUTPUT,
     ERROR_BODY,
+    STREAM_RECORD,
+    EVENT_LINE,
 )
 
 

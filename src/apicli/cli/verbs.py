@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from ..jqfilter import JqProgram
 
 UrlArgument = Annotated[
-    str, typer.Argument(metavar="URL", help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path.")
+    str,
+    typer.Argument(
+        metavar="URL", help="URL; the scheme may be left out, and :PORT/path means http://localhost:PORT/path."
+    ),
 ]
 ItemsArgument = Annotated[
     list[str] | None,
@@ -110,6 +113,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
         events=ci.events,
         reconnects=invocation.retry.retries,
         backoff=invocation.retry.backoff,
+        retry_max_wait=invocation.retry.max_wait,
     )
     perform(
         open_run_client(run),
