@@ -23,9 +23,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-# Bytes of work (parsing, copying, writing results) an in-process evaluation may cost: tens of
-# milliseconds, which is as long as Ctrl-C or --max-time may have to wait.
-WORK_BUDGET = 16 * 1024 * 1024
+# Work an in-process evaluation may cost, in bytes of input parsed (the unit: each result costs
+# RESULT_WORK more, for libjq's dump and Python's handling of it). libjq 1.7 parses about 5-20 MB
+# a second, so this is tens of milliseconds on a quiet machine: as long as Ctrl-C or --max-time
+# may have to wait. The bound is pessimistic, so most programs finish well within it.
+WORK_BUDGET = 2 * 1024 * 1024
+RESULT_WORK = 32
 # Bytes of results an in-process evaluation may hold (apicli's own memory stays small).
 VOLUME_BUDGET = 8 * 1024 * 1024
 _MAX_PROGRAM = 4096  # longer programs go to the child without being read
@@ -81,6 +84,10 @@ class Poly:
         for _ in range(exponent):
             result = result * self
         return result
+
+    def at(self, m: float) -> float:
+        """The polynomial's value for an input of `m` bytes."""
+        return sum(c * m**i for i, c in enumerate(self.coefficients))
 
     def of(self, inner: Poly) -> Poly:
         """This polynomial with `inner` put in for m."""
@@ -186,7 +193,7 @@ def alternatives(*parts: Cost) -> Cost:
 
 def collected(inner: Cost) -> Cost:
     """`[A]`: one array of every output."""
-    size = inner.volume + inner.count + ONE
+    size = inner.volume + inner.count + _const(2)
     return Cost(ONE, size, size, inner.work + size)
 
 
@@ -223,25 +230,15 @@ _NO_OUTPUT = frozenset({"empty", "error"})
 # One-argument builtins that run their argument on each element (as `map(f)` is `[.[] | f]`),
 # and the size of their own output.
 _PER_ELEMENT: dict[str, Poly] = {
-    "map": M,  # replaced by the collected size below
-    "sort_by": M,
-    "unique_by": M,
-    "min_by": M,
-    "max_by": M,
+    **dict.fromkeys(("map", "sort_by", "unique_by", "min_by", "max_by"), M),  # map: its collected size
+    **dict.fromkeys(("any", "all"), _const(32)),
     "group_by": _linear(2, 2),
-    "any": _const(32),
-    "all": _const(32),
 }
 # Builtins whose arguments run on the input itself, combined with it as a product.
-_ON_INPUT: dict[str, tuple[int, Poly]] = {
-    "has": (1, _const(32)),
-    "in": (1, _const(32)),
-    "startswith": (1, _const(32)),
-    "endswith": (1, _const(32)),
-    "ltrimstr": (1, M),
-    "rtrimstr": (1, M),
-    "getpath": (1, M),
-    "error": (1, ZERO),
+_ON_INPUT: dict[str, Poly] = {
+    **dict.fromkeys(("has", "in", "startswith", "endswith"), _const(32)),
+    **dict.fromkeys(("ltrimstr", "rtrimstr", "getpath"), M),
+    "error": ZERO,
 }
 
 
@@ -271,32 +268,25 @@ class _Parser:
 
     # -- tokens --------------------------------------------------------------------------------
 
-    def peek(self) -> tuple[str, str]:
-        """The next token's kind and text, without taking it; ("end", "") at the end."""
+    def _next(self) -> tuple[str, str, int]:
+        """The next token's kind, text and end; ("end", "") at the end of the program."""
         position = self.position
-        while True:
-            if position >= len(self.text):
-                return ("end", "")
+        while position < len(self.text):
             match = _TOKEN.match(self.text, position)
             if match is None:
                 raise _NotBrief
-            kind = match.lastgroup
-            assert kind is not None
-            if kind != "space":
-                return (kind, match.group())
+            if match.lastgroup != "space":
+                return (match.lastgroup or "", match.group(), match.end())
             position = match.end()
+        return ("end", "", position)
+
+    def peek(self) -> tuple[str, str]:
+        kind, token, _end = self._next()
+        return (kind, token)
 
     def take(self) -> tuple[str, str]:
-        while True:
-            if self.position >= len(self.text):
-                return ("end", "")
-            match = _TOKEN.match(self.text, self.position)
-            if match is None:
-                raise _NotBrief
-            self.position = match.end()
-            if match.lastgroup != "space":
-                assert match.lastgroup is not None
-                return (match.lastgroup, match.group())
+        kind, token, self.position = self._next()
+        return (kind, token)
 
     def expect(self, text: str) -> None:
         if self.take()[1] != text:
@@ -497,7 +487,7 @@ class _Parser:
             size = _PER_ELEMENT[name]
             return Cost(ONE, size, size, keys.work + _linear(4, 1))
         if name in _ON_INPUT:
-            _count, size = _ON_INPUT[name]
+            size = _ON_INPUT[name]
             cost = product([argument, _single(M, ZERO)], lambda _sizes: size, _total)
             if name == "error":
                 return Cost(ZERO, ZERO, ZERO, cost.work)
@@ -628,7 +618,7 @@ def brief_input_limit(program: str, ceiling: int) -> int:
     cost = program_cost(program)
     if cost is None:
         return 0
-    total = M + cost.work + cost.volume + cost.count  # reading, evaluating, then writing each result
+    total = M + cost.work + cost.volume + cost.count * RESULT_WORK  # reading, evaluating, writing each result
     if max(total.degree, cost.volume.degree, cost.size.degree) > 1:
         return 0
     limit = ceiling
