@@ -38,7 +38,8 @@ _COLORS = {
 }
 _PUNCTUATION_COLOR = ""
 _RESET = RESET.decode()
-RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
+RESULTS_LIMIT = 48 * 1024 * 1024  # bytes of results held for one input, Python's own per result counted
+_RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small results cost more than their text
 # The largest input a brief program (jqscan.py) runs on in this process; its cost bound may allow less.
 BRIEF_INPUT_LIMIT = 1024 * 1024
 
@@ -61,6 +62,8 @@ class JqHaltError(ApicliError):
         message = (halt.message or "").removesuffix("\n")
         if len(message) > _SHOWN_MESSAGE:
             message = message[:_SHOWN_MESSAGE] + "…"
+        # One line: line breaks spelled out here, other controls where every error is shown (visible()).
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
         super().__init__(f"{flag}: halt_error({halt.code}){': ' if message else ''}{message}")
         self.exit_code = ExitCode.OK if halt.code == 0 else ExitCode.USAGE
         self.output = output  # the results before the halt, formatted: the caller writes them first
@@ -139,7 +142,7 @@ class JqProgram:
         held = 0
         try:
             for result in produced:
-                held += len(result) + 1
+                held += len(result) + _RESULT_OVERHEAD
                 if held > RESULTS_LIMIT:
                     raise results_too_large(RESULTS_LIMIT)
                 results.append(result)
@@ -212,6 +215,8 @@ def compile_jq(
     except ImportError:
         raise UsageError("--jq needs the jq package, which is not installed", hint=INSTALL_HINT) from None
     source = expression if expression.strip() else "."  # as the jq command treats an empty filter
+    if "*" in source and hasattr(os, "fork"):
+        _check_folding(source)
     try:
         # Newlines keep a trailing `# comment` in the expression from swallowing the wrapper.
         compiled = jq.compile(f"(\n{source}\n) | tojson")
@@ -232,6 +237,40 @@ def compile_jq(
     if worker is not None and fork_now and not here_below:
         worker.start()
     return JqProgram(expression, compiled, raw_output, worker, here_below)
+
+
+# jq folds constant expressions while it compiles, so `"x" * 1e9` allocates a gigabyte before any
+# input is read, in whichever process compiles it. Only `*` (string repetition) grows past the
+# program's own size: a program with one is first compiled in a child under this cap.
+COMPILE_MEMORY_LIMIT = 64 * 1024 * 1024
+
+
+def _check_folding(source: str) -> None:
+    """UsageError when compiling `source` takes more than COMPILE_MEMORY_LIMIT (tried in a child)."""
+    from .jqworker import OUT_OF_MEMORY, cap_memory
+
+    pid = os.fork()
+    if pid == 0:  # the child never returns into the caller's code
+        code = 0  # a syntax error is reported by the compile that follows, in the parent
+        try:
+            cap_memory(COMPILE_MEMORY_LIMIT)
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)  # libjq says "cannot allocate memory" on its own; the parent says more
+            import jq
+
+            jq.compile(source)
+        except MemoryError:
+            code = OUT_OF_MEMORY
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    status = os.waitpid(pid, 0)[1]
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise UsageError(
+            "--jq: the program's constant expressions need more than 64 MiB (jq computes them when it compiles)",
+            hint='repeat strings on input values, not on literals such as "x" * 1e9',
+        )
 
 
 def apply_to_item(

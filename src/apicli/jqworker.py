@@ -38,7 +38,7 @@ _DONE, _ERROR, _HALT = b"\x00d", b"\x00e", b"\x00h"  # a halt: [code, message] a
 # typical JSON (objects of strings and numbers) takes about 600 MiB in libjq. A body dense in
 # small numbers takes more (libjq keeps each number's text): about 40 times its size.
 JQ_MEMORY_LIMIT = 768 * MIB
-_OUT_OF_MEMORY = 3  # the child's exit status when Python itself ran out (libjq aborts instead)
+OUT_OF_MEMORY = 3  # the child's exit status when Python itself ran out (libjq aborts instead)
 # A pipe's usual capacity. Reads of more would cost an mmap and munmap each (malloc's threshold is
 # 128 KiB) for what is mostly a few KiB.
 _READ = _WRITE = 64 * 1024
@@ -143,7 +143,7 @@ class JqWorker:
         self.buffer.clear()
         self.scanned = 0
         signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
-        if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == _OUT_OF_MEMORY):
+        if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
             return ApicliError(
                 f"--jq: the jq program needed more than {size_text(JQ_MEMORY_LIMIT)} of memory, the cap on jq's memory",
                 hint="narrow the program (e.g. with limit(N; ...)) or the input",
@@ -180,13 +180,13 @@ class JqWorker:
         if pid == 0:  # the child never returns into the caller's code
             code = 1
             try:
-                _cap_memory(JQ_MEMORY_LIMIT)
+                cap_memory(JQ_MEMORY_LIMIT)
                 os.close(requests_write)
                 os.close(results_read)
                 _serve(self.compiled, self.source, requests_read, results_write)
                 code = 0
             except MemoryError:
-                code = _OUT_OF_MEMORY
+                code = OUT_OF_MEMORY
             finally:
                 os._exit(code)
         os.close(requests_read)
@@ -220,7 +220,7 @@ def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(parts)
 
 
-def _cap_memory(limit: int) -> None:
+def cap_memory(limit: int) -> None:
     """Limit this (child) process's address space to what it has now plus `limit` bytes."""
     try:
         import resource
