@@ -103,7 +103,7 @@ def test_hostile_jq(row: Row, fault_server: FaultServer) -> None:
 def test_a_typical_40_mb_body_fits_under_the_memory_cap(fault_server: FaultServer) -> None:
     body = json.dumps([{"id": n, "name": f"item {n}", "tags": ["a", "b"], "v": n / 2} for n in range(480_000)])
     fault_server.script("/big", Reply(200, JSON, body.encode()))
-    outcome = run(["get", fault_server.url("/big"), "--jq", "length"], timeout=120)
+    outcome = run(["get", fault_server.url("/big"), "--jq", "length"], timeout=240)
     assert_clean(outcome, 0, bounded=True)
     assert outcome.stdout == b"480000\n"
 
