@@ -42,6 +42,7 @@ class ExchangeOptions(NamedTuple):
     events: bool = False  # --events: server-sent events as NDJSON
     reconnects: int = 0  # how often a broken event stream may be reconnected (the retry budget)
     backoff: float = 0.5
+    retry_max_wait: float = 60.0  # --retry-max-wait: caps a reconnect's wait too
 
 
 def perform(
@@ -171,7 +172,14 @@ def _deliver_stream(
 
             writer = EventWriter(sink, renderer, as_objects=options.events, until=until)
             stream_events(
-                client, spec, response, writer, retries=options.reconnects, backoff=options.backoff, sleep=sleep
+                client,
+                spec,
+                response,
+                writer,
+                retries=options.reconnects,
+                backoff=options.backoff,
+                max_wait=options.retry_max_wait,
+                sleep=sleep,
             )
         else:
             from .streams.records import stream_records

@@ -13,14 +13,16 @@ when --jq is used.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import ApicliError, ResponseFormatError, UsageError
+from .errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from .jqworker import JqWorker, results_too_large
+from .libjq import JqHalted
 from .output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 
 INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
@@ -36,16 +38,49 @@ _COLORS = {
 }
 _PUNCTUATION_COLOR = ""
 _RESET = RESET.decode()
-RESULTS_LIMIT = 64 * 1024 * 1024  # characters of results held for one input
-# Inputs this short take a bounded program (jqscan.py) milliseconds at most: Ctrl-C can wait that long.
+RESULTS_LIMIT = 48 * 1024 * 1024  # bytes of results held for one input, Python's own per result counted
+_RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small results cost more than their text
+# The largest input a brief program (jqscan.py) runs on in this process; its cost bound may allow less.
 BRIEF_INPUT_LIMIT = 1024 * 1024
+
+
+_SHOWN_MESSAGE = 1000  # characters of a halt_error message in the one-line report
+
+
+class JqResults(list[str]):
+    """Each result's compact JSON text; `halt` is set when the program stopped with halt or halt_error."""
+
+    halt: JqHalted | None = None
+
+
+class JqHaltError(ApicliError):
+    """`halt_error`: what came before is kept, the message is shown, and the run exits 2 (a jq
+    runtime error's code; jq's own code is named, as it would collide with apicli's table),
+    or 0 for `halt_error(0)`."""
+
+    def __init__(self, flag: str, halt: JqHalted, output: bytes = b"") -> None:
+        message = (halt.message or "").removesuffix("\n")
+        if len(message) > _SHOWN_MESSAGE:
+            message = message[:_SHOWN_MESSAGE] + "…"
+        # One line: line breaks spelled out here, other controls where every error is shown (visible()).
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(f"{flag}: halt_error({halt.code}){': ' if message else ''}{message}")
+        self.exit_code = ExitCode.OK if halt.code == 0 else ExitCode.USAGE
+        self.output = output  # the results before the halt, formatted: the caller writes them first
+
+
+def halt_error(flag: str, halt: JqHalted | None, output: bytes = b"") -> JqHaltError | None:
+    """The error a halt ends the run with; None for `halt`, which just stops, exit 0."""
+    if halt is None or (halt.code is None and halt.message is None):
+        return None
+    return JqHaltError(flag, halt, output)
 
 
 class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
     # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
-    __slots__ = ("compiled", "expression", "here_below", "raw_output", "worker")
+    __slots__ = ("compiled", "expression", "halted", "here_below", "raw_output", "worker")
 
     def __init__(
         self,
@@ -62,6 +97,7 @@ class JqProgram:
         self.worker = worker
         # ... except for inputs shorter than this, when the program cannot compute for long (jqscan.py).
         self.here_below = here_below
+        self.halted = False  # the program called halt or halt_error: a stream writes nothing more
 
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
@@ -72,13 +108,13 @@ class JqProgram:
         if self.worker is not None and (size is None or size >= self.here_below):
             self.worker.start()
 
-    def results(self, text: str) -> list[str]:
+    def results(self, text: str) -> JqResults:
         """Each result's compact JSON text, for input `text` (one or more JSON values)."""
-        if self.worker is not None and len(text) >= self.here_below:
+        if self.worker is not None and _size(text) >= self.here_below:
             return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")], RESULTS_LIMIT))
         return self._collect(iter(self.compiled.input_text(text)))
 
-    def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> list[str]:
+    def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> JqResults:
         """Each result's compact JSON text, for a response body arriving as `chunks`.
 
         With a child running, the bytes go to libjq as they arrive and no copy of the body is held
@@ -87,24 +123,32 @@ class JqProgram:
         checked = json_chunks(chunks, content_type, limit)
         if self.worker is not None and (self.worker.child is not None or not self.here_below):
             return self._collect(self.worker.results(checked, RESULTS_LIMIT))
-        data = b"".join(checked)
-        if self.worker is not None and len(data) >= self.here_below:
-            return self._collect(self.worker.results([data], RESULTS_LIMIT))
-        return self._collect(iter(self.compiled.input_text(data.decode("utf-8"))))
+        held: list[bytes] = []
+        size = 0
+        for chunk in checked:
+            held.append(chunk)
+            size += len(chunk)
+            if self.worker is not None and size >= self.here_below:
+                # Too large to run here: the child takes what came and the rest as it comes.
+                return self._collect(self.worker.results(itertools.chain(held, checked), RESULTS_LIMIT))
+        return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
 
-    def _collect(self, produced: Iterator[str]) -> list[str]:
+    def _collect(self, produced: Iterator[str]) -> JqResults:
         """The results, taken one at a time in a Python loop, not with list(): libjq holds the GIL
         while it runs, and only between results do the --max-time alarm and Ctrl-C get to
         raise. What is held is bounded, so `range(1e9)` is refused instead of filling memory.
         """
-        results: list[str] = []
+        results = JqResults()
         held = 0
         try:
             for result in produced:
-                held += len(result) + 1
+                held += len(result) + _RESULT_OVERHEAD
                 if held > RESULTS_LIMIT:
                     raise results_too_large(RESULTS_LIMIT)
                 results.append(result)
+        except JqHalted as halt:
+            results.halt = halt
+            self.halted = True
         except ApicliError:
             raise  # the body itself was refused (json_chunks): not jq's to report
         except ValueError as exc:
@@ -113,6 +157,8 @@ class JqProgram:
                 raise ResponseFormatError(
                     f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
                 ) from None
+            if len(message) > _SHOWN_MESSAGE:
+                message = message[:_SHOWN_MESSAGE] + "…"
             raise ResponseFormatError(f"jq: error: {message}") from None
         finally:
             close = getattr(produced, "close", None)
@@ -125,7 +171,9 @@ class JqProgram:
         return self.format_results(self.results(text), pretty=pretty, color=color, terminal=terminal)
 
     def format_results(self, results: Iterable[str], *, pretty: bool, color: bool, terminal: bool = False) -> bytes:
-        """One line per result; on a terminal, a -r string has its control characters made visible."""
+        """One line per result; on a terminal, a -r string has its control characters made visible.
+
+        After halt_error, JqHaltError carries these lines for the caller to write before it reports."""
         lines: list[str] = []
         for result in results:
             if self.raw_output and result.startswith('"'):
@@ -144,6 +192,9 @@ class JqProgram:
             from .output.terminal import safe_json
 
             output = safe_json(output)  # libjq writes C1 controls in strings raw
+        stop = halt_error("--jq", getattr(results, "halt", None), output)
+        if stop is not None:
+            raise stop
         return output
 
 
@@ -164,6 +215,8 @@ def compile_jq(
     except ImportError:
         raise UsageError("--jq needs the jq package, which is not installed", hint=INSTALL_HINT) from None
     source = expression if expression.strip() else "."  # as the jq command treats an empty filter
+    if "*" in source and hasattr(os, "fork"):
+        _check_folding(source)
     try:
         # Newlines keep a trailing `# comment` in the expression from swallowing the wrapper.
         compiled = jq.compile(f"(\n{source}\n) | tojson")
@@ -177,13 +230,47 @@ def compile_jq(
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
     here_below = 0
     if brief_here:
-        from .jqscan import runs_briefly
+        from .jqscan import brief_input_limit
 
-        here_below = BRIEF_INPUT_LIMIT if runs_briefly(source) else 0
+        here_below = brief_input_limit(source, BRIEF_INPUT_LIMIT)
     worker = JqWorker(compiled, source) if hasattr(os, "fork") else None
     if worker is not None and fork_now and not here_below:
         worker.start()
     return JqProgram(expression, compiled, raw_output, worker, here_below)
+
+
+# jq folds constant expressions while it compiles, so `"x" * 1e9` allocates a gigabyte before any
+# input is read, in whichever process compiles it. Only `*` (string repetition) grows past the
+# program's own size: a program with one is first compiled in a child under this cap.
+COMPILE_MEMORY_LIMIT = 64 * 1024 * 1024
+
+
+def _check_folding(source: str) -> None:
+    """UsageError when compiling `source` takes more than COMPILE_MEMORY_LIMIT (tried in a child)."""
+    from .jqworker import OUT_OF_MEMORY, cap_memory
+
+    pid = os.fork()
+    if pid == 0:  # the child never returns into the caller's code
+        code = 0  # a syntax error is reported by the compile that follows, in the parent
+        try:
+            cap_memory(COMPILE_MEMORY_LIMIT)
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)  # libjq says "cannot allocate memory" on its own; the parent says more
+            import jq
+
+            jq.compile(source)
+        except MemoryError:
+            code = OUT_OF_MEMORY
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    status = os.waitpid(pid, 0)[1]
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise UsageError(
+            "--jq: the program's constant expressions need more than 64 MiB (jq computes them when it compiles)",
+            hint='repeat strings on input values, not on literals such as "x" * 1e9',
+        )
 
 
 def apply_to_item(
@@ -242,6 +329,11 @@ def json_chunks(chunks: Iterator[bytes], content_type: str | None, limit: int) -
     if blank:
         # As paginate does with an empty page: no JSON is not an empty result.
         raise _not_json(f"the body is empty{f'; Content-Type: {content_type}' if content_type else ''}")
+
+
+def _size(text: str) -> int:
+    """At least `text`'s size in UTF-8, without encoding it (isascii is a flag check)."""
+    return len(text) if text.isascii() else 4 * len(text)
 
 
 def _not_utf8(content_type: str | None) -> ResponseFormatError:

@@ -6,6 +6,10 @@ result (`[range(1e9)] | length`) leaves no Python code running in this process t
 over a pipe; this process waits in os.read, which a signal handler's exception interrupts, and
 kills the child whenever it stops reading before the end. One child serves every input of a run
 (paginate runs the program once per item) and is killed when its JqWorker is collected.
+
+The child's memory is capped (JQ_MEMORY_LIMIT of address space beyond what it inherits): a
+program that grows without end (`[repeat(.)]`, `tojson` on itself) fails with a clear error
+when it reaches the cap, instead of taking the machine's memory first.
 """
 
 from __future__ import annotations
@@ -22,13 +26,19 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import ApicliError, OutputError
-from .libjq import JqFailed, ResultFile, StreamingFilter, load
+from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load
+from .limits import MIB, size_text
 
 _LENGTH = struct.Struct("!Q")
 _CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
 # Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
 # starting with NUL for the input's end and for an error (its message as a JSON string).
-_DONE, _ERROR = b"\x00d", b"\x00e"
+_DONE, _ERROR, _HALT = b"\x00d", b"\x00e", b"\x00h"  # a halt: [code, message] as JSON
+# Memory the jq child may take beyond what it inherits from the fork: `--jq .` on a 40 MB body of
+# typical JSON (objects of strings and numbers) takes about 600 MiB in libjq. A body dense in
+# small numbers takes more (libjq keeps each number's text): about 40 times its size.
+JQ_MEMORY_LIMIT = 768 * MIB
+OUT_OF_MEMORY = 3  # the child's exit status when Python itself ran out (libjq aborts instead)
 # A pipe's usual capacity. Reads of more would cost an mmap and munmap each (malloc's threshold is
 # 128 KiB) for what is mostly a few KiB.
 _READ = _WRITE = 64 * 1024
@@ -114,8 +124,31 @@ class JqWorker:
         assert self.child is not None
         chunk = os.read(self.child[2], _READ)
         if not chunk:
-            raise _ended()
+            raise self._ended()
         self.buffer += chunk
+
+    def _ended(self) -> ApicliError:
+        """The child closed its pipe: it has exited. Why, from its status (it is reaped here)."""
+        assert self.child is not None
+        pid = self.child[0]
+        status = 0
+        with contextlib.suppress(ChildProcessError):
+            status = os.waitpid(pid, 0)[1]
+        if self._finalizer is not None:
+            self._finalizer.detach()  # reaped: its pid must not be signalled again
+        for fd in self.child[1:]:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.child = None
+        self.buffer.clear()
+        self.scanned = 0
+        signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
+        if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
+            return ApicliError(
+                f"--jq: the jq program needed more than {size_text(JQ_MEMORY_LIMIT)} of memory, the cap on jq's memory",
+                hint="narrow the program (e.g. with limit(N; ...)) or the input",
+            )
+        return _ended()
 
     def _lines(self, limit: int) -> Iterator[str]:
         """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
@@ -131,6 +164,10 @@ class JqWorker:
             self.scanned = 0
             if line.startswith(_ERROR):
                 raise JqFailed(json.loads(line[len(_ERROR) :]))
+            if line.startswith(_HALT):
+                code, message = json.loads(line[len(_HALT) :])
+                self.finished = True
+                raise JqHalted(code, message)
             if line == _DONE:
                 self.finished = True
                 return
@@ -143,10 +180,13 @@ class JqWorker:
         if pid == 0:  # the child never returns into the caller's code
             code = 1
             try:
+                cap_memory(JQ_MEMORY_LIMIT)
                 os.close(requests_write)
                 os.close(results_read)
                 _serve(self.compiled, self.source, requests_read, results_write)
                 code = 0
+            except MemoryError:
+                code = OUT_OF_MEMORY
             finally:
                 os._exit(code)
         os.close(requests_read)
@@ -178,6 +218,22 @@ def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:
             size = 0
     if size:
         yield b"".join(parts)
+
+
+def cap_memory(limit: int) -> None:
+    """Limit this (child) process's address space to what it has now plus `limit` bytes."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+        cap = pages * os.sysconf("SC_PAGE_SIZE") + limit
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc (not Linux): the child runs uncapped, as the jq command would
 
 
 def _ended() -> ApicliError:
@@ -244,8 +300,14 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
             else:
                 for result in _whole_input(compiled, held):
                     out.write(result + b"\n")
+        except JqHalted as halt:
+            out.write(_HALT + json.dumps([halt.code, halt.message]).encode() + b"\n")
+            out.flush()
+            if engine is not None:
+                engine.reset()
+            failed = True
         except ValueError as exc:
-            out.write(_ERROR + json.dumps(str(exc)).encode() + b"\n")
+            out.write(_ERROR + json.dumps(str(exc)[:HALT_MESSAGE_LIMIT]).encode() + b"\n")
             out.flush()
             if engine is not None:
                 engine.reset()

@@ -16,7 +16,10 @@ from __future__ import annotations
 import ctypes
 
 _KIND_INVALID = 0
+_KIND_NULL = 1
+_KIND_NUMBER = 4
 _KIND_STRING = 5
+HALT_MESSAGE_LIMIT = 64 * 1024  # characters of a halt_error message or a jq error kept
 _FULLY_BUFFERED = 0  # stdio's _IOFBF
 
 
@@ -39,6 +42,9 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "jq_start": (None, [ctypes.c_void_p, _Value, ctypes.c_int]),
     "jq_next": (_Value, [ctypes.c_void_p]),
     "jq_halted": (ctypes.c_int, [ctypes.c_void_p]),
+    "jq_get_exit_code": (_Value, [ctypes.c_void_p]),
+    "jq_get_error_message": (_Value, [ctypes.c_void_p]),
+    "jv_number_value": (ctypes.c_double, [_Value]),
     "jv_parser_new": (ctypes.c_void_p, [ctypes.c_int]),
     "jv_parser_free": (None, [ctypes.c_void_p]),
     "jv_parser_set_buf": (None, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]),
@@ -77,6 +83,18 @@ def load() -> ctypes.CDLL | None:
 
 class JqFailed(ValueError):
     """The program raised a jq error, or its input did not parse; the message is libjq's."""
+
+
+class JqHalted(Exception):
+    """The program called `halt` or `halt_error`: evaluation stops, and what it produced stays.
+
+    `code` is halt_error's exit code (None for `halt`); `message` its message as text: a string
+    as itself, any other value as JSON (None when there is none)."""
+
+    def __init__(self, code: int | None, message: str | None) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
 
 
 class ResultFile:
@@ -163,9 +181,31 @@ class StreamingFilter:
                 if lib.jv_invalid_has_msg(lib.jv_copy(result)):
                     raise JqFailed(self._message(result))
                 lib.jv_free(result)
-                return  # no more results, or halt
+                if lib.jq_halted(self.state):
+                    raise self._halted()
+                return  # no more results
             lib.jv_dumpf(result, self.out.stream, 0)
             self.out.write(b"\n")
+
+    def _halted(self) -> JqHalted:
+        lib = self.lib
+        code_value = lib.jq_get_exit_code(self.state)
+        code: int | None = None
+        if lib.jv_get_kind(code_value) == _KIND_NUMBER:
+            number = lib.jv_number_value(lib.jv_copy(code_value))
+            code = int(number) if abs(number) < 2**31 else 5  # jq's own code for an unusable one
+        elif lib.jv_get_kind(code_value) != _KIND_INVALID:
+            code = 5  # halt_error with a code that is not a number: jq exits 5
+        lib.jv_free(code_value)
+        message_value = lib.jq_get_error_message(self.state)
+        kind = lib.jv_get_kind(message_value)
+        if kind == _KIND_INVALID or (kind == _KIND_NULL and code is None):
+            lib.jv_free(message_value)
+            return JqHalted(code, None)
+        if kind != _KIND_STRING:
+            message_value = lib.jv_dump_string(message_value, 0)
+        text = self._take_text(message_value).decode("utf-8", "replace")
+        return JqHalted(code, text[:HALT_MESSAGE_LIMIT])
 
     def _message(self, invalid: _Value) -> str:
         lib = self.lib

@@ -47,6 +47,10 @@ HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command
 ERROR_BODY = Limit(64 * KIB, "an error body", "the part of a 4xx/5xx body shown on stderr")
 # paginate: a page's list of items is read a batch at a time; the rest of it is parsed whole.
 PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`paginate`: a page's fields around its items")
+# Streams are read record by record: one record (an NDJSON line) or one line of an event stream
+# (and one event's data) is all that is held at once.
+STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
+EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 
@@ -65,6 +69,8 @@ TABLE: tuple[Limit, ...] = (
     HELPER_OUTPUT,
     ERROR_BODY,
     PAGE_OUTSIDE_ITEMS,
+    STREAM_RECORD,
+    EVENT_LINE,
 )
 
 

@@ -125,8 +125,16 @@ def judge(condition: UntilCondition, status: int, body: bytes, content_type: str
 
 
 def expression_holds(expression: JqProgram, text: str) -> bool:
-    """As `jq -e` decides: the last result must be neither false nor null (ResponseFormatError if not JSON)."""
+    """As `jq -e` decides: the last result must be neither false nor null (ResponseFormatError if not JSON).
+
+    `halt` ends the evaluation, and the results before it decide; `halt_error` ends the run
+    (JqHaltError: exit 2, or 0 for halt_error(0)), as it does with --jq."""
+    from .jqfilter import halt_error
+
     results = expression.results(text)
+    stop = halt_error("--until", results.halt)
+    if stop is not None:
+        raise stop
     return bool(results) and results[-1] not in _FALSY
 
 

@@ -47,14 +47,19 @@ EXIT_CODES = Topic(
                 (
                     str(int(ExitCode.ERROR)),
                     "any other error: writing output failed, a pagination cycle, a cross-origin next link "
-                    "refused, a download that is short or fails its checksum, an internal error",
+                    "refused, a download that is short or fails its checksum, a `--jq` program past the "
+                    "768 MiB cap on jq's memory (or its 48 MiB of output), an internal error",
                 ),
                 (
                     str(int(ExitCode.USAGE)),
                     "usage or bad input, nothing useful was done: a bad flag or item, invalid JSON, an "
                     "unreadable `@file`, an invalid URL, an invalid config file or unknown profile, an invalid "
                     "`--jq` program or `--schema` file, a missing optional package; also a response that is "
-                    "not the JSON a command needs (`paginate`, `--jq`) or a jq runtime error",
+                    "not the JSON a command needs (`paginate`, `--jq`, a stream's record) or a jq runtime "
+                    "error; also `halt_error` in `--jq` or `--until`: what came before it is written, its "
+                    "message (a string as itself, any other value as JSON) follows on stderr with jq's own "
+                    "code named, as in `apicli: --jq: halt_error(3): boom`; `halt_error(0)` exits 0 with "
+                    "the message, and `halt` just stops, exit 0",
                 ),
                 (str(int(ExitCode.REDIRECT)), "a 3xx response with `--no-follow`"),
                 (str(int(ExitCode.HTTP_4XX)), "an HTTP 4xx response"),

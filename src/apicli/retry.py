@@ -1,10 +1,11 @@
-"""The retry policy as a urllib3 `Retry` subclass.
+"""The retry policy as a urllib3 `Retry` subclass, and the one backoff schedule.
 
 urllib3 decides *whether* to retry; this subclass decides *how long* to wait:
 Retry-After (seconds or HTTP-date), RateLimit-Reset / X-RateLimit-Reset when the
-remaining budget is 0, else exponential backoff with jitter. Every wait is
-capped by --retry-max-wait and never runs past the --max-time deadline, and the
-sleep function is injectable so tests never sleep.
+remaining budget is 0, else exponential backoff with jitter. The wait itself comes from
+`backoff_wait`, which every retry in apicli uses (HTTP retries, event-stream reconnects):
+every wait is capped by --retry-max-wait and never runs past the --max-time deadline, and
+the sleep function is injectable so tests never sleep.
 """
 
 from __future__ import annotations
@@ -52,6 +53,43 @@ class RetryHooks(NamedTuple):
     clock: Callable[[], float] = time.monotonic
     note: RetryReporter = _no_report  # one line per retry, shown unless -s
     limit: int = 0  # the retries allowed, for "retry 2 of 4"
+
+
+class Wait(NamedTuple):
+    """How long to wait before the next attempt, and why (for the note shown)."""
+
+    seconds: float
+    why: str
+    past_deadline: bool  # the wait would reach --max-time: do not wait, give up now
+
+
+_DOUBLINGS = 60  # past this many, 2**n times any backoff exceeds every --retry-max-wait
+
+
+def backoff_wait(
+    attempt: int,
+    *,
+    backoff: float,
+    max_wait: float,
+    server_delay: float | None = None,
+    server_reason: str = "Retry-After",
+    deadline: float | None = None,
+    now: float | None = None,
+    jitter: Callable[[float, float], float] = random.uniform,
+) -> Wait:
+    """The wait before retry number `attempt` (from 1): the server's delay when it gave one
+    (Retry-After, a rate-limit reset, an event stream's `retry:`), else --backoff doubled per
+    attempt plus up to one --backoff of jitter; capped by --retry-max-wait. `past_deadline`
+    when waiting that long would reach `deadline` (a time.monotonic() value)."""
+    if server_delay is not None and server_delay == server_delay:  # not NaN
+        wait, why = max(0.0, server_delay), server_reason
+    else:
+        doublings = min(max(attempt, 1) - 1, _DOUBLINGS)
+        wait, why = backoff * 2**doublings + (jitter(0, backoff) if backoff > 0 else 0.0), "backoff"
+    if wait > max_wait:
+        wait, why = max_wait, f"{why}, capped by --retry-max-wait"
+    past = deadline is not None and (time.monotonic() if now is None else now) + wait >= deadline
+    return Wait(wait, why, past)
 
 
 class GaveUp(MaxRetryError):
@@ -151,9 +189,8 @@ class ApicliRetry(Retry):
             new_retry = super().increment(method, url, response, error, _pool, _stacktrace)
         except MaxRetryError as exhausted:
             raise GaveUp(_pool, url or "", exhausted.reason, attempts) from error
-        wait, why = self._plan_wait(new_retry, response)
-        deadline = self.hooks.deadline
-        if deadline is not None and self.hooks.clock() + wait >= deadline:
+        wait, why, past_deadline = self._plan_wait(new_retry, response)
+        if past_deadline:
             self.hooks.report(f"{reason}; not retrying: waiting {wait:.1f}s would pass --max-time")
             raise GaveUp(_pool, url or "", error or ResponseError(reason), attempts)
         retry = len(new_retry.history)
@@ -162,25 +199,26 @@ class ApicliRetry(Retry):
         new_retry.planned_wait = wait
         return new_retry
 
-    def _plan_wait(self, new_retry: ApicliRetry, response: BaseHTTPResponse | None) -> tuple[float, str]:
+    def _plan_wait(self, new_retry: ApicliRetry, response: BaseHTTPResponse | None) -> Wait:
         hooks = self.hooks
-        wait: float | None = None
-        why = "backoff"
+        delay: float | None = None
+        why = "Retry-After"
         if response is not None:
             header = response.headers.get("Retry-After")
             if header is not None:
-                wait = parse_delay(header)
-                why = "Retry-After"
-            if wait is None:
-                wait = rate_limit_delay(response.headers)
+                delay = parse_delay(header)
+            if delay is None:
+                delay = rate_limit_delay(response.headers)
                 why = "rate-limit reset"
-        if wait is None:
-            failures = len(new_retry.history)
-            wait = hooks.backoff * (2 ** (failures - 1)) + random.uniform(0, hooks.backoff)
-            why = "backoff"
-        if wait > hooks.max_wait:
-            return hooks.max_wait, f"{why}, capped by --retry-max-wait"
-        return wait, why
+        return backoff_wait(
+            len(new_retry.history),
+            backoff=hooks.backoff,
+            max_wait=hooks.max_wait,
+            server_delay=delay,
+            server_reason=why,
+            deadline=hooks.deadline,
+            now=hooks.clock(),
+        )
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         if self.planned_wait > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apicli.jsontext import JSONTooDeep
 from apicli.pagination.exact import exact_text, loads_exact
 from apicli.streams.events import EventWriter
-from apicli.streams.render import RecordRenderer, parse_record
+from apicli.streams.render import NotJSON, RecordRenderer, loads_record, parse_record
 from apicli.streams.sse import RawEvent
 
 
@@ -63,13 +65,15 @@ _JSON_VALUES = st.recursive(
 )
 _DATA = st.one_of(
     st.binary(max_size=24),
-    st.builds(lambda value, indent: json.dumps(value, indent=indent).encode(), _JSON_VALUES,
-              st.sampled_from([None, 1])),
+    st.builds(
+        lambda value, indent: json.dumps(value, indent=indent).encode(), _JSON_VALUES, st.sampled_from([None, 1])
+    ),
     st.sampled_from([b"NaN", b"-0", b"1E2", b"[1,]", b'{"a":1,"a":2}', b"\xef\xbb\xbf1", b"[DON", b""]),
 ).filter(lambda data: data != b"[DONE]")  # which ends the stream instead
 # As the parser makes them: decoded with replacement, so without lone surrogates, and one line.
-_NAMES = st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1,
-                 max_size=6)
+_NAMES = st.text(
+    alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1, max_size=6
+)
 
 
 @given(_DATA, _NAMES, st.none() | _NAMES)
@@ -121,3 +125,46 @@ def test_the_events_before_a_failure_are_still_written_whole() -> None:
     with pytest.raises(RuntimeError):
         writer.write([("message", b"%d" % n, None, False) for n in (1, 2, 3)])
     assert (sink.data, sink.calls) == (b"1\n", ["write", "flush"])
+
+
+# -- one record's value: exact numbers however wide, refusals without recursion ----------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=5)  # escapes may be spelled otherwise
+_WIDE_JSON = st.recursive(
+    st.sampled_from(["null", "true", "false", "-0"])
+    | st.integers(-(2**200), 2**200).map(str)
+    | st.builds(lambda head, tail: head + "7" * tail, st.sampled_from(["1", "-9"]), st.integers(4290, 4500))
+    | st.from_regex(r"-?(0|[1-9][0-9]{0,30})\.[0-9]{1,20}([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+    | _TEXT.map(lambda text: json.dumps(text, ensure_ascii=False)),
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
+        | st.dictionaries(_TEXT, inner, max_size=3).map(
+            lambda members: "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{v}" for k, v in members.items()) + "}"
+        )
+    ),
+    max_leaves=12,
+)
+
+
+def _as_written(text: str) -> object:
+    """A JSON text's value with every number as its text: equal when the values and the numbers' spelling are."""
+    return json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+
+
+@given(_WIDE_JSON)
+def test_a_record_is_written_back_with_every_number_as_sent(text: str) -> None:
+    # Strings may come back with escapes spelled otherwise; numbers come back exactly.
+    assert _as_written(exact_text(loads_record(text.encode()))) == _as_written(text)
+
+
+@given(st.integers(min_value=1025, max_value=20_000), st.sampled_from(["[", '{"a":']))
+def test_deep_records_are_refused_without_recursion(depth: int, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    with pytest.raises(JSONTooDeep):
+        loads_record((opener * depth + "1" + closer * depth).encode())
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_are_a_value_or_a_refusal(data: bytes) -> None:
+    with contextlib.suppress(NotJSON, JSONTooDeep):
+        loads_record(data)

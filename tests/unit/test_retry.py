@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -16,11 +17,16 @@ from apicli.retry import (
     GaveUp,
     RetryHooks,
     attempts_made,
+    backoff_wait,
     build_retry,
     parse_delay,
     rate_limit_delay,
 )
 from apicli.spec import RetryPolicy
+from tests.conftest import Invoke
+from tests.faults import FaultServer, Reply
+from tests.faults.loopback import serve
+from tests.hostile.test_streams import Dropped, sse
 
 
 def test_parse_delay_seconds_and_dates() -> None:
@@ -120,3 +126,72 @@ def test_the_attempts_made_are_known_when_retries_run_out() -> None:
     assert raised.value.attempts == 2
     assert attempts_made(requests.exceptions.ConnectionError(raised.value)) == 2
     assert lines == ["connection refused by the server; retry 1 of 1 in 0 s"]
+
+
+# -- the one backoff schedule (B22) -----------------------------------------------------------------
+
+NO_JITTER = {"jitter": lambda low, high: 0.0}
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    yield from serve(FaultServer())
+
+
+def test_the_backoff_doubles_from_the_base_and_the_cap_holds() -> None:
+    waits = [backoff_wait(n, backoff=0.5, max_wait=3, **NO_JITTER).seconds for n in (1, 2, 3, 4, 5)]
+    assert waits == [0.5, 1.0, 2.0, 3.0, 3.0]
+    capped = backoff_wait(3, backoff=8, max_wait=1, **NO_JITTER)
+    assert (capped.seconds, capped.why) == (1, "backoff, capped by --retry-max-wait")
+
+
+def test_jitter_adds_at_most_one_backoff() -> None:
+    waits = {backoff_wait(2, backoff=1, max_wait=60).seconds for _ in range(200)}
+    assert all(2 <= wait <= 3 for wait in waits) and len(waits) > 1
+
+
+def test_a_servers_delay_replaces_the_backoff_and_is_capped() -> None:
+    assert backoff_wait(1, backoff=8, max_wait=60, server_delay=2.5).seconds == 2.5
+    huge = backoff_wait(1, backoff=0, max_wait=1, server_delay=99999999.999, server_reason="the stream's retry:")
+    assert (huge.seconds, huge.why) == (1, "the stream's retry:, capped by --retry-max-wait")
+
+
+def test_a_wait_that_reaches_the_deadline_is_past_it() -> None:
+    assert backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=9.5, **NO_JITTER).past_deadline
+    assert not backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=8.0, **NO_JITTER).past_deadline
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.floats(0, 1e6), st.floats(0, 1e6), st.none() | st.floats(0, 1e300))
+def test_any_attempt_gives_a_wait_within_the_cap(attempt: int, backoff: float, cap: float, delay: float | None) -> None:
+    wait = backoff_wait(attempt, backoff=backoff, max_wait=cap, server_delay=delay)
+    assert 0 <= wait.seconds <= cap
+
+
+def test_http_retries_wait_no_longer_than_retry_max_wait(server: FaultServer, invoke: Invoke) -> None:
+    server.script("/busy", Reply(503))
+    result = invoke("get", server.url("/busy"), "--backoff", "8", "--retries", "3", "--retry-max-wait", "1")
+    assert result.code == 5
+    assert result.sleeps == [1, 1, 1]
+
+
+def test_stream_reconnects_follow_the_same_schedule(server: FaultServer, invoke: Invoke) -> None:
+    broken = Dropped(sse(b"data: 1\n\n"))
+    server.script("/s", [broken, broken, broken, sse(b"data: [DONE]\n\n")])
+    result = invoke("get", server.url("/s"), "--events", "--backoff", "8", "--retries", "3",
+                    "--retry-max-wait", "1")  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert result.sleeps == [1, 1, 1]  # not 8, 16, 32: 56 s
+
+
+def test_a_streams_retry_field_is_capped_too(server: FaultServer, invoke: Invoke) -> None:
+    server.script("/s", [Dropped(sse(b"retry: 99999999999\ndata: 1\n\n")), sse(b"data: [DONE]\n\n")])
+    result = invoke("get", server.url("/s"), "--events", "--retries", "2", "--retry-max-wait", "2.5")
+    assert result.code == 0, result.stderr
+    assert result.sleeps == [2.5]
+    assert "in 2.5 s (the stream's retry:, capped by --retry-max-wait)" in result.stderr
+
+
+def test_a_streams_retry_field_sets_the_wait(server: FaultServer, invoke: Invoke) -> None:
+    server.script("/s", [Dropped(sse(b"retry: 1500\ndata: 1\n\n")), sse(b"data: [DONE]\n\n")])
+    result = invoke("get", server.url("/s"), "--events", "--retries", "2")
+    assert (result.code, result.sleeps) == (0, [1.5])

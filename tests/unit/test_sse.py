@@ -14,7 +14,7 @@ from apicli.streams.sse import MAX_LINE, Event, EventStreamParser
 STREAM = (
     b"\xef\xbb\xbf: a comment first\r\n"
     b"retry: 2500\r\n"
-    b"event: update\r\nid: 7\r\ndata: {\"a\": 1}\r\n\r\n"
+    b'event: update\r\nid: 7\r\ndata: {"a": 1}\r\n\r\n'
     b"data: line one\rdata: line two\r\r"
     b"data\n\n"
     b"id: 8\nevent: \ndata:  two spaces\n\n"
@@ -99,15 +99,32 @@ def _reference(stream: bytes) -> tuple[list[Event], str | None, int | None]:
             data += value + "\n"
         elif field == "event":
             name = value
-        elif field == "id" and "\0" not in value:
-            id_buffer, own_id = value, True
+        elif field == "id" and not any((ord(c) < 0x20 and c != "\t") or c == "\x7f" for c in value):
+            id_buffer, own_id = value, True  # NUL, as the standard says, and any control a header cannot carry
         elif field == "retry" and value and all(c in "0123456789" for c in value):
-            retry = int(value)
+            retry = int(value) if len(value) <= 15 else 10**15  # however many digits: the wait is capped
     return events, last_id, retry
 
 
 _VALUES = st.binary(max_size=6).filter(lambda b: b"\r" not in b and b"\n" not in b) | st.sampled_from(
-    [b"", b" ", b"  x", b"12", b"\xd9\xa3", b"\x00", b"[DONE]", b'{"a": 1.50}', b"\xe2\x82", b"\xef\xbb\xbf"]
+    [
+        b"",
+        b" ",
+        b"  x",
+        b"12",
+        b"\xd9\xa3",
+        b"\x00",
+        b"[DONE]",
+        b'{"a": 1.50}',
+        b"\xe2\x82",
+        b"\xef\xbb\xbf",
+        b"9" * 5000,
+        b"99999999999",
+        b"\xe2\x82\xac",
+        b"a\x01b",
+        b"\x7f",
+        b"\t",
+    ]
 )
 _LINES = st.one_of(
     st.just(b""),
@@ -145,3 +162,23 @@ def test_after_finish_the_next_bytes_are_a_new_stream_with_a_bom_of_its_own() ->
     assert parser.feed(b"\xef\xbb\xbfdata: one\n\ndata: cut") == [Event("message", "one", None)]
     parser.finish()
     assert parser.feed(b"\xef\xbb\xbfdata: two\n\n") == [Event("message", "two", None)]
+
+
+def test_a_retry_of_thousands_of_digits_is_read_without_error() -> None:
+    parser = EventStreamParser()
+    parser.feed(b"retry: " + b"9" * 5000 + b"\n\n")
+    assert parser.retry_ms == 10**15
+
+
+@pytest.mark.parametrize("value", [b"1e3", b"-5", b" 12", b"12ms", b"\xd9\xa3"])  # Arabic-Indic digit
+def test_a_retry_that_is_not_ascii_digits_is_ignored(value: bytes) -> None:
+    parser = EventStreamParser()
+    parser.feed(b"retry: 7\n" + b"retry: " + value + b"\n\n")
+    assert parser.retry_ms == 7
+
+
+@pytest.mark.parametrize("value", [b"a\x00b", b"a\x01b", b"\x1b[2J", b"\x7f"])
+def test_an_id_with_a_control_character_is_ignored(value: bytes) -> None:
+    parser = EventStreamParser()
+    events = parser.feed(b"id: 1\ndata: a\n\nid: " + value + b"\ndata: b\n\n")
+    assert [event.id for event in events] == ["1", "1"] and parser.last_id == "1"

@@ -117,6 +117,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
         events=ci.events,
         reconnects=invocation.retry.retries,
         backoff=invocation.retry.backoff,
+        retry_max_wait=invocation.retry.max_wait,
     )
     perform(
         open_run_client(run),

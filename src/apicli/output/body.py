@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..errors import ConnectionFailed
+from ..errors import ApicliError, ConnectionFailed
 from .format import format_pretty, is_json_type, looks_binary
 from .plan import OutputPlan
 from .streams import ByteSink, atomic_output, read_limited, write_stream
@@ -151,7 +151,12 @@ def _write_filtered(
     if jq is not None:
         # Without --schema nothing else needs the body whole: it goes to libjq as it arrives.
         results = jq.body_results(iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT)
-        output = jq.format_results(results, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal)
+        try:
+            output = jq.format_results(results, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal)
+        except ApicliError as halted:  # halt_error: the results before it are written first, as jq does
+            if getattr(halted, "output", b""):
+                write_block(halted.output, plan, stdout)  # type: ignore[attr-defined]
+            raise
     elif plan.indent:
         verbatim = terminal_text if plan.to_terminal else None
         output = format_pretty(whole, body.content_type, color=plan.color, verbatim=verbatim)

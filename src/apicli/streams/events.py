@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import orjson
 import requests
 
-from ..errors import ConnectionFailed, RequestTimeout
+from ..errors import ApicliError, ConnectionFailed, RequestTimeout
 from ..pagination.exact import exact_text
-from ..spec import IDEMPOTENT_METHODS, RequestSpec
-from .render import RecordRenderer, parse_record
+from ..spec import DEFAULT_RETRY_MAX_WAIT, IDEMPOTENT_METHODS, RequestSpec
+from .render import RecordRenderer, halt_output, parse_record
 from .sse import EventStreamParser, RawEvent
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ class EventWriter:
         self.as_objects = as_objects  # --events: {"event", "id", "data"} per line
         self.until = until  # --until: the first event that satisfies it is the last one written
         self.plain = as_objects and renderer.plain  # compact NDJSON lines, built without parsing the data
-        self.seen: deque[str] = deque(maxlen=_REMEMBERED_IDS)  # ids that events carried, newest last
+        # Hashes of the ids that events carried, newest last: an id may be as long as a line.
+        self.seen: deque[int] = deque(maxlen=_REMEMBERED_IDS)
         self.reconnected = False  # after a reconnect, an event whose id was written before is a replay
         self.done = False
         # The start of a plain line, up to "data":, for the event name and id it was made for.
@@ -66,7 +67,7 @@ class EventWriter:
         blocks: list[bytes] = []
         try:
             for name, data, event_id, own_id in events:
-                if own_id and self.reconnected and event_id in self.seen:
+                if own_id and self.reconnected and hash(event_id) in self.seen:
                     continue
                 if data == DONE:
                     self.done = True
@@ -86,9 +87,16 @@ class EventWriter:
                     # Only JSON's own white space can surround what orjson accepted.
                     blocks.append(self._head + (data.strip() if embedded else reencoded(data)) + b"}\n")
                 else:
-                    blocks.append(self._block(name, data.decode("utf-8", "replace"), event_id))
+                    try:
+                        blocks.append(self._block(name, data.decode("utf-8", "replace"), event_id))
+                    except ApicliError as exc:
+                        blocks.append(halt_output(exc))  # written below, after the events before it
+                        raise
                 if own_id and event_id is not None:
-                    self.seen.append(event_id)
+                    self.seen.append(hash(event_id))
+                if self.renderer.jq is not None and self.renderer.jq.halted:
+                    self.done = True  # `halt`: nothing more is written
+                    break
                 if self.until is not None and self._satisfies(name, data, event_id, blocks[-1]):
                     self.done = True
                     break
@@ -133,6 +141,7 @@ def stream_events(
     *,
     retries: int,
     backoff: float,
+    max_wait: float = DEFAULT_RETRY_MAX_WAIT,
     sleep: Callable[[float], None] = time.sleep,
     pause: Callable[[float], None] = time.sleep,
     gather: float = GATHER,
@@ -140,7 +149,9 @@ def stream_events(
 ) -> None:
     """Write the events of `response`, reconnecting a broken GET stream up to `retries` times.
 
-    `sleep` waits before a reconnect; `pause` gathers the events of a busy stream (GATHER)."""
+    `sleep` waits before a reconnect, as long as the one backoff schedule says (retry.py): the
+    stream's `retry:` or the backoff, capped by `max_wait` and the deadline; `pause` gathers the
+    events of a busy stream (GATHER)."""
     parser = EventStreamParser()
     reconnects = 0
     with ExitStack() as stack:
@@ -163,19 +174,37 @@ def stream_events(
             except (ConnectionFailed, RequestTimeout) as exc:
                 if spec.method not in IDEMPOTENT_METHODS or reconnects >= retries or _deadline_passed(client):
                     raise
+                from ..retry import backoff_wait
+
+                wait = backoff_wait(
+                    reconnects + 1,
+                    backoff=backoff,
+                    max_wait=max_wait,
+                    server_delay=parser.retry_ms / 1000 if parser.retry_ms is not None else None,
+                    server_reason="the stream's retry:",
+                    deadline=client.deadline,
+                    now=clock(),
+                )
+                if wait.past_deadline:
+                    raise
                 reconnects += 1
                 writer.reconnected = True
                 parser.finish()
-                delay = parser.retry_ms / 1000 if parser.retry_ms is not None else backoff * 2 ** (reconnects - 1)
+                shown = f"{round(wait.seconds, 1):g} s" + ("" if wait.why == "backoff" else f" ({wait.why})")
                 client.reporter.note(
-                    f"apicli: the event stream broke ({exc.message}); reconnecting, {reconnects} of {retries}"
+                    f"apicli: the event stream broke ({exc.message}); reconnecting, {reconnects} of {retries},"
+                    f" in {shown}"
                 )
-                sleep(delay)
+                sleep(wait.seconds)
                 response = _reconnect(client, spec, parser.last_id, stack)
 
 
 def _reconnect(client: Client, spec: RequestSpec, last_id: str | None, stack: ExitStack) -> requests.Response:
-    headers = spec.headers + ((("Last-Event-ID", last_id),) if last_id is not None else ())
+    from ..headertext import header_text
+
+    # The id is the server's text: sent as its UTF-8 bytes (the parser keeps no id a header cannot carry).
+    sent = (("Last-Event-ID", header_text(last_id, "the event stream's id")),) if last_id is not None else ()
+    headers = spec.headers + sent
     response = client.send(client.prepare(spec._replace(headers=headers), stack))
     stack.callback(response.close)
     client.check_status(response)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import ResponseFormatError
-from .render import RecordRenderer, parse_record
+from ..errors import ApicliError, ResponseFormatError
+from ..limits import STREAM_RECORD, size_text
+from .render import RecordRenderer, halt_output, record_value
 
 if TYPE_CHECKING:
     from ..output import ByteSink
     from ..polling import StreamCondition
     from ..schema import SchemaValidator
 
-MAX_RECORD = 64 * 1024 * 1024
+MAX_RECORD = STREAM_RECORD.bytes
 _RS = b"\x1e"  # RFC 7464's record separator
 
 
@@ -34,7 +35,8 @@ def stream_records(
 
     With `until`, the first record that satisfies it is the last one written.
     """
-    pending = b""
+    parts: list[bytes] = []  # the current line's pieces: joined once it ends, never piece by piece
+    held = 0
     number = 0
     errors: list[str] = []
     error_count = 0
@@ -42,13 +44,12 @@ def stream_records(
     def record(line: bytes) -> bool:
         """Write one record; True when it satisfies `until`."""
         nonlocal number, error_count
-        line = line.strip().lstrip(_RS)
+        if len(line) > MAX_RECORD:
+            raise _too_long(number + 1)
+        line = line.strip()
         if not line:
             return False
-        text = line.decode("utf-8", "surrogateescape")
-        value = parse_record(text)
-        if isinstance(value, str) and (renderer.jq is not None or schema is not None):
-            raise ResponseFormatError(f"record {number + 1} is not JSON", hint="drop --jq/--schema to see it as sent")
+        value = record_value(line, number + 1)  # records are JSON: one that is not ends the run
         if schema is not None:
             from ..schema import MAX_REPORTED, validate_item
 
@@ -56,21 +57,41 @@ def stream_records(
             error_count += len(found)
             errors.extend(found[: MAX_REPORTED - len(errors)])
         number += 1
-        sink.write(renderer.value(value))
-        return until is not None and until.holds(text)
+        try:
+            sink.write(renderer.value(value))
+        except ApicliError as exc:
+            sink.write(halt_output(exc))
+            raise
+        if renderer.jq is not None and renderer.jq.halted:
+            return True  # `halt`: nothing more is written
+        return until is not None and until.holds(line.decode("utf-8", "surrogatepass"))
 
     for chunk in chunks:
-        lines = (pending + chunk).replace(_RS, b"\n").split(b"\n")
-        pending = lines.pop()
-        if len(pending) > MAX_RECORD:
-            raise ResponseFormatError(f"record {number + 1} is longer than {MAX_RECORD // (1024 * 1024)} MiB")
+        chunk = chunk.replace(_RS, b"\n")
+        if b"\n" not in chunk:
+            parts.append(chunk)
+            held += len(chunk)
+            if held > MAX_RECORD:  # a line without end is refused at the cap, not read on
+                raise _too_long(number + 1)
+            continue
+        lines = chunk.split(b"\n")
+        lines[0] = b"".join((*parts, lines[0]))
+        parts = [lines.pop()]
+        held = len(parts[0])
         if any(record(line) for line in lines):
             break
         sink.flush()
     else:
-        record(pending)
+        record(b"".join(parts))
     sink.flush()
     if error_count:
         from ..schema import schema_failure
 
         raise schema_failure(errors, total=error_count)
+
+
+def _too_long(number: int) -> ResponseFormatError:
+    return ResponseFormatError(
+        f"record {number} is longer than {size_text(MAX_RECORD)}",
+        hint="save the stream with -o FILE and work on the file",
+    )

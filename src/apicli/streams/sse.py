@@ -5,8 +5,8 @@ events completed so far. Lines end in CRLF, LF or CR (a CR at the end of a piece
 next piece to tell which); a leading byte-order mark is dropped; a line starting with a colon
 is a comment; `data` lines join with newlines; an event is dispatched at a blank line, and
 only when it has data. The last event id persists from event to event, as the standard says,
-and `retry` takes digits only. An id takes effect when its event is dispatched. Lines are
-capped so that a stream without line ends cannot grow without bound.
+and `retry` takes digits only (any other value is ignored). An id takes effect when its event
+is dispatched. Lines are capped so that a stream without line ends cannot grow without bound.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..errors import ResponseFormatError
+from ..headertext import has_controls
+from ..limits import EVENT_LINE
 
-MAX_LINE = 1024 * 1024  # bytes in one line, and in one event's data
+MAX_LINE = EVENT_LINE.bytes  # bytes in one line, and in one event's data
 _BOM = b"\xef\xbb\xbf"
+_RETRY_DIGITS = 15  # milliseconds: thousands of years, and well within what int() reads
 _COLON, _CR = ord(":"), ord("\r")
 
 
@@ -114,8 +117,11 @@ class EventStreamParser:
         elif field == "event":
             self._event = value
         elif field == "id":
-            if "\0" not in value:
+            # The standard ignores an id holding NUL; one holding any other control character is
+            # ignored too, as it could not be sent back in Last-Event-ID.
+            if not has_controls(value):
                 self._id_buffer = value
                 self._own_id = True
         elif field == "retry" and value.isascii() and value.isdigit():
-            self.retry_ms = int(value)
+            # Digits only, as the standard says; however many, the wait is capped (retry.backoff_wait).
+            self.retry_ms = int(value) if len(value) <= _RETRY_DIGITS else 10**_RETRY_DIGITS
