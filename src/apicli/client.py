@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .codings import Undecodable
 from .errors import ApicliError, HTTPStatusError, MalformedResponse, RequestTimeout, UsageError
+from .headertext import header_text, shown_text
 from .local_input import NotReadable, iter_chunks, open_local
 from .origin_auth import OriginBoundAuth
 from .output import iter_body
@@ -377,8 +378,8 @@ def _sent_headers(response: requests.Response) -> list[tuple[str, str]]:
 
 
 def wire_headers(prepared: requests.PreparedRequest) -> list[tuple[str, str]]:
-    """The headers as they will be sent: each repeat on its own, and none that the user removed."""
-    return [(name, value) for name, value in prepared.headers.items() if value != SKIP_HEADER]
+    """The headers as they will be sent, as text: each repeat on its own, and none that the user removed."""
+    return [(name, shown_text(value)) for name, value in prepared.headers.items() if value != SKIP_HEADER]
 
 
 def _removed(spec: RequestSpec) -> set[str]:
@@ -396,7 +397,8 @@ def _group_headers(
         if value == NO_HEADER:
             continue
         key = name.lower()
-        (repeats if key in seen else first).append((name, value))
+        # The one place a request's own headers become what goes on the wire (text as UTF-8).
+        (repeats if key in seen else first).append((name, header_text(value, f"the {name} header")))
         seen.add(key)
     return first, repeats
 

@@ -4,13 +4,13 @@ http.client sends a header's str value as Latin-1, so text with other characters
 UnicodeEncodeError deep inside a send. apicli instead sends any text as its UTF-8 bytes (what
 curl and browsers send for a typed `€`), carried in a str whose code points are those bytes.
 Control characters cannot be sent at all: a value holding one is refused, naming where it came
-from, before anything is sent. Values that came from a server (a Set-Cookie) are already
-bytes-as-Latin-1 and pass through unchanged.
+from, before anything is sent. The conversion is made once, where text enters a request:
+the request's own headers in Client.prepare, credentials where they are added, cookies where
+they are given. Values that came from a server (a Set-Cookie) are already bytes-as-Latin-1
+and pass through unchanged.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from .errors import UsageError
 
@@ -58,20 +58,6 @@ def shown_text(value: str) -> str:
         return value.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return value
-
-
-def wire_headers(headers: Mapping[str, str]) -> dict[str, str] | None:
-    """`headers` as they go on the wire (text as UTF-8), or None when every value already can.
-
-    Cookie is left alone: its values are a server's bytes, or were converted when given.
-    A bytes value (requests allows one) is already what is sent.
-    """
-    if all(not isinstance(value, str) or value.isascii() for value in headers.values()):
-        return None
-    return {
-        name: value if not isinstance(value, str) or name.lower() == "cookie" else _as_wire_text(value)
-        for name, value in headers.items()
-    }
 
 
 def _as_wire_text(value: str) -> str:

@@ -14,16 +14,13 @@ import ssl
 import weakref
 from typing import Any
 
-from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 from urllib3.poolmanager import pool_classes_by_scheme as default_pool_classes
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from .headertext import wire_headers
 from .spec import IDEMPOTENT_METHODS
 
 # What a dead socket gives before the response head: EOF, reset, abort, or a TLS EOF.
@@ -90,17 +87,6 @@ def _use_stale_aware_pools(manager: PoolManager) -> None:
 
 class StaleAwareAdapter(HTTPAdapter):
     """requests' HTTPAdapter over the stale-aware pools, for direct and proxied connections."""
-
-    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        """Send `request` with its text headers as UTF-8 (headertext.py), leaving the request as it was.
-
-        Every send passes here, redirects and resends included; a copy keeps each conversion single.
-        """
-        wire = wire_headers(request.headers)
-        if wire is not None:
-            request = request.copy()
-            request.headers = CaseInsensitiveDict(wire)
-        return super().send(request, *args, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

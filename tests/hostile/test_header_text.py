@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.headertext import HeaderTextError, header_text, shown_text, wire_headers
+from apicli.headertext import HeaderTextError, header_text, shown_text
 from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer
 from tests.hostile.harness import assert_clean, run
@@ -81,16 +81,3 @@ def test_header_text_is_the_utf8_bytes_or_a_refusal(text: str) -> None:
         return
     assert wire.encode("latin-1") == text.encode("utf-8", "surrogateescape")
     assert shown_text(wire) == text or "\udc80" <= max(text) <= "\udcff"
-
-
-@given(st.dictionaries(st.sampled_from(["X-A", "Cookie", "Accept"]), st.text(min_size=1, max_size=20)))
-def test_wire_headers_converts_all_but_cookie(headers: dict[str, str]) -> None:
-    wire = wire_headers(headers)
-    if wire is None:
-        assert all(value.isascii() for value in headers.values())
-        return
-    for name, value in headers.items():
-        if name == "Cookie" or value.isascii():
-            assert wire[name] == value
-        else:
-            assert wire[name].encode("latin-1") == value.encode("utf-8", "surrogateescape")

@@ -200,10 +200,9 @@ def stream_events(
 
 
 def _reconnect(client: Client, spec: RequestSpec, last_id: str | None, stack: ExitStack) -> requests.Response:
-    from ..headertext import header_text
-
-    # The id is the server's text: sent as its UTF-8 bytes (the parser keeps no id a header cannot carry).
-    sent = (("Last-Event-ID", header_text(last_id, "the event stream's id")),) if last_id is not None else ()
+    # The id is the server's text, sent as its UTF-8 bytes as every header's text is (Client.prepare);
+    # the parser keeps no id a header cannot carry.
+    sent = (("Last-Event-ID", last_id),) if last_id is not None else ()
     headers = spec.headers + sent
     response = client.send(client.prepare(spec._replace(headers=headers), stack))
     stack.callback(response.close)
