@@ -65,7 +65,10 @@ EXIT_CODES = Topic(
                 (str(int(ExitCode.HTTP_4XX)), "an HTTP 4xx response"),
                 (str(int(ExitCode.HTTP_5XX)), "an HTTP 5xx response"),
                 (str(int(ExitCode.TOO_MANY_REDIRECTS)), "too many redirects (`--max-redirects`)"),
-                (str(int(ExitCode.CONNECTION)), "connection failure: DNS, refused, reset, TLS"),
+                (
+                    str(int(ExitCode.CONNECTION)),
+                    "connection failure: DNS, refused, reset, TLS; or a malformed response (not HTTP, conflicting lengths, a final 1xx, an undecodable or over-long coding chain)",
+                ),
                 (str(int(ExitCode.TIMEOUT)), "a timeout, the `--max-time` deadline, or `--until` not met"),
                 (
                     str(int(ExitCode.SCHEMA)),
