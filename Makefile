@@ -58,9 +58,9 @@ FLOORS_TESTS := \
 	tests/unit/test_libjq_stream.py tests/unit/test_jqscan.py tests/unit/test_jq_palette.py \
 	tests/unit/test_jq_placement.py tests/unit/test_stream_until.py tests/faults/test_jq_limits.py \
 	tests/cli/test_jq_schema.py tests/cli/test_paginate_filters.py \
-	tests/unit/test_colorize.py tests/unit/test_fuzz_colorize.py tests/unit/test_prettystream.py \
-	tests/cli/test_help.py tests/process/test_help_screens.py tests/test_completions.py \
-	tests/unit/test_download.py tests/process/test_terminal_safety.py \
+	tests/unit/test_colorize.py tests/unit/test_fuzz_colorize.py::test_deep_nesting_renders_or_raises_parse_error \
+	tests/unit/test_prettystream.py tests/cli/test_help.py tests/process/test_help_screens.py tests/test_completions.py \
+	tests/unit/test_download.py tests/process/test_terminal_safety.py::test_download_shows_a_progress_bar_on_a_terminal_only \
 	tests/faults/test_socks_proxy.py tests/faults/test_tls.py tests/cli/test_httpie_items.py \
 	tests/unit/test_demo.py tests/unit/test_ci_floors.py
 

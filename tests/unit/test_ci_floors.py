@@ -108,13 +108,13 @@ def test_extras_are_read_and_the_project_itself_is_skipped(tmp_path: Path) -> No
         """
 [project]
 name = "demo-pkg"
-dependencies = ["Py_Socks>=1.7", "bare"]
+dependencies = ["PySocks>=1.7", "bare"]
 [project.optional-dependencies]
 one = ["demo_pkg[two]", "pysocks>=1.7", "zeta>=2"]
 two = ["alpha>=0.1"]
 """,
     )
-    assert floors_script.floors(path, []) == ["Py_Socks==1.7"]
+    assert floors_script.floors(path, []) == ["PySocks==1.7"]
     assert floors_script.floors(path, ["one", "two"]) == ["alpha==0.1", "pysocks==1.7", "zeta==2"]
     with pytest.raises(SystemExit, match="no extra"):
         floors_script.floors(path, ["three"])
