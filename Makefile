@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench completions docs dist clean
+.PHONY: demo test test-floors lint typecheck pytest bench completions docs dist clean
 
 RUNTIME_STAMP := $(VENV)/.runtime
 # Variables, because a comma inside $(call ...) would split its arguments.
@@ -12,13 +12,13 @@ RUNTIME_SPEC := -e '.[all]'
 TEST_SPEC := -e '.[test,dist]'
 
 # The venv gets no pip of its own (ensurepip and a pip upgrade cost seconds): the host's pip
-# installs into it. A host without pip falls back to ensurepip.
+# installs into it. A host without pip falls back to ensurepip. $(3): the venv, $(VENV) if empty.
 define pip_install
-@echo "installing apicli$(2) into $(VENV)"
-@if $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1; then \
-	$(PYTHON) -m pip --python $(BIN)/python install -q $(1); \
+@echo "installing apicli$(2) into $(or $(3),$(VENV))"
+@if $(PYTHON) -m pip --python $(or $(3),$(VENV))/bin/python --version >/dev/null 2>&1; then \
+	$(PYTHON) -m pip --python $(or $(3),$(VENV))/bin/python install -q $(1); \
 else \
-	$(BIN)/python -m ensurepip -q && $(BIN)/python -m pip install -q $(1); \
+	$(or $(3),$(VENV))/bin/python -m ensurepip -q && $(or $(3),$(VENV))/bin/python -m pip install -q $(1); \
 fi
 endef
 
@@ -42,6 +42,38 @@ test: $(STAMP)
 	$(BIN)/mypy --strict src/apicli
 	$(BIN)/python -m pytest
 
+# The lowest versions pyproject.toml allows (.ci/floors.py pins each direct dependency to its
+# floor), in a venv of their own: a floor the code has outgrown fails here, not in a user's install.
+# The venv is rebuilt from scratch when the floors change, so nothing newer is left over.
+FLOORS_VENV := .venv-floors
+FLOORS_STAMP := $(FLOORS_VENV)/.installed
+FLOORS_EXTRAS := all jq schema socks test
+FLOORS_SPEC := -c $(FLOORS_VENV)/constraints.txt -e '.[test]'
+# Not the whole suite (that doubles CI's time): the tests of the code that depends on what the
+# libraries do — compression (urllib3, brotli, zstd), jq and libjq through ctypes, --schema
+# (jsonschema), JSON rendering (orjson), help, completion and Typer's parsing, rich's progress
+# bar, SOCKS (PySocks), TLS (trustme), HTTPie's item syntax, the demo, and floors.py itself.
+FLOORS_TESTS := \
+	tests/faults/test_compression.py tests/unit/test_codings.py \
+	tests/unit/test_libjq_stream.py tests/unit/test_jqscan.py tests/unit/test_jq_palette.py \
+	tests/unit/test_jq_placement.py tests/unit/test_stream_until.py tests/faults/test_jq_limits.py \
+	tests/cli/test_jq_schema.py tests/cli/test_paginate_filters.py \
+	tests/unit/test_colorize.py tests/unit/test_fuzz_colorize.py::test_deep_nesting_renders_or_raises_parse_error \
+	tests/unit/test_prettystream.py tests/cli/test_help.py tests/process/test_help_screens.py tests/test_completions.py \
+	tests/unit/test_download.py tests/process/test_terminal_safety.py::test_download_shows_a_progress_bar_on_a_terminal_only \
+	tests/faults/test_socks_proxy.py tests/faults/test_tls.py tests/cli/test_httpie_items.py \
+	tests/unit/test_demo.py tests/unit/test_ci_floors.py
+
+$(FLOORS_STAMP): pyproject.toml .ci/floors.py
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv --without-pip $(FLOORS_VENV)
+	$(PYTHON) .ci/floors.py pyproject.toml $(FLOORS_EXTRAS) > $(FLOORS_VENV)/constraints.txt
+	$(call pip_install,$(FLOORS_SPEC), at its dependencies' floors,$(FLOORS_VENV))
+	touch $(FLOORS_STAMP)
+
+test-floors: $(FLOORS_STAMP)
+	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -58,4 +90,4 @@ dist: $(STAMP)
 	$(BIN)/twine check dist/*
 
 clean:
-	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FLOORS_VENV) dist build .mypy_cache .ruff_cache .pytest_cache
