@@ -37,9 +37,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(RUNTIME_STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+# `make test` is these three in order; each can be run alone.
+test: lint typecheck pytest
+
+lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
+
+typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/apicli
+
+pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The lowest versions pyproject.toml allows (.ci/floors.py pins each direct dependency to its
