@@ -292,7 +292,7 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
             f"connecting to {where} timed out after {network.connect_timeout:g}s", hint="raise --connect-timeout"
         )
     if isinstance(exc, requests.exceptions.ReadTimeout | u3.ReadTimeoutError):
-        return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
+        return _read_timeout(where, network)
     if isinstance(exc, requests.exceptions.TooManyRedirects):
         return TooManyRedirects(
             f"more than {network.max_redirects} redirects from {where}", hint="raise --max-redirects, or --no-follow"
@@ -326,13 +326,26 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
     ):
         cause = _root_cause(exc)
         if isinstance(cause, u3.ReadTimeoutError | TimeoutError):
-            return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
+            return _read_timeout(where, network)
         if isinstance(cause, u3.ConnectTimeoutError):
             return RequestTimeout(f"connecting to {where} timed out after {network.connect_timeout:g}s")
         return ConnectionFailed(f"{_describe(exc)} ({where})")
     if isinstance(exc, requests.exceptions.RequestException):
         return ConnectionFailed(f"request to {where} failed: {_describe(exc)}")
     return None
+
+
+def _read_timeout(where: str, network: NetworkOptions) -> RequestTimeout:
+    """A read that timed out: --timeout's doing, or the deadline's, which shortens socket timeouts near its end."""
+    remaining = network.remaining()
+    if remaining is not None and remaining < network.timeout and remaining <= DEADLINE_SLACK:
+        limit = f" of {network.max_time:g}s" if network.max_time is not None else ""
+        return RequestTimeout(f"--max-time{limit} reached", hint="raise --max-time")
+    return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
+
+
+# A socket timeout that fires this close to the deadline was the deadline's (timer granularity, load).
+DEADLINE_SLACK = 0.25
 
 
 @contextmanager
