@@ -55,6 +55,9 @@ def check_location(location: str, base: str) -> tuple[str | None, str]:
     shown = _shown(text)
     if not text:
         return "its Location header is empty", ""
+    if not _is_utf8(text):
+        # http.client gives header bytes as Latin-1; a URL's bytes are UTF-8 (requests cannot follow others).
+        return f"its Location {shown} is not valid UTF-8", text
     try:
         own = urlsplit(text)
         # `http://`, `//` or `https://:80/` name an authority with no host in it: joined to the base they
@@ -73,6 +76,14 @@ def check_location(location: str, base: str) -> tuple[str | None, str]:
     if not parts.hostname:
         return f"its Location {shown} names no host", target
     return None, target
+
+
+def _is_utf8(header_text: str) -> bool:
+    try:
+        header_text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _shown(text: str) -> str:

@@ -89,7 +89,10 @@ class GuardedSession(requests.Session):
 
         Following, RedirectTrail has already refused such a Location; with --no-follow the 3xx is reported as is.
         """
-        target: str | None = super().get_redirect_target(resp)
+        try:
+            target: str | None = super().get_redirect_target(resp)
+        except UnicodeDecodeError:  # bytes that are not UTF-8: check_location names them
+            return None
         if target and check_location(target, resp.url)[0] is not None:
             return None
         return target

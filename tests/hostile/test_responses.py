@@ -240,3 +240,20 @@ def test_a_relative_location_still_works(fault_server: FaultServer) -> None:
     outcome = run(["get", fault_server.url("/moved")])
     assert_clean(outcome, 0)
     assert b'"ok"' in outcome.stdout
+
+
+# --- Locations whose bytes are not a URL's ---------------------------------------------------------
+
+# Header text here is the wire's bytes as Latin-1: \x9b is a lone byte, \xe2\x82 a cut character.
+NOT_UTF8 = ["/a\x9bb", "/\xff", "http://127.0.0.1:9/\xe2\x82", "/ok?\xc3("]
+
+
+@pytest.mark.parametrize("follow", [True, False], ids=["following", "no-follow"])
+@pytest.mark.parametrize("location", NOT_UTF8)
+def test_a_location_that_is_not_utf8_is_exit_3(fault_server: FaultServer, location: str, follow: bool) -> None:
+    fault_server.script("/moved", redirect(location))
+    outcome = run(["get", fault_server.url("/moved"), *([] if follow else ["--no-follow"])])
+    assert_clean(outcome, 3)
+    if follow:
+        assert "' is not valid UTF-8" in outcome.stderr
+    assert len(fault_server.requests) == 1
