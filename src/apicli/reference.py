@@ -67,7 +67,8 @@ EXIT_CODES = Topic(
                 (str(int(ExitCode.TOO_MANY_REDIRECTS)), "too many redirects (`--max-redirects`)"),
                 (
                     str(int(ExitCode.CONNECTION)),
-                    "connection failure: DNS, refused, reset, TLS; or a malformed response (not HTTP, conflicting lengths, a final 1xx, an undecodable or over-long coding chain)",
+                    "connection failure: DNS, refused, reset, TLS; or a malformed response (not HTTP, conflicting "
+                    "lengths, a final 1xx, an undecodable or over-long coding chain)",
                 ),
                 (str(int(ExitCode.TIMEOUT)), "a timeout, the `--max-time` deadline, or `--until` not met"),
                 (
