@@ -11,6 +11,7 @@ the row instead of the machine.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -154,6 +155,23 @@ def run(
     )
 
 
+def _log(outcome: Outcome, bounded: bool) -> None:
+    """With APICLI_HOSTILE_LOG=FILE, one JSON line per row: the figures the table is reported by."""
+    path = os.environ.get("APICLI_HOSTILE_LOG")
+    if not path:
+        return
+    row = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+        "code": outcome.code,
+        "peak_mib": outcome.peak_mib,
+        "child_peak_mib": outcome.child_peak_mib,
+        "seconds": round(outcome.seconds, 2),
+        "bounded": bounded,
+    }
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(json.dumps(row) + "\n")
+
+
 def assert_clean(outcome: Outcome, code: int, *, stderr_has: str | Sequence[str] = (), bounded: bool = False) -> None:
     """The row's verdict: exit `code`, no traceback or internal error, every stderr line apicli's own.
 
@@ -161,6 +179,7 @@ def assert_clean(outcome: Outcome, code: int, *, stderr_has: str | Sequence[str]
     under CHILD_RSS_CAP_MIB.
     """
     detail = outcome.describe()
+    _log(outcome, bounded)
     assert outcome.killed is None, detail
     assert outcome.code == code, detail
     assert "Traceback" not in outcome.stderr and "internal error" not in outcome.stderr, detail
