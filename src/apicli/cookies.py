@@ -68,7 +68,7 @@ def parse_cookie_line(line: str) -> CookieLine | None:
     `line` is one line of the file (split at \\n only), decoded as Latin-1. A line holding a
     control character is not a cookie: curl would send it, RFC 6265 would never have stored it.
     """
-    line = line.removesuffix("\r")
+    line = line.removesuffix("\n").removesuffix("\r")
     http_only = line.startswith(HTTPONLY_PREFIX)
     if http_only:
         line = line[len(HTTPONLY_PREFIX) :]

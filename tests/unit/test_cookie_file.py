@@ -13,15 +13,17 @@ from apicli.cookies import (
     CookieLine,
     format_cookie_line,
     from_cookie,
+    names_a_host,
     parse_cookie_flag,
     parse_cookie_line,
     to_cookie,
 )
 from apicli.errors import UsageError
 
-# Field text as a file holds it: no tabs or line breaks.
-_FIELD = st.text(st.characters(blacklist_characters="\t\r\n", blacklist_categories=("Cs",)), max_size=20)
-_DOMAIN = st.from_regex(r"\.?[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){1,3}", fullmatch=True)
+# Field text as a file holds it, one byte per character: no tabs, line breaks or other controls.
+_FIELD = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=20)
+# A domain that names a host: `.0.0.1`, which only an IP address could end in, is no cookie's.
+_DOMAIN = st.from_regex(r"\.?[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){1,3}", fullmatch=True).filter(names_a_host)
 _LINES = st.builds(
     CookieLine,
     domain=_DOMAIN,
