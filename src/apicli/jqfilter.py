@@ -122,7 +122,7 @@ class JqProgram:
         """
         checked = json_chunks(chunks, content_type, limit)
         if self.worker is not None and (self.worker.child is not None or not self.here_below):
-            return self._collect(self.worker.results(checked, RESULTS_LIMIT))
+            return self._in_child(checked, checked)
         held: list[bytes] = []
         size = 0
         for chunk in checked:
@@ -130,8 +130,19 @@ class JqProgram:
             size += len(chunk)
             if self.worker is not None and size >= self.here_below:
                 # Too large to run here: the child takes what came and the rest as it comes.
-                return self._collect(self.worker.results(itertools.chain(held, checked), RESULTS_LIMIT))
+                return self._in_child(itertools.chain(held, checked), checked)
         return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
+
+    def _in_child(self, body: Iterator[bytes], rest: Iterator[bytes]) -> JqResults:
+        assert self.worker is not None
+        try:
+            return self._collect(self.worker.results(body, RESULTS_LIMIT))
+        except ResponseFormatError:
+            # libjq may see the garbage of a broken transfer (a corrupt gzip stream) before the
+            # transfer's own error is raised: that error, if there is one, is the better report.
+            for _chunk in rest:
+                pass
+            raise
 
     def _collect(self, produced: Iterator[str]) -> JqResults:
         """The results, taken one at a time in a Python loop, not with list(): libjq holds the GIL
