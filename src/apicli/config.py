@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .config_file import Config, Profile
 
 # A URL argument with no scheme, and no dot, port or user in its first segment: `headers`, `users/1`.
-_BARE_WORD = re.compile(r"^(?!localhost(?:[/?#]|$))[A-Za-z0-9_-]+(?:[/?#]|$)", re.IGNORECASE)
+_BARE_WORD = re.compile(r"^(?!localhost(?:[/?#]|$))([A-Za-z0-9_-]+)(?:[/?#]|$)", re.IGNORECASE)
 
 CONFIG_ENV = "APICLI_CONFIG"
 PROFILE_ENV = "APICLI_PROFILE"
@@ -102,7 +102,7 @@ def resolve_url(url: str, profile: Profile | None) -> str:
     if not url.startswith("/"):
         if profile is not None and profile.base_url is not None and _BARE_WORD.match(url):
             raise UsageError(
-                f"{url!r} would be the host {url.split('/')[0]!r}, not a path under profile {profile.name!r}",
+                f"{url!r} would be the host {_BARE_WORD.match(url)[1]!r}, not a path under profile {profile.name!r}",
                 hint=f"write /{url} for the path under {profile.base_url}, or http://{url} for that host",
             )
         return url

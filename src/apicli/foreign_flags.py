@@ -152,10 +152,15 @@ def read_cluster(cluster: str, own: dict[str, tuple[str, bool]]) -> list[Cluster
 
     `own` maps apicli's short flags to (long name, takes a value). A letter that takes a value
     ends the cluster (the rest is its value), as in `-XPOST`. Where a letter means different
-    things in curl and HTTPie, the tool that explains most of the cluster decides.
+    things in curl and HTTPie, the tool that explains most of the cluster decides, and then the
+    reading that takes most of it as flags (`-bj`: HTTPie's -b and -j, not curl's cookie `j`).
     """
     readings = [_read_as(cluster, own, tool) for tool in _CLUSTER_TOOLS]
-    return min(readings, key=lambda letters: sum(_strange(letter, readings.index(letters)) for letter in letters))
+
+    def fit(index: int) -> tuple[int, int]:
+        return sum(_strange(letter, index) for letter in readings[index]), -len(readings[index])
+
+    return readings[min(range(len(readings)), key=fit)]
 
 
 def _strange(letter: ClusterLetter, tool_index: int) -> bool:

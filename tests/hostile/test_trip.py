@@ -295,7 +295,7 @@ def test_a_bare_word_under_a_profile_is_refused_with_both_readings(
     outcome = run(["get", word, "-P", "hb"], env=profile_env)
 
     assert_clean(outcome, ExitCode.USAGE)
-    host = word.split("/")[0]
+    host = word.partition("/")[0].partition("?")[0]
     assert outcome.stderr.splitlines() == [
         f"apicli: {word!r} would be the host {host!r}, not a path under profile 'hb'",
         f"hint: write /{word} for the path under {fault_server.origin}/, or http://{word} for that host",
