@@ -100,9 +100,10 @@ def resolve_url(url: str, profile: Profile | None) -> str:
     DELETE meant for a local service to the profile's API instead.
     """
     if not url.startswith("/"):
-        if profile is not None and profile.base_url is not None and _BARE_WORD.match(url):
+        bare = _BARE_WORD.match(url)
+        if bare is not None and profile is not None and profile.base_url is not None:
             raise UsageError(
-                f"{url!r} would be the host {_BARE_WORD.match(url)[1]!r}, not a path under profile {profile.name!r}",
+                f"{url!r} would be the host {bare[1]!r}, not a path under profile {profile.name!r}",
                 hint=f"write /{url} for the path under {profile.base_url}, or http://{url} for that host",
             )
         return url
