@@ -159,7 +159,7 @@ def _preprocess(args: list[str]) -> list[str]:
         named = args[position + 1]
         if named not in TOPICS:
             command = _preprocess([named])
-            if command[0] in COMMAND_MODULES and command[0] != "help":
+            if command[0] in COMMAND_MODULES:
                 return [*args[:position], command[0], "--help", *args[position + 2 :]]
         return args
     if word in COMMAND_MODULES:
