@@ -106,7 +106,7 @@ def test_help_command_shows_that_commands_help(invoke: Invoke, typed: list[str],
 def test_help_topics_win_over_commands_and_name_the_command_form(invoke: Invoke) -> None:
     assert invoke("help", "config").stdout.startswith(b"CONFIG FILE AND PROFILES\n")
     listing = invoke("help").stdout.decode()
-    assert listing.endswith("Every command also explains itself: apicli COMMAND --help, or apicli help COMMAND\n")
+    assert listing.endswith("Every command also explains itself: apicli help COMMAND, or COMMAND --help\n")
     refused = invoke("help", "nope")
     assert (refused.code, refused.stderr.splitlines()[1]) == (
         ExitCode.USAGE,

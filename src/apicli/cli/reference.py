@@ -51,7 +51,7 @@ def help_command(topic: TopicArgument = None) -> None:
         typer.echo("Reference topics (apicli help TOPIC):\n")
         for topic_data in TOPICS.values():
             typer.echo(f"  {topic_data.name:<12}{topic_data.title}")
-        typer.echo("\nEvery command also explains itself: apicli COMMAND --help, or apicli help COMMAND")
+        typer.echo("\nEvery command also explains itself: apicli help COMMAND, or COMMAND --help")
         return
     # A terminal's width, else 80 (also in a pipe, so `| less` gets readable lines).
     width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
