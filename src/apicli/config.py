@@ -20,6 +20,7 @@ config file exists, profiles cost one failed open(). Parsing lives in
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,9 @@ from .spec import Credentials
 
 if TYPE_CHECKING:
     from .config_file import Config, Profile
+
+# A URL argument with no scheme, and no dot, port or user in its first segment: `headers`, `users/1`.
+_BARE_WORD = re.compile(r"^(?!localhost(?:[/?#]|$))([A-Za-z0-9_-]+)(?:[/?#]|$)", re.IGNORECASE)
 
 CONFIG_ENV = "APICLI_CONFIG"
 PROFILE_ENV = "APICLI_PROFILE"
@@ -92,8 +96,19 @@ def load_profile(name: str | None, environ: Mapping[str, str]) -> Profile | None
 
 
 def resolve_url(url: str, profile: Profile | None) -> str:
-    """A URL starting with / is relative to the profile's base_url."""
+    """A URL starting with / is relative to the profile's base_url.
+
+    Under a profile with a base_url, a bare word (`headers`, `users/1`) is refused: it would
+    otherwise be a host of its own (http://headers/), and guessing it was a path could send a
+    DELETE meant for a local service to the profile's API instead.
+    """
     if not url.startswith("/"):
+        bare = _BARE_WORD.match(url)
+        if bare is not None and profile is not None and profile.base_url is not None:
+            raise UsageError(
+                f"{url!r} would be the host {bare[1]!r}, not a path under profile {profile.name!r}",
+                hint=f"write /{url} for the path under {profile.base_url}, or http://{url} for that host",
+            )
         return url
     if profile is None or profile.base_url is None:
         raise UsageError(
@@ -133,6 +148,32 @@ def merge_profile(
     # A header named on the command line replaces the profile's of that name; repeats there are all sent.
     profile_headers = [(name, value) for name, value in profile.headers if not _has_header(headers, name)]
     return profile_headers + headers, merged_query, credentials
+
+
+def withheld_credentials_note(profile: Profile | None, url: str, credentials: Credentials) -> str | None:
+    """The note for a profile whose credentials stay home because `url` is on another origin.
+
+    Withholding them is right (they belong to base_url's server); a bare 401 with no word of
+    why is not. The note names both origins, never the credential.
+    """
+    if profile is None or profile.base_url is None or profile.covers(url):
+        return None
+    if profile.auth is None and profile.oauth2 is None and profile.auth_command is None:
+        return None
+    if credentials.basic or credentials.bearer or credentials.api_key or credentials.fetched:
+        return None  # the command line's own credentials are sent instead: nothing was lost
+    return (
+        f"apicli: note: profile {profile.name!r} has credentials for {_origin_text(profile.base_url)}; "
+        f"not sent to {_origin_text(url)}, another origin"
+    )
+
+
+def _origin_text(url: str) -> str:
+    from .urls import DEFAULT_PORTS, origin_of
+
+    scheme, host, port = origin_of(url)
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if DEFAULT_PORTS.get(scheme) == port else f":{port}")
 
 
 def _has_header(headers: list[tuple[str, str]], name: str) -> bool:

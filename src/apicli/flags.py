@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from .writeout import Segment
 
 _T = TypeVar("_T")
+# HTTPie's and xh's -q is quiet: a bad -q value is most likely that habit.
+QUERY_HINT = ": -q is --query here, a query parameter (HTTPie's and xh's quiet is -s/--quiet here)"
 
 
 class CommonFlags:
@@ -143,6 +145,8 @@ class Invocation(NamedTuple):
     show_secrets: bool = False
     write_out: tuple[Segment, ...] | None = None
     session: SessionOptions = SessionOptions()
+    # Lines for stderr before the request goes (silenced by -s): the profile's, and what was not sent.
+    notices: tuple[str, ...] = ()
 
     @property
     def unsafe_retries(self) -> bool:
@@ -220,10 +224,10 @@ def read_credentials(
     )
 
 
-def _split_flag_pair(text: str, sep: str, flag: str, example: str) -> tuple[str, str]:
+def _split_flag_pair(text: str, sep: str, flag: str, example: str, hint: str = "") -> tuple[str, str]:
     name, found, value = text.partition(sep)
     if not found or not name.strip():
-        raise UsageError(f"invalid {flag} {text!r}", hint=f"expected {example}")
+        raise UsageError(f"invalid {flag} {text!r}", hint=f"expected {example}{hint}")
     return name.strip(), value.strip() if sep == ":" else value
 
 
@@ -264,7 +268,7 @@ def build_invocation(
         # click's min= lets nan and inf through; a nan timeout crashes urllib3, an inf one never ends.
         if seconds is not None and not math.isfinite(seconds):
             raise UsageError(f"Invalid value for '{flag}': {seconds} is not a finite number of seconds")
-    from .config import load_profile, merge_profile, resolve_url
+    from .config import load_profile, merge_profile, resolve_url, withheld_credentials_note
 
     profile = load_profile(flags.profile, environ)
     url = resolve_url(url, profile)
@@ -286,7 +290,8 @@ def build_invocation(
     if flags.cert is not None:
         check_client_certificate(expand_user(flags.cert), expand_user(flags.key) if flags.key else None)
     check_api_key_names(flags.api_key_header, flags.api_key_query)
-    reader = stdin_reader(stdin if stdin is not None else sys.stdin.buffer)
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    reader = stdin_reader(stdin)
     write_out = None
     if flags.write_out is not None:
         from .writeout import read_write_out
@@ -301,7 +306,7 @@ def build_invocation(
     headers = [(name, value if value else NO_HEADER) for name, value in headers]
     headers += parsed.headers
     headers += [(name, NO_HEADER) for name in parsed.removed_headers]
-    query = [_split_flag_pair(q, "=", "-q/--query", "name=value") for q in flags.query] + parsed.query
+    query = [_split_flag_pair(q, "=", "-q/--query", "name=value", QUERY_HINT) for q in flags.query] + parsed.query
     body = build_body(parsed, json_arg=flags.json_body, data_arg=flags.data, form=flags.form, stdin=reader)
     credentials = read_credentials(flags, environ, prompt=_ask_password, stdin_is_terminal=stdin_is_terminal)
     if any(getattr(flags, name) is not None for name in _FETCHED_FLAGS):
@@ -309,7 +314,15 @@ def build_invocation(
 
         credentials = fetched_credentials(vars(flags), credentials, environ)
     url = normalize_url(url)
+    notices = list(profile.notices) if profile is not None else []
+    withheld = withheld_credentials_note(profile, url, credentials)
+    notices += [withheld] if withheld else []
     headers, query, credentials = merge_profile(profile, url, headers, query, credentials, environ)
+    if body is None and method.upper() not in _BODILESS_METHODS and _unread_stdin(stdin):
+        notices.append(
+            f"apicli: note: stdin has data, but this {method.upper()} sends no body: "
+            "apicli reads stdin only when told, as with --json @- or --data @-"
+        )
     session = SessionOptions()
     if flags.cookie or flags.cookie_jar or (profile is not None and profile.cookie_jar is not None):
         from .session_flags import cookie_options
@@ -391,7 +404,37 @@ def build_invocation(
         show_secrets=flags.show_secrets,
         write_out=write_out,
         session=session,
+        notices=tuple(notices),
     )
+
+
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def _unread_stdin(stdin: BinaryIO) -> bool:
+    """Whether stdin holds bytes now: a regular file with data left, or a pipe or socket with bytes ready.
+
+    Nothing is read or waited for, so the bytes stay for whoever reads them next and an idle
+    pipe cannot hang the run; a pipe at its end counts as empty (FIONREAD, where poll would
+    call it readable). A terminal or device never counts.
+    """
+    import stat
+
+    try:
+        descriptor = stdin.fileno()
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISREG(mode):
+            return os.fstat(descriptor).st_size > os.lseek(descriptor, 0, os.SEEK_CUR)
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            import fcntl
+            import termios
+
+            waiting = bytearray(4)
+            fcntl.ioctl(descriptor, termios.FIONREAD, waiting)
+            return int.from_bytes(waiting, sys.byteorder) > 0
+    except (OSError, ValueError, ImportError):  # no descriptor (a test's stream), or no such call here
+        return False
+    return False
 
 
 def _first_given(flag: _T | None, profile: _T | None, default: _T) -> _T:

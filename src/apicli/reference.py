@@ -136,7 +136,8 @@ CONFIG = Topic(
                 (
                     "`base_url`",
                     "URL",
-                    "a URL starting with `/` is relative to it; it may have a path, not a query",
+                    "a URL starting with `/` is relative to it; a bare word (`users`) is refused, "
+                    "not taken for a host; it may have a path, not a query",
                 ),
                 ("`headers`", "table", "default headers; a `-H` or `Name:Value` item with the same name wins"),
                 ("`query`", "table", "default query parameters; one with the same name on the command line wins"),
@@ -163,7 +164,8 @@ CONFIG = Topic(
             ),
         ),
         "`headers`, `query` and `auth` apply only to requests for `base_url`'s origin (scheme, host and "
-        "port). Prefer `*_env` and `*_file` to inline secrets.",
+        "port); for another origin a note on stderr says that they were not sent (`-s` silences it). "
+        "Prefer `*_env` and `*_file` to inline secrets.",
         "Secrets are shown as `REDACTED` on stderr (`-v`, `-i`, error messages): always in their own "
         "headers (`Authorization`, `Cookie`, the API-key header), `Set-Cookie` values and their own query "
         "parameter; elsewhere (a server echoing one in an error body) when they are at least "

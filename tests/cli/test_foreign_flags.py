@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import re
 import socket
+import string
 import threading
 from collections.abc import Iterator
 
 import pytest
 import typer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apicli.cli.application import load_commands
 from apicli.errors import ExitCode
-from apicli.foreign_flags import FOREIGN_FLAGS
+from apicli.foreign_flags import (
+    FOREIGN_FLAGS,
+    OTHER_METHODS,
+    VERBS,
+    cluster_lines,
+    command_for,
+    read_cluster,
+    unknown_command_lines,
+)
 from tests.conftest import Invoke
 
 NOWHERE = "http://127.0.0.1:9/"  # discard port: a request that got sent would fail with exit 7, not 2
@@ -37,11 +48,6 @@ ROWS = [
     ),
     (
         ["-L"],
-        "-L (a flag of curl)",
-        "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
-    ),
-    (
-        ["-sL"],
         "-L (a flag of curl)",
         "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)",
     ),
@@ -111,6 +117,122 @@ def test_a_flag_from_another_tool_gets_the_apicli_way(invoke: Invoke, typed: lis
     result = invoke("get", NOWHERE, *typed)
     assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
     assert result.stderr.splitlines() == [f"apicli: no such option: {origin}", f"hint: {hint}"]
+
+
+FOLLOW = "apicli follows redirects by default (--no-follow stops, --max-redirects N limits)"
+
+# (the cluster as typed after the URL, the two stderr lines): every letter named at once.
+CLUSTERS = [
+    (
+        ["-sL"],
+        "apicli: no such option in -sL: -L is a flag of curl; -s (--quiet) is apicli's own",
+        f"hint: -L: {FOLLOW}. apicli's part of -sL is -s.",
+    ),
+    (
+        ["-fsSL"],
+        "apicli: no such options in -fsSL: -f, -S and -L are flags of curl; -s (--quiet) is apicli's own",
+        "hint: -f: apicli does this by default: a 4xx exits 4, a 5xx exits 5 (--ignore-status turns it off); "
+        "the error body is shown on stderr. -S: apicli always shows errors; -s/--quiet silences everything else. "
+        f"-L: {FOLLOW}. apicli's part of -fsSL is -s.",
+    ),
+    (
+        ["-Lv"],
+        "apicli: no such option in -Lv: -L is a flag of curl; -v (--verbose) is apicli's own",
+        f"hint: -L: {FOLLOW}. apicli's part of -Lv is -v.",
+    ),
+    (
+        ["-IL"],
+        "apicli: no such options in -IL: -I and -L are flags of curl",
+        f"hint: -I: apicli head URL prints the status line and headers. -L: {FOLLOW}.",
+    ),
+    (
+        ["-XPOST"],
+        "apicli: no such option in -XPOST: -X is a flag of curl",
+        "hint: -X: the method is the command: apicli post URL, or apicli request METHOD URL.",
+    ),
+    (
+        ["-dname=ann"],
+        "apicli: no such option in -dname=ann: -d is a flag of curl",
+        "hint: -d: --data TEXT|@FILE, or field=value items for JSON.",
+    ),
+    (
+        ["-bj"],
+        "apicli: no such options in -bj: -b and -j are flags of HTTPie and xh",
+        "hint: -b: apicli prints only the body by default. "
+        "-j: data items send JSON by default; --json TEXT|@FILE sends a whole body.",
+    ),
+    (
+        ["-sYZ"],
+        "apicli: no such options in -sYZ: -Y and -Z are no flag apicli knows; -s (--quiet) is apicli's own",
+        "hint: See 'apicli get --help'.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("typed", "error", "hint"), CLUSTERS, ids=[" ".join(row[0]) for row in CLUSTERS])
+def test_a_cluster_of_short_flags_gets_one_error_naming_every_letter(
+    invoke: Invoke, typed: list[str], error: str, hint: str
+) -> None:
+    result = invoke("get", NOWHERE, *typed)
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr.splitlines() == [error, hint]
+
+
+@given(st.text(alphabet=string.ascii_letters + "=:/", min_size=1, max_size=12))
+def test_reading_a_cluster_accounts_for_every_letter_up_to_a_value(letters: str) -> None:
+    own = {"-s": ("--quiet", False), "-v": ("--verbose", False), "-H": ("--header", True), "-q": ("--query", True)}
+    read = read_cluster("-" + letters, own)
+    assert read and "".join(letter.flag[1] for letter in read) == letters[: len(read)]
+    for letter in read[:-1]:  # only the last letter may take the rest as its value
+        assert letter.own is None or not own[letter.flag][1]
+        assert letter.foreign is None or not letter.foreign.takes_value
+    lines = cluster_lines("-" + letters, read, "apicli get")
+    assert len(lines) == 2 and lines[0].startswith("apicli: no such option") and lines[1].startswith("hint: ")
+
+
+# (as typed, what it means): HTTPie's capitals, and methods without a command of their own.
+CAPITALS = [
+    (["GET"], ["get"]),
+    (["POST", "name=ann"], ["post", "name=ann"]),
+    (["PUT", "name=ann"], ["put", "name=ann"]),
+    (["PATCH", "name=ann"], ["patch", "name=ann"]),
+    (["DELETE"], ["delete"]),
+    (["HEAD"], ["head"]),
+    (["Post", "name=ann"], ["post", "name=ann"]),
+    (["OPTIONS"], ["request", "OPTIONS"]),
+    (["PROPFIND", "Depth:1"], ["request", "PROPFIND", "Depth:1"]),
+]
+
+
+@pytest.mark.parametrize(("typed", "meant"), CAPITALS, ids=[row[0][0] for row in CAPITALS])
+def test_a_method_in_capitals_is_the_command(invoke: Invoke, typed: list[str], meant: list[str]) -> None:
+    def dry_run(words: list[str]) -> tuple[int, bytes, str]:
+        command = words[:2] if words[0] == "request" else words[:1]
+        result = invoke(*command, NOWHERE, *words[len(command) :], "--dry-run")
+        return result.code, result.stdout, result.stderr
+
+    shown = dry_run(typed)
+    assert shown == dry_run(meant) and shown[0] == 0
+    method = meant[1] if meant[0] == "request" else meant[0].upper()
+    assert shown[1].startswith(f"{method} {NOWHERE}\n".encode())
+
+
+@given(st.sampled_from(sorted(VERBS | {m.lower() for m in OTHER_METHODS})), st.data())
+def test_any_casing_of_a_method_name_is_that_method(name: str, data: st.DataObject) -> None:
+    typed = "".join(data.draw(st.sampled_from([ch.lower(), ch.upper()])) for ch in name)
+    meant = command_for(typed)
+    if typed == name and name in VERBS:
+        assert meant is None  # the command itself: nothing to rewrite
+    else:
+        assert meant == ([name] if name in VERBS else ["request", name.upper()])
+
+
+@given(st.text(max_size=40))
+def test_an_unknown_command_error_is_one_line_and_a_hint(word: str) -> None:
+    lines = unknown_command_lines(word)
+    if lines is not None:
+        assert len(lines) == 2 and lines[0].startswith("apicli: no such command ")
+        assert lines[1].startswith("hint: ")
 
 
 FLAG_NAMES = sorted({name for flag in FOREIGN_FLAGS for name in flag.names})

@@ -86,3 +86,29 @@ def test_version_flag_and_python_dash_m(invoke: Invoke) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, f"apicli {__version__}\n".encode(), b"")
     helped = subprocess.run([sys.executable, "-m", "apicli", "--help"], capture_output=True, timeout=30)
     assert helped.returncode == 0 and b"paginate" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        (["help", "get"], ["get", "--help"]),
+        (["help", "DELETE"], ["delete", "--help"]),
+        (["help", "help"], ["help", "--help"]),
+    ],
+)
+def test_help_command_shows_that_commands_help(invoke: Invoke, typed: list[str], same_as: list[str]) -> None:
+    shown = invoke(*typed, env={"COLUMNS": "100"})
+    expected = invoke(*same_as, env={"COLUMNS": "100"})
+    assert (shown.code, shown.stdout, shown.stderr) == (0, expected.stdout, "")
+    assert shown.stdout.startswith(f"Usage: apicli {same_as[0]} ".encode())
+
+
+def test_help_topics_win_over_commands_and_name_the_command_form(invoke: Invoke) -> None:
+    assert invoke("help", "config").stdout.startswith(b"CONFIG FILE AND PROFILES\n")
+    listing = invoke("help").stdout.decode()
+    assert listing.endswith("Every command also explains itself: apicli help COMMAND, or COMMAND --help\n")
+    refused = invoke("help", "nope")
+    assert (refused.code, refused.stderr.splitlines()[1]) == (
+        ExitCode.USAGE,
+        "hint: name a topic, or a command for its help: apicli help get",
+    )

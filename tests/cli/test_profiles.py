@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
+import string
 import time
 import tomllib
 from collections.abc import Callable
@@ -12,9 +14,14 @@ from pathlib import Path
 
 import pytest
 import trustme
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from apicli.config import resolve_url
+from apicli.config_file import Profile
+from apicli.errors import UsageError
 from tests.conftest import Invoke
 
 TOKEN = "tok-3f9a2c71"
@@ -142,8 +149,14 @@ def test_profile_credentials_never_reach_another_origin(
         "", status=302, headers={"Location": second_server.url_for("/elsewhere")}
     )
     env = write_config(_profile(httpserver)) | {"TEST_TOKEN": TOKEN}
-    direct = json.loads(invoke("get", second_server.url_for("/elsewhere"), env=env).stdout)
+    sent = invoke("get", second_server.url_for("/elsewhere"), env=env)
+    direct = json.loads(sent.stdout)
     assert direct == {"path": "/elsewhere", "query": {}, "auth": None, "team": None, "key": None}
+    assert sent.stderr == (
+        f"apicli: note: profile 'default' has credentials for http://127.0.0.1:{httpserver.port}; "
+        f"not sent to http://127.0.0.1:{second_server.port}, another origin\n"
+    )
+    assert invoke("get", second_server.url_for("/elsewhere"), "-s", env=env).stderr == ""
     redirected = json.loads(invoke("get", "/hop", env=env).stdout)
     assert redirected["auth"] is None  # plain headers follow a redirect, as in any client; credentials do not
     assert httpserver.log[-1][0].headers["Authorization"] == f"Bearer {TOKEN}"  # its own origin got it
@@ -336,3 +349,55 @@ def test_home_paths_expand_and_unknown_users_stay_as_written(
     assert missing.code == 2
     assert missing.stderr.startswith("apicli: profile 'default' (profiles.default.auth.token_file): cannot read ")
     assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("word", ["users", "users/1", "v2-beta/items?page=2", "_internal#top"])
+def test_a_bare_word_under_a_profile_is_refused_not_taken_for_a_host(
+    httpserver: HTTPServer, invoke: Invoke, write_config: WriteConfig, word: str
+) -> None:
+    env = write_config(_profile(httpserver)) | {"TEST_TOKEN": TOKEN}
+    result = invoke("get", word, env=env)
+    host = re.split(r"[/?#]", word)[0]
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.splitlines() == [
+        f"apicli: {word!r} would be the host {host!r}, not a path under profile 'default'",
+        f"hint: write /{word} for the path under {httpserver.url_for('/v1')}, or http://{word} for that host",
+    ]
+    assert httpserver.log == []
+
+
+@pytest.mark.parametrize("url", ["localhost/x", "api:8080/x", "api.example.com/x", "user@api/x", "http://users/"])
+def test_a_host_stays_a_host_under_a_profile(
+    httpserver: HTTPServer, invoke: Invoke, write_config: WriteConfig, url: str
+) -> None:
+    env = write_config(_profile(httpserver)) | {"TEST_TOKEN": TOKEN}
+    result = invoke("get", url, "--dry-run", env=env)
+    assert result.code == 0 and result.stdout.startswith(b"GET http")
+
+
+def test_a_bare_word_without_a_base_url_is_a_host(invoke: Invoke, write_config: WriteConfig) -> None:
+    env = write_config("[profiles.default]\ntimeout = 5\n")
+    result = invoke("get", "api/x", "--dry-run", env=env)
+    assert (result.code, result.stdout.split(b"\n")[0]) == (0, b"GET http://api/x")
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-_./:@?#[]", max_size=30))
+def test_resolve_url_refuses_exactly_the_bare_words(url: str) -> None:
+    profile = Profile(name="p", path=Path("config.toml"), base_url="https://api.example.com/v1")
+    first = re.split(r"[/?#]", url, maxsplit=1)[0]
+    bare = (
+        bool(first)
+        and all(ch.isalnum() or ch in "-_" for ch in first)
+        and first.lower() != "localhost"
+        and not url.startswith("/")
+    )
+    try:
+        resolved = resolve_url(url, profile)
+    except UsageError as exc:
+        assert bare, url
+        assert exc.hint is not None and f"/{url}" in exc.hint
+    else:
+        assert not bare, url
+        assert resolved == (f"https://api.example.com/v1{url}" if url.startswith("/") else url)
+        if not url.startswith("/"):
+            assert resolve_url(url, None) == url  # without a profile, nothing changes

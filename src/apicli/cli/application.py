@@ -139,6 +139,49 @@ def _app_for(args: list[str]) -> typer.Typer:
     return slim
 
 
+def _command_position(args: list[str]) -> int | None:
+    return next((position for position, arg in enumerate(args) if not arg.startswith("-")), None)
+
+
+def _preprocess(args: list[str]) -> list[str]:
+    """Habits from other tools that mean exactly an apicli command line, rewritten to it.
+
+    `GET URL` is `get URL` (HTTPie's capitals), `OPTIONS URL` is `request OPTIONS URL`, and
+    `help COMMAND` is `COMMAND --help`. A known command costs one dict look-up, nothing more.
+    """
+    position = _command_position(args)
+    if position is None or "_APICLI_COMPLETE" in os.environ:
+        return args
+    word = args[position]
+    if word == "help" and position + 1 < len(args) and not args[position + 1].startswith("-"):
+        from ..reference import TOPICS
+
+        named = args[position + 1]
+        if named not in TOPICS:
+            command = _preprocess([named])
+            if command[0] in COMMAND_MODULES:
+                return [*args[:position], command[0], "--help", *args[position + 2 :]]
+        return args
+    if word in COMMAND_MODULES:
+        return args
+    from ..foreign_flags import command_for
+
+    replacement = command_for(word)
+    return args if replacement is None else [*args[:position], *replacement, *args[position + 1 :]]
+
+
+def _misplaced_command(args: list[str]) -> list[str] | None:
+    """The error for a URL (or an unknown method) where the command belongs, else None."""
+    position = _command_position(args)
+    if position is None or args[position] in COMMAND_MODULES or "_APICLI_COMPLETE" in os.environ:
+        return None
+    from ..foreign_flags import unknown_command_lines
+    from ..output.terminal import visible
+
+    lines = unknown_command_lines(args[position])
+    return None if lines is None else [visible(line) for line in lines]
+
+
 def _may_show_help(args: list[str]) -> bool:
     """Whether this run may print a help screen (or complete), so the help layout is worth building.
 
@@ -149,15 +192,22 @@ def _may_show_help(args: list[str]) -> bool:
     return next((arg for arg in args if not arg.startswith("-")), "help") in ("help", "config")
 
 
-def _unknown_option_lines(exc: Any) -> list[str]:
+def _unknown_option_lines(exc: Any, args: list[str]) -> list[str]:
     """The error for an unknown option: where the flag comes from and the apicli way, when known.
 
-    Spelling suggestions are kept for flags no other tool has (`--tiemout` -> `--timeout`).
+    A cluster of short flags (`-fsSL`) gets one error naming every letter. Spelling suggestions
+    are kept for flags no other tool has (`--tiemout` -> `--timeout`).
     """
-    from ..foreign_flags import foreign_flag_advice
+    from ..foreign_flags import cluster_lines, foreign_flag_advice, is_cluster, read_cluster
 
     option = exc.option_name
     command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+    if len(option) == 2:
+        own = _short_flags(exc.ctx.command if exc.ctx is not None else None)
+        for arg in filter(is_cluster, args):
+            letters = read_cluster(arg, own)
+            if any(letter.flag == option and letter.own is None for letter in letters):
+                return cluster_lines(arg, letters, command_path)
     elsewhere = [
         f"apicli {info.name}"
         for info in load_commands().registered_commands
@@ -172,6 +222,34 @@ def _unknown_option_lines(exc: Any) -> list[str]:
     origin, hint = advice
     also = f" ({option} is an option of {owners})" if elsewhere else ""
     return [f"apicli: no such option: {option} ({origin})", f"hint: {hint}{also}"]
+
+
+def _short_flags(command: Any) -> dict[str, tuple[str, bool]]:
+    """The command's one-letter flags: {'-s': ('--quiet', False), '-H': ('--header', True)}."""
+    found: dict[str, tuple[str, bool]] = {}
+    for param in getattr(command, "params", ()):
+        names = [*param.opts, *param.secondary_opts]
+        takes_value = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+        for name in names:
+            if len(name) == 2 and name[0] == "-" and name[1] != "-":
+                found[name] = (max(names, key=len), takes_value)
+    return found
+
+
+def _usage_lines(exc: Any, args: list[str]) -> list[str]:
+    """A usage error's line and hint; -q gets its meaning here, since HTTPie's and xh's -q is quiet."""
+    from ..foreign_flags import QUERY_HINT, QUERY_MEANING
+
+    command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+    if getattr(exc, "option_name", None) == "-q":  # -q at the end, with no value
+        return [f"apicli: -q needs a value: {QUERY_MEANING}", f"hint: {QUERY_HINT}"]
+    if "-q" in args and type(exc).__name__ == "MissingParameter":  # -q took the URL as its value
+        after = args[args.index("-q") + 1 :]
+        took = f", so it took {after[0]!r} as its value" if after else ""
+        return [f"apicli: {exc.format_message()}", f"hint: {QUERY_MEANING}{took}; {QUERY_HINT}"]
+    if command_path == "apicli help":
+        return [f"apicli: {exc.format_message()}", "hint: name a topic, or a command for its help: apicli help get"]
+    return [f"apicli: {exc.format_message()}", f"hint: see '{command_path} --help'"]
 
 
 def _has_option(command_name: str | None, option: str) -> bool:
@@ -213,8 +291,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     guard_standard_streams()
     install_termination_handlers()
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _preprocess(list(sys.argv[1:] if argv is None else argv))
     try:
+        misplaced = _misplaced_command(args)
+        if misplaced is not None:
+            for line in misplaced:
+                _stderr_line(line)
+            return int(ExitCode.USAGE)
         named = _named_shell(args)
         if named is not None:
             # Typer would detect the shell from the process tree and ignore the one named (and
@@ -244,13 +327,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return int(ExitCode.USAGE)
     except click.NoSuchOption as exc:
-        for line in _unknown_option_lines(exc):
+        for line in _unknown_option_lines(exc, args):
             _stderr_line(line)
         return int(ExitCode.USAGE)
     except click.UsageError as exc:
-        command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
-        _stderr_line(f"apicli: {exc.format_message()}")
-        _stderr_line(f"hint: see '{command_path} --help'")
+        for line in _usage_lines(exc, args):
+            _stderr_line(line)
         return int(ExitCode.USAGE)
     except click.ClickException as exc:
         _stderr_line(f"apicli: {exc.format_message()}")

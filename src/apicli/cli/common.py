@@ -143,7 +143,7 @@ def prepare_run(
     reporter = Reporter(
         sys.stderr, verbose=flags.verbose, quiet=flags.quiet, redactor=redactor, color=plan.stderr_color
     )
-    for notice in invocation.profile.notices if invocation.profile else ():
+    for notice in invocation.notices:
         reporter.note(notice)
     stdout = StdoutSink(sys.stdout.buffer)
     if invocation.preview is not None:

@@ -24,7 +24,11 @@ class HelpTopic(StrEnum):
 
 TopicArgument = Annotated[
     HelpTopic | None,
-    typer.Argument(metavar="TOPIC", help=f"One of: {', '.join(TOPICS)}.", show_default=False),
+    typer.Argument(
+        metavar="TOPIC",
+        help=f"One of: {', '.join(TOPICS)}; or a command, for its --help (apicli help get).",
+        show_default=False,
+    ),
 ]
 
 
@@ -32,9 +36,14 @@ TopicArgument = Annotated[
 def help_command(topic: TopicArgument = None) -> None:
     """Print a reference table: exit codes, request items, the config file or memory limits.
 
+    A command name shows that command's help, as COMMAND --help does (`apicli help config`
+    is the config file's topic; `apicli config --help` is the command's).
+
     Examples:
 
       $ apicli help exit-codes
+
+      $ apicli help post
 
       $ apicli help items | less
     """
@@ -42,7 +51,7 @@ def help_command(topic: TopicArgument = None) -> None:
         typer.echo("Reference topics (apicli help TOPIC):\n")
         for topic_data in TOPICS.values():
             typer.echo(f"  {topic_data.name:<12}{topic_data.title}")
-        typer.echo("\nEvery command also explains itself: apicli COMMAND --help")
+        typer.echo("\nEvery command also explains itself: apicli help COMMAND, or COMMAND --help")
         return
     # A terminal's width, else 80 (also in a pipe, so `| less` gets readable lines).
     width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
