@@ -1,4 +1,4 @@
-"""Which scheme a URL without one gets, and what a TLS client says to a plain-HTTP port.
+"""Which scheme a URL without one gets (what a TLS client says to a plain-HTTP port is in test_tls.py).
 
 A single-label host (`vm:18090`, a compose service, a CI service container) goes over http, as
 `localhost` does; a dotted host keeps https, ports included (`api.example.com:8443`). The
@@ -6,10 +6,6 @@ end-to-end checks send through a loopback proxy, which sees the absolute URL api
 """
 
 from __future__ import annotations
-
-import contextlib
-import socket
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -19,7 +15,6 @@ from apicli.urls import normalize_url
 from tests.conftest import Invoke
 from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer
-from tests.faults.loopback import HOST, LoopbackServer, serve
 
 LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 PORT = st.one_of(st.just(""), st.integers(1, 65535).map(lambda port: f":{port}"))
@@ -67,36 +62,3 @@ def test_a_public_name_with_a_port_is_not_sent_in_clear(invoke: Invoke, fault_se
     assert result.code != 0
     assert [request.method for request in fault_server.requests] == ["CONNECT"]
     assert fault_server.requests[0].target == "api.example.com:8443"
-
-
-class PlainHTTPPort(LoopbackServer):
-    """Answers whatever arrives, a TLS hello included, with an HTTP 400, as an http-only server does."""
-
-    def __init__(self) -> None:
-        super().__init__(lifetime=20.0, max_connections=4)
-
-    def _handle(self, conn: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            conn.recv(4096)
-            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-
-
-@pytest.fixture
-def plain_http_port() -> Iterator[PlainHTTPPort]:
-    yield from serve(PlainHTTPPort())
-
-
-def test_tls_to_a_plain_http_port_says_so_and_names_the_http_url(
-    invoke: Invoke, plain_http_port: PlainHTTPPort
-) -> None:
-    http_url = f"http://{HOST}:{plain_http_port.port}/get?a=1"
-    https_url = http_url.replace("http://", "https://")
-
-    result = invoke("get", https_url, "--retries", "0")
-
-    assert result.code == 7
-    assert result.stdout == b""
-    assert result.stderr == (
-        f"apicli: TLS failure talking to {https_url}: the server answered in plain HTTP, not TLS\n"
-        f"hint: write {http_url} to talk to it over HTTP\n"
-    )
