@@ -32,7 +32,8 @@ MIB = 1024 * KIB
 SECRET = Limit(8 * KIB, "a secret", "`--token-file`, `--password-env` and the other secret flags")
 CONFIG = Limit(1 * MIB, "the config file", "`$APICLI_CONFIG` or the default `config.toml`")
 BODY_FILE = Limit(64 * MIB, "a request body file", "`@file` items, `--data @file`, `--json @file` read whole")
-COOKIE_JAR = Limit(16 * MIB, "the cookie jar", "`--cookie-jar`")
+# About 17,000 cookies of 60 bytes: each costs ~2 KiB as a Python object, and browsers keep ~3,000.
+COOKIE_JAR = Limit(1 * MIB, "the cookie jar", "`--cookie-jar`")
 SCHEMA_FILE = Limit(16 * MIB, "the --schema file", "`--schema`")
 TOKEN_CACHE_ENTRY = Limit(64 * KIB, "a token cache entry", "OAuth2 and helper tokens cached on disk")
 PART_META = Limit(64 * KIB, "a download's .part.meta", "what `download` keeps to resume a part")

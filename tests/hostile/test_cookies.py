@@ -31,6 +31,7 @@ from apicli.cookies import (
     parse_cookie_flag,
 )
 from apicli.errors import UsageError
+from apicli.limits import COOKIE_JAR, size_text
 from tests.faults import FaultServer, Reply
 from tests.faults.loopback import serve
 from tests.hostile.harness import assert_clean, run
@@ -206,7 +207,7 @@ LOCAL_JAR_ROWS = [
     LocalJarRow("a FIFO", "fifo", ["apicli: --cookie-jar: cannot read", "it is a FIFO, not a regular file"]),
     LocalJarRow("/dev/zero", "/dev/zero", ["apicli: --cookie-jar: cannot read", "it is a device"]),
     LocalJarRow("/dev/urandom", "/dev/urandom", ["apicli: --cookie-jar: cannot read", "it is a device"]),
-    LocalJarRow("past the limit", "huge", ["apicli: --cookie-jar: ", "is larger than 16 MiB"]),
+    LocalJarRow("past the limit", "huge", ["apicli: --cookie-jar: ", f"is larger than {size_text(COOKIE_JAR.bytes)}"]),
     LocalJarRow("a directory", "directory", ["apicli: --cookie-jar: ", "is a directory"]),
     LocalJarRow("unreadable", "unreadable", ["apicli: --cookie-jar: cannot read"]),
 ]
@@ -219,8 +220,8 @@ def make_jar(kind: str, tmp_path: Path) -> Path:
     if kind == "fifo":
         os.mkfifo(path)
     elif kind == "huge":
-        with path.open("wb") as stream:  # sparse: 16 MiB and one byte, of which nothing is a cookie
-            stream.truncate(16 * 1024 * 1024 + 1)
+        with path.open("wb") as stream:  # sparse: the limit and one byte, of which nothing is a cookie
+            stream.truncate(COOKIE_JAR.bytes + 1)
     elif kind == "directory":
         path.mkdir()
     elif kind == "unreadable":
@@ -243,19 +244,27 @@ def test_a_jar_that_is_not_a_readable_regular_file_is_refused(
     assert fault_server.requests == []
 
 
-def test_b4_a_jar_of_100k_cookies_loads_in_linear_time(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_b4_a_jar_filled_to_its_limit_loads_in_linear_time_and_bounded_memory(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
     # Before: every cookie re-sorted the redactor's whole list (10k lines 1.3 s, 40k 17.8 s).
     fault_server.script("/x", Reply(200, [], "ok"))
     jar = tmp_path / "jar.txt"
-    count = 100_000
-    jar.write_bytes(
-        HEADER
-        + b"".join(b"h%d.example.com\tFALSE\t/\tFALSE\t0\tc%d\tsecret-value-%010d\n" % (i, i, i) for i in range(count))
-    )
+    lines = [HEADER]
+    size, count = len(HEADER), 0
+    while True:
+        line = b"h%d.example.com\tFALSE\t/\tFALSE\t0\tc%d\tsecret-value-%010d\n" % (count, count, count)
+        if size + len(line) > COOKIE_JAR.bytes:
+            break
+        lines.append(line)
+        size += len(line)
+        count += 1
+    jar.write_bytes(b"".join(lines))
 
     outcome = run(["get", fault_server.url("/x"), "--cookie-jar", str(jar)], timeout=90)
 
-    assert_clean(outcome, 0)
+    assert_clean(outcome, 0, bounded=True)
+    assert count > 15_000
     assert cookie_sent(fault_server, "/x") is None
     assert len(cookie_lines(jar)) == count
 
