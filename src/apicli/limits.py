@@ -38,6 +38,8 @@ SCHEMA_FILE = Limit(16 * MIB, "the --schema file", "`--schema`")
 TOKEN_CACHE_ENTRY = Limit(64 * KIB, "a token cache entry", "OAuth2 and helper tokens cached on disk")
 PART_META = Limit(64 * KIB, "a download's .part.meta", "what `download` keeps to resume a part")
 INPUT_LINE = Limit(64 * KIB, "a line of --input-file", "`download --input-file`, read a line at a time")
+# Every job is planned before the first download starts, so the whole list is held.
+INPUT_FILE = Limit(1 * MIB, "the --input-file list", "`download --input-file`: about 20,000 URLs; split a longer list")
 WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 # What servers and child processes send.
 WHOLE_BODY = Limit(
@@ -64,6 +66,7 @@ TABLE: tuple[Limit, ...] = (
     TOKEN_CACHE_ENTRY,
     PART_META,
     INPUT_LINE,
+    INPUT_FILE,
     WRITE_OUT_FORMAT,
     WHOLE_BODY,
     TOKEN_RESPONSE,

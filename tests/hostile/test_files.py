@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import UsageError
+from apicli.limits import INPUT_FILE
 from apicli.schema import load_schema
 from tests.faults import FaultServer, RangeFile, json_reply
 from tests.hostile.harness import assert_clean, run
@@ -241,6 +242,20 @@ def test_input_file_endless_lines_on_stdin_are_bounded(fault_server: FaultServer
         ["download", "-d", str(tmp_path / "out"), "--input-file", "-"], env=_env(tmp_path), stdin=b"y" * (8 << 20)
     )
     assert_clean(outcome, 2, stderr_has="line 1 of --input-file", bounded=True)
+
+
+def test_input_file_of_endless_valid_urls_is_refused_at_its_limit_before_any_download(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    fault_server.script("/f", json_reply({}))
+    urls = fault_server.url("/f").encode() + b"\n"
+    outcome = run(
+        ["download", "-d", str(tmp_path / "out"), "--input-file", "-"],
+        env=_env(tmp_path),
+        stdin=urls * (2 * INPUT_FILE.bytes // len(urls)),
+    )
+    assert_clean(outcome, 2, stderr_has="the --input-file list is larger than 1 MiB (standard input)", bounded=True)
+    assert fault_server.requests == []
 
 
 # --- a download's .part.meta ---------------------------------------------------------------------

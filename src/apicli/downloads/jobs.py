@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from ..errors import ApicliError, ExitCode, UsageError
 from ..items import split_item
-from ..limits import INPUT_LINE, Limit, TooLarge
+from ..limits import INPUT_FILE, INPUT_LINE, Limit, TooLarge
 from ..local_input import NotReadable, iter_chunks, open_local
 from ..urls import normalize_url
 
@@ -108,11 +108,21 @@ def bounded_lines(chunks: Iterable[bytes], limit: Limit) -> Iterator[tuple[int, 
         yield number, bytes(pending)
 
 
+def _within(chunks: Iterable[bytes], limit: Limit) -> Iterator[bytes]:
+    """`chunks` as they come, TooLarge as soon as they add up to more than `limit`."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit.bytes:
+            raise TooLarge(limit.bytes, limit.what, hint="split the list into several runs")
+        yield chunk
+
+
 def input_file_jobs(chunks: Iterable[bytes], where: str) -> Iterator[DownloadJob]:
     """The jobs of an --input-file, line by line; UsageError naming the line that is too long or not UTF-8."""
     hint = "give one URL per line, optionally URL<TAB>name"
     try:
-        for number, line in bounded_lines(chunks, INPUT_LINE):
+        for number, line in bounded_lines(_within(chunks, INPUT_FILE), INPUT_LINE):
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
@@ -121,7 +131,8 @@ def input_file_jobs(chunks: Iterable[bytes], where: str) -> Iterator[DownloadJob
             if job is not None:
                 yield job
     except TooLarge as exc:
-        raise UsageError(f"{exc.message} ({where})", hint=hint) from None
+        shown = where if where.startswith("(") else f"({where})"
+        raise UsageError(f"{exc.message} {shown}", hint=exc.hint or hint) from None
 
 
 def read_input_file(path: Path, stdin: BinaryIO) -> list[DownloadJob]:
