@@ -22,6 +22,7 @@ import requests
 from ..client import Client
 from ..codings import decoder_for
 from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
+from ..retry import backoff_wait
 from ..session import translate
 from ..spec import RequestSpec, RetryPolicy
 from ..urls import redact_url
@@ -304,17 +305,19 @@ class Download:
         error = self._final_error(broken)
         if not self.ranges_ok or self.decoded or self.resumes >= retry.retries or self.context.cancel.is_set():
             raise error
-        wait = min(retry.backoff * 2**self.resumes, retry.max_wait)
-        remaining = self.client.remaining()
-        if remaining is not None and remaining <= wait:
+        # The one backoff schedule of every retry, reconnect and resume (retry.backoff_wait).
+        wait = backoff_wait(
+            self.resumes + 1, backoff=retry.backoff, max_wait=retry.max_wait, deadline=self.client.deadline
+        )
+        if wait.past_deadline:
             raise error
         self.resumes += 1
         self.context.progress.message(
-            f"apicli: {self.label}: {why} after {sink.size} bytes; resuming in {wait:.2f}s "
+            f"apicli: {self.label}: {why} after {sink.size} bytes; resuming in {wait.seconds:.2f}s "
             f"(attempt {self.resumes} of {retry.retries})"
         )
-        if wait > 0:
-            retry.sleep(wait)
+        if wait.seconds > 0:
+            retry.sleep(wait.seconds)
         raise _Again
 
     def _final_error(self, broken: _Broken) -> ApicliError:
