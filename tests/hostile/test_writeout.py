@@ -84,4 +84,4 @@ def test_a_format_file_past_its_limit_is_refused(fault_server: FaultServer, tmp_
     big = tmp_path / "format"
     big.write_bytes(b"%{http_code}" * 10_000)
     outcome = run(["get", fault_server.url("/w"), "-w", f"@{big}"])
-    assert_clean(outcome, 2, stderr_has="-w/--write-out")
+    assert_clean(outcome, 2, stderr_has=["for '-w @", "is larger than 64 KiB"])
