@@ -31,7 +31,7 @@ MIB = 1024 * KIB
 # Local files and standard input given to flags.
 SECRET = Limit(8 * KIB, "a secret", "`--token-file`, `--password-env` and the other secret flags")
 CONFIG = Limit(1 * MIB, "the config file", "`$APICLI_CONFIG` or the default `config.toml`")
-BODY_FILE = Limit(64 * MIB, "a request body file", "`@file` items, `--data @file`, `--json @file` read whole")
+BODY_FILE = Limit(48 * MIB, "a request body file", "`@file` items, `--data @file`, `--json @file` read whole")
 # About 17,000 cookies of 60 bytes: each costs ~2 KiB as a Python object, and browsers keep ~3,000.
 COOKIE_JAR = Limit(1 * MIB, "the cookie jar", "`--cookie-jar`")
 SCHEMA_FILE = Limit(16 * MIB, "the --schema file", "`--schema`")
@@ -42,8 +42,9 @@ INPUT_LINE = Limit(64 * KIB, "a line of --input-file", "`download --input-file`,
 INPUT_FILE = Limit(1 * MIB, "the --input-file list", "`download --input-file`: about 20,000 URLs; split a longer list")
 WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 # What servers and child processes send.
+# 48 MiB held plus the process's own ~30 MiB keeps a refusal under 100 MB.
 WHOLE_BODY = Limit(
-    64 * MIB, "a body read whole", "`--jq`, `--schema`, `--until` and `--envelope` on one body, a page of `paginate`"
+    48 * MIB, "a body read whole", "`--jq`, `--schema`, `--until` and `--envelope` on one body, a page of `paginate`"
 )
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer", "`--oauth2-token-url`")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command` (the helper is stopped there)")

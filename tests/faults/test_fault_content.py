@@ -229,7 +229,7 @@ def test_gzip_bomb_as_a_page_is_refused_in_bounded_memory(fault_server: FaultSer
 
     # The same refusal, and exit code, as --pretty's above.
     assert (code, received) == (1, 0)
-    assert stderr.decode().startswith("apicli: page 1: body is larger than 64 MiB, too large to read as a page")
+    assert stderr.decode().startswith("apicli: page 1: body is larger than 48 MiB, too large to read as a page")
     assert peak_mib < 200, f"peak RSS {peak_mib} MiB"  # at most the cap, never the whole bomb
 
 

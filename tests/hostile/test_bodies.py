@@ -128,7 +128,7 @@ CODING_ROWS = [
             Reply(200, [JSON, ("Content-Encoding", coding)], _zeros(coding, 256 * MIB, b" ")),
             ["--jq", "."],
             1,
-            "larger than 64 MiB",
+            "larger than 48 MiB",
             True,
             id=f"{coding}-bomb-jq",
         )

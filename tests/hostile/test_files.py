@@ -148,13 +148,13 @@ def test_schema_from_dev_zero_itself(fault_server: FaultServer, tmp_path: Path) 
 # --- request items: field:=@FILE (JSON) and field=@FILE (text) ---------------------------------------
 
 ITEM_ROWS = [
-    (":=@", "dev_zero", 2, "is larger than 64 MiB"),
-    (":=@", "fifo", 2, "is larger than 64 MiB"),
-    (":=@", "huge", 2, "is larger than 64 MiB"),
+    (":=@", "dev_zero", 2, "is larger than 48 MiB"),
+    (":=@", "fifo", 2, "is larger than 48 MiB"),
+    (":=@", "huge", 2, "is larger than 48 MiB"),
     (":=@", "deep", 2, "nested"),
     (":=@", "bad_utf8", 2, "apicli: "),
     (":=@", "control", 2, "invalid JSON"),
-    ("=@", "dev_zero", 2, "is larger than 64 MiB"),
+    ("=@", "dev_zero", 2, "is larger than 48 MiB"),
     ("=@", "bad_utf8", 2, "UTF-8"),
 ]
 

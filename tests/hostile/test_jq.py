@@ -24,7 +24,7 @@ NUMBERS = json.dumps(list(range(50_000))).encode()  # 309 KB, as in the issue
 SMALL = b'{"a": [1, 2, 3], "s": "text"}'
 DEEP = b"[" * 100_000 + b"]" * 100_000
 # Strings, not numbers: libjq holds a string in about its size (a small number takes ~100 bytes).
-HUGE = json.dumps(["x" * 1000] * 80_000).encode()  # 80 MB, past the 64 MiB a body may have for --jq
+HUGE = json.dumps(["x" * 1000] * 80_000).encode()  # 80 MB, past the 48 MiB a body may have for --jq
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ ROWS = [
     Row("recursion past the memory cap", ("--jq", "def f: [f, f]; f"), SMALL, 1,
         ("of memory, the cap on jq's memory",), bounded=True),
     # huge and deep inputs
-    Row("a body past the limit", ("--jq", "length"), HUGE, 1, ("larger than 64 MiB",), bounded=True),
+    Row("a body past the limit", ("--jq", "length"), HUGE, 1, ("larger than 48 MiB",), bounded=True),
     Row("deep nesting", ("--jq", "."), DEEP, 2, ("--jq: the response is not JSON",), bounded=True),
     Row("deep nesting in --until", ("--until", ".", "--max-time", "1"), DEEP, 8, ("--until: not met",),
         bounded=True, seconds=8),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ApicliError, ConnectionFailed
+from ..limits import WHOLE_BODY
 from .format import format_pretty, is_json_type, looks_binary
 from .plan import OutputPlan
 from .streams import ByteSink, atomic_output, read_limited, write_stream
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ..jqfilter import JqProgram
     from ..schema import SchemaValidator
 
-PRETTY_LIMIT = 64 * 1024 * 1024  # bytes held in memory to filter or check a whole body (a gzip bomb)
+PRETTY_LIMIT = WHOLE_BODY.bytes  # bytes held in memory to filter or check a whole body (a gzip bomb)
 
 
 class ResponseBody(NamedTuple):
