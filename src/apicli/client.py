@@ -33,6 +33,7 @@ from .redirects import RedirectTrail
 from .report import Reporter
 from .session import GuardedSession, build_session, request_kwargs, translate_errors
 from .spec import NO_HEADER, Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
+from .status_hints import status_hint
 from .urls import add_query, check_environment_proxy, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -286,7 +287,14 @@ class Client:
             summary,
             status=status,
             detail=format_error_body(body, response.headers.get("Content-Type")),
-            hint="use --ignore-status to get the body on stdout and exit 0",
+            hint=status_hint(
+                method or "GET",
+                status,
+                response.headers,
+                response.request.headers,
+                retried if isinstance(retried, Retry) else None,
+                has_body=bool(body),
+            ),
         )
 
 

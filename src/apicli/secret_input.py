@@ -15,7 +15,6 @@ from .errors import UsageError
 from .items import expand_user
 from .local_input import SECRET_LIMIT, NotReadable, read_local_file, size_text
 
-
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -41,7 +40,8 @@ def check_variable_name(variable: str, setting: str, example: str) -> None:
         return
     if variable.startswith("$") and (name := shown_variable(variable[1:].strip("{}"))):
         raise UsageError(
-            f"{setting} takes the name of an environment variable, not ${name}", hint=f"drop the $: {example.format(name)}"
+            f"{setting} takes the name of an environment variable, not ${name}",
+            hint=f"drop the $: {example.format(name)}",
         )
     raise UsageError(
         f"{setting} takes the name of an environment variable; the value given is not one (not shown: "
