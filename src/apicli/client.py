@@ -29,10 +29,11 @@ from .origin_auth import OriginBoundAuth
 from .output import iter_body
 from .output.format import format_error_body, format_head, http_version_text
 from .output.streams import STREAM_CHUNK
-from .redirects import RedirectTrail
-from .report import Reporter
+from .redirects import RedirectTrail, unfollowed_hint
+from .report import Reporter, request_body_lines
 from .session import GuardedSession, build_session, request_kwargs, translate_errors
 from .spec import NO_HEADER, Credentials, HeaderSource, NetworkOptions, RequestSpec, RetryPolicy, SessionOptions
+from .status_hints import status_hint
 from .urls import add_query, check_environment_proxy, origin_of, redact_url, same_origin
 
 USER_AGENT = f"apicli/{__version__}"
@@ -194,9 +195,9 @@ class Client:
         url = prepared.url or ""
         self.reporter.verbose(f"> {prepared.method} {redact_url(url)}")
         self.reporter.headers("> ", wire_headers(prepared))
-        if prepared.body is not None:
-            size = len(prepared.body) if isinstance(prepared.body, bytes | str) else None
-            self.reporter.verbose(f"> ({size} byte body)" if size is not None else "> (streamed body)")
+        if prepared.body is not None and self.reporter.verbose_enabled:
+            for line in request_body_lines(prepared.body, prepared.headers.get("Content-Type")):
+                self.reporter.verbose(f"> {line}")
         settings = dict(self._environment_settings(url, stream))
         if self.reporter.verbose_enabled and (proxy := select_proxy(url, settings.get("proxies"))):
             self.reporter.verbose(f"> (through the proxy {redact_url(proxy)})")  # --proxy or a *_PROXY variable
@@ -233,9 +234,11 @@ class Client:
         """The decoded body, chunk by chunk, with failures translated (and said to be partial).
 
         `direct`: a stream read in small pieces, which skips urllib3's per-read overhead (iter_wire_direct)."""
-        url = response.url
+        # A body that fails after redirects names the URL it came from and how it was reached.
+        first = response.history[0].url if response.history else response.url
+        reached = [hop.url for hop in response.history[1:]] + ([response.url] if response.history else [])
         received = 0
-        with translate_errors(url, self.network):
+        with translate_errors(first, self.network, redirected_to=reached):
             try:
                 for chunk in iter_body(response.raw, chunk_size, direct=direct):
                     received += len(chunk)
@@ -271,7 +274,7 @@ class Client:
             raise HTTPStatusError(
                 f"{summary}, redirect not followed" + (f": Location: {location}" if location else ""),
                 status=status,
-                hint="drop --no-follow to follow it",
+                hint=unfollowed_hint(response),
             )
         body = b""
         try:
@@ -286,7 +289,14 @@ class Client:
             summary,
             status=status,
             detail=format_error_body(body, response.headers.get("Content-Type")),
-            hint="use --ignore-status to get the body on stdout and exit 0",
+            hint=status_hint(
+                method or "GET",
+                status,
+                response.headers,
+                response.request.headers,
+                retried if isinstance(retried, Retry) else None,
+                has_body=bool(body),
+            ),
         )
 
 

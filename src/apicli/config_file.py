@@ -156,7 +156,8 @@ def _read_secret(profile: Profile, source: SecretSource, environ: Mapping[str, s
     if source.inline is not None:
         return source.inline
     if source.env is not None:
-        return secret_from_env(source.env, where, environ)
+        key = source.key.rsplit(".", 1)[-1]
+        return secret_from_env(source.env, where, environ, example=f'{key} = "{{}}"')
     assert source.file is not None
     return secret_from_file(source.file, where)
 

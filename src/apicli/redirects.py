@@ -42,11 +42,25 @@ class RedirectTrail:
             raise HTTPStatusError(
                 f"HTTP {status} ({response.request.method} {redact_url(response.url)}) cannot be followed: {problem}",
                 status=response.status_code,
-                hint="the server sent a redirect without a usable Location; --no-follow shows the response",
+                hint="the server's redirect is broken: a redirect needs a Location naming an http or https URL",
             )
         self.reporter.verbose(f"< {status} -> {redact_url(target)}")
         self.reached.append(target)
         return response
+
+
+def unfollowed_hint(response: requests.Response) -> str:
+    """The hint for a 3xx not followed under --no-follow: drop the flag only when following would work."""
+    location = response.headers.get("Location")
+    if response.status_code not in FOLLOWED_STATUSES:
+        problem: str | None = f"apicli does not follow HTTP {response.status_code}"
+    elif location is None:
+        problem = "it has no Location header"
+    else:
+        problem = check_location(location, response.url)[0]
+    if problem is None:
+        return "drop --no-follow to follow it"
+    return f"following would not work either: {problem}; --ignore-status exits 0 with the response"
 
 
 def check_location(location: str, base: str) -> tuple[str | None, str]:

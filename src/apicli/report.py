@@ -5,10 +5,12 @@ Core code reports through a `Reporter`; it never writes to stderr itself.
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
 from collections.abc import Iterable
 from typing import TextIO
+from urllib.parse import unquote_plus
 
 from .output.format import format_header_line
 from .output.terminal import visible
@@ -212,3 +214,50 @@ class Reporter:
         if self.verbose_enabled:
             pairs = ((name, self.redactor.header(name, value)) for name, value in headers)
             self.formatted(prefix + format_header_line(name, value, color=self.color) for name, value in pairs)
+
+
+# -v shows this much of a request body; the rest is counted.
+SHOWN_REQUEST_BODY = 4096
+_JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.){1,200})"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
+
+
+def request_body_lines(body: bytes | str | None, content_type: str | None) -> list[str]:
+    """The request body as -v shows it: text up to SHOWN_REQUEST_BODY, secret-named fields redacted.
+
+    Binary and multipart bodies get a size note; a streamed body (a file) a note alone. The lines
+    still go through the Reporter, which redacts known secrets and makes control characters visible.
+    """
+    if body is None:
+        return []
+    if not isinstance(body, bytes | str):
+        return ["(streamed body)"]
+    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media.startswith("multipart/"):
+        return [f"({len(raw)} byte {media} body)"]
+    head = raw[:SHOWN_REQUEST_BODY]
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(raw) <= SHOWN_REQUEST_BODY)
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        return [f"({len(raw)} byte binary body)"]
+    if media == "application/x-www-form-urlencoded":
+        text = "&".join(_redacted_field(field) for field in text.split("&"))
+    else:
+        text = _JSON_MEMBER.sub(_redacted_member, text)
+    lines = text.splitlines() or [""]
+    if len(raw) > SHOWN_REQUEST_BODY:
+        lines.append(f"(... {len(raw) - len(head)} more bytes, {len(raw)} in all)")
+    return lines
+
+
+def _redacted_field(field: str) -> str:
+    name, equals, _ = field.partition("=")
+    return f"{name}={REDACTED}" if equals and is_secret_header_name(unquote_plus(name)) else field
+
+
+def _redacted_member(found: re.Match[str]) -> str:
+    if not is_secret_header_name(found.group(1)):
+        return found.group(0)
+    return f'"{found.group(1)}"{found.group(2)}"{REDACTED}"'

@@ -119,7 +119,8 @@ def test_no_follow_still_reports_a_malformed_location_as_not_followed(
     assert (result.code, result.stdout) == (3, b"")
     assert result.stderr.splitlines() == [
         f"apicli: HTTP 302 Found (GET {url}), redirect not followed: Location: http://[::1",
-        "hint: drop --no-follow to follow it",
+        "hint: following would not work either: its Location 'http://[::1' is not a valid URL; "
+        "--ignore-status exits 0 with the response",
     ]
 
 

@@ -110,7 +110,10 @@ def format_profile(profile: Profile) -> list[str]:
                 lines.append(f"{key} = {_value(value)}")
         source = auth.secret
         name = source.key.rsplit(".", 1)[-1]
-        shown = REDACTED if source.inline is not None else (source.env or str(source.file))
+        from ..secret_input import shown_variable  # an *_env value that is no variable's name may be the secret
+
+        hidden = source.inline is not None or (source.env is not None and shown_variable(source.env) is None)
+        shown = REDACTED if hidden else (source.env or str(source.file))
         lines.append(f"{name} = {_value(shown)}")
     return lines
 
