@@ -747,7 +747,11 @@ def test_ctrl_c_mid_download_exits_130_and_keeps_only_the_part(raw_server: RawSe
     stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 130
     assert stdout == b""
-    assert stderr == b"apicli: interrupted\n"  # no traceback, no "saved" line
+    # No traceback, no "saved" line: one line saying where the bytes are and how they will be used.
+    assert stderr.decode() == (
+        f"apicli: interrupted\nhint: the partial download is kept in {str(part)!r}; "
+        "run the same command again to resume it\n"
+    )
     assert not (tmp_path / "slow.bin").exists()
     kept = part.read_bytes()
     assert 0 < len(kept) < len(data) and data.startswith(kept)

@@ -27,6 +27,11 @@ class Saved:
     label: str
     size: int
     seconds: float
+    fetched: int | None = None  # bytes this run received, when a resume carried some over (else `size`)
+
+    @property
+    def this_run(self) -> int:
+        return self.size if self.fetched is None else self.fetched
 
 
 def format_size(size: float) -> str:
@@ -55,7 +60,10 @@ def format_rate(size: int, seconds: float) -> str:
 def summary_line(saved: Saved) -> str:
     """`apicli: saved report.csv (204.8 kB, 1.2 MB/s)`: the units of the progress bar."""
     where = f"saved {saved.path}" if saved.path is not None else f"wrote {saved.label}"
-    return f"apicli: {where} ({format_size(saved.size)}, {format_rate(saved.size, saved.seconds)})"
+    # After a resume the speed counts only this run's bytes; the size is the whole file's.
+    fetched = saved.this_run
+    resumed = f", {format_size(fetched)} this run" if fetched != saved.size else ""
+    return f"apicli: {where} ({format_size(saved.size)}{resumed}, {format_rate(fetched, saved.seconds)})"
 
 
 class FileProgress:
@@ -136,7 +144,7 @@ class _BarFile(FileProgress):
 
     def finish(self, saved: Saved) -> None:
         self.label, self.total, self.completed = saved.label, saved.size, saved.size
-        self.speed = saved.size / max(saved.seconds, 1e-6)
+        self.speed = saved.this_run / max(saved.seconds, 1e-6)
         self.owner.summary(summary_line(saved))
 
     def fail(self) -> None:
