@@ -38,8 +38,12 @@ _LARGEST = 10**9  # past this a "page size" is no page size
 def asked_page_size(url: str) -> tuple[str, int] | None:
     """The first page-size parameter in `url`'s query with a positive whole value: (name, size)."""
     for name, value in query_fields(url):
-        if name in PAGE_SIZE_PARAMS and value.isascii() and value.isdigit() and 0 < int(value[:10]) <= _LARGEST:
-            return name, int(value)
+        digits = value.lstrip("0")
+        # ASCII digits only (str.isdigit takes other scripts' digits too), and few enough to be a size.
+        if name in PAGE_SIZE_PARAMS and digits.isascii() and digits.isdigit() and len(digits) <= 10:
+            size = int(digits)
+            if size <= _LARGEST:
+                return name, size
     return None
 
 
