@@ -102,3 +102,38 @@ def test_ctrl_c_keeps_the_part_says_so_and_a_plain_rerun_resumes_it(
     assert (tmp_path / "blob.bin").read_bytes() == PAYLOAD
     resumed = hostile_server.requests[1].headers
     assert (resumed.get("Range"), resumed.get("If-Range")) == (f"bytes={SENT}-", ETAG)
+
+
+def test_ctrl_c_on_several_downloads_says_the_parts_are_kept_and_a_rerun_resumes(
+    hostile_server: FaultServer, tmp_path: Path
+) -> None:
+    stalls = {name: StallMidBody() for name in ("one.bin", "two.bin")}
+    for name, stall in stalls.items():
+        hostile_server.script(f"/{name}", [stall, RangeFile(PAYLOAD, etag=ETAG)])
+    urls = [hostile_server.url(f"/{name}") for name in stalls]
+    process = subprocess.Popen(
+        [APICLI, "download", *urls, "-d", str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=base_environment(),
+    )
+    try:
+        for name, stall in stalls.items():
+            assert stall.sent.wait(15)
+            wait_for_size(tmp_path / f"{name}.part", SENT)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, stdout) == (130, b"")
+    assert stderr.decode() == (
+        "apicli: interrupted\nhint: what arrived is kept in .part files; run the same command again to resume\n"
+    )
+    again = run(["download", *urls, "-d", str(tmp_path)])
+    assert_clean(again, 0)
+    for name in stalls:
+        assert f"apicli: resuming {name} from byte {SENT}, kept in {str(tmp_path / f'{name}.part')!r}" in again.stderr
+        assert (tmp_path / name).read_bytes() == PAYLOAD
