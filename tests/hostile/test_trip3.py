@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.faults.behaviours import RangeFile, Reply, json_reply
+from tests.faults.behaviours import RangeFile, Reply, ShortBody, json_reply
 from tests.faults.faultserver import FaultServer
 from tests.hostile.harness import assert_clean, run
 
@@ -248,3 +248,28 @@ def test_a_rerun_after_a_broken_download_resumes_and_counts_only_this_runs_bytes
     assert len(lines) == 2
     assert (tmp_path / "file.bin").read_bytes() == V1
     assert fault_server.requests[1].headers.get("Range") == f"bytes={CUT}-"
+
+
+def test_a_broken_download_without_validator_says_a_rerun_starts_over_and_it_does(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    url = fault_server.url("/plain.bin")
+    no_validator = (("Accept-Ranges", "bytes"), ("Content-Type", "application/octet-stream"))
+    fault_server.script("/plain.bin", [ShortBody(Reply(200, no_validator, V1), CUT), Reply(200, no_validator, V2)])
+    out = tmp_path / "plain.bin"
+    part = tmp_path / "plain.bin.part"
+    first = run(["download", url, "-o", str(out), "--retries", "0"])
+    assert_clean(
+        first,
+        1,
+        stderr_has=f"hint: the partial download is kept in {str(part)!r}; the server sent no ETag or "
+        "Last-Modified, so a rerun starts over; --continue resumes it unchecked",
+    )
+    again = run(["download", url, "-o", str(out)])
+    assert_clean(again, 0)
+    assert again.stderr.splitlines()[0] == (
+        f"apicli: {str(part)!r} from an earlier run cannot be checked against the server "
+        f"(the server sent no ETag or Last-Modified for it); restarting {out} from zero"
+    )
+    assert out.read_bytes() == V2
+    assert fault_server.requests[1].headers.get("Range") is None

@@ -134,6 +134,7 @@ class _BarFile(FileProgress):
         self.completed = 0
         self.failed = False
         self.speed: float | None = None
+        self.fetched = 0  # bytes this run received, once finished (a resume's earlier bytes excluded)
         self.task_id: Any = None
 
     def start(self, label: str, total: int | None, completed: int) -> None:
@@ -145,6 +146,7 @@ class _BarFile(FileProgress):
     def finish(self, saved: Saved) -> None:
         self.label, self.total, self.completed = saved.label, saved.size, saved.size
         self.speed = saved.this_run / max(saved.seconds, 1e-6)
+        self.fetched = saved.this_run
         self.owner.summary(summary_line(saved))
 
     def fail(self) -> None:
@@ -210,9 +212,10 @@ class BarProgress(Progress):
         if self.total_id is not None:
             bars.update(self.total_id, total=total if known and total else None, completed=completed)
             if self.files and all(file.speed is not None for file in self.files):
+                fetched = sum(file.fetched for file in self.files)
                 for task in bars.tasks:
                     if task.id == self.total_id:
-                        task.finished_speed = completed / max(time.monotonic() - self.started, 1e-6)
+                        task.finished_speed = fetched / max(time.monotonic() - self.started, 1e-6)
 
     def file(self, label: str) -> FileProgress:
         file = _BarFile(self, label)

@@ -486,9 +486,16 @@ class Download:
     def _add_part_hint(self, exc: BaseException) -> None:
         sink = self.sink
         if isinstance(exc, ApicliError) and exc.hint is None and isinstance(sink, PartFile) and sink.size:
-            exc.hint = f"the partial download is kept in {str(sink.path)!r}; " + (
-                "decoded, it cannot be resumed" if self.decoded else "run the same command again to resume it"
-            )
+            if self.decoded:
+                how = "decoded, it cannot be resumed"
+            elif self.validator is None:
+                # A plain rerun cannot match it to the server's file, so it would start over.
+                how = (
+                    "the server sent no ETag or Last-Modified, so a rerun starts over; --continue resumes it unchecked"
+                )
+            else:
+                how = "run the same command again to resume it"
+            exc.hint = f"the partial download is kept in {str(sink.path)!r}; {how}"
 
 
 def _unverifiable(part: PartFile, meta: PartMeta | None) -> str | None:
