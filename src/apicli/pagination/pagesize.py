@@ -2,8 +2,9 @@
 
 An API that sends its `Link` header only when a page is asked for (json-server's `_page`)
 answers a plain request with one page and no next link: paginate would stop there, exit 0
-and look done. When the request named a page size and that page came back exactly full,
-the collection very likely goes on, so the user is told what was looked for.
+and look done. When the request named a page size and that page came back full (as many
+items as asked for, or more), the collection very likely goes on, so the user is told what
+was looked for.
 """
 
 from __future__ import annotations
