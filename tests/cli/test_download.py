@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from apicli.downloads.progress import format_size
+from apicli.downloads.progress import Saved, format_size, summary_line
 from tests.conftest import Invoke, apicli_command
 from tests.terminal_screen import read_screen
 
@@ -377,9 +377,7 @@ def test_gzip_sent_anyway_is_decoded_with_decode_and_not_compared_with_the_compr
     httpserver.expect_request("/log.txt", headers={"Accept-Encoding": "identity"}).respond_with_data(
         packed, headers={"Content-Encoding": "gzip"}
     )
-    result = invoke(
-        "download", httpserver.url_for("/log.txt"), "-d", str(tmp_path), "--decode", "--sha256", _sha(text)
-    )
+    result = invoke("download", httpserver.url_for("/log.txt"), "-d", str(tmp_path), "--decode", "--sha256", _sha(text))
     assert result.code == 0, result.stderr
     assert files_in(tmp_path) == {"log.txt": text}
     assert f"({format_size(len(text))}, " in result.stderr  # the decoded size, not the compressed one
@@ -747,7 +745,12 @@ def test_ctrl_c_mid_download_exits_130_and_keeps_only_the_part(raw_server: RawSe
     stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 130
     assert stdout == b""
-    assert stderr == b"apicli: interrupted\n"  # no traceback, no "saved" line
+    # No traceback, no "saved" line: one line saying where the bytes are and how they will be used.
+    # This server sends no ETag or Last-Modified, so a plain rerun could not check the part.
+    assert stderr.decode() == (
+        f"apicli: interrupted\nhint: the partial download is kept in {str(part)!r}; the server sent no ETag "
+        "or Last-Modified, so a rerun starts over; --continue resumes it unchecked\n"
+    )
     assert not (tmp_path / "slow.bin").exists()
     kept = part.read_bytes()
     assert 0 < len(kept) < len(data) and data.startswith(kept)
@@ -767,3 +770,17 @@ def test_max_time_stops_parallel_downloads_without_waiting_for_workers(
     assert b"--max-time of 0.6s reached" in result.stderr
     left = {p.name for p in tmp_path.iterdir()}
     assert left <= {"one.part", "one.part.meta", "two.part", "two.part.meta"}  # never a final name
+
+
+@pytest.mark.parametrize(
+    ("fetched", "line"),
+    [
+        (None, "apicli: saved out/blob.bin (2.0 MB, 1.0 MB/s)"),
+        (2_000_000, "apicli: saved out/blob.bin (2.0 MB, 1.0 MB/s)"),
+        # Resumed: the file's size, then what this run fetched, and the speed of this run's bytes only.
+        (500_000, "apicli: saved out/blob.bin (2.0 MB, 500.0 kB this run, 250.0 kB/s)"),
+    ],
+)
+def test_the_summary_after_a_resume_counts_only_this_runs_bytes(fetched: int | None, line: str) -> None:
+    saved = Saved(Path("out/blob.bin"), "blob.bin", 2_000_000, 2.0, fetched=fetched)
+    assert summary_line(saved) == line

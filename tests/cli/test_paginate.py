@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from apicli.pagination.pagesize import PAGE_SIZE_PARAMS, asked_page_size, full_page_note
+from apicli.pagination.query import query_fields, with_query_param
 from tests.conftest import Invoke, apicli_command
 
 PER_PAGE = 3
@@ -681,3 +685,48 @@ def test_conflicting_flags_are_usage_errors(
     assert result.code == 2
     assert message in result.stderr
     assert httpserver.log == []
+
+
+# --- the page size a request named (the full-first-page note) -----------------------------------
+
+_QUERY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@given(st.lists(st.tuples(_QUERY_TEXT, _QUERY_TEXT), max_size=6), _QUERY_TEXT)
+def test_asked_page_size_never_fails_and_reads_only_whole_positive_sizes(
+    pairs: list[tuple[str, str]], fragment: str
+) -> None:
+    url = "http://127.0.0.1/items"
+    for name, value in pairs:
+        if name:
+            url = with_query_param(url, name, value)
+    url += f"#{fragment}"
+    asked = asked_page_size(url)
+    if asked is not None:
+        name, size = asked
+        assert name in PAGE_SIZE_PARAMS and 0 < size <= 10**9
+        assert (name, str(size)) in [(n, v.lstrip("0") or "0") for n, v in query_fields(url)]
+
+
+@given(st.sampled_from(PAGE_SIZE_PARAMS), st.integers(min_value=1, max_value=10**9), st.integers(0, 2 * 10**9))
+def test_the_note_is_given_exactly_when_the_page_was_full(name: str, size: int, items: int) -> None:
+    url = with_query_param("http://127.0.0.1/items?q=a%26b", name, str(size))
+    assert asked_page_size(url) == (name, size)
+    note = full_page_note(url, items, "somewhere")
+    assert (note is not None) == (items >= size)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/items?per_page=0",
+        "http://127.0.0.1/items?per_page=-5",
+        "http://127.0.0.1/items?per_page=2.5",
+        "http://127.0.0.1/items?per_page=%EF%BC%95",  # a fullwidth digit is no size
+        "http://127.0.0.1/items?per_page=99999999999",
+        "http://127.0.0.1/items?PER_PAGE=5",
+        "http://127.0.0.1/items#per_page=5",
+    ],
+)
+def test_what_is_no_page_size(url: str) -> None:
+    assert asked_page_size(url) is None

@@ -149,7 +149,7 @@ def test_a_resume_in_a_later_run_checks_the_part_meta_validator(
     out = tmp_path / "file.bin"
     fault_server.script("/file.bin", [cut(V1), *row.behaviours])
     first = run(["download", fault_server.url("/file.bin"), "-o", str(out), "--retries", "0"])
-    assert_clean(first, 1, stderr_has="add --continue to resume it")
+    assert_clean(first, 1, stderr_has="run the same command again to resume it")
     assert (tmp_path / "file.bin.part").read_bytes() == V1[:CUT]
 
     outcome = run(["download", "--continue", fault_server.url("/file.bin"), "-o", str(out), *RESUME])

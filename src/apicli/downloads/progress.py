@@ -27,6 +27,11 @@ class Saved:
     label: str
     size: int
     seconds: float
+    fetched: int | None = None  # bytes this run received, when a resume carried some over (else `size`)
+
+    @property
+    def this_run(self) -> int:
+        return self.size if self.fetched is None else self.fetched
 
 
 def format_size(size: float) -> str:
@@ -55,7 +60,10 @@ def format_rate(size: int, seconds: float) -> str:
 def summary_line(saved: Saved) -> str:
     """`apicli: saved report.csv (204.8 kB, 1.2 MB/s)`: the units of the progress bar."""
     where = f"saved {saved.path}" if saved.path is not None else f"wrote {saved.label}"
-    return f"apicli: {where} ({format_size(saved.size)}, {format_rate(saved.size, saved.seconds)})"
+    # After a resume the speed counts only this run's bytes; the size is the whole file's.
+    fetched = saved.this_run
+    resumed = f", {format_size(fetched)} this run" if fetched != saved.size else ""
+    return f"apicli: {where} ({format_size(saved.size)}{resumed}, {format_rate(fetched, saved.seconds)})"
 
 
 class FileProgress:
@@ -126,6 +134,7 @@ class _BarFile(FileProgress):
         self.completed = 0
         self.failed = False
         self.speed: float | None = None
+        self.fetched = 0  # bytes this run received, once finished (a resume's earlier bytes excluded)
         self.task_id: Any = None
 
     def start(self, label: str, total: int | None, completed: int) -> None:
@@ -136,7 +145,8 @@ class _BarFile(FileProgress):
 
     def finish(self, saved: Saved) -> None:
         self.label, self.total, self.completed = saved.label, saved.size, saved.size
-        self.speed = saved.size / max(saved.seconds, 1e-6)
+        self.speed = saved.this_run / max(saved.seconds, 1e-6)
+        self.fetched = saved.this_run
         self.owner.summary(summary_line(saved))
 
     def fail(self) -> None:
@@ -202,9 +212,10 @@ class BarProgress(Progress):
         if self.total_id is not None:
             bars.update(self.total_id, total=total if known and total else None, completed=completed)
             if self.files and all(file.speed is not None for file in self.files):
+                fetched = sum(file.fetched for file in self.files)
                 for task in bars.tasks:
                     if task.id == self.total_id:
-                        task.finished_speed = completed / max(time.monotonic() - self.started, 1e-6)
+                        task.finished_speed = fetched / max(time.monotonic() - self.started, 1e-6)
 
     def file(self, label: str) -> FileProgress:
         file = _BarFile(self, label)

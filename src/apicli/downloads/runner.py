@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from ..errors import ApicliError
+from ..errors import ApicliError, Interrupted
 from ..spec import RequestSpec
 from ..urls import redact_url
 from .files import make_directory
@@ -59,6 +59,11 @@ def download_all(context: DownloadContext, work: list[tuple[RequestSpec, Downloa
         for _ in work:
             while not finished.acquire(timeout=_WAIT_STEP):
                 pass
+    except KeyboardInterrupt:
+        context.cancel.set()
+        raise Interrupted(
+            "interrupted", hint="what arrived is kept in .part files; run the same command again to resume"
+        ) from None
     except BaseException:
         context.cancel.set()
         raise

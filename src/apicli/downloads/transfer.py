@@ -107,6 +107,8 @@ class Download:
         self.resumes = 0
         # --continue with `-o FILE` and no part: FILE's size, adopted as the part once the server agrees.
         self.adopted = 0
+        # Bytes an earlier run left (the part resumed from): not counted in this run's speed.
+        self.carried = 0
         self.hashers = [checksum.new_hasher() for checksum in self.options.checksums]
         self.label = self._initial_label()
         self.progress = context.progress.file(self.label)
@@ -142,7 +144,7 @@ class Download:
     def _run(self) -> Saved:
         started = time.monotonic()
         try:
-            if self.options.resume:
+            if self.options.resume or self._may_rerun_resume():
                 self._open_existing()
             while True:
                 try:
@@ -152,6 +154,11 @@ class Download:
                     continue
             self._check_complete()
             saved = self._publish(time.monotonic() - started)
+        except KeyboardInterrupt:
+            self.progress.fail()
+            interrupted = Interrupted("interrupted")
+            self._add_part_hint(interrupted)
+            raise interrupted from None
         except BaseException as exc:
             self.progress.fail()
             self._add_part_hint(exc)
@@ -218,7 +225,12 @@ class Download:
             self.ranges_ok = True
         else:
             if offset:
-                self._restart("the server ignored the range or the file changed")
+                changed = changed_representation(sent_validator, headers)
+                self._restart(
+                    f"{self.label} changed on the server ({changed})"
+                    if changed is not None
+                    else "the server ignored the range or the file changed"
+                )
             self.total = None if self.decoded else content_length(headers)
             self.ranges_ok = accepts_byte_ranges(headers) and not self.decoded
         self.validator = resume_validator(headers) or (self.validator if response.status_code == 206 else None)
@@ -261,6 +273,7 @@ class Download:
         if self.sink is not None:
             self.sink.restart()
         self.adopted = 0
+        self.carried = 0
         self.hashers = [checksum.new_hasher() for checksum in self.options.checksums]
         self.progress.start(self.label, None, 0)
 
@@ -332,13 +345,25 @@ class Download:
 
     # --- where the bytes go --------------------------------------------------------------
 
+    def _may_rerun_resume(self) -> bool:
+        """A plain rerun looks for the part an earlier run left too (never for stdout or a device)."""
+        output = self.options.output
+        if self.options.to_stdout:
+            return False
+        return output is None or (is_regular_target(output) and path_exists(part_path(output)))
+
     def _open_existing(self) -> None:
-        """--continue: pick up the part (or the -o file) a previous run left, hashing what it holds."""
+        """Pick up the part a previous run left (with --continue, also the -o file), hashing what it holds.
+
+        Without --continue the part is trusted only with a .part.meta naming this URL and a validator
+        (ETag or Last-Modified) for If-Range; otherwise it starts over, saying why.
+        """
+        explicit = self.options.resume
         output = self.options.output
         if output is not None:
             if not is_regular_target(output):
                 return
-            if not path_exists(part_path(output)) and is_file(output):
+            if explicit and not path_exists(part_path(output)) and is_file(output):
                 # The file stays untouched until the server confirms it can be continued.
                 try:
                     self.adopted = output.stat().st_size
@@ -364,6 +389,13 @@ class Download:
             self._restart(f"{part.path} holds another URL's download")
         elif meta is not None and meta.encoded:
             self._restart(f"{part.path} holds a compressed download, which cannot be resumed")
+        elif not explicit and part.size:
+            unchecked = _unverifiable(part, meta)
+            if unchecked is not None:
+                meta = None
+                self._restart(
+                    f"{str(part.path)!r} from an earlier run cannot be checked against the server ({unchecked})"
+                )
         self.meta = meta
         if meta is not None:
             self.validator = meta.validator
@@ -371,14 +403,17 @@ class Download:
         if output is None and self.name:
             self.label = self.name
         self._feed_hashers()
+        self.carried = part.size
         if part.size:
-            self.context.progress.message(f"apicli: resuming {self.label} from byte {part.size}")
+            earlier = "" if explicit else f", kept in {str(part.path)!r} by an earlier run"
+            self.context.progress.message(f"apicli: resuming {self.label} from byte {part.size}{earlier}")
 
     def _adopt(self, offset: int) -> None:
         """Turn the -o file being continued into the part, now that the server has agreed."""
         assert self.options.output is not None
         self.sink = open_output_part(self.options.output, resume=True, adopt=True)
         self.adopted = 0
+        self.carried = offset
         if self.sink.size != offset:  # it changed meanwhile
             self._restart(f"{self.label} changed while it was being continued")
             raise _Again
@@ -446,14 +481,30 @@ class Download:
             final = sink.publish(self.options.output)
         else:
             final = sink.publish_unique(self.options.directory, self.name or sink.label)
-        return Saved(final, final.name, sink.size, seconds)
+        return Saved(final, final.name, sink.size, seconds, fetched=sink.size - self.carried)
 
     def _add_part_hint(self, exc: BaseException) -> None:
         sink = self.sink
         if isinstance(exc, ApicliError) and exc.hint is None and isinstance(sink, PartFile) and sink.size:
-            exc.hint = f"the partial download is kept in {str(sink.path)!r}; " + (
-                "decoded, it cannot be resumed" if self.decoded else "add --continue to resume it"
-            )
+            if self.decoded:
+                how = "decoded, it cannot be resumed"
+            elif self.validator is None:
+                # A plain rerun cannot match it to the server's file, so it would start over.
+                how = (
+                    "the server sent no ETag or Last-Modified, so a rerun starts over; --continue resumes it unchecked"
+                )
+            else:
+                how = "run the same command again to resume it"
+            exc.hint = f"the partial download is kept in {str(sink.path)!r}; {how}"
+
+
+def _unverifiable(part: PartFile, meta: PartMeta | None) -> str | None:
+    """Why a part found by a plain rerun cannot be matched to the server's file; None when it can."""
+    if meta is None:
+        return f"there is no {part.meta_path.name} recording which version it holds"
+    if meta.validator is None:
+        return "the server sent no ETag or Last-Modified for it"
+    return None
 
 
 def _device_sink(path: Path) -> StreamSink:

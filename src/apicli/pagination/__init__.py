@@ -9,6 +9,7 @@
     exact      pages for --jq: JSON whose numbers are written back as the server wrote them
     pacing     --delay/--rate and the daemon worker pool for --parallel
     runner     the page loop (`paginate`): guards, cycle and origin checks, fetching ahead
+    pagesize   the page size a request named, and the note for a full first page that pointed nowhere
 
 Nothing is imported here, so that loading `settings` for the command line costs no more than it needs.
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote_plus
 
-__all__ = ["query_value", "step_parameter", "with_query_param"]
+__all__ = ["query_fields", "query_value", "step_parameter", "with_query_param"]
 
 
 def _split(url: str) -> tuple[str, list[str], str]:
@@ -39,6 +39,11 @@ def with_query_param(url: str, name: str, value: str) -> str:
     if not placed:
         kept.append(f"{quote(name, safe='[]')}={encoded}")
     return f"{base}?{'&'.join(kept)}{fragment}"
+
+
+def query_fields(url: str) -> list[tuple[str, str]]:
+    """Every `name=value` field of `url`'s query, both decoded, in order."""
+    return [(_field_name(field), unquote_plus(field.partition("=")[2])) for field in _split(url)[1]]
 
 
 def query_value(url: str, name: str) -> str | None:

@@ -37,6 +37,7 @@ from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, re
 from .documents import Page, PageItems, read_page
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
+from .pagesize import full_page_note
 from .schemes import Pager, detect_pager, forced_pager
 from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink
@@ -284,12 +285,22 @@ class PageLoop:
                     break
                 next_url = pager.next_url(page)
                 if next_url is None:
+                    if number == 1:
+                        self._note_full_page(pager, page)
                     break
                 self._check_next(next_url, visited)
                 if prefetch is not None and number == 1:
                     self._start_prefetch(prefetch, pager, page, next_url)
             url = next_url
         verbose(f"apicli: paginate: {number} page{'s' if number != 1 else ''}, {written} items")
+
+    def _note_full_page(self, pager: Pager, page: Page) -> None:
+        """A full first page that named no next one most likely is not the whole collection: say so."""
+        looked_for = pager.looked_for(page)
+        if looked_for is not None:
+            note = full_page_note(page.url, len(page.items), looked_for)
+            if note is not None:
+                self.reporter.note(note)
 
     def _check_next(self, url: str, visited: VisitedUrls) -> None:
         if origin_of(url)[0] not in DEFAULT_PORTS:

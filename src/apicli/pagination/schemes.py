@@ -26,7 +26,7 @@ from .documents import (
     page_count,
     total_items,
 )
-from .dotpath import DotPath, format_path, lookup
+from .dotpath import MISSING, DotPath, format_path, lookup
 from .linkheader import find_rel
 from .query import query_value, step_parameter, with_query_param
 from .settings import PaginationSettings, Scheme
@@ -74,16 +74,31 @@ class Pager(ABC):
         """The URLs from `next_url` on, when computable without fetching (called right after next_url)."""
         return Plan(None, "the next URLs cannot be known before each page arrives")
 
+    def looked_for(self, page: Page) -> str | None:
+        """What was looked for in vain, when `page` ended the run without saying it was the last; else None."""
+        return None
+
+
+def _next_places() -> str:
+    return ", ".join(format_path(path) for path in NEXT_PATHS)
+
+
+_ANYWHERE = 'a Link header with rel="next" or a next URL in the body at {}'
+
 
 class SinglePage(Pager):
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, *, silent_end: bool = False) -> None:
         self.why = why
+        self.silent_end = silent_end  # the page itself said it is the last (a null next link)
 
     def describe(self) -> str:
         return self.why
 
     def next_url(self, page: Page) -> str | None:
         return None
+
+    def looked_for(self, page: Page) -> str | None:
+        return None if self.silent_end else _ANYWHERE.format(_next_places())
 
 
 class LinkPager(Pager):
@@ -92,6 +107,10 @@ class LinkPager(Pager):
 
     def next_url(self, page: Page) -> str | None:
         return find_rel(page.links(), "next")
+
+    def looked_for(self, page: Page) -> str | None:
+        # Other paging links (prev, first, last) without a next one say this is the last page.
+        return None if page.link_values else 'a Link header with rel="next"'
 
     def plan(self, page: Page, next_url: str) -> Plan:
         last = find_rel(page.links(), "last")
@@ -110,6 +129,12 @@ class LinkPager(Pager):
 class BodyPager(Pager):
     def __init__(self, path: DotPath | None) -> None:
         self.path = path
+        self.place_seen = path is not None  # a next place was found, even if null: it said where pages end
+
+    def looked_for(self, page: Page) -> str | None:
+        if self.path is not None and lookup(page.document, self.path) is MISSING:
+            return f"a next URL in the body at {format_path(self.path)}"
+        return None if self.place_seen else f"a next URL in the body at {_next_places()}"
 
     def describe(self) -> str:
         where = format_path(self.path) if self.path is not None else "a common place"
@@ -117,7 +142,7 @@ class BodyPager(Pager):
 
     def next_url(self, page: Page) -> str | None:
         if self.path is None:
-            self.path, _ = detect_next_path(page.document)
+            self.path, self.place_seen = detect_next_path(page.document)
             if self.path is None:
                 return None
         where = format_path(self.path)
@@ -283,7 +308,7 @@ def detect_pager(page: Page) -> Pager:
     if path is not None:
         return BodyPager(path)
     if present:
-        return SinglePage("the body's next link is null: one page")
+        return SinglePage("the body's next link is null: one page", silent_end=True)
     why = 'no Link header with rel="next" and no next URL in the body: one page'
     for candidate in NEXT_PATHS:
         value = lookup(page.document, candidate)
