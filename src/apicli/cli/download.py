@@ -79,7 +79,10 @@ def download_command(
         bool,
         typer.Option(
             "--continue",
-            help="Resume from the .part file (or the -o FILE) a previous run left, with a Range request.",
+            help=(
+                "Resume the .part file (or the -o FILE) a previous run left, with a Range request, even "
+                "without a validator; a plain rerun resumes a .part only when its ETag or Last-Modified agrees."
+            ),
             rich_help_panel=DOWNLOAD,
         ),
     ] = False,
