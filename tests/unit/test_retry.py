@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.response import HTTPResponse
 
+from apicli.clock import UNLIMITED
 from apicli.retry import (
     ApicliRetry,
     GaveUp,
@@ -27,6 +28,7 @@ from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply
 from tests.faults.loopback import serve
 from tests.hostile.test_streams import Dropped, sse
+from tests.manual_time import ManualTime
 
 
 def test_parse_delay_seconds_and_dates() -> None:
@@ -79,17 +81,17 @@ def test_waits_are_capped_and_reported() -> None:
 
 
 def test_a_wait_past_the_deadline_is_not_taken() -> None:
-    hooks = RetryHooks(deadline=10.0, clock=lambda: 8.0)
+    hooks = RetryHooks(clock=ManualTime().clock(max_time=2.0))
     retry = ApicliRetry(total=3, status_forcelist={503}, hooks=hooks)
     with pytest.raises(MaxRetryError):
         retry.increment("GET", "/x", response=_response(503, {"Retry-After": "5"}))
 
 
-def test_sleep_uses_the_injected_function() -> None:
-    slept: list[float] = []
-    retry = ApicliRetry(total=3, hooks=RetryHooks(sleep=slept.append), planned_wait=1.5)
+def test_sleep_waits_on_the_runs_clock() -> None:
+    time = ManualTime()
+    retry = ApicliRetry(total=3, hooks=RetryHooks(clock=time.clock()), planned_wait=1.5)
     retry.sleep()
-    assert slept == [1.5]
+    assert time.sleeps == [1.5]
 
 
 def test_copies_keep_the_hooks() -> None:
@@ -99,8 +101,8 @@ def test_copies_keep_the_hooks() -> None:
 
 
 def test_unsafe_methods_are_allowed_only_when_asked() -> None:
-    safe = build_retry(RetryPolicy(), unsafe_allowed=False, deadline=None, report=print)
-    unsafe = build_retry(RetryPolicy(), unsafe_allowed=True, deadline=None, report=print)
+    safe = build_retry(RetryPolicy(), unsafe_allowed=False, clock=UNLIMITED, report=print)
+    unsafe = build_retry(RetryPolicy(), unsafe_allowed=True, clock=UNLIMITED, report=print)
     assert not safe.is_retry("POST", 503)
     assert safe.is_retry("GET", 503)
     assert unsafe.is_retry("POST", 503) and unsafe.is_retry("PATCH", 429)
@@ -157,8 +159,8 @@ def test_a_servers_delay_replaces_the_backoff_and_is_capped() -> None:
 
 
 def test_a_wait_that_reaches_the_deadline_is_past_it() -> None:
-    assert backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=9.5, **NO_JITTER).past_deadline
-    assert not backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=8.0, **NO_JITTER).past_deadline
+    assert backoff_wait(1, backoff=1, max_wait=5, clock=ManualTime().clock(max_time=0.5), **NO_JITTER).past_deadline
+    assert not backoff_wait(1, backoff=1, max_wait=5, clock=ManualTime().clock(max_time=2), **NO_JITTER).past_deadline
 
 
 @given(st.integers(min_value=1, max_value=10**6), st.floats(0, 1e6), st.floats(0, 1e6), st.none() | st.floats(0, 1e300))
