@@ -1,4 +1,4 @@
-"""Shared fixtures: run the CLI in-process or as a real subprocess, without real sleeps."""
+"""Shared fixtures: run the CLI in-process (on a fake clock: no real sleeps) or as a real subprocess."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
 
-from apicli.cli import common, run
+from apicli.cli import run
+from apicli.clock import TimeSource
 
 
 @dataclass
@@ -38,26 +40,47 @@ def no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
     monkeypatch.delenv("APICLI_PROFILE", raising=False)
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record retry waits instead of sleeping.
+class FakeTime(TimeSource):
+    """A run's time source whose waits are recorded and pass at once: the clock jumps ahead by each.
+
+    The time is the real monotonic time plus every wait taken, so socket timeouts and servers
+    still run in real time while a run's --max-time sees the waits as spent.
 
     A parallel run may return while a speculative page request is still in flight; that thread
-    outlives its test, and its retries must not land in the next test's record.
+    outlives its test, and its waits must not land in the next test's record.
     """
-    recorded: list[float] = []
-    earlier = {thread for thread in threading.enumerate() if thread is not threading.main_thread()}
 
-    def record(seconds: float) -> None:
-        if threading.current_thread() not in earlier:
-            recorded.append(seconds)
+    __slots__ = ("earlier", "skipped", "sleeps")
 
-    monkeypatch.setattr(common, "sleep_function", record)
-    return recorded
+    def __init__(self) -> None:
+        super().__init__(monotonic=self.now, sleep=self.wait)
+        self.sleeps: list[float] = []
+        self.skipped = 0.0
+        self.earlier = {thread for thread in threading.enumerate() if thread is not threading.main_thread()}
+
+    def now(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def wait(self, seconds: float) -> None:
+        if threading.current_thread() not in self.earlier:
+            self.sleeps.append(seconds)
+            self.skipped += seconds
 
 
 @pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Invoke:
+def fake_time() -> FakeTime:
+    """The time source of the in-process runs of a test (`invoke`)."""
+    return FakeTime()
+
+
+@pytest.fixture
+def sleeps(fake_time: FakeTime) -> list[float]:
+    """The waits the test's runs took, in order."""
+    return fake_time.sleeps
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, fake_time: FakeTime) -> Invoke:
     """Run `apicli ARGS` in this process with captured streams; stdin is empty unless given."""
 
     def call(*args: str, stdin: bytes = b"", env: Mapping[str, str] | None = None) -> Result:
@@ -73,9 +96,9 @@ def invoke(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Invoke:
                 patch.delenv(name, raising=False)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
-            before = len(sleeps)
-            code = run(list(args))
-        return Result(code, out.getvalue(), err.getvalue().decode("utf-8"), sleeps[before:])
+            before = len(fake_time.sleeps)
+            code = run(list(args), time_source=fake_time)
+        return Result(code, out.getvalue(), err.getvalue().decode("utf-8"), fake_time.sleeps[before:])
 
     return call
 

@@ -13,14 +13,14 @@ import os
 import select
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import requests
 
 from . import jsontext
-from .errors import ApicliError, RequestTimeout
+from .clock import UNLIMITED, Clock
+from .errors import ApicliError
 from .headertext import has_controls, header_text
 from .jsontext import JSONTooDeep
 from .limits import HELPER_OUTPUT, TooLarge, read_bounded, size_text
@@ -83,20 +83,20 @@ class HelperStopped(Exception):
     """The helper was stopped before it finished: it ran past `limit` seconds."""
 
 
-def run_helper(argv: Sequence[str], environment: dict[str, str], stop_at: float) -> tuple[int, bytes]:
+def run_helper(argv: Sequence[str], environment: dict[str, str], budget: Clock) -> tuple[int, bytes]:
     """(exit status, stdout) of the helper, both its outputs read in chunks as they come.
 
     Its stdout goes through the one bounded reader (HELPER_OUTPUT), its stderr is counted
     against the same limit and dropped: past either the helper is killed and TooLarge raised.
-    So it is at `stop_at` (a time.monotonic() value: HelperStopped) and on anything raised
+    So it is when `budget` runs out (HelperStopped) and on anything raised
     meanwhile (the --max-time alarm, Ctrl-C).
     """
     process = subprocess.Popen(
         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
     )
     try:
-        stdout = read_bounded(_outputs(process, stop_at), HELPER_OUTPUT, error=TooLarge)
-        return process.wait(max(stop_at - time.monotonic(), 0.001)), stdout
+        stdout = read_bounded(_outputs(process, budget), HELPER_OUTPUT, error=TooLarge)
+        return process.wait(budget.timeout()), stdout
     except subprocess.TimeoutExpired:
         raise HelperStopped() from None
     finally:
@@ -108,7 +108,7 @@ def run_helper(argv: Sequence[str], environment: dict[str, str], stop_at: float)
                 pipe.close()
 
 
-def _outputs(process: subprocess.Popen[bytes], stop_at: float) -> Iterator[bytes]:
+def _outputs(process: subprocess.Popen[bytes], budget: Clock) -> Iterator[bytes]:
     """The helper's stdout in chunks until both pipes end, its stderr read alongside and only counted.
 
     Once the helper has exited, only what is already in the pipes is read: a process it left
@@ -122,10 +122,9 @@ def _outputs(process: subprocess.Popen[bytes], stop_at: float) -> Iterator[bytes
     open_fds, errors = set(names), 0
     while open_fds:
         exited = process.poll() is not None
-        left = stop_at - time.monotonic()
-        if left <= 0:
+        if budget.expired():
             raise HelperStopped()
-        ready = poller.poll(0 if exited else min(left, 1.0) * 1000)
+        ready = poller.poll(0 if exited else budget.cap(1.0) * 1000)
         if not ready and exited:
             return
         for fd, _ in ready:
@@ -152,15 +151,15 @@ class HelperSource:
         cache: TokenCache | None,
         on_secret: Callable[[str], None],
         *,
-        run: Callable[[Sequence[str], dict[str, str], float], tuple[int, bytes]] = run_helper,
-        deadline: float | None = None,
+        run: Callable[[Sequence[str], dict[str, str], Clock], tuple[int, bytes]] = run_helper,
+        clock: Clock = UNLIMITED,
     ) -> None:
         self.argv = tuple(argv)
         self.name = self.argv[0]
         self.cache = cache
         self.on_secret = on_secret
         self.run = run
-        self.deadline = deadline  # --max-time's, a time.monotonic() value
+        self.clock = clock  # the run's: the helper is stopped when --max-time runs out
         self.header_names: set[str] = set()
         self.lock = threading.Lock()
 
@@ -185,10 +184,9 @@ class HelperSource:
         environment = dict(os.environ, APICLI_URL=url, APICLI_METHOD=method, APICLI_ORIGIN=origin)
         who = f"the credential helper {self.name!r}"
         quiet = "its output is not shown: it may hold secrets"
-        stop_at = time.monotonic() + HELPER_TIMEOUT
-        by_deadline = self.deadline is not None and self.deadline < stop_at
+        by_deadline = self.clock.would_pass(HELPER_TIMEOUT)
         try:
-            status, output = self.run(self.argv, environment, min(stop_at, self.deadline or stop_at))
+            status, output = self.run(self.argv, environment, self.clock.within(HELPER_TIMEOUT))
         except FileNotFoundError:
             hint = "check --auth-command (or the profile's auth_command)"
             raise ApicliError(f"{who} was not found", hint=hint) from None
@@ -196,8 +194,7 @@ class HelperSource:
             raise ApicliError(f"{who} cannot be run: permission denied") from None
         except HelperStopped:
             if by_deadline:
-                hint = "raise --max-time"
-                raise RequestTimeout(f"--max-time reached while {who} ran; it was stopped", hint=hint) from None
+                raise self.clock.expired_error(f"{who} ran; it was stopped") from None
             raise ApicliError(f"{who} did not finish within {HELPER_TIMEOUT:g} s and was stopped") from None
         except TooLarge as exc:
             raise ApicliError(f"{who} printed more than {size_text(exc.limit)} and was stopped", hint=quiet) from None

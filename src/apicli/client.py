@@ -1,14 +1,13 @@
 """Sending one request and handing its response to the right writer.
 
 `Client` holds what every request of one run shares: the session, network
-options, the reporter and the deadline. `perform` is what the request verbs run.
+options (with the run's clock) and the reporter. `perform` is what the request verbs run.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,8 +20,9 @@ from urllib3.util import SKIP_HEADER
 from urllib3.util.retry import Retry
 
 from . import __version__
+from .clock import Clock
 from .codings import Undecodable
-from .errors import ApicliError, HTTPStatusError, MalformedResponse, RequestTimeout, UsageError
+from .errors import ApicliError, HTTPStatusError, MalformedResponse, UsageError
 from .headertext import header_text, shown_text
 from .local_input import NotReadable, iter_chunks, open_local
 from .origin_auth import OriginBoundAuth
@@ -61,12 +61,9 @@ class Client:
         self.auth: OriginBoundAuth | None = None
 
     @property
-    def deadline(self) -> float | None:
-        """The --max-time deadline, a time.monotonic() value."""
-        return self.network.deadline
-
-    def remaining(self) -> float | None:
-        return self.network.remaining()
+    def clock(self) -> Clock:
+        """The run's time budget: every wait and read of this client's requests is checked against it."""
+        return self.network.clock
 
     def header_source(self, creds: Credentials) -> HeaderSource | None:
         """Where fetched credentials come from: the OAuth2 token endpoint or the credential helper."""
@@ -89,7 +86,7 @@ class Client:
             from .auth_command import HelperSource
 
             assert creds.auth_command is not None
-            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add, deadline=self.deadline)
+            source = HelperSource(creds.auth_command, cache, self.reporter.redactor.add, clock=self.clock)
         self.session.fetched_header_names = source.header_names
         return source
 
@@ -201,7 +198,7 @@ class Client:
         settings = dict(self._environment_settings(url, stream))
         if self.reporter.verbose_enabled and (proxy := select_proxy(url, settings.get("proxies"))):
             self.reporter.verbose(f"> (through the proxy {redact_url(proxy)})")  # --proxy or a *_PROXY variable
-        settings.update(request_kwargs(self.network, self.remaining()))
+        settings.update(request_kwargs(self.network))
         # Each hop is shown as it happens, and a failure after one names the URL that failed.
         trail = RedirectTrail(self.reporter, follow=self.network.follow)
         hooks = prepared.hooks.setdefault("response", [])
@@ -238,9 +235,12 @@ class Client:
         first = response.history[0].url if response.history else response.url
         reached = [hop.url for hop in response.history[1:]] + ([response.url] if response.history else [])
         received = 0
+        check_clock = self.clock.check
         with translate_errors(first, self.network, redirected_to=reached):
             try:
                 for chunk in iter_body(response.raw, chunk_size, direct=direct):
+                    # A body that trickles in beats every socket timeout: only the clock ends it.
+                    check_clock()
                     received += len(chunk)
                     yield chunk
             except Undecodable:
@@ -343,11 +343,9 @@ class StreamedBody:
         return self._chunks()
 
     def _chunks(self) -> Iterator[bytes]:
-        deadline = self.network.deadline
+        clock = self.network.clock
         for chunk in iter_chunks(self.stream):
-            # The alarm ends the run at the deadline too; this also covers systems without one.
-            if deadline is not None and time.monotonic() >= deadline:
-                raise RequestTimeout(f"--max-time of {self.network.max_time:g}s reached", hint="raise --max-time")
+            clock.check()
             yield chunk
 
 
@@ -434,7 +432,6 @@ def open_client(
         credentials=spec.credentials,
         credential_origin=spec.url,
         unsafe_retries=unsafe_retries,
-        deadline=network.deadline,
         report=lambda line: reporter.verbose(f"apicli: {line}"),
         note=lambda line: reporter.note(f"apicli: {line}"),
         pool_size=pool_size,
@@ -445,7 +442,7 @@ def open_client(
         from .cookies import CookieJarFile
 
         jar = CookieJarFile(session_options.cookie_jar)
-        jar.load_file(deadline=network.deadline)
+        jar.load_file(clock=network.clock)
         for cookie in jar:  # secrets like --cookie values: a server may echo its Cookie header back
             reporter.redactor.add(cookie.value or "")
         session.cookies = jar  # type: ignore[assignment]

@@ -23,9 +23,12 @@ import time
 from http import cookiejar
 from http.cookiejar import Cookie, CookiePolicy, DefaultCookiePolicy, MozillaCookieJar
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import limits
+
+if TYPE_CHECKING:
+    from .clock import Clock
 from .errors import ApicliError, UsageError
 from .headertext import has_controls, header_text
 
@@ -301,11 +304,11 @@ class CookieJarFile(MozillaCookieJar):
             made.extend(_as_sent(cookie, set_cookie) for cookie in cookies)
         return made
 
-    def load_file(self, deadline: float | None = None) -> None:
+    def load_file(self, clock: Clock | None = None) -> None:
         """Read the file; a missing file is an empty jar, as with curl's -c.
 
         Only a regular file is read (a FIFO would block, a device never end), within the jar's
-        limit and the --max-time `deadline`.
+        limit and the run's `clock`.
         """
         from .local_input import NotReadable, iter_chunks, open_local
 
@@ -319,7 +322,7 @@ class CookieJarFile(MozillaCookieJar):
                     what=f"--cookie-jar: {str(self.path)!r}",
                     hint="is it a cookie file?",
                     error=UsageError,
-                    deadline=deadline,
+                    clock=clock,
                 )
         except NotReadable as exc:
             raise UsageError(

@@ -8,7 +8,6 @@ the transfer follows on stdout (or stderr), on success and on failure alike.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -51,8 +50,6 @@ def perform(
     plan: OutputPlan,
     stdout: ByteSink,
     options: ExchangeOptions = ExchangeOptions(),
-    *,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Send `spec` and deliver the answer where `plan` says; raise on failure (after -w's report)."""
     started = time.perf_counter()
@@ -67,8 +64,8 @@ def perform(
     response: requests.Response | None = None
     try:
         with ExitStack() as stack:
-            response, body = _exchange(client, spec, plan, options, stack, sleep)
-            _deliver(client, spec, response, body, plan, stdout, options, started, sleep)
+            response, body = _exchange(client, spec, plan, options, stack)
+            _deliver(client, spec, response, body, plan, stdout, options, started)
     except ApicliError as exc:
         if writer is not None:
             writer.transfer(spec, clock, response, exc)
@@ -83,14 +80,13 @@ def _exchange(
     plan: OutputPlan,
     options: ExchangeOptions,
     stack: ExitStack,
-    sleep: Callable[[float], None],
 ) -> tuple[requests.Response, bytes | None]:
     """The response (open until `stack` closes), and its whole body when it had to be read already."""
     if options.until is not None:
         from .polling import PollProgress, poll
 
-        progress = PollProgress(client.reporter, terminal=plan.stderr_terminal, clock=time.monotonic)
-        answer = poll(client, spec, options.until, stack, progress=progress, sleep=sleep)
+        progress = PollProgress(client.reporter, terminal=plan.stderr_terminal, clock=client.clock.now)
+        answer = poll(client, spec, options.until, stack, progress=progress)
         return answer.response, answer.body
     prepared = client.prepare(spec, stack)
     response = client.send(prepared)
@@ -107,7 +103,6 @@ def _deliver(
     stdout: ByteSink,
     options: ExchangeOptions,
     started: float,
-    sleep: Callable[[float], None],
 ) -> None:
     status = response.status_code
     is_head = response.request.method == "HEAD"
@@ -133,7 +128,7 @@ def _deliver(
     # These have no body by definition: nothing to write, filter or check.
     if status in NO_BODY_STATUSES:
         return
-    if body is None and _deliver_stream(client, spec, response, plan, stdout, options, sleep):
+    if body is None and _deliver_stream(client, spec, response, plan, stdout, options):
         return
     chunks = iter([body]) if body is not None else client.body_chunks(response)
     answer = ResponseBody(chunks, response.headers.get("Content-Type"), response.headers.get("Content-Length"))
@@ -147,7 +142,6 @@ def _deliver_stream(
     plan: OutputPlan,
     stdout: ByteSink,
     options: ExchangeOptions,
-    sleep: Callable[[float], None],
 ) -> bool:
     """Server-sent events and NDJSON record by record, when the run asks for more than their bytes."""
     content_type = response.headers.get("Content-Type")
@@ -179,7 +173,6 @@ def _deliver_stream(
                 retries=options.reconnects,
                 backoff=options.backoff,
                 max_wait=options.retry_max_wait,
-                sleep=sleep,
             )
         else:
             from .streams.records import stream_records

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
 
+from .clock import UNLIMITED, Clock
 from .errors import UsageError
 from .items import build_body, expand_user, parse_items, stdin_reader
 from .local_checks import (
@@ -114,8 +115,8 @@ class CommonFlags:
     curl: bool = False
     dry_run: bool = False
     show_secrets: bool = False
-    # Set by the CLI layer when the command starts: the time.monotonic() value --max-time ends at.
-    deadline: float | None = None
+    # Set by the CLI layer when the command starts: the run's one clock (clock.py).
+    clock: Clock | None = None
 
     def __init__(self, **values: Any) -> None:
         # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
@@ -250,7 +251,6 @@ def build_invocation(
     environ: Mapping[str, str] | None = None,
     stdin: BinaryIO | None = None,
     stdin_is_terminal: bool = False,
-    sleep: Callable[[float], None] | None = None,
 ) -> Invocation:
     environ = os.environ if environ is None else environ
     if flags.pretty and flags.raw:
@@ -356,8 +356,6 @@ def build_invocation(
         max_wait=flags.retry_max_wait,
         retry_unsafe=flags.retry_unsafe,
     )
-    if sleep is not None:
-        retry = retry._replace(sleep=sleep)
     if body is not None and body.kind == "file" and body.size is None:
         # A pipe or device is read as it is sent: there is nothing to send again.
         retry = retry._replace(retries=0)
@@ -375,7 +373,7 @@ def build_invocation(
         timeout=_first_given(flags.timeout, profile.timeout if profile else None, DEFAULT_TIMEOUT),
         connect_timeout=flags.connect_timeout,
         max_time=flags.max_time,
-        deadline=flags.deadline,
+        clock=flags.clock or UNLIMITED,
         follow=not flags.no_follow,
         max_redirects=DEFAULT_MAX_REDIRECTS if flags.max_redirects is None else flags.max_redirects,
         allow_insecure_redirect=flags.allow_insecure_redirect,

@@ -9,11 +9,14 @@ The limits live in one table here, which `apicli help limits` and the README sho
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .errors import ApicliError, OutputError, RequestTimeout
+from .errors import ApicliError, OutputError
+
+if TYPE_CHECKING:
+    from .clock import Clock
 
 
 @dataclass(frozen=True)
@@ -102,12 +105,12 @@ def read_bounded(
     what: str | None = None,
     hint: str | None = None,
     error: type[ApicliError] = OutputError,
-    deadline: float | None = None,
+    clock: Clock | None = None,
 ) -> bytes:
     """Every chunk of `chunks` joined, refused as soon as more than `limit` bytes arrived.
 
     The refusal is `error` (its exit code is the caller's choice) with the message of TooLarge;
-    a `deadline` (a time.monotonic() value) passed between two chunks is a RequestTimeout.
+    a `clock` whose budget runs out between two chunks ends the read with its RequestTimeout.
     """
     cap = limit.bytes if isinstance(limit, Limit) else limit
     name = what or (limit.what if isinstance(limit, Limit) else "the input")
@@ -121,6 +124,6 @@ def read_bounded(
                 raise refusal
             raise error(refusal.message, hint=hint)
         parts.append(chunk)
-        if deadline is not None and time.monotonic() >= deadline:
-            raise RequestTimeout(f"--max-time reached while reading {name}", hint="raise --max-time")
+        if clock is not None:
+            clock.check(f"reading {name}")
     return b"".join(parts)

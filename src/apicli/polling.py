@@ -8,8 +8,8 @@ and only the body that satisfied the condition ever reaches stdout.
 
 from __future__ import annotations
 
+import math
 import re
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 DEFAULT_UNTIL_MAX_TIME = 300.0
 DEFAULT_INTERVAL = 2.0
 QUIET_PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
+# A timeout this close to the end of --max-time was the deadline's, not the attempt's own.
+DEADLINE_SLACK = 0.01
 _STATUS_ITEM = re.compile(r"^([1-5])(?:([0-9])([0-9])|xx)$")
 _FALSY = ("false", "null")
 
@@ -216,11 +218,15 @@ def poll(
     stack: ExitStack,
     *,
     progress: PollProgress,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
 ) -> Answer:
-    """Send `spec` until the answer satisfies `condition`; RequestTimeout (exit 8) when the deadline passes."""
-    started = clock()
+    """Send `spec` until the answer satisfies `condition`; RequestTimeout (exit 8) when the deadline passes.
+
+    The wait between attempts is --interval, taken from the one backoff schedule (retry.py) as a
+    base that does not grow, and through the client's clock."""
+    from .retry import backoff_wait, no_jitter
+
+    clock = client.clock
+    started = clock.now()
     attempts = 0
     seen = "nothing yet"
     try:
@@ -246,18 +252,20 @@ def poll(
                 except (ConnectionFailed, HTTPStatusError, ResponseFormatError) as exc:
                     seen = exc.message
                 except RequestTimeout as exc:
-                    if _deadline_passed(client):
+                    if clock.expired(DEADLINE_SLACK):
                         raise
                     seen = exc.message
             progress.attempt(attempts, seen)
-            remaining = client.remaining()
-            if remaining is not None and remaining <= condition.interval:
-                raise RequestTimeout("--max-time reached")
-            sleep(condition.interval)
+            wait = backoff_wait(
+                attempts, backoff=condition.interval, max_wait=math.inf, growth=1.0, jitter=no_jitter, clock=clock
+            )
+            if wait.past_deadline:
+                raise clock.expired_error()
+            clock.sleep(wait.seconds)
     except RequestTimeout:
         progress.finish()
         raise RequestTimeout(
-            f"--until: not met after {attempts} attempt{'s' if attempts != 1 else ''} in {clock() - started:.1f} s;"
+            f"--until: not met after {attempts} attempt{'s' if attempts != 1 else ''} in {clock.now() - started:.1f} s;"
             f" the last one got {seen}",
             hint="raise --max-time, or check the condition with --until and -v",
         ) from None
@@ -273,8 +281,3 @@ def _streams(response: requests.Response, condition: UntilCondition) -> bool:
     content_type = response.headers.get("Content-Type")
     wanted = status_wanted(condition, response.status_code)
     return wanted and (is_event_stream(content_type) or is_record_stream(content_type))
-
-
-def _deadline_passed(client: Client) -> bool:
-    remaining = client.remaining()
-    return remaining is not None and remaining <= 0.01

@@ -3,9 +3,9 @@
 urllib3 decides *whether* to retry; this subclass decides *how long* to wait:
 Retry-After (seconds or HTTP-date), RateLimit-Reset / X-RateLimit-Reset when the
 remaining budget is 0, else exponential backoff with jitter. The wait itself comes from
-`backoff_wait`, which every retry in apicli uses (HTTP retries, event-stream reconnects):
-every wait is capped by --retry-max-wait and never runs past the --max-time deadline, and
-the sleep function is injectable so tests never sleep.
+`backoff_wait`, which every wait between attempts in apicli uses (HTTP retries, event-stream
+reconnects, download resumes, --until's polling): every retry wait is capped by --retry-max-wait,
+none runs past --max-time, and each is taken through the run's clock, so tests never sleep.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from urllib3.exceptions import (
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from .clock import UNLIMITED, Clock
 from .spec import DEFAULT_BACKOFF, DEFAULT_RETRY_MAX_WAIT, IDEMPOTENT_METHODS, RetryPolicy
 
 RetryReporter = Callable[[str], None]
@@ -45,12 +46,10 @@ def _no_report(message: str) -> None:
 class RetryHooks(NamedTuple):
     """What a Retry needs beyond urllib3's own parameters; shared by every copy."""
 
-    sleep: Callable[[float], None] = time.sleep
     max_wait: float = DEFAULT_RETRY_MAX_WAIT
     backoff: float = DEFAULT_BACKOFF
-    deadline: float | None = None  # time.monotonic() value
+    clock: Clock = UNLIMITED  # the run's: the waits are taken and checked against --max-time here
     report: RetryReporter = _no_report  # detail for -v
-    clock: Callable[[], float] = time.monotonic
     note: RetryReporter = _no_report  # one line per retry, shown unless -s
     limit: int = 0  # the retries allowed, for "retry 2 of 4"
 
@@ -66,6 +65,11 @@ class Wait(NamedTuple):
 _DOUBLINGS = 60  # past this many, 2**n times any backoff exceeds every --retry-max-wait
 
 
+def no_jitter(low: float, high: float) -> float:
+    """For a wait that must be exactly what was asked (--interval)."""
+    return 0.0
+
+
 def backoff_wait(
     attempt: int,
     *,
@@ -73,23 +77,23 @@ def backoff_wait(
     max_wait: float,
     server_delay: float | None = None,
     server_reason: str = "Retry-After",
-    deadline: float | None = None,
-    now: float | None = None,
+    clock: Clock | None = None,
+    growth: float = 2.0,
     jitter: Callable[[float, float], float] = random.uniform,
 ) -> Wait:
     """The wait before retry number `attempt` (from 1): the server's delay when it gave one
-    (Retry-After, a rate-limit reset, an event stream's `retry:`), else --backoff doubled per
-    attempt plus up to one --backoff of jitter; capped by --retry-max-wait. `past_deadline`
-    when waiting that long would reach `deadline` (a time.monotonic() value)."""
+    (Retry-After, a rate-limit reset, an event stream's `retry:`), else `backoff` times `growth`
+    per earlier attempt (doubled for retries, unchanged for --until's fixed --interval) plus up to
+    one `backoff` of `jitter`; capped by --retry-max-wait. `past_deadline` when waiting that long
+    would reach the end of `clock`'s budget."""
     if server_delay is not None and server_delay == server_delay:  # not NaN
         wait, why = max(0.0, server_delay), server_reason
     else:
-        doublings = min(max(attempt, 1) - 1, _DOUBLINGS)
-        wait, why = backoff * 2**doublings + (jitter(0, backoff) if backoff > 0 else 0.0), "backoff"
+        steps = min(max(attempt, 1) - 1, _DOUBLINGS)
+        wait, why = backoff * growth**steps + (jitter(0, backoff) if backoff > 0 else 0.0), "backoff"
     if wait > max_wait:
         wait, why = max_wait, f"{why}, capped by --retry-max-wait"
-    past = deadline is not None and (time.monotonic() if now is None else now) + wait >= deadline
-    return Wait(wait, why, past)
+    return Wait(wait, why, clock is not None and clock.would_pass(wait))
 
 
 class GaveUp(MaxRetryError):
@@ -216,13 +220,12 @@ class ApicliRetry(Retry):
             max_wait=hooks.max_wait,
             server_delay=delay,
             server_reason=why,
-            deadline=hooks.deadline,
-            now=hooks.clock(),
+            clock=hooks.clock,
         )
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         if self.planned_wait > 0:
-            self.hooks.sleep(self.planned_wait)
+            self.hooks.clock.sleep(self.planned_wait)
 
 
 def describe_failure(response: BaseHTTPResponse | None, error: Exception | None, pool: Any) -> str:
@@ -288,7 +291,7 @@ def build_retry(
     policy: RetryPolicy,
     *,
     unsafe_allowed: bool,
-    deadline: float | None,
+    clock: Clock,
     report: RetryReporter,
     note: RetryReporter = _no_report,
 ) -> ApicliRetry:
@@ -297,10 +300,9 @@ def build_retry(
     if unsafe_allowed:
         methods |= {"POST", "PATCH"}
     hooks = RetryHooks(
-        sleep=policy.sleep,
         max_wait=policy.max_wait,
         backoff=policy.backoff,
-        deadline=deadline,
+        clock=clock,
         report=report,
         note=note,
         limit=policy.retries,

@@ -150,7 +150,6 @@ def build_session(
     credentials: Credentials,
     credential_origin: str,
     unsafe_retries: bool,
-    deadline: float | None,
     report: RetryReporter,
     note: RetryReporter | None = None,
     pool_size: int = 10,
@@ -166,9 +165,7 @@ def build_session(
     if network.verify is False:
         # --insecure is an explicit choice: urllib3's multi-line warning on every request is only noise.
         urllib3.disable_warnings(u3.InsecureRequestWarning)
-    retry = build_retry(
-        policy, unsafe_allowed=unsafe_retries, deadline=deadline, report=report, note=note or report
-    )
+    retry = build_retry(policy, unsafe_allowed=unsafe_retries, clock=network.clock, report=report, note=note or report)
     adapter = StaleAwareAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
     if timed:
         from .timing import install_timed_connections
@@ -339,11 +336,10 @@ def translate(exc: BaseException, url: str, network: NetworkOptions) -> ApicliEr
 
 
 def _read_timeout(where: str, network: NetworkOptions) -> RequestTimeout:
-    """A read that timed out: --timeout's doing, or the deadline's, which shortens socket timeouts near its end."""
-    remaining = network.remaining()
-    if remaining is not None and remaining < network.timeout and remaining <= DEADLINE_SLACK:
-        limit = f" of {network.max_time:g}s" if network.max_time is not None else ""
-        return RequestTimeout(f"--max-time{limit} reached", hint="raise --max-time")
+    """A read that timed out: --timeout's doing, or the clock's, which shortens socket timeouts near its end."""
+    clock = network.clock
+    if clock.expired(DEADLINE_SLACK) and clock.would_pass(network.timeout):
+        return clock.expired_error()
     return RequestTimeout(f"no data from {where} within {network.timeout:g}s", hint="raise --timeout")
 
 
@@ -378,13 +374,11 @@ def translate_errors(url: str, network: NetworkOptions, redirected_to: Sequence[
         raise translated from None
 
 
-def request_kwargs(network: NetworkOptions, deadline_remaining: float | None = None) -> dict[str, Any]:
-    read = network.timeout
-    connect = network.connect_timeout
-    if deadline_remaining is not None:
-        read = min(read, max(deadline_remaining, 0.001))
-        connect = min(connect, max(deadline_remaining, 0.001))
-    return {"timeout": (connect, read), "allow_redirects": network.follow}
+def request_kwargs(network: NetworkOptions) -> dict[str, Any]:
+    """The socket timeouts (--connect-timeout, --timeout, cut to what is left of --max-time) and redirects."""
+    clock = network.clock
+    timeout = (clock.cap(network.connect_timeout), clock.cap(network.timeout))
+    return {"timeout": timeout, "allow_redirects": network.follow}
 
 
 def redactor_for(

@@ -1,20 +1,17 @@
-"""Process signals: SIGTERM acts like Ctrl-C, and --max-time is enforced by an alarm.
+"""Process signals: SIGTERM acts like Ctrl-C, and an alarm backs up the run's clock.
 
-The alarm is the backstop that makes "never hangs" true even while a socket
-read blocks: its handler raises in the main thread, wherever it is waiting.
+The alarm is the backstop that makes "never hangs" true even where no code can look at
+the clock (clock.py): its handler raises in the main thread, wherever it is waiting.
 """
 
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from .errors import RequestTimeout
-
-_LONGEST_ALARM = 1e8  # seconds; setitimer overflows far beyond any real deadline
+from .clock import SHORTEST_TIMEOUT, Clock
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -26,28 +23,25 @@ def install_termination_handlers() -> None:
 
 
 @contextmanager
-def deadline_alarm(max_time: float | None) -> Iterator[float | None]:
-    """Raise RequestTimeout in the main thread once `max_time` seconds have passed.
+def deadline_alarm(clock: Clock) -> Iterator[None]:
+    """Raise the clock's run-out-of-time error in the main thread once its budget is spent.
 
-    Yields the deadline as a time.monotonic() value (None without --max-time), which the
-    client uses to shorten socket timeouts and retry waits so that they end before it.
+    Every wait and read checks the clock itself; the alarm is the backstop for what cannot:
+    a blocking call that makes progress too slowly for any socket timeout to fire (a response
+    head trickled a byte at a time), a name lookup, a libjq computation, a write to a full pipe.
     """
-    if max_time is None or not 0 < max_time < _LONGEST_ALARM:
-        # Out-of-range values are refused with a usage error once the flags are checked.
-        yield None
-        return
-    deadline = time.monotonic() + max_time
-    if not hasattr(signal, "setitimer"):
-        yield deadline
+    remaining = clock.remaining()
+    if remaining is None or not hasattr(signal, "setitimer"):
+        yield
         return
 
     def expire(signum: int, frame: FrameType | None) -> None:
-        raise RequestTimeout(f"--max-time of {max_time:g}s reached", hint="raise --max-time")
+        raise clock.expired_error()
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max_time)
+    signal.setitimer(signal.ITIMER_REAL, max(remaining, SHORTEST_TIMEOUT))
     try:
-        yield deadline
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -7,10 +7,10 @@ NamedTuple class costs about a tenth of a dataclass to create. Copy with `_repla
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
+
+from .clock import UNLIMITED, Clock
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -127,8 +127,6 @@ class RetryPolicy(NamedTuple):
     max_wait: float = DEFAULT_RETRY_MAX_WAIT
     retry_unsafe: bool = False
     statuses: tuple[int, ...] = RETRY_STATUSES
-    # Injectable so tests never sleep for real.
-    sleep: Callable[[float], None] = time.sleep
 
 
 class NetworkOptions(NamedTuple):
@@ -140,12 +138,8 @@ class NetworkOptions(NamedTuple):
     allow_insecure_redirect: bool = False
     verify: bool | str = True
     cert: str | tuple[str, str] | None = None
-    # The time.monotonic() value at which --max-time runs out, set when the command starts.
-    deadline: float | None = None
-
-    def remaining(self) -> float | None:
-        """Seconds left before the --max-time deadline; None without one."""
-        return None if self.deadline is None else self.deadline - time.monotonic()
+    # The run's time budget, from --max-time; every socket timeout and wait is cut to it.
+    clock: Clock = UNLIMITED
 
 
 class SessionOptions(NamedTuple):

@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from . import jsontext
+from .clock import Clock
 from .errors import ApicliError
 from .headertext import has_controls, header_bytes, header_text, shown_text
 from .jsontext import JSONTooDeep
@@ -53,7 +54,7 @@ def client_authorization(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-def read_answer(response: requests.Response, deadline: float | None) -> bytes | None:
+def read_answer(response: requests.Response, clock: Clock) -> bytes | None:
     """The token endpoint's decoded body, read in bounded pieces up to TOKEN_RESPONSE and the --max-time deadline.
 
     A larger success is refused (OAuth2Error); a larger error body is only not shown (None).
@@ -61,7 +62,7 @@ def read_answer(response: requests.Response, deadline: float | None) -> bytes | 
     from .output.streams import iter_body
 
     try:
-        return read_bounded(iter_body(response.raw), TOKEN_RESPONSE, error=TooLarge, deadline=deadline)
+        return read_bounded(iter_body(response.raw), TOKEN_RESPONSE, error=TooLarge, clock=clock)
     except TooLarge as exc:
         if 200 <= response.status_code < 300:
             raise OAuth2Error(exc.message, hint="check --oauth2-token-url") from None
@@ -151,7 +152,7 @@ class OAuth2Source:
                 settings.token_url,
                 data=form,
                 headers={"Accept": "application/json", "Authorization": authorization},
-                timeout=request_kwargs(network, network.remaining())["timeout"],
+                timeout=request_kwargs(network)["timeout"],
                 verify=network.verify,
                 cert=network.cert,
                 proxies=self.proxies,
@@ -160,7 +161,7 @@ class OAuth2Source:
             )
             with response:
                 success = 200 <= response.status_code < 300
-                document = parse_answer(read_answer(response, network.deadline), success=success)
+                document = parse_answer(read_answer(response, network.clock), success=success)
         if not success:
             error = document.get("error") if isinstance(document, dict) else None
             code = f" ({error})" if isinstance(error, str) and error.replace("_", "").isalnum() else ""

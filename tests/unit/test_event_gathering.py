@@ -50,7 +50,7 @@ def _run(gap: float) -> tuple[list[Any], list[float]]:
         retries=0,
         backoff=0,
         pause=stream.pause,
-        clock=stream.clock,
+        timer=stream.clock,
     )
     return [json.loads(line) for line in sink.getvalue().splitlines()], stream.pauses
 

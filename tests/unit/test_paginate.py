@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apicli.clock import Clock, TimeSource
 from apicli.errors import ResponseFormatError, UsageError
 from apicli.pagination.documents import (
     ITEM_KEYS,
@@ -329,7 +330,7 @@ class FakeClock:
 
 def test_delay_pauses_before_every_request_after_the_first() -> None:
     clock = FakeClock()
-    throttle = Throttle(Pacing(0.5, fixed=True), sleep=clock.sleep, clock=clock)
+    throttle = Throttle(Pacing(0.5, fixed=True), Clock(source=TimeSource(clock, clock.sleep)))
     for _ in range(3):
         throttle.wait()
         clock.now += 2.0  # a slow page does not shorten the pause
@@ -338,7 +339,7 @@ def test_delay_pauses_before_every_request_after_the_first() -> None:
 
 def test_rate_spaces_request_starts() -> None:
     clock = FakeClock()
-    throttle = Throttle(Pacing(0.25), sleep=clock.sleep, clock=clock)
+    throttle = Throttle(Pacing(0.25), Clock(source=TimeSource(clock, clock.sleep)))
     throttle.wait()
     clock.now += 0.1
     throttle.wait()

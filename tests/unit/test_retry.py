@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.response import HTTPResponse
 
+from apicli.clock import UNLIMITED
 from apicli.retry import (
     ApicliRetry,
     GaveUp,
@@ -19,6 +21,7 @@ from apicli.retry import (
     attempts_made,
     backoff_wait,
     build_retry,
+    no_jitter,
     parse_delay,
     rate_limit_delay,
 )
@@ -27,6 +30,7 @@ from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply
 from tests.faults.loopback import serve
 from tests.hostile.test_streams import Dropped, sse
+from tests.manual_time import ManualTime
 
 
 def test_parse_delay_seconds_and_dates() -> None:
@@ -79,17 +83,17 @@ def test_waits_are_capped_and_reported() -> None:
 
 
 def test_a_wait_past_the_deadline_is_not_taken() -> None:
-    hooks = RetryHooks(deadline=10.0, clock=lambda: 8.0)
+    hooks = RetryHooks(clock=ManualTime().clock(max_time=2.0))
     retry = ApicliRetry(total=3, status_forcelist={503}, hooks=hooks)
     with pytest.raises(MaxRetryError):
         retry.increment("GET", "/x", response=_response(503, {"Retry-After": "5"}))
 
 
-def test_sleep_uses_the_injected_function() -> None:
-    slept: list[float] = []
-    retry = ApicliRetry(total=3, hooks=RetryHooks(sleep=slept.append), planned_wait=1.5)
+def test_sleep_waits_on_the_runs_clock() -> None:
+    time = ManualTime()
+    retry = ApicliRetry(total=3, hooks=RetryHooks(clock=time.clock()), planned_wait=1.5)
     retry.sleep()
-    assert slept == [1.5]
+    assert time.sleeps == [1.5]
 
 
 def test_copies_keep_the_hooks() -> None:
@@ -99,8 +103,8 @@ def test_copies_keep_the_hooks() -> None:
 
 
 def test_unsafe_methods_are_allowed_only_when_asked() -> None:
-    safe = build_retry(RetryPolicy(), unsafe_allowed=False, deadline=None, report=print)
-    unsafe = build_retry(RetryPolicy(), unsafe_allowed=True, deadline=None, report=print)
+    safe = build_retry(RetryPolicy(), unsafe_allowed=False, clock=UNLIMITED, report=print)
+    unsafe = build_retry(RetryPolicy(), unsafe_allowed=True, clock=UNLIMITED, report=print)
     assert not safe.is_retry("POST", 503)
     assert safe.is_retry("GET", 503)
     assert unsafe.is_retry("POST", 503) and unsafe.is_retry("PATCH", 429)
@@ -157,8 +161,68 @@ def test_a_servers_delay_replaces_the_backoff_and_is_capped() -> None:
 
 
 def test_a_wait_that_reaches_the_deadline_is_past_it() -> None:
-    assert backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=9.5, **NO_JITTER).past_deadline
-    assert not backoff_wait(1, backoff=1, max_wait=5, deadline=10.0, now=8.0, **NO_JITTER).past_deadline
+    assert backoff_wait(1, backoff=1, max_wait=5, clock=ManualTime().clock(max_time=0.5), **NO_JITTER).past_deadline
+    assert not backoff_wait(1, backoff=1, max_wait=5, clock=ManualTime().clock(max_time=2), **NO_JITTER).past_deadline
+
+
+# The schedule, pinned: any change to a wait or its reason fails here. Jitter is fixed at half a
+# backoff (it may add anything up to one); `left` is what remains of --max-time (None: no budget).
+HALF_JITTER = {"jitter": lambda low, high: high / 2}
+RA, SSE, RESET = "Retry-After", "the stream's retry:", "rate-limit reset"
+CAPPED = ", capped by --retry-max-wait"
+SCHEDULE = [
+    # attempt, backoff, max_wait, (server delay, its reason), left -> seconds, why, past the deadline
+    (1, 0.5, 60, None, None, 0.75, "backoff", False),
+    (2, 0.5, 60, None, None, 1.25, "backoff", False),
+    (3, 0.5, 60, None, None, 2.25, "backoff", False),
+    (4, 1.0, 60, None, None, 8.5, "backoff", False),
+    (7, 1.0, 60, None, None, 60, "backoff" + CAPPED, False),
+    (10**6, 1.0, 60, None, None, 60, "backoff" + CAPPED, False),
+    (1, 0.0, 60, None, None, 0.0, "backoff", False),
+    (3, 8.0, 1, None, None, 1, "backoff" + CAPPED, False),
+    (1, 0.5, 60, (30.0, RA), None, 30.0, RA, False),
+    (3, 0.5, 60, (0.0, RA), None, 0.0, RA, False),
+    (1, 0.5, 5, (100.0, RA), None, 5, RA + CAPPED, False),
+    (1, 0.5, 60, (float("nan"), RA), None, 0.75, "backoff", False),
+    (1, 0.5, 60, (7.0, RESET), None, 7.0, RESET, False),
+    (2, 0.5, 60, (1.5, SSE), None, 1.5, SSE, False),
+    (1, 0.5, 2.5, (1e11, SSE), None, 2.5, SSE + CAPPED, False),
+    (1, 1.0, 60, None, 2.0, 1.5, "backoff", False),
+    (1, 1.0, 60, None, 1.5, 1.5, "backoff", True),  # a wait that ends at the deadline is not taken
+    (1, 0.5, 60, (30.0, RA), 5.0, 30.0, RA, True),
+    (1, 0.5, 60, (1.5, SSE), 1.0, 1.5, SSE, True),
+    (1, 0.5, 10, (30.0, RA), 12.0, 10, RA + CAPPED, False),  # the cap brings it within the budget
+    (1, 0.0, 60, None, 0.0, 0.0, "backoff", True),  # the budget is spent: not even a 0 s wait
+]
+
+
+@pytest.mark.parametrize(("attempt", "backoff", "max_wait", "server", "left", "seconds", "why", "past"), SCHEDULE)
+def test_the_one_backoff_schedule(
+    attempt: int,
+    backoff: float,
+    max_wait: float,
+    server: tuple[float, str] | None,
+    left: float | None,
+    seconds: float,
+    why: str,
+    past: bool,
+) -> None:
+    delay, reason = server if server is not None else (None, RA)
+    clock = ManualTime().clock(max_time=left) if left is not None and left > 0 else None
+    if left == 0:
+        time = ManualTime()
+        clock = time.clock(max_time=1)
+        time.advance(1)
+    wait = backoff_wait(
+        attempt, backoff=backoff, max_wait=max_wait, server_delay=delay, server_reason=reason, clock=clock,
+        **HALF_JITTER,
+    )  # fmt: skip
+    assert (wait.seconds, wait.why, wait.past_deadline) == (seconds, why, past)
+
+
+def test_until_polling_is_the_schedule_with_a_base_that_does_not_grow() -> None:
+    waits = [backoff_wait(n, backoff=2, max_wait=math.inf, growth=1.0, jitter=no_jitter) for n in (1, 2, 50)]
+    assert [(wait.seconds, wait.why) for wait in waits] == [(2, "backoff")] * 3
 
 
 @given(st.integers(min_value=1, max_value=10**6), st.floats(0, 1e6), st.floats(0, 1e6), st.none() | st.floats(0, 1e300))
@@ -195,3 +259,27 @@ def test_a_streams_retry_field_sets_the_wait(server: FaultServer, invoke: Invoke
     server.script("/s", [Dropped(sse(b"retry: 1500\ndata: 1\n\n")), sse(b"data: [DONE]\n\n")])
     result = invoke("get", server.url("/s"), "--events", "--retries", "2")
     assert (result.code, result.sleeps) == (0, [1.5])
+
+
+def test_a_streams_retry_field_changes_the_reconnect_delay_each_time_it_is_sent(
+    server: FaultServer, invoke: Invoke
+) -> None:
+    server.script(
+        "/s",
+        [
+            Dropped(sse(b"data: 1\n\n")),  # no retry: yet: the backoff
+            Dropped(sse(b"retry: 4000\ndata: 2\n\n")),
+            Dropped(sse(b"retry: 250\ndata: 3\n\n")),
+            Dropped(sse(b"data: 4\n\n")),  # the last retry: holds for the rest of the stream
+            sse(b"data: [DONE]\n\n"),
+        ],
+    )
+    result = invoke("get", server.url("/s"), "--events", "--retries", "4", "--backoff", "0")
+    assert result.code == 0, result.stderr
+    assert result.sleeps == [4, 0.25, 0.25]  # the first, 0 s, is no wait at all
+    assert [line.rpartition(" in ")[2] for line in result.stderr.splitlines()] == [
+        "0 s",
+        "4 s (the stream's retry:)",
+        "0.2 s (the stream's retry:)",
+        "0.2 s (the stream's retry:)",
+    ]

@@ -12,13 +12,17 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from .. import __version__
+from ..clock import given_time_source
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..report import Redactor
+
+if TYPE_CHECKING:
+    from ..clock import TimeSource
 
 ROOT_HELP = """A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines.
 
@@ -283,8 +287,10 @@ def _named_shell(args: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code; never raises, never shows a traceback."""
+def run(argv: Sequence[str] | None = None, *, time_source: TimeSource | None = None) -> int:
+    """Run the CLI and return the exit code; never raises, never shows a traceback.
+
+    `time_source` replaces the real time and sleep of the run's clock (tests pass one)."""
     click = _click_module()
     from ..output.plan import StreamClosedError, guard_standard_streams
     from ..signals import install_termination_handlers
@@ -315,7 +321,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             use_apicli_completion()
             attach_completions(command)
-        result = command.main(args=args, prog_name="apicli", standalone_mode=False)
+        with given_time_source(time_source):
+            result = command.main(args=args, prog_name="apicli", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except PipeClosed:
         _silence_stdout()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
+from ..clock import Clock, run_time_source
 from ..errors import Interrupted
 from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import OutputPlan, StdoutSink, build_output_plan
@@ -26,10 +26,6 @@ from .options import COMMON_NAMES, COMMON_OPTIONS
 if TYPE_CHECKING:
     from ..client import Client
     from ..polling import UntilCondition
-
-# Replaced in tests so that retries never sleep for real.
-sleep_function: Callable[[float], None] = time.sleep
-
 
 
 @functools.cache
@@ -68,9 +64,10 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         values["query"] = values.get("query") or []
         values["cookie"] = values.get("cookie") or []
         try:
-            # The --max-time deadline and its alarm are set up here, once, for every command.
-            with deadline_alarm(_max_time(values.get("max_time"), kwargs)) as deadline:
-                result = command(**kwargs, flags=CommonFlags(**values, deadline=deadline))
+            # The run's one clock and its alarm are set up here, once, for every command.
+            clock = Clock(_max_time(values.get("max_time"), kwargs), run_time_source())
+            with deadline_alarm(clock):
+                result = command(**kwargs, flags=CommonFlags(**values, clock=clock))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
             _finish_clients(failed=True)
             raise Interrupted("interrupted") from None
@@ -131,7 +128,6 @@ def prepare_run(
         environ=os.environ,
         stdin=sys.stdin.buffer,
         stdin_is_terminal=is_terminal(sys.stdin),
-        sleep=lambda seconds: sleep_function(seconds),
     )
     plan = build_output_plan(invocation.output, os.environ)
     spec = invocation.spec

@@ -9,7 +9,6 @@ import typer
 from ..flags import CommonFlags
 from ..pagination.settings import Scheme, build_settings
 from ..spec import MAX_PARALLEL
-from . import common
 from .application import app
 from .common import open_run_client, prepare_run, request_options
 from .verbs import ItemsArgument, UrlArgument
@@ -160,7 +159,6 @@ def paginate_command(
         invocation.output,
         run.plan,
         run.stdout,
-        sleep=lambda seconds: common.sleep_function(seconds),
         jq=invocation.jq,
         schema=invocation.schema,
         write_out=invocation.write_out,

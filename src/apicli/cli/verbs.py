@@ -8,7 +8,6 @@ import typer
 
 from ..errors import UsageError
 from ..flags import CommonFlags
-from . import common
 from .application import app
 from .common import open_run_client, prepare_run, request_options
 
@@ -125,7 +124,6 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
         run.plan,
         run.stdout,
         options,
-        sleep=lambda seconds: common.sleep_function(seconds),
     )
 
 

@@ -319,9 +319,8 @@ class Download:
         if not self.ranges_ok or self.decoded or self.resumes >= retry.retries or self.context.cancel.is_set():
             raise error
         # The one backoff schedule of every retry, reconnect and resume (retry.backoff_wait).
-        wait = backoff_wait(
-            self.resumes + 1, backoff=retry.backoff, max_wait=retry.max_wait, deadline=self.client.deadline
-        )
+        clock = self.client.clock
+        wait = backoff_wait(self.resumes + 1, backoff=retry.backoff, max_wait=retry.max_wait, clock=clock)
         if wait.past_deadline:
             raise error
         self.resumes += 1
@@ -329,8 +328,7 @@ class Download:
             f"apicli: {self.label}: {why} after {sink.size} bytes; resuming in {wait.seconds:.2f}s "
             f"(attempt {self.resumes} of {retry.retries})"
         )
-        if wait.seconds > 0:
-            retry.sleep(wait.seconds)
+        clock.sleep(wait.seconds)
         raise _Again
 
     def _final_error(self, broken: _Broken) -> ApicliError:

@@ -1,7 +1,7 @@
 """Pacing requests (--delay, --rate) and the worker threads that fetch pages ahead (--parallel).
 
-`Throttle` is shared by every thread that sends; its sleep and clock are injected so
-tests never wait. `DaemonExecutor` is a thread pool whose workers are daemon
+`Throttle` is shared by every thread that sends; it waits through the run's clock, so a
+pause never runs past --max-time and tests never wait. `DaemonExecutor` is a thread pool whose workers are daemon
 threads: a Ctrl-C, --max-time or an error ends the run at once, because nothing
 joins a worker still blocked on a slow page (ThreadPoolExecutor joins its workers
 at interpreter exit).
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, ParamSpec, TypeVar
 
+from ..clock import Clock
 from .settings import Pacing
 
 __all__ = ["DaemonExecutor", "Throttle"]
@@ -26,17 +26,12 @@ _Job = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 class Throttle:
-    """Spaces request starts: a fixed pause before each request after the first, or a minimum interval."""
+    """Spaces request starts: a fixed pause before each request after the first, or a minimum interval.
 
-    def __init__(
-        self,
-        pacing: Pacing,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    Not a backoff: --delay and --rate set a pace that nothing answered with, so it does not grow."""
+
+    def __init__(self, pacing: Pacing, clock: Clock) -> None:
         self.pacing = pacing
-        self.sleep = sleep
         self.clock = clock
         self._lock = threading.Lock()
         self._last_start: float | None = None
@@ -49,10 +44,10 @@ class Throttle:
         # Held while sleeping so that parallel workers start one after another, not all together.
         with self._lock:
             if self._last_start is not None:
-                pause = interval if self.pacing.fixed else self._last_start + interval - self.clock()
+                pause = interval if self.pacing.fixed else self._last_start + interval - self.clock.now()
                 if pause > 0:
-                    self.sleep(pause)
-            self._last_start = self.clock()
+                    self.clock.sleep(pause)
+            self._last_start = self.clock.now()
 
 
 class DaemonExecutor(Executor):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -371,8 +370,6 @@ def paginate(
     plan: OutputPlan,
     stdout: ByteSink,
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
     jq: JqProgram | None = None,
     schema: SchemaValidator | None = None,
     write_out: tuple[Segment, ...] | None = None,
@@ -382,7 +379,7 @@ def paginate(
     With `jq`, the program's results are written instead of the items; with `schema`, every
     item is checked, and a mismatch raises SchemaValidationError once all the output is written.
     """
-    throttle = Throttle(settings.pacing, sleep=sleep, clock=clock)
+    throttle = Throttle(settings.pacing, client.clock)
     template = spec._replace(query=())
     writer = None
     if write_out is not None:

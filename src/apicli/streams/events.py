@@ -142,25 +142,24 @@ def stream_events(
     retries: int,
     backoff: float,
     max_wait: float = DEFAULT_RETRY_MAX_WAIT,
-    sleep: Callable[[float], None] = time.sleep,
     pause: Callable[[float], None] = time.sleep,
     gather: float = GATHER,
-    clock: Callable[[], float] = time.monotonic,
+    timer: Callable[[], float] = time.monotonic,
 ) -> None:
     """Write the events of `response`, reconnecting a broken GET stream up to `retries` times.
 
-    `sleep` waits before a reconnect, as long as the one backoff schedule says (retry.py): the
-    stream's `retry:` or the backoff, capped by `max_wait` and the deadline; `pause` gathers the
-    events of a busy stream (GATHER)."""
+    The client's clock waits before a reconnect, as long as the one backoff schedule says
+    (retry.py): the stream's `retry:` or the backoff, capped by `max_wait` and --max-time;
+    `pause` and `timer` time the gathering of a busy stream's events (GATHER)."""
     parser = EventStreamParser()
     reconnects = 0
     with ExitStack() as stack:
         stack.callback(response.close)
         while True:
             try:
-                ready = clock()  # when the read began
+                ready = timer()  # when the read began
                 for chunk in client.body_chunks(response, EVENT_READ, direct=True):
-                    waited = clock() - ready
+                    waited = timer() - ready
                     events = parser.feed_raw(chunk)
                     if events:
                         writer.write(events)
@@ -168,11 +167,11 @@ def stream_events(
                             return
                     if waited < gather:
                         pause(gather)
-                    ready = clock()
+                    ready = timer()
                 parser.finish()
                 return
             except (ConnectionFailed, RequestTimeout) as exc:
-                if spec.method not in IDEMPOTENT_METHODS or reconnects >= retries or _deadline_passed(client):
+                if spec.method not in IDEMPOTENT_METHODS or reconnects >= retries or client.clock.expired():
                     raise
                 from ..retry import backoff_wait
 
@@ -182,8 +181,7 @@ def stream_events(
                     max_wait=max_wait,
                     server_delay=parser.retry_ms / 1000 if parser.retry_ms is not None else None,
                     server_reason="the stream's retry:",
-                    deadline=client.deadline,
-                    now=clock(),
+                    clock=client.clock,
                 )
                 if wait.past_deadline:
                     raise
@@ -195,7 +193,7 @@ def stream_events(
                     f"apicli: the event stream broke ({exc.message}); reconnecting, {reconnects} of {retries},"
                     f" in {shown}"
                 )
-                sleep(wait.seconds)
+                client.clock.sleep(wait.seconds)
                 response = _reconnect(client, spec, parser.last_id, stack)
 
 
@@ -208,8 +206,3 @@ def _reconnect(client: Client, spec: RequestSpec, last_id: str | None, stack: Ex
     stack.callback(response.close)
     client.check_status(response)
     return response
-
-
-def _deadline_passed(client: Client) -> bool:
-    remaining = client.remaining()
-    return remaining is not None and remaining <= 0
