@@ -372,9 +372,9 @@ FLAGS: tuple[Flag, ...] = (
 REFUSALS = {"download": "download sends GET requests and saves the body"}
 
 
-def flags_of(command: str) -> tuple[Flag, ...]:
+def flags_of(command: str, table: tuple[Flag, ...] = FLAGS) -> tuple[Flag, ...]:
     """The flags `command` takes, in --help order."""
-    return tuple(flag for flag in FLAGS if command in flag.commands)
+    return tuple(flag for flag in table if command in flag.commands)
 
 
 def group_flags(group: str) -> tuple[Flag, ...]:
@@ -407,10 +407,11 @@ class FlagValues:
     _flags: ClassVar[tuple[Flag, ...]] = ()
     _names: ClassVar[frozenset[str]] = frozenset()
 
-    def __init_subclass__(cls, *, group: str, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, group: str, flags: tuple[Flag, ...] | None = None, **kwargs: Any) -> None:
+        """`flags`: the group's flags when they are not the table's (a test's own flag)."""
         super().__init_subclass__(**kwargs)
         cls.group = group
-        cls._flags = group_flags(group)
+        cls._flags = group_flags(group) if flags is None else flags
         cls._names = frozenset(flag.name for flag in cls._flags)
 
     def __init__(self, **values: Any) -> None:

@@ -12,11 +12,11 @@ import enum
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
-from ..flagtable import Flag, FlagValues, flags_of
+from ..flagtable import FLAGS, Flag, FlagValues, flags_of
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -47,7 +47,7 @@ def typer_option(flag: Flag, **extra: Any) -> Any:
 @functools.cache
 def _choices(name: str, choices: tuple[str, ...]) -> type[enum.StrEnum]:
     """The choices as the Enum Typer turns into a case-insensitive choice (values reach the command as str)."""
-    return enum.StrEnum(name, {choice.upper(): choice for choice in choices})
+    return cast(type[enum.StrEnum], enum.StrEnum(name, {choice.upper(): choice for choice in choices}))
 
 
 def typer_annotation(flag: Flag) -> Any:
@@ -62,7 +62,7 @@ def typer_default(flag: Flag) -> Any:
 
 
 @functools.cache
-def _parameters(flags: tuple[Flag, ...]) -> tuple[inspect.Parameter, ...]:
+def table_parameters(flags: tuple[Flag, ...]) -> tuple[inspect.Parameter, ...]:
     """The flags as keyword-only parameters; built once per process for the seven verbs, which share them."""
     return tuple(
         inspect.Parameter(
@@ -75,7 +75,7 @@ def _parameters(flags: tuple[Flag, ...]) -> tuple[inspect.Parameter, ...]:
     )
 
 
-def with_flags(command: str) -> Callable[[_Function], _Function]:
+def with_flags(command: str, table: tuple[Flag, ...] = FLAGS) -> Callable[[_Function], _Function]:
     """Give the decorated function `command`'s flags from the table, received as flags objects."""
 
     def decorate(function: _Function) -> _Function:
@@ -86,12 +86,12 @@ def with_flags(command: str) -> Callable[[_Function], _Function]:
             if isinstance(parameter.annotation, type) and issubclass(parameter.annotation, FlagValues)
         }
         receiver_of_group = {kind.group: name for name, kind in receivers.items()}
-        flags = flags_of(command)
+        flags = flags_of(command, table)
         unreceived = {flag.group for flag in flags} - set(receiver_of_group)
         if unreceived:
             raise TypeError(f"{function.__name__} takes no flags object for the group(s) {sorted(unreceived)}")
         own = [parameter for parameter in signature.parameters.values() if parameter.name not in receivers]
-        parameters = own + list(_parameters(flags))
+        parameters = own + list(table_parameters(flags))
 
         @functools.wraps(function)
         def wrapper(**kwargs: Any) -> Any:
