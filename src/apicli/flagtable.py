@@ -7,8 +7,8 @@ defaults, so a flag's default, help or spelling is written here and nowhere else
 `python -m apicli.flagtable` prints the table: name, spellings, default and commands.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: NamedTuple would compile each string annotation at import,
+# and this module is imported on every start.
 import sys
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
