@@ -19,7 +19,7 @@ from .output import ByteSink, OutputPlan
 from .output.body import PRETTY_LIMIT, ResponseBody, write_block, write_body
 from .output.format import is_event_stream, is_record_stream
 from .output.streams import atomic_output, read_limited
-from .spec import RequestSpec
+from .spec import DEFAULT_BACKOFF, DEFAULT_RETRY_MAX_WAIT, RequestSpec
 
 if TYPE_CHECKING:
     from .jqfilter import JqProgram
@@ -40,8 +40,8 @@ class ExchangeOptions(NamedTuple):
     until: UntilCondition | None = None
     events: bool = False  # --events: server-sent events as NDJSON
     reconnects: int = 0  # how often a broken event stream may be reconnected (the retry budget)
-    backoff: float = 0.5
-    retry_max_wait: float = 60.0  # --retry-max-wait: caps a reconnect's wait too
+    backoff: float = DEFAULT_BACKOFF
+    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT  # --retry-max-wait: caps a reconnect's wait too
 
 
 def perform(

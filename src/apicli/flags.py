@@ -12,10 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Literal, NamedTuple, TypeVar
 
 from .clock import UNLIMITED, Clock
 from .errors import UsageError
+from .flagtable import (
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    FlagValues,
+)
 from .items import build_body, expand_user, parse_items, stdin_reader
 from .local_checks import (
     check_api_key_names,
@@ -28,12 +34,6 @@ from .local_checks import (
 )
 from .secret_input import secret_from_env, secret_from_file
 from .spec import (
-    DEFAULT_BACKOFF,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_REDIRECTS,
-    DEFAULT_RETRIES,
-    DEFAULT_RETRY_MAX_WAIT,
-    DEFAULT_TIMEOUT,
     NO_HEADER,
     Credentials,
     NetworkOptions,
@@ -55,82 +55,73 @@ _T = TypeVar("_T")
 QUERY_HINT = ": -q is --query here, a query parameter (HTTPie's and xh's quiet is -s/--quiet here)"
 
 
-class CommonFlags:
-    """Raw values of the flags shared by every command that sends requests."""
+class CommonFlags(FlagValues, group="request"):
+    """Raw values of the flags shared by every command that sends requests (defaults: apicli.flagtable)."""
 
     header: list[str]
     query: list[str]
     cookie: list[str]
-    cookie_jar: Path | None = None
-    proxy: str | None = None
-    no_proxy: str | None = None
-    unix_socket: Path | None = None
-    oauth2_token_url: str | None = None
-    oauth2_client_id: str | None = None
-    oauth2_client_secret_env: str | None = None
-    oauth2_client_secret_file: Path | None = None
-    oauth2_scope: str | None = None
-    oauth2_audience: str | None = None
-    auth_command: str | None = None
-    json_body: str | None = None
-    data: str | None = None
-    form: bool = False
-    user: str | None = None
-    auth_type: str | None = None
-    password_env: str | None = None
-    token_env: str | None = None
-    token_file: Path | None = None
-    api_key_env: str | None = None
-    api_key_file: Path | None = None
-    api_key_header: str | None = None
-    api_key_query: str | None = None
-    timeout: float | None = None
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    max_time: float | None = None
-    no_follow: bool = False
-    max_redirects: int | None = None  # None: not given (DEFAULT_MAX_REDIRECTS)
-    allow_insecure_redirect: bool = False
-    insecure: bool = False
-    cacert: Path | None = None
-    cert: Path | None = None
-    key: Path | None = None
-    retries: int | None = None
-    backoff: float = DEFAULT_BACKOFF
-    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT
-    retry_unsafe: bool = False
-    pretty: bool = False
-    raw: bool = False
-    color: bool = False  # --color
-    no_color: bool = False  # --no-color
-    include: bool = False
-    verbose: bool = False
-    quiet: bool = False
-    output: Path | None = None
-    ignore_status: bool = False
-    profile: str | None = None
-    jq: str | None = None
-    raw_output: bool = False
-    schema: Path | None = None
-    write_out: str | None = None
-    curl: bool = False
-    dry_run: bool = False
-    show_secrets: bool = False
-    # Set by the CLI layer when the command starts: the run's one clock (clock.py).
+    cookie_jar: Path | None
+    proxy: str | None
+    no_proxy: str | None
+    unix_socket: Path | None
+    oauth2_token_url: str | None
+    oauth2_client_id: str | None
+    oauth2_client_secret_env: str | None
+    oauth2_client_secret_file: Path | None
+    oauth2_scope: str | None
+    oauth2_audience: str | None
+    auth_command: str | None
+    json_body: str | None
+    data: str | None
+    form: bool
+    user: str | None
+    auth_type: str | None
+    password_env: str | None
+    token_env: str | None
+    token_file: Path | None
+    api_key_env: str | None
+    api_key_file: Path | None
+    api_key_header: str | None
+    api_key_query: str | None
+    timeout: float | None
+    connect_timeout: float
+    max_time: float | None
+    no_follow: bool
+    max_redirects: int | None  # None: not given (DEFAULT_MAX_REDIRECTS)
+    allow_insecure_redirect: bool
+    insecure: bool
+    cacert: Path | None
+    cert: Path | None
+    key: Path | None
+    retries: int | None
+    backoff: float
+    retry_max_wait: float
+    retry_unsafe: bool
+    pretty: bool
+    raw: bool
+    color: bool  # --color
+    no_color: bool  # --no-color
+    include: bool
+    verbose: bool
+    quiet: bool
+    output: Path | None
+    ignore_status: bool
+    profile: str | None
+    jq: str | None
+    raw_output: bool
+    schema: Path | None
+    write_out: str | None
+    curl: bool
+    dry_run: bool
+    show_secrets: bool
+    # Not a flag: set by the CLI layer when the command starts, the run's one clock (clock.py).
     clock: Clock | None = None
 
-    def __init__(self, **values: Any) -> None:
-        # A plain class, not a dataclass: building a 40-field dataclass costs milliseconds of every start.
-        self.header = []
-        self.query = []
-        self.cookie = []
-        for name, value in values.items():
-            if name not in _FLAG_NAMES:
-                raise TypeError(f"unknown flag {name!r}")
-            setattr(self, name, value)
 
-
-_FLAG_NAMES = frozenset(CommonFlags.__annotations__)
-_FETCHED_FLAGS = tuple(name for name in _FLAG_NAMES if name.startswith("oauth2_") or name == "auth_command")
+_FETCHED_FLAGS = tuple(
+    flag.name for flag in CommonFlags._flags if flag.name.startswith("oauth2_") or flag.name == "auth_command"
+)
 
 
 class Invocation(NamedTuple):

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import requests
 
 from .errors import ApicliError, ConnectionFailed, HTTPStatusError, RequestTimeout, ResponseFormatError, UsageError
+from .flagtable import DEFAULT_INTERVAL as DEFAULT_INTERVAL
+from .flagtable import DEFAULT_UNTIL_MAX_TIME as DEFAULT_UNTIL_MAX_TIME
 from .output.body import PRETTY_LIMIT
 from .output.streams import read_limited
 from .spec import IDEMPOTENT_METHODS, RequestSpec
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
     from .jqfilter import JqProgram
     from .report import Reporter
 
-DEFAULT_UNTIL_MAX_TIME = 300.0
-DEFAULT_INTERVAL = 2.0
 QUIET_PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 # A timeout this close to the end of --max-time was the deadline's, not the attempt's own.
 DEADLINE_SLACK = 0.01

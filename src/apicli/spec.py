@@ -12,17 +12,17 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from .clock import UNLIMITED, Clock
 
+# The defaults of the shared flags are declared in the flag table; the objects below and older imports read them here.
+from .flagtable import DEFAULT_BACKOFF as DEFAULT_BACKOFF
+from .flagtable import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
+from .flagtable import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
+from .flagtable import DEFAULT_RETRIES as DEFAULT_RETRIES
+from .flagtable import DEFAULT_RETRY_MAX_WAIT as DEFAULT_RETRY_MAX_WAIT
+from .flagtable import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from .flagtable import MAX_PARALLEL as MAX_PARALLEL
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-# Defaults of the shared flags, declared here once: the flags, the core objects and --help read them.
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_RETRIES = 3
-DEFAULT_BACKOFF = 0.5
-DEFAULT_RETRY_MAX_WAIT = 60.0
-DEFAULT_MAX_REDIRECTS = 30
-MAX_PARALLEL = 64  # most requests at once for --parallel (paginate and download)
 
 
 class FilePart(NamedTuple):

@@ -408,7 +408,7 @@ def test_settings_pick_one_scheme() -> None:
         {"offset_param": "o"},
         {"start": 2},
         {"delay": 1.0, "rate": "1/s"},
-        {"items": "a..b"},
+        {"items_path": "a..b"},
     ):
         with pytest.raises(UsageError):
             build_settings(**bad)  # type: ignore[arg-type]

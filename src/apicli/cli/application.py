@@ -12,14 +12,16 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .. import __version__
 from ..clock import given_time_source
 from ..errors import ApicliError, ExitCode, PipeClosed
+from ..flagtable import find_flag
 from ..report import Redactor
+from .options import typer_option
 
 if TYPE_CHECKING:
     from ..clock import TimeSource
@@ -62,11 +64,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+_VERSION = find_flag("root", "version")
+
+
 @app.callback()
 def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
+    version: Annotated[bool, typer_option(_VERSION, callback=_version, is_eager=True)] = _VERSION.default,
 ) -> None:
     """A fast HTTP/JSON client for shell one-liners, CI steps and jq pipelines."""
 
@@ -206,6 +209,12 @@ def _unknown_option_lines(exc: Any, args: list[str]) -> list[str]:
 
     option = exc.option_name
     command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
+    from ..flagtable import refusal
+
+    refused = refusal(command_path.removeprefix("apicli "), option)
+    if refused is not None:  # a shared flag this command does not take: why, rather than where else it is
+        message, reason = refused
+        return [f"apicli: {message}", f"hint: {reason}"]
     if len(option) == 2:
         own = _short_flags(exc.ctx.command if exc.ctx is not None else None)
         for arg in filter(is_cluster, args):

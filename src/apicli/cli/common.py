@@ -1,15 +1,15 @@
-"""Typer declarations of the flags every request-sending command shares.
+"""What every request-sending command does around its work: flags, the clock, the run's objects.
 
-`request_options` appends them to a command's signature (as sqlite-utils does
-with its output options) and hands the command one `CommonFlags` object.
+`request_options(COMMAND)` appends the command's flags from the table to its signature (as
+sqlite-utils does with its output options) and hands the command one `CommonFlags` object,
+plus one object for the command's own group of flags.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -21,24 +21,12 @@ from ..report import Reporter
 from ..session import redactor_for
 from ..signals import deadline_alarm
 from ..startup import resume_collector
-from .options import COMMON_NAMES, COMMON_OPTIONS
+from .options import with_flags
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..polling import UntilCondition
 
-
-@functools.cache
-def _shared_parameters(taken: frozenset[str]) -> tuple[inspect.Parameter, ...]:
-    """The shared flags as keyword-only parameters, less those a command declares itself.
-
-    Built once per process: the seven request verbs all ask for the same list.
-    """
-    return tuple(
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
-        for name, kind, default, option in COMMON_OPTIONS
-        if name not in taken
-    )
 
 
 def _max_time(given: float | None, own: dict[str, Any]) -> float | None:
@@ -50,36 +38,35 @@ def _max_time(given: float | None, own: dict[str, Any]) -> float | None:
     return given
 
 
-def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Extend `command`'s signature with the shared flags; it receives them as `flags`."""
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "flags"]
-    params = own + list(_shared_parameters(frozenset(p.name for p in own)))
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> Any:
-        resume_collector()
-        values = {name: kwargs.pop(name) for name in COMMON_NAMES if name in kwargs}
-        values["header"] = values.get("header") or []
-        values["query"] = values.get("query") or []
-        values["cookie"] = values.get("cookie") or []
-        try:
-            # The run's one clock and its alarm are set up here, once, for every command.
-            clock = Clock(_max_time(values.get("max_time"), kwargs), run_time_source())
-            with deadline_alarm(clock):
-                result = command(**kwargs, flags=CommonFlags(**values, clock=clock))
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
-            _finish_clients(failed=True)
-            raise Interrupted("interrupted") from None
-        except BaseException:
-            _finish_clients(failed=True)
-            raise
-        _finish_clients(failed=False)
-        return result
 
-    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    return wrapper
+def request_options(name: str) -> Callable[[_Command], _Command]:
+    """Give command `name` its flags from the table (the shared ones as `flags`), the clock and the cleanup."""
+
+    def decorate(command: _Command) -> _Command:
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            resume_collector()
+            flags: CommonFlags = kwargs["flags"]
+            poll = kwargs.get("poll")
+            try:
+                # The run's one clock and its alarm are set up here, once, for every command.
+                flags.clock = Clock(_max_time(flags.max_time, vars(poll) if poll else {}), run_time_source())
+                with deadline_alarm(flags.clock):
+                    result = command(**kwargs)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM; click would print a blank line and raise Abort
+                _finish_clients(failed=True)
+                raise Interrupted("interrupted") from None
+            except BaseException:
+                _finish_clients(failed=True)
+                raise
+            _finish_clients(failed=False)
+            return result
+
+        return with_flags(name)(wrapper)  # type: ignore[return-value]
+
+    return decorate
 
 
 # The clients a command opened: their cookie jars are saved when it ends, whatever the outcome.

@@ -6,14 +6,16 @@ import json
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..config import DEFAULT_PROFILE, PROFILE_ENV, config_path, read_config
+from ..flag_groups import ConfigShowFlags
 from ..report import is_secret_header_name
 from ..urls import REDACTED, is_secret_query_name
 from .application import app
+from .options import with_flags
 
 if TYPE_CHECKING:
     from ..config_file import Profile
@@ -46,12 +48,8 @@ def path_command() -> None:
 
 
 @config_app.command("show")
-def show_command(
-    profile: Annotated[
-        str | None,
-        typer.Option("-P", "--profile", help="Show only this profile.", metavar="NAME", show_default=False),
-    ] = None,
-) -> None:
+@with_flags("config show")
+def show_command(*, flags: ConfigShowFlags) -> None:
     """Print the config as TOML, with inline secrets shown as REDACTED.
 
     Examples:
@@ -60,6 +58,7 @@ def show_command(
 
       $ apicli config show --profile github
     """
+    profile = flags.profile
     path = config_path(os.environ)
     config = read_config(path)
     if config is None:

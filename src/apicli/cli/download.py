@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError
+from ..flag_groups import DownloadFlags
 from ..flags import CommonFlags
 
 if TYPE_CHECKING:
     from ..downloads import DownloadJob, Progress
     from ..spec import RequestSpec
-from ..spec import MAX_PARALLEL
 from .application import app
 from .common import Run, open_run_client, prepare_run, request_options
 
-DOWNLOAD = "Download"
 # Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
 _DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
 
@@ -27,20 +25,6 @@ def read_input_file(path: Path) -> list[DownloadJob]:
     from ..downloads import read_input_file as read_jobs
 
     return read_jobs(path, sys.stdin.buffer)
-
-
-def _reject_unsupported(flags: CommonFlags) -> None:
-    for given, flag in (
-        (flags.json_body is not None, "--json"),
-        (flags.data is not None, "--data"),
-        (flags.form, "--form"),
-        (flags.ignore_status, "--ignore-status"),
-        (flags.pretty, "--pretty"),
-        (flags.jq is not None, "--jq"),
-        (flags.schema is not None, "--schema"),
-    ):
-        if given:
-            raise UsageError(f"download does not take {flag}", hint="download sends GET requests and saves the body")
 
 
 def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
@@ -58,80 +42,15 @@ def _progress(run: Run, files: int) -> Progress:
 
 
 @app.command(name="download")
-@request_options
+@request_options("download")
 def download_command(
     urls: Annotated[
         list[str] | None,
         typer.Argument(help="URLs to download (several download at once).", metavar="URL...", show_default=False),
     ] = None,
-    directory: Annotated[
-        Path | None,
-        typer.Option(
-            "-d",
-            "--dir",
-            help="Save into this directory (created if needed), named by the server or the URL.",
-            rich_help_panel=DOWNLOAD,
-            metavar="DIR",
-            show_default=False,
-        ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--continue",
-            help=(
-                "Resume the .part file (or the -o FILE) a previous run left, with a Range request, even "
-                "without a validator; a plain rerun resumes a .part only when its ETag or Last-Modified agrees."
-            ),
-            rich_help_panel=DOWNLOAD,
-        ),
-    ] = False,
-    sha256: Annotated[
-        str | None,
-        typer.Option(
-            "--sha256",
-            help="Expected SHA-256 (hex); checked before the file gets its name.",
-            rich_help_panel=DOWNLOAD,
-            metavar="HEX",
-            show_default=False,
-        ),
-    ] = None,
-    checksum: Annotated[
-        str | None,
-        typer.Option(
-            "--checksum",
-            help="Expected digest as ALGO:HEX, ALGO one of sha256, sha512, md5.",
-            rich_help_panel=DOWNLOAD,
-            metavar="ALGO:HEX",
-            show_default=False,
-        ),
-    ] = None,
-    input_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--input-file",
-            help="Read URLs from FILE (- is stdin), one per line, optionally URL<TAB>name; # comments.",
-            rich_help_panel=DOWNLOAD,
-            metavar="FILE",
-            show_default=False,
-        ),
-    ] = None,
-    decode: Annotated[
-        bool,
-        typer.Option(
-            "--decode",
-            help="Save a body the server compressed (Content-Encoding) decoded; by default it is saved as sent.",
-            rich_help_panel=DOWNLOAD,
-        ),
-    ] = False,
-    parallel: Annotated[
-        int,
-        typer.Option(
-            "--parallel", help="Downloads at once.", rich_help_panel=DOWNLOAD, min=1, max=MAX_PARALLEL, metavar="N"
-        ),
-    ] = 4,
     *,
     flags: CommonFlags,
+    own: DownloadFlags,
 ) -> None:
     """Download files: streamed to disk, verified, renamed into place only when complete.
 
@@ -161,32 +80,31 @@ def download_command(
         sha256_checksum,
     )
 
-    _reject_unsupported(flags)
     jobs = [DownloadJob(url) for url in urls or []]
-    if input_file is not None:
-        jobs += read_input_file(input_file)
+    if own.input_file is not None:
+        jobs += read_input_file(own.input_file)
     checksums = []
-    if sha256 is not None:
-        checksums.append(sha256_checksum(sha256))
-    if checksum is not None:
-        checksums.append(parse_checksum(checksum))
+    if own.sha256 is not None:
+        checksums.append(sha256_checksum(own.sha256))
+    if own.checksum is not None:
+        checksums.append(parse_checksum(own.checksum))
     check_jobs(jobs)
     run = prepare_run("GET", jobs[0].url, None, flags)
     output = run.invocation.output
     options = DownloadOptions(
         output=run.plan.destination,
         to_stdout=output.to_stdout,
-        directory=directory if directory is not None else Path("."),
-        resume=resume,
+        directory=own.directory if own.directory is not None else Path("."),
+        resume=own.resume,
         checksums=tuple(checksums),
-        parallel=parallel,
+        parallel=own.parallel,
         include=output.include,
-        decode=decode,
+        decode=own.decode,
     )
-    check_options(jobs, options, directory_given=directory is not None)
+    check_options(jobs, options, directory_given=own.directory is not None)
     # Credentials stay bound to the first URL's origin; other origins get none.
     work = [(_download_spec(run.invocation.spec, job.url), job) for job in jobs]
-    client = open_run_client(run, pool_size=max(parallel, 10))
+    client = open_run_client(run, pool_size=max(own.parallel, 10))
     writer = None
     if run.invocation.write_out is not None:
         from ..transferinfo import WriteOut

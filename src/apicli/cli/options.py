@@ -1,417 +1,112 @@
-"""The flags every request-sending command shares, declared once with their defaults and help.
+"""Typer options generated from the flag table (apicli.flagtable): no flag is declared in the CLI layer.
 
-Each entry is (parameter name, type, default, Typer option); the order is the order in --help.
+`with_flags(COMMAND)` gives a command function the options the table lists for COMMAND, in
+table order after the function's own arguments, and hands it their values as one flags object
+per group: the function names a parameter for each group, annotated with its class
+(`flags: CommonFlags`, `poll: PollFlags`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import enum
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
 
-from ..spec import (
-    DEFAULT_BACKOFF,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_REDIRECTS,
-    DEFAULT_RETRIES,
-    DEFAULT_RETRY_MAX_WAIT,
-    DEFAULT_TIMEOUT,
-)
-from .panels import AUTH, NETWORK, OUTPUT, PREVIEW, REQUEST, RETRY, option
-from .session_options import SESSION_OPTIONS
+import typer
 
-# (name, type, default, Option) for each shared flag; the order is the order in --help.
-COMMON_OPTIONS: list[tuple[str, Any, Any, Any]] = [
-    (
-        "profile",
-        str | None,
-        None,
-        option(
-            "-P",
-            "--profile",
-            help="Use this profile from the config file (default: $APICLI_PROFILE, else the 'default' profile).",
-            panel=REQUEST,
-            metavar="NAME",
-            show_default=False,
-        ),
-    ),
-    (
-        "header",
-        list[str] | None,
-        None,
-        option(
-            "-H",
-            "--header",
-            help="Header 'Name: Value' (repeatable).",
-            panel=REQUEST,
-            metavar="'NAME: VALUE'",
-            show_default=False,
-        ),
-    ),
-    (
-        "query",
-        list[str] | None,
-        None,
-        option(
-            "-q",
-            "--query",
-            help="Query parameter name=value (repeatable).",
-            panel=REQUEST,
-            metavar="NAME=VALUE",
-            show_default=False,
-        ),
-    ),
-    (
-        "json_body",
-        str | None,
-        None,
-        option(
-            "--json",
-            help="JSON body: TEXT, @FILE or @- (stdin); checked before sending.",
-            panel=REQUEST,
-            metavar="TEXT|@FILE|@-",
-            show_default=False,
-        ),
-    ),
-    (
-        "data",
-        str | None,
-        None,
-        option(
-            "--data",
-            help="Raw body: TEXT, @FILE or @- (stdin).",
-            panel=REQUEST,
-            metavar="TEXT|@FILE|@-",
-            show_default=False,
-        ),
-    ),
-    (
-        "form",
-        bool,
-        False,
-        option(
-            "--form",
-            help="Send field=value items as a form (multipart when a field@file item is present).",
-            panel=REQUEST,
-        ),
-    ),
-    (
-        "user",
-        str | None,
-        None,
-        option(
-            "-u",
-            "--user",
-            help="Basic auth user[:password]; without a password, --password-env or a terminal prompt.",
-            panel=AUTH,
-            metavar="USER[:PASSWORD]",
-            show_default=False,
-        ),
-    ),
-    (
-        "password_env",
-        str | None,
-        None,
-        option(
-            "--password-env",
-            help="Read the -u password from this environment variable.",
-            panel=AUTH,
-            metavar="VAR",
-            show_default=False,
-        ),
-    ),
-    (
-        "token_env",
-        str | None,
-        None,
-        option(
-            "--token-env",
-            help="Bearer token from this environment variable.",
-            panel=AUTH,
-            metavar="VAR",
-            show_default=False,
-        ),
-    ),
-    (
-        "token_file",
-        Path | None,
-        None,
-        option("--token-file", help="Bearer token from this file.", panel=AUTH, metavar="FILE", show_default=False),
-    ),
-    (
-        "api_key_env",
-        str | None,
-        None,
-        option(
-            "--api-key-env",
-            help="API key from this environment variable.",
-            panel=AUTH,
-            metavar="VAR",
-            show_default=False,
-        ),
-    ),
-    (
-        "api_key_file",
-        Path | None,
-        None,
-        option("--api-key-file", help="API key from this file.", panel=AUTH, metavar="FILE", show_default=False),
-    ),
-    (
-        "api_key_header",
-        str | None,
-        None,
-        option(
-            "--api-key-header",
-            help="Send the API key in this header (default X-API-Key).",
-            panel=AUTH,
-            metavar="NAME",
-            show_default=False,
-        ),
-    ),
-    (
-        "api_key_query",
-        str | None,
-        None,
-        option(
-            "--api-key-query",
-            help="Send the API key as this query parameter instead.",
-            panel=AUTH,
-            metavar="NAME",
-            show_default=False,
-        ),
-    ),
-    (
-        "timeout",
-        float | None,
-        None,
-        option(
-            "--timeout",
-            help=f"Read timeout in seconds (default: the profile's, else {DEFAULT_TIMEOUT:g}).",
-            panel=NETWORK,
-            min=0.001,
-            metavar="S",
-            show_default=False,
-        ),
-    ),
-    (
-        "connect_timeout",
-        float,
-        DEFAULT_CONNECT_TIMEOUT,
-        option("--connect-timeout", help="Connect timeout in seconds.", panel=NETWORK, min=0.001, metavar="S"),
-    ),
-    (
-        "max_time",
-        float | None,
-        None,
-        option(
-            "-m",
-            "--max-time",
-            help="Overall deadline in seconds, retries and waits included (curl's -m).",
-            panel=NETWORK,
-            min=0.001,
-            metavar="S",
-            show_default=False,
-        ),
-    ),
-    ("no_follow", bool, False, option("--no-follow", help="Do not follow redirects; a 3xx exits 3.", panel=NETWORK)),
-    (
-        "max_redirects",
-        int | None,
-        None,
-        option(
-            "--max-redirects",
-            help=f"Most redirects to follow (default {DEFAULT_MAX_REDIRECTS}).",
-            panel=NETWORK,
-            min=0,
-            metavar="N",
-            show_default=False,
-        ),
-    ),
-    (
-        "allow_insecure_redirect",
-        bool,
-        False,
-        option("--allow-insecure-redirect", help="Allow redirects from https to http.", panel=NETWORK),
-    ),
-    ("insecure", bool, False, option("-k", "--insecure", help="Skip TLS certificate verification.", panel=NETWORK)),
-    (
-        "cacert",
-        Path | None,
-        None,
-        option("--cacert", help="Trust this CA bundle (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
-    ),
-    (
-        "cert",
-        Path | None,
-        None,
-        option("--cert", help="Client certificate (PEM).", panel=NETWORK, metavar="FILE", show_default=False),
-    ),
-    (
-        "key",
-        Path | None,
-        None,
-        option("--key", help="Private key for --cert.", panel=NETWORK, metavar="FILE", show_default=False),
-    ),
-    (
-        "retries",
-        int | None,
-        None,
-        option(
-            "--retries",
-            help="Retries for connection errors, timeouts, 429 and 5xx (idempotent methods; "
-            f"default: the profile's, else {DEFAULT_RETRIES}).",
-            panel=RETRY,
-            min=0,
-            metavar="N",
-            show_default=False,
-        ),
-    ),
-    (
-        "backoff",
-        float,
-        DEFAULT_BACKOFF,
-        option("--backoff", help="Base of the exponential backoff, in seconds.", panel=RETRY, min=0.0, metavar="S"),
-    ),
-    (
-        "retry_max_wait",
-        float,
-        DEFAULT_RETRY_MAX_WAIT,
-        option(
-            "--retry-max-wait",
-            help="Cap on any single wait (Retry-After included), in seconds.",
-            panel=RETRY,
-            min=0.0,
-            metavar="S",
-        ),
-    ),
-    (
-        "retry_unsafe",
-        bool,
-        False,
-        option(
-            "--retry-unsafe", help="Also retry POST and PATCH (an Idempotency-Key header does the same).", panel=RETRY
-        ),
-    ),
-    ("pretty", bool, False, option("--pretty", help="Indent and colour JSON even into a pipe.", panel=OUTPUT)),
-    ("raw", bool, False, option("--raw", help="Write the body unchanged even on a terminal.", panel=OUTPUT)),
-    # Two flags rather than one --color/--no-color, so that giving both can be refused.
-    (
-        "color",
-        bool,
-        False,
-        option(
-            "--color",
-            help="Force colour on (default: on for a terminal; NO_COLOR and FORCE_COLOR are honoured).",
-            panel=OUTPUT,
-            show_default=False,
-        ),
-    ),
-    ("no_color", bool, False, option("--no-color", help="Force colour off.", panel=OUTPUT, show_default=False)),
-    (
-        "include",
-        bool,
-        False,
-        option("-i", "--include", help="Print the status line and response headers to stderr.", panel=OUTPUT),
-    ),
-    (
-        "verbose",
-        bool,
-        False,
-        option(
-            "-v",
-            "--verbose",
-            help="Also print the request, redirects and retries to stderr (secrets redacted).",
-            panel=OUTPUT,
-        ),
-    ),
-    ("quiet", bool, False, option("-s", "--quiet", help="Print nothing on stderr but errors.", panel=OUTPUT)),
-    (
-        "output",
-        Path | None,
-        None,
-        option(
-            "-o",
-            "--output",
-            help="Write the body to FILE (atomically); - is stdout.",
-            panel=OUTPUT,
-            metavar="FILE",
-            show_default=False,
-        ),
-    ),
-    (
-        "ignore_status",
-        bool,
-        False,
-        option("--ignore-status", help="Treat any HTTP status as success: body on stdout, exit 0.", panel=OUTPUT),
-    ),
-    (
-        "jq",
-        str | None,
-        None,
-        option(
-            "--jq",
-            help="Filter the JSON response with this jq program; one result per line.",
-            panel=OUTPUT,
-            metavar="EXPR",
-            show_default=False,
-        ),
-    ),
-    (
-        "raw_output",
-        bool,
-        False,
-        option("-r", "--raw-output", help="With --jq, print string results without quotes.", panel=OUTPUT),
-    ),
-    (
-        "write_out",
-        str | None,
-        None,
-        option(
-            "-w",
-            "--write-out",
-            help="After the transfer, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, "
-            "%header{name}, %{json}...) on stdout, or on stderr after %{stderr}; @FILE or @- reads it.",
-            panel=OUTPUT,
-            metavar="FORMAT",
-            show_default=False,
-        ),
-    ),
-    (
-        "schema",
-        Path | None,
-        None,
-        option(
-            "--schema",
-            help="Check the response against this JSON Schema; a mismatch exits 9 after the body is written.",
-            panel=OUTPUT,
-            metavar="FILE",
-            show_default=False,
-        ),
-    ),
-    (
-        "curl",
-        bool,
-        False,
-        option("--curl", help="Print the equivalent curl command instead of sending.", panel=PREVIEW),
-    ),
-    (
-        "dry_run",
-        bool,
-        False,
-        option(
-            "--dry-run",
-            "--offline",
-            help="Print the request (method, URL, headers, body) instead of sending (HTTPie's --offline).",
-            panel=PREVIEW,
-        ),
-    ),
-    (
-        "show_secrets",
-        bool,
-        False,
-        option("--show-secrets", help="Do not redact secrets in --curl and --dry-run output.", panel=PREVIEW),
-    ),
-]
-# Cookies, the other auth kinds and transports, kept in their own module: after the auth flags in --help.
-_AFTER_AUTH = [name for name, _, _, _ in COMMON_OPTIONS].index("timeout")
-COMMON_OPTIONS[_AFTER_AUTH:_AFTER_AUTH] = SESSION_OPTIONS
-COMMON_NAMES = frozenset(name for name, _, _, _ in COMMON_OPTIONS)
+from ..flagtable import FLAGS, Flag, FlagValues, flags_of
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def typer_option(flag: Flag, **extra: Any) -> Any:
+    """The Typer declaration of `flag`, for an Annotated parameter; `extra` adds CLI-only settings (callbacks)."""
+    settings: dict[str, Any] = {"help": flag.help, "show_default": flag.show_default, **extra}
+    if flag.panel is not None:
+        settings["rich_help_panel"] = flag.panel
+    if flag.metavar is not None:
+        settings["metavar"] = flag.metavar
+    if flag.minimum is not None:
+        settings["min"] = flag.minimum
+    if flag.maximum is not None:
+        settings["max"] = flag.maximum
+    if flag.hidden:
+        settings["hidden"] = True
+    if flag.choices:
+        settings["case_sensitive"] = False
+    if flag.nargs > 1:
+        from .helpformat import click_types  # only a command with such a flag pays for click's types
+
+        # Typer has no option taking several values more than once: click's does, given a tuple type.
+        settings["click_type"] = click_types().Tuple([str] * flag.nargs)
+    return typer.Option(*flag.spellings, **settings)
+
+
+@functools.cache
+def _choices(name: str, choices: tuple[str, ...]) -> type[enum.StrEnum]:
+    """The choices as the Enum Typer turns into a case-insensitive choice (values reach the command as str)."""
+    return cast(type[enum.StrEnum], enum.StrEnum(name, {choice.upper(): choice for choice in choices}))
+
+
+def typer_annotation(flag: Flag) -> Any:
+    """The type Typer reads for `flag`: a repeatable flag is a list (of tuples, with nargs), None when not given."""
+    if flag.repeatable:
+        return list[str] | None
+    return _choices(flag.name, flag.choices) if flag.choices else flag.type
+
+
+def typer_default(flag: Flag) -> Any:
+    return None if flag.repeatable else flag.default
+
+
+@functools.cache
+def table_parameters(flags: tuple[Flag, ...]) -> tuple[inspect.Parameter, ...]:
+    """The flags as keyword-only parameters; built once per process for the seven verbs, which share them."""
+    return tuple(
+        inspect.Parameter(
+            flag.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer_default(flag),
+            annotation=Annotated[typer_annotation(flag), typer_option(flag)],
+        )
+        for flag in flags
+    )
+
+
+def with_flags(command: str, table: tuple[Flag, ...] = FLAGS) -> Callable[[_Function], _Function]:
+    """Give the decorated function `command`'s flags from the table, received as flags objects."""
+
+    def decorate(function: _Function) -> _Function:
+        signature = inspect.signature(function, eval_str=True)
+        receivers: dict[str, type[FlagValues]] = {
+            parameter.name: parameter.annotation
+            for parameter in signature.parameters.values()
+            if isinstance(parameter.annotation, type) and issubclass(parameter.annotation, FlagValues)
+        }
+        receiver_of_group = {kind.group: name for name, kind in receivers.items()}
+        flags = flags_of(command, table)
+        unreceived = {flag.group for flag in flags} - set(receiver_of_group)
+        if unreceived:
+            raise TypeError(f"{function.__name__} takes no flags object for the group(s) {sorted(unreceived)}")
+        own = [parameter for parameter in signature.parameters.values() if parameter.name not in receivers]
+        parameters = own + list(table_parameters(flags))
+
+        @functools.wraps(function)
+        def wrapper(**kwargs: Any) -> Any:
+            values: dict[str, dict[str, Any]] = {name: {} for name in receivers}
+            for flag in flags:
+                value = kwargs.pop(flag.name)
+                if value is None:
+                    value = flag.initial()
+                elif flag.choices:
+                    value = str(value)
+                values[receiver_of_group[flag.group]][flag.name] = value
+            return function(**kwargs, **{name: receivers[name](**given) for name, given in values.items()})
+
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

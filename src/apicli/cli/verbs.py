@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, NamedTuple
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import UsageError
+from ..flag_groups import PollFlags
 from ..flags import CommonFlags
 from .application import app
 from .common import open_run_client, prepare_run, request_options
@@ -35,62 +36,7 @@ ItemsArgument = Annotated[
 ]
 
 
-CI = "CI: polling and the whole exchange"
-UntilOption = Annotated[
-    str | None,
-    typer.Option(
-        "--until",
-        help="Repeat the request until this jq expression holds on the JSON body (as jq -e decides); "
-        "only the last body is printed. On an event or NDJSON stream, the first event that satisfies "
-        "it ends the stream. Bounded by --max-time (default 300 s).",
-        rich_help_panel=CI,
-        metavar="EXPR",
-        show_default=False,
-    ),
-]
-UntilStatusOption = Annotated[
-    str | None,
-    typer.Option(
-        "--until-status",
-        help="Repeat the request until the status is one of LIST (200, 2xx, 200,204).",
-        rich_help_panel=CI,
-        metavar="LIST",
-        show_default=False,
-    ),
-]
-IntervalOption = Annotated[
-    float,
-    typer.Option("--interval", help="Seconds between --until attempts.", rich_help_panel=CI, min=0.0, metavar="S"),
-]
-EnvelopeOption = Annotated[
-    bool,
-    typer.Option(
-        "--envelope",
-        help="Print the whole exchange as one JSON document: status, headers, timing and the body.",
-        rich_help_panel=CI,
-    ),
-]
-
-
-EventsOption = Annotated[
-    bool,
-    typer.Option(
-        "--events",
-        help="Write a text/event-stream response as NDJSON, one {event, id, data} object per event as it arrives.",
-        rich_help_panel="Output",
-    ),
-]
-
-
-class CiFlags(NamedTuple):
-    until: str | None = None
-    until_status: str | None = None
-    interval: float = 2.0
-    envelope: bool = False
-    events: bool = False
-
-
-def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: CiFlags = CiFlags()) -> None:
+def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: PollFlags) -> None:
     from ..exchange import ExchangeOptions, perform
 
     until = None
@@ -142,19 +88,9 @@ def _until_program(expression: str) -> JqProgram:
 def _verb(method: str, summary: str, examples: list[str]) -> None:
     lines = "\n\n".join(f"  $ {example}" for example in examples)
 
-    @request_options
-    def command(
-        url: UrlArgument,
-        items: ItemsArgument = None,
-        until: UntilOption = None,
-        until_status: UntilStatusOption = None,
-        interval: IntervalOption = 2.0,
-        envelope: EnvelopeOption = False,
-        events: EventsOption = False,
-        *,
-        flags: CommonFlags,
-    ) -> None:
-        send_one(method, url, items, flags, CiFlags(until, until_status, interval, envelope, events))
+    @request_options(method.lower())
+    def command(url: UrlArgument, items: ItemsArgument = None, *, flags: CommonFlags, poll: PollFlags) -> None:
+        send_one(method, url, items, flags, poll)
 
     command.__doc__ = f"{summary}\n\nExamples:\n\n{lines}"
     app.command(name=method.lower(), help=command.__doc__)(command)
@@ -200,18 +136,14 @@ _verb(
 
 
 @app.command(name="request")
-@request_options
+@request_options("request")
 def request_command(
     method: Annotated[str, typer.Argument(metavar="METHOD", help="HTTP method, e.g. OPTIONS.")],
     url: UrlArgument,
     items: ItemsArgument = None,
-    until: UntilOption = None,
-    until_status: UntilStatusOption = None,
-    interval: IntervalOption = 2.0,
-    envelope: EnvelopeOption = False,
-    events: EventsOption = False,
     *,
     flags: CommonFlags,
+    poll: PollFlags,
 ) -> None:
     """Send a request with any method.
 
@@ -223,4 +155,4 @@ def request_command(
     """
     if not method.isalpha():
         raise UsageError(f"invalid HTTP method {method!r}")
-    send_one(method.upper(), url, items, flags, CiFlags(until, until_status, interval, envelope, events))
+    send_one(method.upper(), url, items, flags, poll)

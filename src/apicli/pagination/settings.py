@@ -1,8 +1,8 @@
 """What `apicli paginate` was asked to do, checked once: the scheme, paths, guards and pacing.
 
 `build_settings` takes the flag values as typed on the command line (paths and rates
-as text) and returns a frozen `PaginationSettings`, or raises a UsageError that names
-the flags that do not fit together.
+as text; the flags and their defaults are in apicli.flagtable) and returns a frozen
+`PaginationSettings`, or raises a UsageError that names the flags that do not fit together.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ..errors import UsageError
-from ..spec import MAX_PARALLEL
+from ..flag_groups import PaginationFlags
+from ..flagtable import MAX_PARALLEL, find_flag
 from .dotpath import DotPath, parse_path
 
 __all__ = ["Pacing", "PaginationSettings", "Scheme", "build_settings", "parse_rate"]
@@ -52,23 +54,25 @@ class Pacing:
 
 @dataclass(frozen=True)
 class PaginationSettings:
-    scheme: Scheme = Scheme.AUTO
-    items_path: DotPath | None = None
-    next_path: DotPath | None = None
-    cursor_param: str = "cursor"
-    cursor_path: DotPath | None = None
-    page_param: str = "page"
-    offset_param: str = "offset"
-    limit: int | None = None
-    limit_param: str = "limit"
-    start: int | None = None
-    max_pages: int | None = None
-    max_items: int | None = None
-    array: bool = False
-    allow_cross_origin: bool = False
-    parallel: int = 1
-    pacing: Pacing = Pacing()
-    jq_all: bool = False  # --jq runs once over the whole collection instead of once per item
+    """Every field is set by build_settings, from the flags (whose defaults are the table's)."""
+
+    scheme: Scheme
+    items_path: DotPath | None
+    next_path: DotPath | None
+    cursor_param: str
+    cursor_path: DotPath | None
+    page_param: str
+    offset_param: str
+    limit: int | None
+    limit_param: str
+    start: int | None
+    max_pages: int | None
+    max_items: int | None
+    array: bool
+    allow_cross_origin: bool
+    parallel: int
+    pacing: Pacing
+    jq_all: bool  # --jq runs once over the whole collection instead of once per item
 
 
 def parse_rate(text: str) -> float:
@@ -93,43 +97,28 @@ def _path(text: str | None, flag: str) -> DotPath | None:
         raise
 
 
-def _name(text: str | None, flag: str) -> str | None:
-    if text is not None and not text.strip():
-        raise UsageError(f"{flag} needs a query parameter name")
-    return None if text is None else text.strip()
+def _name(text: str | None, name: str) -> str:
+    """The query parameter name the flag `name` gives, else the table's fallback for it."""
+    flag = find_flag("paginate", name)
+    if text is None:
+        return str(flag.fallback)
+    if not text.strip():
+        raise UsageError(f"{flag.long} needs a query parameter name")
+    return text.strip()
 
 
-def build_settings(
-    *,
-    scheme: Scheme = Scheme.AUTO,
-    items: str | None = None,
-    next_path: str | None = None,
-    cursor_param: str | None = None,
-    cursor: str | None = None,
-    page_param: str | None = None,
-    start: int | None = None,
-    offset_param: str | None = None,
-    limit: int | None = None,
-    limit_param: str | None = None,
-    max_pages: int | None = None,
-    max_items: int | None = None,
-    array: bool = False,
-    allow_cross_origin: bool = False,
-    parallel: int = 1,
-    delay: float | None = None,
-    rate: str | None = None,
-    jq: bool = False,
-    jq_all: bool = False,
-) -> PaginationSettings:
-    """Check the pagination flags against each other and turn them into settings."""
+def build_settings(*, jq: bool = False, **values: Any) -> PaginationSettings:
+    """Check the pagination flags (PaginationFlags' names; jq: whether --jq is given) and turn them into settings."""
+    flags = PaginationFlags(**values)
+    scheme = Scheme(flags.scheme)
     implied: dict[Scheme, str] = {}
-    if next_path is not None:
+    if flags.next_path is not None:
         implied[Scheme.BODY] = "--next"
-    if cursor_param is not None or cursor is not None:
+    if flags.cursor_param is not None or flags.cursor is not None:
         implied[Scheme.CURSOR] = "--cursor/--cursor-param"
-    if page_param is not None:
+    if flags.page_param is not None:
         implied[Scheme.PAGE] = "--page-param"
-    if offset_param is not None or limit is not None or limit_param is not None:
+    if flags.offset_param is not None or flags.limit is not None or flags.limit_param is not None:
         implied[Scheme.OFFSET] = "--offset-param/--limit/--limit-param"
     if scheme is not Scheme.AUTO:
         implied.setdefault(scheme, f"--scheme {scheme.value}")
@@ -139,43 +128,43 @@ def build_settings(
             hint="give the flags of one scheme only",
         )
     chosen = next(iter(implied), Scheme.AUTO)
-    if chosen is Scheme.OFFSET and limit is None:
+    if chosen is Scheme.OFFSET and flags.limit is None:
         raise UsageError("offset pagination needs --limit N", hint="e.g. --offset-param offset --limit 100")
-    if start is not None and chosen not in (Scheme.PAGE, Scheme.OFFSET):
+    if flags.start is not None and chosen not in (Scheme.PAGE, Scheme.OFFSET):
         raise UsageError("--start goes with --page-param or --offset-param")
-    if delay is not None and rate is not None:
+    if flags.delay is not None and flags.rate is not None:
         raise UsageError("--delay and --rate cannot be combined")
-    if jq_all and not jq:
+    if flags.jq_all and not jq:
         raise UsageError("--jq-all needs --jq EXPR", hint="e.g. --jq length --jq-all")
-    if array and jq:
+    if flags.array and jq:
         # jq writes a stream of results (bare strings with -r): there is no array to put them in.
         raise UsageError(
             "--array and --jq cannot be combined: --jq writes one result per line",
             hint="for one array of results, run the filter over the collection: --jq 'map(EXPR)' --jq-all",
         )
-    if parallel < 1 or parallel > MAX_PARALLEL:
+    if flags.parallel < 1 or flags.parallel > MAX_PARALLEL:
         raise UsageError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     pacing = Pacing()
-    if delay is not None and delay > 0:
-        pacing = Pacing(interval=delay, fixed=True)
-    elif rate is not None:
-        pacing = Pacing(interval=parse_rate(rate))
+    if flags.delay is not None and flags.delay > 0:
+        pacing = Pacing(interval=flags.delay, fixed=True)
+    elif flags.rate is not None:
+        pacing = Pacing(interval=parse_rate(flags.rate))
     return PaginationSettings(
         scheme=chosen,
-        items_path=_path(items, "--items"),
-        next_path=_path(next_path, "--next"),
-        cursor_param=_name(cursor_param, "--cursor-param") or "cursor",
-        cursor_path=_path(cursor, "--cursor"),
-        page_param=_name(page_param, "--page-param") or "page",
-        offset_param=_name(offset_param, "--offset-param") or "offset",
-        limit=limit,
-        limit_param=_name(limit_param, "--limit-param") or "limit",
-        start=start,
-        max_pages=max_pages,
-        max_items=max_items,
-        array=array,
-        allow_cross_origin=allow_cross_origin,
-        parallel=parallel,
+        items_path=_path(flags.items_path, "--items"),
+        next_path=_path(flags.next_path, "--next"),
+        cursor_param=_name(flags.cursor_param, "cursor_param"),
+        cursor_path=_path(flags.cursor, "--cursor"),
+        page_param=_name(flags.page_param, "page_param"),
+        offset_param=_name(flags.offset_param, "offset_param"),
+        limit=flags.limit,
+        limit_param=_name(flags.limit_param, "limit_param"),
+        start=flags.start,
+        max_pages=flags.max_pages,
+        max_items=flags.max_items,
+        array=flags.array,
+        allow_cross_origin=flags.allow_cross_origin,
+        parallel=flags.parallel,
         pacing=pacing,
-        jq_all=jq_all,
+        jq_all=flags.jq_all,
     )

@@ -1,0 +1,60 @@
+"""The flags objects of single commands; their flags, defaults and help are in apicli.flagtable.
+
+Each attribute is annotated for the type checker only: the value starts at the table's
+default (a test checks that each annotation is the table's type).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .flagtable import FlagValues
+
+
+class PollFlags(FlagValues, group="poll"):
+    """--until, --until-status, --interval, --envelope and --events of the request verbs."""
+
+    until: str | None
+    until_status: str | None
+    interval: float
+    envelope: bool
+    events: bool
+
+
+class PaginationFlags(FlagValues, group="paginate"):
+    """The flags of `apicli paginate`, as typed (paths and rates as text; pagination.settings checks them)."""
+
+    items_path: str | None
+    next_path: str | None
+    cursor_param: str | None
+    cursor: str | None
+    page_param: str | None
+    start: int | None
+    offset_param: str | None
+    limit: int | None
+    limit_param: str | None
+    scheme: str
+    max_pages: int | None
+    max_items: int | None
+    array: bool
+    allow_cross_origin: bool
+    parallel: int
+    delay: float | None
+    rate: str | None
+    jq_all: bool
+
+
+class DownloadFlags(FlagValues, group="download"):
+    """The flags of `apicli download` besides the shared ones."""
+
+    directory: Path | None
+    resume: bool
+    sha256: str | None
+    checksum: str | None
+    input_file: Path | None
+    decode: bool
+    parallel: int
+
+
+class ConfigShowFlags(FlagValues, group="config show"):
+    profile: str | None
