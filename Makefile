@@ -69,7 +69,7 @@ FLOORS_TESTS := \
 	tests/unit/test_prettystream.py tests/cli/test_help.py tests/process/test_help_screens.py tests/test_completions.py \
 	tests/unit/test_download.py tests/process/test_terminal_safety.py::test_download_shows_a_progress_bar_on_a_terminal_only \
 	tests/faults/test_socks_proxy.py tests/faults/test_tls.py tests/cli/test_httpie_items.py \
-	tests/unit/test_demo.py tests/unit/test_ci_floors.py
+	tests/unit/test_demo.py tests/unit/test_ci_floors.py tests/unit/test_compat.py
 
 $(FLOORS_STAMP): pyproject.toml .ci/floors.py
 	rm -rf $(FLOORS_VENV)
