@@ -59,7 +59,8 @@ FLOORS_SPEC := -c $(FLOORS_VENV)/constraints.txt -e '.[test]'
 # Not the whole suite (that doubles CI's time): the tests of the code that depends on what the
 # libraries do — compression (urllib3, brotli, zstd), jq and libjq through ctypes, --schema
 # (jsonschema), JSON rendering (orjson), help, completion and Typer's parsing, rich's progress
-# bar, SOCKS (PySocks), TLS (trustme), HTTPie's item syntax, the demo, and floors.py itself.
+# bar, SOCKS (PySocks), TLS (trustme), HTTPie's item syntax, the demo, floors.py itself, and the
+# private internals apicli.compat reaches.
 FLOORS_TESTS := \
 	tests/faults/test_compression.py tests/unit/test_codings.py \
 	tests/unit/test_libjq_stream.py tests/unit/test_jqscan.py tests/unit/test_jq_palette.py \
