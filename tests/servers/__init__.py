@@ -1,1 +1,0 @@
-"""Tests of the test servers and harnesses themselves, apart from the tests of apicli."""
