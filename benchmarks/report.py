@@ -269,8 +269,8 @@ def format_before_after(pairs: list[BeforeAfter], baseline: str, wanted_rounds: 
     lines = [
         "## Before and after\n",
         f"Every apicli row again with the baseline `{baseline}`, interleaved in the same rotation. A row",
-        f"passes when its median is at most {REGRESSION_LIMIT:g}× the baseline's; one that is not is measured",
-        "again, both commands interleaved, and fails only if the rerun is not either.",
+        f"passes when its median is at most {REGRESSION_LIMIT:g}× the baseline's. A slower one is measured",
+        "once more, both commands interleaved, and fails only if it is slower in the rerun too.",
         "",
         *_table(header, rows),
     ]
