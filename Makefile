@@ -59,7 +59,8 @@ FLOORS_SPEC := -c $(FLOORS_VENV)/constraints.txt -e '.[test]'
 # Not the whole suite (that doubles CI's time): the tests of the code that depends on what the
 # libraries do — compression (urllib3, brotli, zstd), jq and libjq through ctypes, --schema
 # (jsonschema), JSON rendering (orjson), help, completion and Typer's parsing, rich's progress
-# bar, SOCKS (PySocks), TLS (trustme), HTTPie's item syntax, the demo, and floors.py itself.
+# bar, SOCKS (PySocks), TLS (trustme), HTTPie's item syntax, the demo, floors.py itself, and the
+# private internals apicli.compat reaches.
 FLOORS_TESTS := \
 	tests/faults/test_compression.py tests/unit/test_codings.py \
 	tests/unit/test_libjq_stream.py tests/unit/test_jqscan.py tests/unit/test_jq_palette.py \
@@ -69,7 +70,7 @@ FLOORS_TESTS := \
 	tests/unit/test_prettystream.py tests/cli/test_help.py tests/process/test_help_screens.py tests/test_completions.py \
 	tests/unit/test_download.py tests/process/test_terminal_safety.py::test_download_shows_a_progress_bar_on_a_terminal_only \
 	tests/faults/test_socks_proxy.py tests/faults/test_tls.py tests/cli/test_httpie_items.py \
-	tests/unit/test_demo.py tests/unit/test_ci_floors.py
+	tests/unit/test_demo.py tests/unit/test_ci_floors.py tests/unit/test_compat.py
 
 $(FLOORS_STAMP): pyproject.toml .ci/floors.py
 	rm -rf $(FLOORS_VENV)

@@ -10,7 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from measure import Measurement
-from scenarios import Goal, Scenario
+from scenarios import BEFORE_SUFFIX, Goal, Scenario
+
+# --baseline: an apicli row whose median is more than this times its baseline's is a regression.
+REGRESSION_LIMIT = 1.05
 
 
 @dataclass(frozen=True)
@@ -198,3 +201,88 @@ def summary_rows(results: list[ScenarioResult]) -> list[list[str]]:
                 ]
             )
     return rows
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """An apicli row and its baseline twin, measured in the same rotation; again if the first looked worse."""
+
+    scenario: str
+    after: Measurement
+    before: Measurement
+    rerun: tuple[Measurement, Measurement] | None = None  # (after, before)
+
+    @property
+    def ratio(self) -> float | None:
+        return _ratio(self.after, self.before)
+
+    @property
+    def rerun_ratio(self) -> float | None:
+        return _ratio(*self.rerun) if self.rerun else None
+
+    def needs_rerun(self) -> bool:
+        return self.ratio is not None and self.ratio > REGRESSION_LIMIT
+
+    def verdict(self) -> str:
+        if self.ratio is None:
+            return "n/a (a row failed or did not run)"
+        if self.ratio <= REGRESSION_LIMIT:
+            return "PASS"
+        if self.rerun is None:
+            return "FAIL (not rerun)"
+        if self.rerun_ratio is None:
+            return "FAIL (the rerun failed)"
+        return "PASS on rerun" if self.rerun_ratio <= REGRESSION_LIMIT else "FAIL"
+
+
+def before_after_pairs(result: ScenarioResult) -> list[BeforeAfter]:
+    """Each apicli row of the scenario with its baseline twin."""
+    by_key = result.by_key()
+    name = f"{result.scenario.number}. {result.scenario.key}"
+    return [
+        BeforeAfter(name, m, by_key[m.command.key + BEFORE_SUFFIX])
+        for m in result.measurements
+        if m.command.key + BEFORE_SUFFIX in by_key
+    ]
+
+
+def _times(ratio: float | None) -> str:
+    return f"{ratio:.3f}×" if ratio is not None else "—"
+
+
+def format_before_after(pairs: list[BeforeAfter], baseline: str, wanted_rounds: int) -> str:
+    """The before/after section: every apicli row against the baseline checkout's, and the verdicts."""
+    rows = [
+        [
+            pair.scenario,
+            pair.after.command.label,
+            str(min(len(pair.after.samples), len(pair.before.samples))),
+            format_seconds(pair.before.median),
+            format_seconds(pair.after.median),
+            _times(pair.ratio),
+            _times(pair.rerun_ratio) if pair.rerun else "—",
+            pair.verdict(),
+        ]
+        for pair in pairs
+    ]
+    header = ["Scenario", "Row", "Rounds", "Before", "After", "After / before", "Rerun", "Result"]
+    lines = [
+        "## Before and after\n",
+        f"Every apicli row again with the baseline `{baseline}`, interleaved in the same rotation. A row",
+        f"passes when its median is at most {REGRESSION_LIMIT:g}× the baseline's. A slower one is measured",
+        "once more, both commands interleaved, and fails only if it is slower in the rerun too.",
+        "",
+        *_table(header, rows),
+    ]
+    fewest = min((int(row[2]) for row in rows), default=0)
+    if fewest < wanted_rounds:
+        lines += ["", f"- Some rows have {fewest} rounds, fewer than the {wanted_rounds} a verdict should rest on."]
+    return "\n".join(lines) + "\n"
+
+
+def before_after_summary(pairs: list[BeforeAfter]) -> list[str]:
+    """The summary row: the worst ratio, and PASS only if every row passed."""
+    worst = max((pair.rerun_ratio or pair.ratio or 0.0 for pair in pairs), default=0.0)
+    failed = [pair for pair in pairs if not pair.verdict().startswith("PASS")]
+    verdict = f"FAIL ({len(failed)} of {len(pairs)} rows)" if failed else "PASS"
+    return ["before/after", f"each apicli row ≤ {REGRESSION_LIMIT:g}× the baseline's", f"worst {worst:.3f}×", verdict]

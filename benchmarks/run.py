@@ -1,11 +1,13 @@
 """Benchmark apicli side by side with curl, HTTPie and xh, and write benchmarks/RESULTS.md.
 
-    python benchmarks/run.py [--runs N] [--only SCENARIO,...] [--quick]
+    python benchmarks/run.py [--runs N] [--only SCENARIO,...] [--quick] [--baseline APICLI]
 
 It installs HTTPie and xh into benchmarks/.venv (once), generates the test documents into
 benchmarks/.data (once), starts its own loopback servers, shows with curl that they are
 not the bottleneck, then runs each scenario with the tools interleaved run by run and
-reports medians and their ratios to the anchors, with each goal's PASS or FAIL.
+reports medians and their ratios to the anchors, with each goal's PASS or FAIL. With
+--baseline, another checkout's apicli runs beside every apicli row, and each row's
+after/before ratio passes within 5%.
 Scenarios: small, large, pretty, paginate, parallel, download, ci, sse (or their numbers, 1-8).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +37,11 @@ from envsetup import (
 )
 from measure import Command, RssLauncher, hyperfine_medians, measure_interleaved, run_once
 from report import (
+    BeforeAfter,
     ScenarioResult,
+    before_after_pairs,
+    before_after_summary,
+    format_before_after,
     format_results_page,
     format_scenario,
     format_seconds,
@@ -42,7 +49,16 @@ from report import (
     format_summary,
     summary_rows,
 )
-from scenarios import PARALLEL, SCENARIO_KEYS, RunPlan, Scenario, build_scenarios, with_stderr_tty
+from scenarios import (
+    BASELINE_ROUNDS,
+    PARALLEL,
+    SCENARIO_KEYS,
+    RunPlan,
+    Scenario,
+    build_scenarios,
+    with_baseline,
+    with_stderr_tty,
+)
 from servers import FAST_PAGES, SLOW_DELAY, SLOW_PAGES, Endpoints, running_servers
 from sse_latency import goal_rows as sse_goal_rows
 from sse_latency import run as run_sse
@@ -82,6 +98,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-hyperfine", action="store_true", help="skip the hyperfine cross-check (--quick skips it too)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=_executable,
+        metavar="APICLI",
+        help="another checkout's apicli executable: run beside every apicli row, compared after/before"
+        f" (at least {BASELINE_ROUNDS} rounds unless --runs says otherwise)",
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report")
     parser.add_argument("--server-ttl", type=float, default=1800.0, help="seconds after which the servers stop")
     return parser.parse_args(argv)
@@ -91,6 +114,13 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
+
+
+def _executable(text: str) -> Path:
+    path = Path(text).absolute()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an executable file")
+    return path
 
 
 def _scenario_list(text: str) -> list[str]:
@@ -188,6 +218,18 @@ def run_scenario(
     return ScenarioResult(scenario, measurements)
 
 
+def compare_with_baseline(result: ScenarioResult, env: dict[str, str], launcher: RssLauncher) -> list[BeforeAfter]:
+    """Each apicli row against its baseline twin; a pair that looks worse is measured once more."""
+    pairs = []
+    for pair in before_after_pairs(result):
+        if pair.needs_rerun():
+            print(f"  {pair.after.command.key}: {pair.ratio:.3f}× the baseline, measuring again", file=sys.stderr)
+            again = measure_interleaved([pair.after.command, pair.before.command], env, SCRATCH, launcher)
+            pair = BeforeAfter(pair.scenario, pair.after, pair.before, (again[0], again[1]))
+        pairs.append(pair)
+    return pairs
+
+
 def _no_warmup(results: list[ScenarioResult]) -> str:
     cold = [f"{r.scenario.key}.{m.command.key}" for r in results for m in r.measurements if m.command.warmup == 0]
     return f", except {', '.join(cold)} (slow: their first run is measured)" if cold else ""
@@ -209,6 +251,15 @@ def progress_bar_note(results: list[ScenarioResult]) -> str:
         bar = "on" if m.stderr_bytes_first > PROGRESS_OUTPUT_BYTES else "off"
         notes.append(f"`{m.command.label}`: stderr on {where}, {m.stderr_bytes_first} bytes written: bar {bar}")
     return "; ".join(notes)
+
+
+def baseline_version(baseline: Path, env: dict[str, str]) -> str:
+    """What the baseline says with --version, for the report."""
+    try:
+        done = subprocess.run([str(baseline), "--version"], capture_output=True, text=True, env=env, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"--version failed ({exc})"
+    return (done.stdout.strip().splitlines() or ["no --version output"])[0]
 
 
 def busy_machine_notice(load_at_start: str, load_at_end: str) -> list[str]:
@@ -240,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     floor = run_once(Command("true", "true", ["true"], 1), env, None, launcher).rss_kb * 1024 / 1e6
 
     results: list[ScenarioResult] = []
+    compared: list[BeforeAfter] = []
+    baseline_rounds = BASELINE_ROUNDS if args.runs is None else None
     with running_servers(DATA_DIR, args.server_ttl) as urls:
         check = server_check(tools, urls, args.only, env, args.quick, launcher)
         print("\n" + check)
@@ -256,15 +309,20 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if scenario.key == "download" and args.tty_stderr:
                 scenario = with_stderr_tty(scenario)
+            if args.baseline and tools.apicli:
+                scenario = with_baseline(scenario, tools.apicli, args.baseline, baseline_rounds)
             result = run_scenario(scenario, env, hyperfine, launcher)
             results.append(result)
+            if args.baseline:
+                compared += compare_with_baseline(result, env, launcher)
             print("\n" + format_scenario(result, shorten), flush=True)
         ports = f"$STATIC = {urls.static} (static files), $API = {urls.api} (paginated API)"
 
     sections = [format_scenario(r, shorten) for r in results]
     summary = summary_rows(results)
-    runs = [f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements)
-            for r in results]
+    runs = [
+        f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements) for r in results
+    ]
     if "sse" in args.only:
         number = SCENARIO_KEYS.index("sse") + 1
         sse_runs = plan.count("sse", "apicli", 5, 1)  # a CPU ratio of two ~0.35 s figures: noisy, so more rounds
@@ -273,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(sse_section(number, sse_rows, SSE_EVENTS, SSE_GAP))
         summary += [[f"{number}. sse", *goal] for goal in sse_goal_rows(sse_rows)]
         runs.append(f"sse: {sse_runs} rounds of every tool (its own loopback server)")
+        print("\n" + sections[-1], flush=True)
+
+    if args.baseline:
+        sections.append(format_before_after(compared, str(args.baseline), BASELINE_ROUNDS))
+        summary.append(before_after_summary(compared))
         print("\n" + sections[-1], flush=True)
 
     settings = {
@@ -284,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "Peak RSS": f"ru_maxrss of each command, via {launcher.name}; floor (`true`): {floor:.1f} MB",
         "hyperfine cross-check": f"yes ({tools.hyperfine})" if hyperfine else "no",
         "Download progress bar": progress_bar_note(results),
+        "Baseline (before)": f"`{args.baseline}`, {baseline_version(args.baseline, env)}" if args.baseline else "none",
         "Servers": ports,
         "Environment": "the caller's, less " + (", ".join(stripped_variables()) or "nothing"),
         "Wall time of this run": f"{time.monotonic() - started:.0f} s",

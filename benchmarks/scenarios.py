@@ -247,8 +247,13 @@ def _pretty(ctx: _Context) -> Scenario:
                 unavailable="" if httpie_runs or not t.http else "skipped with --quick",
             ),
             add("jq", "jq -C . (local file)", _tool(t.jq, "-C", ".", str(ctx.files.large)), (5, 2)),
-            add("apicli-huge", "apicli, 400 MB document", _tool(t.apicli, "get", "--pretty", huge_url), (2, 1),
-                check=_check_coloured(ctx.files.huge.stat().st_size)),
+            add(
+                "apicli-huge",
+                "apicli, 400 MB document",
+                _tool(t.apicli, "get", "--pretty", huge_url),
+                (2, 1),
+                check=_check_coloured(ctx.files.huge.stat().st_size),
+            ),
             add("apicli-jq", "apicli --jq .", _tool(t.apicli, "get", "--jq", ".", url), (5, 2), check=None),
             add(
                 "apicli-jq-pretty",
@@ -275,7 +280,7 @@ def _pretty(ctx: _Context) -> Scenario:
             Goal("apicli-jq", "rss", 1.0, "jq-plain"),
         ],
         notes=[
-            "The 400 MB document is the 40 MB array ten times over, inside an object: {\"pages\": [[...], ...]}.",
+            'The 400 MB document is the 40 MB array ten times over, inside an object: {"pages": [[...], ...]}.',
             "apicli --jq . runs libjq in a child process (so --max-time and Ctrl-C can stop it) and waits for it: "
             "its peak RSS is the larger of the two processes'.",
             "libjq alone is the engine apicli --jq uses (libjq from the jq package, fed 64 KiB pieces) with nothing "
@@ -452,3 +457,35 @@ def with_stderr_tty(scenario: Scenario) -> Scenario:
     commands = [replace(c, stderr_tty=True) for c in scenario.commands]
     note = "--tty-stderr: every row's stderr was a pseudo-terminal, so tools that draw progress bars drew them."
     return replace(scenario, commands=commands, notes=[*scenario.notes, note])
+
+
+# --baseline: each apicli row gets a twin run by another checkout's apicli, in the same rotation.
+BEFORE_SUFFIX = "@before"
+BASELINE_ROUNDS = 10  # the fewest interleaved rounds a before/after comparison rests on
+
+
+def with_baseline(scenario: Scenario, apicli: Path, baseline: Path, rounds: int | None) -> Scenario:
+    """`scenario` with a baseline row after every row that runs `apicli`, measured as often as it.
+
+    `rounds`: the fewest measured runs for each such pair (None: the counts the plan gave)."""
+    commands: list[Command] = []
+    for command in scenario.commands:
+        if not command.argv or command.argv[0] != str(apicli):
+            commands.append(command)
+            continue
+        runs = max(command.runs, rounds) if rounds is not None and command.runs else command.runs
+        after = replace(command, runs=runs)
+        commands += [after, _baseline_twin(after, baseline)]
+    return replace(scenario, commands=commands)
+
+
+def _baseline_twin(command: Command, baseline: Path) -> Command:
+    assert command.argv is not None
+    argv = [str(baseline), *command.argv[1:]]
+    output_file = command.output_file
+    if output_file is not None:  # its own file, which the harness checks and deletes after each run
+        output_file = output_file.with_name(f"{output_file.stem}{BEFORE_SUFFIX}{output_file.suffix}")
+        argv = [str(output_file) if word == str(command.output_file) else word for word in argv]
+    return replace(
+        command, key=command.key + BEFORE_SUFFIX, label=f"{command.label} (before)", argv=argv, output_file=output_file
+    )

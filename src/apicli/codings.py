@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
+from .compat import decoder_stream_ended
 from .errors import ApicliError, ConnectionFailed
 
 DECODED_PIECE = 256 * 1024
@@ -97,9 +98,7 @@ class _LibraryStage:
     def complete(self) -> bool:
         if self.fed == 0:
             return True
-        engine = self.decoder._obj
-        finished = getattr(engine, "is_finished", None)
-        return bool(finished()) if callable(finished) else bool(getattr(engine, "eof", True))
+        return decoder_stream_ended(self.decoder)
 
 
 class _Stage:

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import limits
+from .compat import cookie_attribute_names
+from .errors import ApicliError, UsageError
+from .headertext import has_controls, header_text
 
 if TYPE_CHECKING:
     from .clock import Clock
-from .errors import ApicliError, UsageError
-from .headertext import has_controls, header_text
 
 HTTPONLY_PREFIX = "#HttpOnly_"
 FILE_HEADER = "# Netscape HTTP Cookie File\n# Written by apicli: the format curl reads with -b and writes with -c.\n"
@@ -145,7 +146,7 @@ def jar_lines(data: bytes) -> list[CookieLine]:
 
 def _has_http_only(cookie: Cookie) -> bool:
     # Set-Cookie attributes keep the server's spelling (HttpOnly, httponly); the file's own is HTTPOnly.
-    return any(key.lower() == "httponly" for key in cookie._rest)  # type: ignore[attr-defined]
+    return any(key.lower() == "httponly" for key in cookie_attribute_names(cookie))
 
 
 def to_cookie(line: CookieLine) -> Cookie:

@@ -21,6 +21,7 @@ import requests
 import urllib3.exceptions
 from requests.cookies import extract_cookies_to_jar
 
+from .compat import request_cookie_jar
 from .errors import HTTPStatusError, ParseError
 from .headertext import header_text
 from .httpsyntax import is_header_name, parse_quoted, skip_ows
@@ -212,7 +213,7 @@ class DigestAnswerer:
         seek = getattr(again.body, "seek", None)
         if start is not None and callable(seek):
             seek(start)
-        jar = getattr(again, "_cookies", None)
+        jar = request_cookie_jar(again)
         if jar is not None:
             extract_cookies_to_jar(jar, response.request, response.raw)  # type: ignore[no-untyped-call]
             again.prepare_cookies(jar)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -21,6 +22,7 @@ from urllib3.poolmanager import pool_classes_by_scheme as default_pool_classes
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from .compat import PoolSendHook
 from .spec import IDEMPOTENT_METHODS
 
 # What a dead socket gives before the response head: EOF, reset, abort, or a TLS EOF.
@@ -40,15 +42,16 @@ def is_replayable(method: str, body: object, retries: object) -> bool:
     return method.upper() in methods and (body is None or isinstance(body, bytes | str))
 
 
-class _StaleAware:
+class _StaleAware(PoolSendHook):
     """Mixin for a connection pool: one free resend when a reused socket turns out to be dead."""
 
     def _init_reuse_tracking(self) -> None:
         # Sockets that already carried a response: only those can be stale. Weak, so closed ones go.
         self.used_sockets: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> BaseHTTPResponse:
-        send = super()._make_request  # type: ignore[misc]
+    def send_request(
+        self, send: Callable[..., Any], conn: Any, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> BaseHTTPResponse:
         sock = getattr(conn, "sock", None)
         reused = sock is not None and sock in self.used_sockets
         try:

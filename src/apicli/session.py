@@ -23,6 +23,7 @@ import urllib3
 import urllib3.exceptions as u3
 
 from .codings import Undecodable
+from .compat import request_cookie_jar, set_http_client_header_limits
 from .cookies import OriginCookiePolicy
 from .errors import (
     ApicliError,
@@ -47,8 +48,7 @@ from .urls import is_secret_query_name, origin_of, redact_url, remove_query_para
 # Past either limit the response is a clean "headers are too large" error (retry.is_oversized_head).
 MAX_RESPONSE_HEADERS = 10_000
 MAX_HEADER_LINE = 64 * 1024 + 2
-http.client._MAXHEADERS = MAX_RESPONSE_HEADERS  # type: ignore[attr-defined]
-http.client._MAXLINE = MAX_HEADER_LINE  # type: ignore[attr-defined]
+set_http_client_header_limits(MAX_RESPONSE_HEADERS, MAX_HEADER_LINE)
 
 
 class GuardedSession(requests.Session):
@@ -65,7 +65,7 @@ class GuardedSession(requests.Session):
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         prepared = super().prepare_request(request)
         # Cookies a redirect sets go into the request's own jar: bind them to their origin too.
-        jar = getattr(prepared, "_cookies", None)
+        jar = request_cookie_jar(prepared)
         if jar is not None:
             jar.set_policy(OriginCookiePolicy())
         return prepared

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import requests
 
+from .compat import socks_options
 from .errors import ApicliError, ConnectionFailed, RequestTimeout, UsageError
 
 # PySocks' proxy types (socks.PROXY_TYPE_SOCKS4 and _SOCKS5) with remote resolution off and on.
@@ -48,8 +49,8 @@ def _proxy_name(chain: list[BaseException]) -> str:
         # NewConnectionError keeps the connection as .conn, ConnectTimeoutError as its first argument.
         args = getattr(exc, "args", ())
         for conn in (getattr(exc, "conn", None), args[0] if args else None):
-            options = getattr(conn, "_socks_options", None)
-            if isinstance(options, dict) and options.get("proxy_host"):
+            options = socks_options(conn)
+            if options is not None and options.get("proxy_host"):
                 version, remote_dns = options.get("socks_version"), bool(options.get("rdns"))
                 scheme = _SCHEMES.get((version, remote_dns), "socks") if isinstance(version, int) else "socks"
                 host = str(options["proxy_host"])

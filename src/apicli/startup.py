@@ -12,12 +12,13 @@ by then every output file is closed or renamed and the workers are daemon thread
 exit handlers still run; only the teardown is skipped.
 """
 
-import atexit
 import contextlib
 import gc
 import os
 import sys
 import warnings
+
+from .compat import run_exit_handlers
 
 _paused_here = False
 
@@ -53,7 +54,7 @@ def resume_collector() -> None:
 
 def leave(code: int) -> None:
     """Run the exit handlers and flush the streams, then end the process with `code`, skipping teardown."""
-    atexit._run_exitfuncs()  # registered handlers still run (coverage tools, certifi's clean-up)
+    run_exit_handlers()  # registered handlers still run (coverage tools, certifi's clean-up)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):  # closed or absent: the outcome stands
             stream.flush()

@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
+from .compat import ConnectionSocketHook, connecting_to_address, name_to_resolve
 from .pool import StaleAwareHTTPPool, StaleAwareHTTPSPool
 
 _current = threading.local()
@@ -58,37 +59,33 @@ def _endpoint(address: Any) -> tuple[str, int] | None:
     return (str(address[0]), int(address[1])) if isinstance(address, tuple) and len(address) >= 2 else None
 
 
-class _Timed:
+class _Timed(ConnectionSocketHook):
     """The timing half of both connection classes (mixed in before urllib3's own)."""
 
     host: str
     port: int
     sock: Any
-    _dns_host: str
 
-    def _new_conn(self) -> socket.socket:
+    def open_socket(self) -> socket.socket:
         clock = clock_for_this_thread()
         if clock is None:
-            return super()._new_conn()  # type: ignore[misc, no-any-return]
+            return super().open_socket()
         try:
-            addresses = socket.getaddrinfo(self._dns_host, self.port, 0, socket.SOCK_STREAM)
+            addresses = socket.getaddrinfo(name_to_resolve(self), self.port, 0, socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
         clock.mark("namelookup")
-        resolved, failure = self._dns_host, None
-        try:
-            for address in dict.fromkeys(str(info[4][0]) for info in addresses):
-                self._dns_host = address
-                try:
-                    sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-                except (NewConnectionError, ConnectTimeoutError) as exc:
-                    failure = exc
-                    continue
-                clock.mark("connect")
-                clock.connects += 1
-                return sock
-        finally:
-            self._dns_host = resolved
+        failure = None
+        for address in dict.fromkeys(str(info[4][0]) for info in addresses):
+            try:
+                with connecting_to_address(self, address):
+                    sock = super().open_socket()
+            except (NewConnectionError, ConnectTimeoutError) as exc:
+                failure = exc
+                continue
+            clock.mark("connect")
+            clock.connects += 1
+            return sock
         assert failure is not None  # getaddrinfo returns at least one address or raises
         raise failure
 

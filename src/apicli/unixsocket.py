@@ -14,15 +14,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from .compat import ConnectionSocketHook
 from .pool import StaleAwareHTTPPool
 
 
-class UnixHTTPConnection(HTTPConnection):
+class UnixHTTPConnection(ConnectionSocketHook, HTTPConnection):
     """An HTTP connection whose socket is AF_UNIX, at the class's `socket_path`."""
 
     socket_path: str = ""
 
-    def _new_conn(self) -> socket.socket:
+    def open_socket(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         timeout = self.timeout
         if isinstance(timeout, int | float):
@@ -43,8 +44,8 @@ def _timed_unix_connection() -> type[UnixHTTPConnection]:
     from .timing import _Timed, clock_for_this_thread
 
     class TimedUnixHTTPConnection(_Timed, UnixHTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = UnixHTTPConnection._new_conn(self)
+        def open_socket(self) -> socket.socket:
+            sock = UnixHTTPConnection.open_socket(self)
             clock = clock_for_this_thread()
             if clock is not None:
                 clock.mark("namelookup")  # no name to look up: the phase takes no time

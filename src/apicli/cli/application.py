@@ -18,6 +18,7 @@ import typer
 
 from .. import __version__
 from ..clock import given_time_source
+from ..compat import click_module
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..flagtable import find_flag
 from ..report import Redactor
@@ -272,14 +273,8 @@ def _has_option(command_name: str | None, option: str) -> bool:
 
 
 def _click_module() -> Any:
-    """The click that typer raises from: vendored as typer._click in newer releases."""
-    try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - older typer depends on click itself
-        import importlib
-
-        return importlib.import_module("click.exceptions")
-    return vendored
+    """The exceptions module of the click typer raises from."""
+    return click_module("exceptions")
 
 
 _COMPLETION_FLAGS = ("--install-completion", "--show-completion")

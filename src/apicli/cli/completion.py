@@ -9,12 +9,18 @@ them into the shell's own completion calls, quoting values the shell's way.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from typing import Any
 
-from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+from ..compat import (
+    click_module,
+    install_typer_completion,
+    set_shell_complete,
+    set_typer_completion_script,
+    typer_completion_class,
+    typer_completion_script,
+)
 
 COMPLETE_VAR = "_APICLI_COMPLETE"
 
@@ -118,16 +124,9 @@ class _Answers:
         return "\n".join(_line(item) for item in self.get_completions(args, incomplete))  # type: ignore[attr-defined]
 
 
-class ApicliBash(_Answers, BashComplete):
-    source_template = BASH_SCRIPT
-
-
-class ApicliZsh(_Answers, ZshComplete):
-    source_template = ZSH_SCRIPT
-
-
-class ApicliFish(_Answers, FishComplete):
-    source_template = FISH_SCRIPT
+ApicliBash = typer_completion_class("bash", _Answers, BASH_SCRIPT)
+ApicliZsh = typer_completion_class("zsh", _Answers, ZSH_SCRIPT)
+ApicliFish = typer_completion_class("fish", _Answers, FISH_SCRIPT)
 
 
 SCRIPTS = {"bash": BASH_SCRIPT, "zsh": ZSH_SCRIPT, "fish": FISH_SCRIPT}
@@ -135,23 +134,19 @@ SCRIPTS = {"bash": BASH_SCRIPT, "zsh": ZSH_SCRIPT, "fish": FISH_SCRIPT}
 
 def use_apicli_completion() -> None:
     """Answer completion requests, and install or show scripts, in apicli's format (after Typer's set-up)."""
-    from typer import _completion_shared
-    from typer._click.shell_completion import add_completion_class  # type: ignore[import-not-found,unused-ignore]
-
+    add_completion_class = click_module("shell_completion").add_completion_class
     for shell, cls in (("bash", ApicliBash), ("zsh", ApicliZsh), ("fish", ApicliFish)):
         add_completion_class(cls, shell)
-        _completion_shared._completion_scripts[shell] = SCRIPTS[shell]
+        set_typer_completion_script(shell, SCRIPTS[shell])
 
 
 def install_or_show(flag: str, shell: str) -> int:
     """`--install-completion SHELL` or `--show-completion SHELL`, for the shell the user named."""
-    from typer import _completion_shared
-
     use_apicli_completion()
     if flag == "--show-completion":
-        print(_completion_shared.get_completion_script(prog_name="apicli", complete_var=COMPLETE_VAR, shell=shell))
+        print(typer_completion_script(prog_name="apicli", complete_var=COMPLETE_VAR, shell=shell))
         return 0
-    _shell, path = _completion_shared.install(shell=shell, prog_name="apicli", complete_var=COMPLETE_VAR)
+    _shell, path = install_typer_completion(shell=shell, prog_name="apicli", complete_var=COMPLETE_VAR)
     print(f"{shell} completion installed in {path}")
     print("Completion will take effect once you restart the terminal")
     return 0
@@ -185,11 +180,7 @@ def complete_checksum(ctx: Any, param: Any, incomplete: str) -> list[Any]:
 
 
 def _completion_item() -> Any:
-    try:
-        module = importlib.import_module("typer._click.shell_completion")
-    except ImportError:  # pragma: no cover - older typer depends on click itself
-        module = importlib.import_module("click.shell_completion")
-    return module.CompletionItem
+    return click_module("shell_completion").CompletionItem
 
 
 def complete_file(ctx: Any, param: Any, incomplete: str) -> list[Any]:
@@ -208,9 +199,9 @@ def attach_completions(command: Any) -> None:
     """Give each flag its completion through the whole command tree: files for a Path, and VALUE_COMPLETIONS."""
     for param in command.params:
         if hasattr(param.type, "file_okay") and hasattr(param.type, "dir_okay"):
-            param._custom_shell_complete = complete_file if param.type.file_okay else complete_directory
+            set_shell_complete(param, complete_file if param.type.file_okay else complete_directory)
         for name in param.opts:
             if name in VALUE_COMPLETIONS:
-                param._custom_shell_complete = VALUE_COMPLETIONS[name]
+                set_shell_complete(param, VALUE_COMPLETIONS[name])
     for sub in getattr(command, "commands", {}).values():
         attach_completions(sub)

@@ -9,7 +9,6 @@ the man page generator reads too, so --help and apicli.1 come from one source.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 import shutil
@@ -19,15 +18,13 @@ from typing import Any
 
 from typer.core import TyperArgument
 
+from ..compat import click_module
 from ..reference import wrap
 
 
 def click_types() -> Any:
-    """click's types module: vendored as typer._click in newer typer releases."""
-    try:
-        return importlib.import_module("typer._click.types")
-    except ImportError:  # pragma: no cover - older typer depends on click itself
-        return importlib.import_module("click.types")
+    """click's types module, from the click typer runs on."""
+    return click_module("types")
 
 
 class ReadableArgument(TyperArgument):
@@ -181,7 +178,7 @@ def polish(command: Any) -> Any:
     for param in command.params:
         if isinstance(param, TyperArgument) and not isinstance(param, ReadableArgument):
             param.__class__ = ReadableArgument
-        if isinstance(param.type, types._NumberRangeBase):
+        if isinstance(param.type, types.IntRange | types.FloatRange):
             param.type = _quiet_range(param.type)
     command.format_help = pytypes.MethodType(_format_help, command)
     for sub in getattr(command, "commands", {}).values():

@@ -27,6 +27,7 @@ from typing import Any
 import requests
 
 from ..codings import BodyDecoder
+from ..compat import http_client_response, response_socket
 from ..errors import ApicliError
 from .files import PartFile, Sink
 
@@ -76,8 +77,8 @@ def copy_body(
     Without a decoder the bytes saved are the bytes on the wire, whatever their Content-Encoding.
     """
     # The http.client response under urllib3: reading it directly skips two copies per chunk.
-    reader = getattr(response.raw, "_fp", None)
-    if decoder is not None or not isinstance(reader, http.client.HTTPResponse):
+    reader = http_client_response(response.raw)
+    if decoder is not None or reader is None:
         return _copy_via_urllib3(response.raw, decoder, sink, hashers, on_progress, should_stop)
     sock = _plain_socket(reader)
     if sock is not None and not hashers and isinstance(sink, PartFile) and hasattr(os, "splice"):
@@ -93,7 +94,7 @@ def _plain_socket(reader: http.client.HTTPResponse) -> socket.socket | None:
     """
     if reader.chunked or reader.length is None or reader.fp is None:
         return None
-    sock = getattr(getattr(reader.fp, "raw", None), "_sock", None)
+    sock = response_socket(reader)
     return sock if type(sock) is socket.socket else None
 
 

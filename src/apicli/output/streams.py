@@ -6,7 +6,6 @@ appears under its name only once it is complete.
 
 from __future__ import annotations
 
-import http.client
 import os
 import stat
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
 from ..codings import decoded_chunks, decoder_for
+from ..compat import count_bytes_read, directly_readable_response, urllib3_read_errors
 from ..errors import ApicliError, OutputError, PipeClosed
 from ..limits import TooLarge, read_bounded
 from .plan import StreamClosedError
@@ -78,8 +78,8 @@ def iter_wire_direct(raw: Any, chunk_size: int) -> Iterator[bytes]:
     kept up to date; and the end of the body is read through urllib3, which raises for a body
     shorter than its Content-Length.
     """
-    fp = getattr(raw, "_fp", None)
-    if not isinstance(fp, http.client.HTTPResponse) or not _has_urllib3_internals(raw):
+    fp = directly_readable_response(raw)
+    if fp is None:
         yield from iter_wire(raw, chunk_size)
         return
     read1 = fp.read1
@@ -89,26 +89,15 @@ def iter_wire_direct(raw: Any, chunk_size: int) -> Iterator[bytes]:
             try:
                 chunk = read1(chunk_size)
             except Exception:
-                with raw._error_catcher():
+                with urllib3_read_errors(raw):
                     raise
             if not chunk:
                 break
             received += len(chunk)
             yield chunk
     finally:
-        raw._fp_bytes_read += received
-        if raw.length_remaining is not None:
-            raw.length_remaining -= received
+        count_bytes_read(raw, received)
     yield from iter_wire(raw, chunk_size)
-
-
-def _has_urllib3_internals(raw: Any) -> bool:
-    return (
-        callable(getattr(raw, "_error_catcher", None))
-        and isinstance(getattr(raw, "_fp_bytes_read", None), int)
-        and hasattr(raw, "length_remaining")
-        and not getattr(raw, "_has_decoded_content", False)  # nothing urllib3 buffered may be skipped
-    )
 
 
 def iter_body(raw: Any, chunk_size: int = STREAM_CHUNK, *, direct: bool = False) -> Iterator[bytes]:
