@@ -17,6 +17,7 @@ import typer
 from ..errors import Interrupted
 from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import OutputPlan, StdoutSink, build_output_plan
+from ..output.printer import Printer
 from ..report import Reporter
 from ..session import redactor_for
 from ..signals import deadline_alarm
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 # Replaced in tests so that retries never sleep for real.
 sleep_function: Callable[[float], None] = time.sleep
-
 
 
 @functools.cache
@@ -111,6 +111,7 @@ class Run(NamedTuple):
     reporter: Reporter
     plan: OutputPlan
     stdout: StdoutSink
+    printer: Printer  # every output sink of the run
 
 
 def prepare_run(
@@ -156,7 +157,7 @@ def prepare_run(
                 f"apicli: --until: this request would be repeated every {until.interval:g} s until {until.describe()}"
             )
         raise typer.Exit()
-    return Run(invocation, reporter, plan, stdout)
+    return Run(invocation, reporter, plan, stdout, Printer(plan, stdout, reporter))
 
 
 def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
