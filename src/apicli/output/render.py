@@ -9,6 +9,7 @@ in strings (DEL and C1 controls) is escaped, and plain text has its controls spe
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .terminal import safe_json, visible
@@ -50,11 +51,13 @@ class Renderer:
 
         return self.safe(pretty_json(text, color=self.color, exact=exact))
 
-    def value(self, value: Any) -> bytes:
-        """One parsed item (a page's) as it should appear, ending in a newline."""
+    def value_indenter(self) -> Callable[[Any], bytes]:
+        """A function that indents one parsed item (a page's), ending in a newline; the caller makes
+        the result safe (`safe`), a page at a time."""
         from .prettystream import pretty_value
 
-        return self.safe(pretty_value(value, color=self.color))
+        color = self.color
+        return lambda value: pretty_value(value, color=color)
 
     def text(self, text: str) -> bytes:
         """A server's plain text (event data that is not JSON, a -r string), its controls spelled out on a terminal."""
@@ -78,7 +81,8 @@ class Renderer:
             elif self.pretty:
                 from .prettystream import pretty_json
 
-                pieces.append(pretty_json(result.encode("utf-8", "surrogateescape"), color=self.color, exact=True))
+                text = result.encode("utf-8", "surrogateescape")
+                pieces.append(pretty_json(text, color=self.color, exact=True))
             else:
                 pieces.append(result.encode("utf-8", "surrogateescape") + b"\n")
         output = self.safe(b"".join(pieces))  # libjq writes C1 controls in strings raw

@@ -57,9 +57,9 @@ def array_block(items: list[Any]) -> bytes:
 class ItemSink(ABC):
     """Receives each page's items in order; `finish` completes the output, `abort` is called after an error."""
 
-    def __init__(self, stream: ByteSink, renderer: Renderer) -> None:
+    def __init__(self, stream: ByteSink, renderer: Renderer | None = None) -> None:
         self.stream = stream
-        self.renderer = renderer  # on a terminal, DEL and C1 controls in strings are escaped
+        self.renderer = renderer or Renderer()  # on a terminal, DEL and C1 controls in strings are escaped
 
     @abstractmethod
     def write_page(self, items: list[Any]) -> None: ...
@@ -107,13 +107,14 @@ class PrettySink(ItemSink):
 
     def __init__(self, stream: ByteSink, renderer: Renderer, *, array: bool) -> None:
         super().__init__(stream, renderer)
+        self.indent = self.renderer.value_indenter()
         self.array = array
         self.started = False
 
     def write_page(self, items: list[Any]) -> None:
         if not items:
             return
-        rendered = [self.renderer.value(item).rstrip(b"\n") for item in items]
+        rendered = [self.indent(item).rstrip(b"\n") for item in items]
         if self.array:
             block = b",\n".join(b"  " + text.replace(b"\n", b"\n  ") for text in rendered)
             self._put((b",\n" if self.started else b"[\n") + block)
