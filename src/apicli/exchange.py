@@ -1,7 +1,7 @@
 """What the request verbs run: send one request (or poll with --until) and deliver its answer.
 
-The answer goes where the output plan says: the body (or, for HEAD, the head), or with
---envelope the whole exchange as one JSON document. With -w/--write-out, curl's report of
+The answer goes to the run's Printer: the body (or, for HEAD, the head), or with --envelope
+the whole exchange as one JSON document. With -w/--write-out, curl's report of
 the transfer follows on stdout (or stderr), on success and on failure alike.
 """
 
@@ -15,10 +15,10 @@ import requests
 
 from .client import NO_BODY_STATUSES, Client
 from .errors import ApicliError, HTTPStatusError
-from .output import ByteSink, OutputPlan
-from .output.body import PRETTY_LIMIT, ResponseBody, write_block, write_body
+from .output.body import PRETTY_LIMIT, ResponseBody
 from .output.format import is_event_stream, is_record_stream
-from .output.streams import atomic_output, read_limited
+from .output.printer import Printer
+from .output.streams import read_limited
 from .spec import DEFAULT_BACKOFF, DEFAULT_RETRY_MAX_WAIT, RequestSpec
 
 if TYPE_CHECKING:
@@ -47,11 +47,10 @@ class ExchangeOptions(NamedTuple):
 def perform(
     client: Client,
     spec: RequestSpec,
-    plan: OutputPlan,
-    stdout: ByteSink,
+    printer: Printer,
     options: ExchangeOptions = ExchangeOptions(),
 ) -> None:
-    """Send `spec` and deliver the answer where `plan` says; raise on failure (after -w's report)."""
+    """Send `spec` and deliver the answer to `printer`; raise on failure (after -w's report)."""
     started = time.perf_counter()
     writer: WriteOut | None = None
     clock: TransferClock | None = None
@@ -59,13 +58,13 @@ def perform(
         from .timing import start_clock
         from .transferinfo import WriteOut
 
-        writer = WriteOut(options.write_out, plan, stdout, client.reporter)
+        writer = WriteOut(options.write_out, printer)
         clock = start_clock()
     response: requests.Response | None = None
     try:
         with ExitStack() as stack:
-            response, body = _exchange(client, spec, plan, options, stack)
-            _deliver(client, spec, response, body, plan, stdout, options, started)
+            response, body = _exchange(client, spec, printer, options, stack)
+            _deliver(client, spec, response, body, printer, options, started)
     except ApicliError as exc:
         if writer is not None:
             writer.transfer(spec, clock, response, exc)
@@ -77,7 +76,7 @@ def perform(
 def _exchange(
     client: Client,
     spec: RequestSpec,
-    plan: OutputPlan,
+    printer: Printer,
     options: ExchangeOptions,
     stack: ExitStack,
 ) -> tuple[requests.Response, bytes | None]:
@@ -85,7 +84,7 @@ def _exchange(
     if options.until is not None:
         from .polling import PollProgress, poll
 
-        progress = PollProgress(client.reporter, terminal=plan.stderr_terminal, clock=client.clock.now)
+        progress = PollProgress(client.reporter, terminal=printer.stderr_terminal, clock=client.clock.now)
         answer = poll(client, spec, options.until, stack, progress=progress)
         return answer.response, answer.body
     prepared = client.prepare(spec, stack)
@@ -99,8 +98,7 @@ def _deliver(
     spec: RequestSpec,
     response: requests.Response,
     body: bytes | None,
-    plan: OutputPlan,
-    stdout: ByteSink,
+    printer: Printer,
     options: ExchangeOptions,
     started: float,
 ) -> None:
@@ -109,7 +107,7 @@ def _deliver(
     failed = not options.ignore_status and status >= 300 and status != 304
     if options.envelope:
         client.show_response_head(response, options.include)
-        _write_envelope(client, response, body, plan, stdout, options, started)
+        _write_envelope(client, response, body, printer, options, started)
         if failed:
             raise HTTPStatusError(
                 f"HTTP {status} {response.reason} ({response.request.method} {response.url})",
@@ -122,33 +120,32 @@ def _deliver(
     if options.until is None:
         client.check_status(response, options.ignore_status)
     if is_head:
-        head = client.format_response_head(response, color=plan.color, data=True)
-        write_block("".join(f"{line}\n" for line in head).encode("utf-8"), plan, stdout)
+        printer.head(lambda color: client.format_response_head(response, color=color, data=True))
         return
     # These have no body by definition: nothing to write, filter or check.
     if status in NO_BODY_STATUSES:
         return
-    if body is None and _deliver_stream(client, spec, response, plan, stdout, options):
+    if body is None and _deliver_stream(client, spec, response, printer, options):
         return
     chunks = iter([body]) if body is not None else client.body_chunks(response)
     answer = ResponseBody(chunks, response.headers.get("Content-Type"), response.headers.get("Content-Length"))
-    write_body(answer, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)
+    printer.body(answer, note=client.reporter.note, jq=options.jq, schema=options.schema)
 
 
 def _deliver_stream(
     client: Client,
     spec: RequestSpec,
     response: requests.Response,
-    plan: OutputPlan,
-    stdout: ByteSink,
+    printer: Printer,
     options: ExchangeOptions,
 ) -> bool:
     """Server-sent events and NDJSON record by record, when the run asks for more than their bytes."""
     content_type = response.headers.get("Content-Type")
     expression = options.until.expression if options.until is not None else None
     by_record = options.jq is not None or expression is not None
-    events = is_event_stream(content_type) and (options.events or by_record or plan.to_terminal)
-    records = is_record_stream(content_type) and (by_record or options.schema is not None or plan.indent)
+    renderer = printer.renderer
+    events = is_event_stream(content_type) and (options.events or by_record or renderer.terminal)
+    records = is_record_stream(content_type) and (by_record or options.schema is not None or renderer.pretty)
     if not events and not records:
         return False
     until: StreamCondition | None = None
@@ -158,13 +155,12 @@ def _deliver_stream(
         until = StreamCondition(expression, "event" if events else "record")
     from .streams.render import RecordRenderer
 
-    renderer = RecordRenderer(pretty=plan.indent, color=plan.color, terminal=plan.to_terminal, jq=options.jq)
-    with ExitStack() as stack:
-        sink: ByteSink = stack.enter_context(atomic_output(plan.destination)) if plan.destination else stdout
+    records_renderer = RecordRenderer(renderer, options.jq)
+    with printer.body_sink() as sink:
         if events:
             from .streams.events import EventWriter, stream_events
 
-            writer = EventWriter(sink, renderer, as_objects=options.events, until=until)
+            writer = EventWriter(sink, records_renderer, as_objects=options.events, until=until)
             stream_events(
                 client,
                 spec,
@@ -177,7 +173,7 @@ def _deliver_stream(
         else:
             from .streams.records import stream_records
 
-            stream_records(client.body_chunks(response), sink, renderer, schema=options.schema, until=until)
+            stream_records(client.body_chunks(response), sink, records_renderer, schema=options.schema, until=until)
         if until is not None:
             until.check_met()
     return True
@@ -187,8 +183,7 @@ def _write_envelope(
     client: Client,
     response: requests.Response,
     body: bytes | None,
-    plan: OutputPlan,
-    stdout: ByteSink,
+    printer: Printer,
     options: ExchangeOptions,
     started: float,
 ) -> None:
@@ -200,4 +195,4 @@ def _write_envelope(
     document = build_envelope(response, body, elapsed=elapsed)  # data: never redacted
     envelope = ResponseBody(iter([document]), "application/json", str(len(document)))
     # With --jq the program runs on the envelope; the exit code still follows the status.
-    write_body(envelope, plan, stdout, note=client.reporter.note, jq=options.jq, schema=options.schema)
+    printer.body(envelope, note=client.reporter.note, jq=options.jq, schema=options.schema)

@@ -3,8 +3,8 @@
 The bindings turn results into Python values through C doubles, which would
 round big or precise numbers. So the user's program runs as `(EXPR) | tojson`:
 libjq itself writes each result's JSON text, and numbers come out exactly as
-the jq command prints them. Output follows jq: one result per line, compact
-into a pipe, indented (and coloured) on a terminal, strings bare with -r.
+the jq command prints them. This module is a filter: it hands each result's JSON
+text on, and the output's renderer (output/render.py) lays them out as jq does.
 
 The `jq` package (libjq) is a dependency where wheels exist; it is imported only
 when --jq is used.
@@ -16,28 +16,15 @@ import codecs
 import itertools
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from .jqworker import JqWorker, results_too_large
 from .libjq import JqHalted
-from .output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
+from .limits import too_large
 
 INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
-# apicli's palette, as for a body shown on a terminal (not libjq's defaults): a --jq result looks
-# like the response it came from. Numbers and punctuation keep the terminal's colour.
-_COLORS = {
-    "null": NULL_COLOR.decode(),
-    "false": BOOL_COLOR.decode(),
-    "true": BOOL_COLOR.decode(),
-    "number": "",
-    "string": STRING_COLOR.decode(),
-    "key": KEY_COLOR.decode(),
-}
-_PUNCTUATION_COLOR = ""
-_RESET = RESET.decode()
 RESULTS_LIMIT = 48 * 1024 * 1024  # bytes of results held for one input, Python's own per result counted
 _RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small results cost more than their text
 # The largest input a brief program (jqscan.py) runs on in this process; its cost bound may allow less.
@@ -177,37 +164,6 @@ class JqProgram:
                 close()  # a worker stopped early kills its child now, not when collected
         return results
 
-    def render(self, text: str, *, pretty: bool = False, color: bool = False, terminal: bool = False) -> bytes:
-        """The program's output for input `text`, formatted as the jq command would print it."""
-        return self.format_results(self.results(text), pretty=pretty, color=color, terminal=terminal)
-
-    def format_results(self, results: Iterable[str], *, pretty: bool, color: bool, terminal: bool = False) -> bytes:
-        """One line per result; on a terminal, a -r string has its control characters made visible.
-
-        After halt_error, JqHaltError carries these lines for the caller to write before it reports."""
-        lines: list[str] = []
-        for result in results:
-            if self.raw_output and result.startswith('"'):
-                text = json.loads(result)
-                if terminal:
-                    from .output.terminal import visible
-
-                    text = visible(text)
-                lines.append(text)
-            elif pretty:
-                lines.append(indent_result(result, color=color))
-            else:
-                lines.append(result)
-        output = "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
-        if terminal:
-            from .output.terminal import safe_json
-
-            output = safe_json(output)  # libjq writes C1 controls in strings raw
-        stop = halt_error("--jq", getattr(results, "halt", None), output)
-        if stop is not None:
-            raise stop
-        return output
-
 
 def compile_jq(
     expression: str, *, raw_output: bool = False, fork_now: bool = True, brief_here: bool = False
@@ -284,22 +240,14 @@ def _check_folding(source: str) -> None:
         )
 
 
-def apply_to_item(
-    program: JqProgram, item: Any, *, pretty: bool = False, color: bool = False, terminal: bool = False
-) -> bytes:
-    """Run `program` on one item (a parsed value, or JSON text as str/bytes); returns the output lines.
-
-    For pagination: call it once per item and write the bytes in order.
-    """
-    return program.render(_as_text(item), pretty=pretty, color=color, terminal=terminal)
+def apply_to_item(program: JqProgram, item: Any) -> JqResults:
+    """Run `program` on one item (a parsed value, or JSON text as str/bytes); for pagination, once per item."""
+    return program.results(_as_text(item))
 
 
-def apply_to_collection(
-    program: JqProgram, items: Iterable[Any], *, pretty: bool = False, color: bool = False, terminal: bool = False
-) -> bytes:
+def apply_to_collection(program: JqProgram, items: Iterable[Any]) -> JqResults:
     """Run `program` once on all items as one JSON array (like `jq -s`); for --jq-all."""
-    text = "[" + ",".join(_as_text(item) for item in items) + "]"
-    return program.render(text, pretty=pretty, color=color, terminal=terminal)
+    return program.results("[" + ",".join(_as_text(item) for item in items) + "]")
 
 
 def body_text(body: bytes, content_type: str | None = None) -> str:
@@ -322,8 +270,6 @@ def json_chunks(chunks: Iterator[bytes], content_type: str | None, limit: int) -
     for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            from .output.streams import too_large
-
             raise too_large(limit, "to filter with --jq", "save it with -o FILE (without --jq) and work on the file")
         try:
             decoder.decode(chunk)
@@ -369,68 +315,3 @@ def _as_text(item: Any) -> str:
 def _first_lines(message: str) -> str:
     lines = [line for line in message.splitlines() if line.strip() and not line.startswith("jq: 1 compile error")]
     return "\n".join(lines[:3]) if lines else message
-
-
-def indent_result(result: str, *, color: bool) -> str:
-    """A result's compact text (as libjq writes it), indented and maybe coloured.
-
-    When orjson writes the parsed value back as the very same text (no number spelled other
-    than as orjson would spell it), orjson indents it and the bulk colourer paints it: the
-    bytes are those format_json_text would give, many times sooner on a large result.
-    """
-    import orjson
-
-    from .output.colorize import colorize_indented
-
-    data = result.encode("utf-8", "surrogateescape")
-    try:
-        value = orjson.loads(data)
-        if orjson.dumps(value) == data:
-            indented = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-            return (colorize_indented(indented) if color else indented).decode("utf-8")
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-        pass
-    return format_json_text(result, color=color)
-
-
-# One token of compact or spaced JSON text: a string, an empty container, an opener, a closer,
-# a comma, a colon, a scalar; whitespace matches with no group.
-_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")|(\{\s*\}|\[\s*\])|([{\[])|([}\]])|(,)|(:)|([^\s{}\[\],:"]+)|\s+', re.S)
-_STRING, _EMPTY, _OPEN, _CLOSE, _COMMA, _COLON, _SCALAR = range(1, 8)
-
-
-def format_json_text(text: str, *, color: bool = False, indent: int = 2) -> str:
-    """Indent compact JSON text the way jq does, without re-reading numbers (so none are rounded).
-
-    One regular-expression scan, in time linear in the text: results can be tens of megabytes.
-    """
-    out: list[str] = []
-    objects: list[bool] = []  # for each open container: is it an object?
-    expect_key = False
-
-    def paint(sequence: str, token: str) -> str:
-        return f"{sequence}{token}{_RESET}" if color and sequence else token
-
-    for match in _JSON_TOKEN.finditer(text):
-        kind = match.lastindex
-        if kind is None:
-            continue
-        token = match.group(kind)
-        if kind == _STRING:
-            out.append(paint(_COLORS["key" if expect_key else "string"], token))
-        elif kind == _SCALAR:
-            out.append(paint(_COLORS[token if token in ("null", "true", "false") else "number"], token))
-        elif kind == _EMPTY:
-            out.append(paint(_PUNCTUATION_COLOR, token[0] + token[-1]))
-        elif kind == _OPEN:
-            objects.append(token == "{")
-            out.append(paint(_PUNCTUATION_COLOR, token) + "\n" + " " * (indent * len(objects)))
-        elif kind == _CLOSE:
-            objects.pop()
-            out.append("\n" + " " * (indent * len(objects)) + paint(_PUNCTUATION_COLOR, token))
-        elif kind == _COMMA:
-            out.append(paint(_PUNCTUATION_COLOR, ",") + "\n" + " " * (indent * len(objects)))
-        else:
-            out.append(paint(_PUNCTUATION_COLOR, ":") + " ")
-        expect_key = kind in (_OPEN, _COMMA) and bool(objects) and objects[-1]
-    return "".join(out)

@@ -98,6 +98,13 @@ class TooLarge(ApicliError):
         self.limit = limit
 
 
+def too_large(limit: int, purpose: str, hint: str | None) -> OutputError:
+    """The refusal of a body past `limit` bytes, read `purpose` (e.g. "to filter with --jq")."""
+    mib, rest = divmod(limit, MIB)
+    cap = f"{limit} bytes" if rest or not mib else f"{mib} MiB"
+    return OutputError(f"body is larger than {cap}, too large {purpose}", hint=hint)
+
+
 def read_bounded(
     chunks: Iterable[bytes],
     limit: int | Limit,

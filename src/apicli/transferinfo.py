@@ -14,14 +14,12 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from .errors import ApicliError
-from .output import ByteSink, OutputPlan
 from .output.format import http_version_text
-from .output.terminal import visible, visible_json
-from .report import Reporter
+from .output.printer import Printer
 from .spec import RequestSpec
 from .timing import TransferClock
 from .urls import add_query, redact_url
-from .writeout import Destination, Segment, Shown, TransferReport, as_sent, render_write_out
+from .writeout import Segment, TransferReport, as_sent, render_write_out
 
 _CURL_VERSIONS = {"HTTP/1.0": "1", "HTTP/1.1": "1.1", "HTTP/2": "2", "HTTP/3": "3", "HTTP/0.9": "0.9"}
 
@@ -141,24 +139,17 @@ class WriteOut:
     """-w for one run: each transfer's report, written where the format says, one transfer at a time.
 
     Every value filled in may be the server's (%header{...}, %{content_type}, %{errormsg}, a
-    redirect's URL): on a terminal, whichever of stdout or stderr it goes to and wherever the body
-    went, its control characters are made visible by the filter the body's text goes through.
-    Into a pipe or file it is written as it was sent.
+    redirect's URL): the Printer's sink for each stream says how such values are shown there, so
+    on a terminal, whichever of stdout or stderr it goes to and wherever the body went, their
+    control characters are made visible. Into a pipe or file they are written as they were sent.
     """
 
-    def __init__(self, segments: tuple[Segment, ...], plan: OutputPlan, stdout: ByteSink, reporter: Reporter) -> None:
+    def __init__(self, segments: tuple[Segment, ...], printer: Printer) -> None:
         self.segments = segments
-        self.plan = plan
-        self.stdout = stdout
-        self.reporter = reporter
+        self.printer = printer
         self.lock = threading.Lock()  # downloads run on several threads
-        self.filename = str(plan.destination or "")
-        terminal = Shown(visible, visible_json)
-        self.shown: dict[Destination, Shown] = {}
-        if plan.stdout_terminal:
-            self.shown["stdout"] = terminal
-        if plan.stderr_terminal:
-            self.shown["stderr"] = terminal
+        self.filename = str(printer.destination or "")
+        self.shown = printer.shown_filters()
 
     def transfer(
         self,
@@ -186,8 +177,4 @@ class WriteOut:
     def write(self, report: TransferReport) -> None:
         with self.lock:
             for destination, text in render_write_out(self.segments, report, self.shown):
-                if destination == "stderr":
-                    self.reporter.write_text(text)
-                else:
-                    self.stdout.write(text.encode("utf-8", "surrogateescape"))
-                    self.stdout.flush()
+                self.printer.write_text(destination, text)

@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from apicli.errors import ExitCode
 from apicli.jqfilter import apply_to_collection, apply_to_item, compile_jq
+from apicli.output.render import Renderer
 from apicli.schema import load_schema, schema_failure, validate_item
 from tests.conftest import Invoke
 
@@ -68,7 +69,7 @@ def test_jq_pretty_output_is_indented_like_jq_and_coloured_like_apicli(httpserve
     plain = invoke("get", url, "--jq", "{big, list: [1, {}], empty: []}", "--pretty", "--no-color")
     assert plain.text == '{\n  "big": 100000000000000000001,\n  "list": [\n    1,\n    {}\n  ],\n  "empty": []\n}\n'
     # apicli's palette, as for a body on a terminal: keys bold blue, numbers and punctuation uncoloured.
-    coloured = invoke("get", url, "--jq", "{big, ok: true, none: null, s: \"x\"}", "--pretty")
+    coloured = invoke("get", url, "--jq", '{big, ok: true, none: null, s: "x"}', "--pretty")
     assert coloured.text == (
         '{\n  \x1b[1;34m"big"\x1b[0m: 100000000000000000001,\n  \x1b[1;34m"ok"\x1b[0m: \x1b[33mtrue\x1b[0m,\n'
         '  \x1b[1;34m"none"\x1b[0m: \x1b[90mnull\x1b[0m,\n  \x1b[1;34m"s"\x1b[0m: \x1b[32m"x"\x1b[0m\n}\n'
@@ -246,15 +247,18 @@ def test_missing_jsonschema_package_is_a_clear_usage_error(
 
 
 def test_item_and_collection_hooks() -> None:
+    # The hooks hand on jq's results; the run's renderer lays them out as the jq command does.
+    plain, pretty = Renderer(), Renderer(pretty=True)
     program = compile_jq(".id")
-    assert apply_to_item(program, {"id": 10**20 + 1}) == b"100000000000000000001\n"
-    assert apply_to_item(program, b'{"id": 1.50}') == b"1.50\n"
-    assert apply_to_item(compile_jq(".name", raw_output=True), '{"name": "ann"}') == b"ann\n"
+    assert plain.jq_output(program, apply_to_item(program, {"id": 10**20 + 1})) == b"100000000000000000001\n"
+    assert plain.jq_output(program, apply_to_item(program, b'{"id": 1.50}')) == b"1.50\n"
+    names = compile_jq(".name", raw_output=True)
+    assert plain.jq_output(names, apply_to_item(names, '{"name": "ann"}')) == b"ann\n"
     everything = compile_jq("map(.id) | add")
-    assert apply_to_collection(everything, [{"id": 1}, b'{"id": 2}', '{"id": 3}']) == b"6\n"
-    assert apply_to_collection(compile_jq("length"), []) == b"0\n"
-    pretty = apply_to_item(compile_jq("."), {"a": [1]}, pretty=True)
-    assert pretty == b'{\n  "a": [\n    1\n  ]\n}\n'
+    assert apply_to_collection(everything, [{"id": 1}, b'{"id": 2}', '{"id": 3}']) == ["6"]
+    assert apply_to_collection(compile_jq("length"), []) == ["0"]
+    identity = compile_jq(".")
+    assert pretty.jq_output(identity, apply_to_item(identity, {"a": [1]})) == b'{\n  "a": [\n    1\n  ]\n}\n'
 
 
 def test_item_validation_hook(schema_file: Path) -> None:

@@ -337,3 +337,29 @@ def test_write_out_into_a_pipe_gets_the_server_bytes(hostile_server: FaultServer
     header, _, message = result.stdout.partition(b"|")
     assert header == evil.encode("latin-1")  # the bytes as sent: 0x9b stays one byte, as curl writes it
     assert message.startswith(b"HTTP 500 Oops" + HOSTILE.encode())
+
+
+def test_write_out_beside_a_file_spells_out_the_header_and_the_reason(
+    hostile_server: FaultServer, tmp_path: Path
+) -> None:
+    # The body goes to a file, -w to the terminal: what the terminal gets is filtered because stdout is
+    # a terminal, not because the body went there; the file still holds the body as sent.
+    evil = "v" + HOSTILE + CSI_C1
+    body = b'{"note": "' + HOSTILE.encode() + b'"}'
+    hostile_server.script("/ok", Reply(200, headers={"X-Evil": evil}, body=body, reason="OK" + HOSTILE))
+    hostile_server.script("/bad", Reply(500, headers={"X-Evil": evil}, body=b"no", reason="Oops" + HOSTILE + CSI_C1))
+    write_out = ["-w", "%header{x-evil}|%{errormsg}"]
+    saved = tmp_path / "out.json"
+    shown = run_on_terminal(["get", hostile_server.url("/ok"), "-o", str(saved), *write_out])
+    assert shown.code == 0
+    _no_server_sequences(shown.screen)
+    assert b"v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J|" in shown.screen
+    assert saved.read_bytes() == body
+    failed = tmp_path / "failed.json"
+    shown = run_on_terminal(["get", hostile_server.url("/bad"), "--retries", "0", "-o", str(failed), *write_out])
+    assert shown.code == 5
+    _no_server_sequences(shown.screen)
+    assert (
+        b"v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J|HTTP 500 Oops" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J" in shown.screen
+    )
+    assert not failed.exists()  # a failed transfer leaves no half-written file

@@ -41,7 +41,7 @@ class _Stream:
 def _run(gap: float) -> tuple[list[Any], list[float]]:
     stream = _Stream(gap)
     sink = io.BytesIO()
-    writer = EventWriter(sink, RecordRenderer(pretty=False, color=False, terminal=False, jq=None), as_objects=False)
+    writer = EventWriter(sink, RecordRenderer(), as_objects=False)
     stream_events(
         stream,  # type: ignore[arg-type]
         RequestSpec("GET", "http://127.0.0.1:1/events"),

@@ -31,7 +31,7 @@ class RecordingSink:
         self.calls.append("flush")
 
 
-PLAIN = RecordRenderer(pretty=False, color=False, terminal=False, jq=None)
+PLAIN = RecordRenderer()
 
 
 def written(events: list[RawEvent], renderer: RecordRenderer = PLAIN, *, as_objects: bool = True) -> bytes:
@@ -121,7 +121,7 @@ class FailingOnSecond(RecordRenderer):
 
 def test_the_events_before_a_failure_are_still_written_whole() -> None:
     sink = RecordingSink()
-    writer = EventWriter(sink, FailingOnSecond(pretty=False, color=False, terminal=False, jq=None), as_objects=False)
+    writer = EventWriter(sink, FailingOnSecond(), as_objects=False)
     with pytest.raises(RuntimeError):
         writer.write([("message", b"%d" % n, None, False) for n in (1, 2, 3)])
     assert (sink.data, sink.calls) == (b"1\n", ["write", "flush"])

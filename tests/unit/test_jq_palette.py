@@ -1,15 +1,18 @@
-"""--jq results are coloured exactly as apicli colours a JSON body, not with libjq's palette."""
+"""--jq results are coloured exactly as apicli colours a JSON body, not with libjq's palette, and
+indented by the same indenter with every number kept as jq spelled it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.jqfilter import format_json_text, indent_result
+from apicli.output import prettystream
 from apicli.output.colorize import render_json, strip_ansi
+from apicli.output.prettystream import pretty_json
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8),
@@ -18,52 +21,82 @@ json_values = st.recursive(
 )
 
 
+def _jq_shown(compact: str, *, color: bool) -> bytes:
+    return pretty_json(compact.encode(), color=color, exact=True)
+
+
 @given(json_values)
 def test_a_jq_result_looks_like_the_same_body(value: Any) -> None:
     compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    coloured = format_json_text(compact, color=True) + "\n"
-    assert coloured.encode() == render_json(compact.encode(), color=True)
-    assert strip_ansi(coloured.encode()).decode() == format_json_text(compact) + "\n"
+    coloured = _jq_shown(compact, color=True)
+    assert coloured == render_json(compact.encode(), color=True)
+    assert strip_ansi(coloured) == _jq_shown(compact, color=False)
 
 
 def test_libjq_default_colours_are_gone() -> None:
-    coloured = format_json_text('{"a":[1,null,false,"s"]}', color=True)
+    coloured = _jq_shown('{"a":[1,null,false,"s"]}', color=True).decode()
     for jq_default in ("\x1b[1;39m", "\x1b[0;39m", "\x1b[1;30m", "\x1b[34;1m", "\x1b[0;32m"):
         assert jq_default not in coloured
     assert coloured == (
         '{\n  \x1b[1;34m"a"\x1b[0m: [\n    1,\n    \x1b[90mnull\x1b[0m,\n    \x1b[33mfalse\x1b[0m,\n'
-        '    \x1b[32m"s"\x1b[0m\n  ]\n}'
+        '    \x1b[32m"s"\x1b[0m\n  ]\n}\n'
     )
 
 
 class _Literal(str):
-    """A number as libjq may spell it, which json.dumps must write as it is."""
+    """A number as libjq may spell it, which must be written as it is."""
 
 
+LITERALS = ["1.000", "1E+2", "-0", "1E-7", "100000000000000000000001", "1E+1000", "0.1"]
 jq_texts = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**70), 2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=8)
-    | st.sampled_from(["1.000", "1E+2", "-0", "1E-7", "100000000000000000000001"]).map(_Literal),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
-    max_leaves=20,
+    | st.sampled_from(LITERALS).map(_Literal),
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=6), children, max_size=6),
+    max_leaves=40,
 )
 
 
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")  # jq escapes DEL
+
+
 def _compact(value: Any) -> str:
+    """Text as jq writes it."""
     if isinstance(value, _Literal):
         return str(value)
     if isinstance(value, list):
         return "[" + ",".join(_compact(item) for item in value) + "]"
     if isinstance(value, dict):
-        members = (json.dumps(key, ensure_ascii=False) + ":" + _compact(item) for key, item in value.items())
-        return "{" + ",".join(members) + "}"
-    return json.dumps(value, ensure_ascii=False)
+        return "{" + ",".join(_string(key) + ":" + _compact(item) for key, item in value.items()) + "}"
+    return _string(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _indented(value: Any, depth: int = 0) -> str:
+    """The layout of jq's pretty output, written out by hand: json.dumps(indent=2)'s, literals as they are."""
+    inner = "  " * (depth + 1)
+    if isinstance(value, list) and value:
+        items = (inner + _indented(item, depth + 1) for item in value)
+        return "[\n" + ",\n".join(items) + "\n" + "  " * depth + "]"
+    if isinstance(value, dict) and value:
+        members = (inner + _string(key) + ": " + _indented(item, depth + 1) for key, item in value.items())
+        return "{\n" + ",\n".join(members) + "\n" + "  " * depth + "}"
+    return _compact(value)
+
+
+@given(jq_texts)
+def test_a_result_keeps_every_number_as_jq_spelled_it(value: Any) -> None:
+    compact = _compact(value)
+    assert _jq_shown(compact, color=False).decode() == _indented(value) + "\n"
 
 
 @given(jq_texts, st.booleans())
-def test_the_quick_indenting_of_a_result_gives_the_bytes_of_the_exact_one(value: Any, color: bool) -> None:
+def test_a_result_larger_than_a_window_is_indented_alike(value: Any, color: bool) -> None:
+    # A window of a few bytes makes the indenter cut the result into batches and walk what it cannot batch.
     compact = _compact(value)
-    assert indent_result(compact, color=color) == format_json_text(compact, color=color)
+    whole = _jq_shown(compact, color=color)
+    with mock.patch.object(prettystream, "WINDOW", 64):
+        assert _jq_shown(compact, color=color) == whole

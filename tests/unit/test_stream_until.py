@@ -17,7 +17,7 @@ from apicli.schema import load_schema
 from apicli.streams.records import stream_records
 from apicli.streams.render import RecordRenderer
 
-PLAIN = RecordRenderer(pretty=False, color=False, terminal=False, jq=None)
+PLAIN = RecordRenderer()
 
 
 def _run(chunks: list[bytes], condition: StreamCondition, **kwargs: object) -> bytes:

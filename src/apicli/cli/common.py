@@ -17,6 +17,7 @@ from ..clock import Clock, run_time_source
 from ..errors import Interrupted
 from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import OutputPlan, StdoutSink, build_output_plan
+from ..output.printer import Printer
 from ..report import Reporter
 from ..session import redactor_for
 from ..signals import deadline_alarm
@@ -95,6 +96,7 @@ class Run(NamedTuple):
     reporter: Reporter
     plan: OutputPlan
     stdout: StdoutSink
+    printer: Printer  # every output sink of the run
 
 
 def prepare_run(
@@ -139,7 +141,7 @@ def prepare_run(
                 f"apicli: --until: this request would be repeated every {until.interval:g} s until {until.describe()}"
             )
         raise typer.Exit()
-    return Run(invocation, reporter, plan, stdout)
+    return Run(invocation, reporter, plan, stdout, Printer(plan, stdout, reporter))
 
 
 def open_run_client(run: Run, *, pool_size: int = 10) -> Client:

@@ -36,7 +36,7 @@ def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
 def _progress(run: Run, files: int) -> Progress:
     from ..downloads import BarProgress, LineProgress
 
-    if not run.reporter.quiet and run.plan.stderr_terminal:
+    if not run.reporter.quiet and run.printer.stderr_terminal:
         return BarProgress(sys.stderr, files=files, redact=run.reporter.redactor.text)
     return LineProgress(run.reporter)
 
@@ -92,7 +92,7 @@ def download_command(
     run = prepare_run("GET", jobs[0].url, None, flags)
     output = run.invocation.output
     options = DownloadOptions(
-        output=run.plan.destination,
+        output=run.printer.destination,
         to_stdout=output.to_stdout,
         directory=own.directory if own.directory is not None else Path("."),
         resume=own.resume,
@@ -109,7 +109,7 @@ def download_command(
     if run.invocation.write_out is not None:
         from ..transferinfo import WriteOut
 
-        writer = WriteOut(run.invocation.write_out, run.plan, run.stdout, run.reporter)
+        writer = WriteOut(run.invocation.write_out, run.printer)
     with _progress(run, len(work)) as progress:
         context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream, writer=writer)
         download_all(context, work)

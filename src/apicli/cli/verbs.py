@@ -67,8 +67,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
     perform(
         open_run_client(run),
         invocation.spec,
-        run.plan,
-        run.stdout,
+        run.printer,
         options,
     )
 

@@ -1,12 +1,11 @@
-"""The one body writer: a response body to stdout or -o FILE, raw, pretty, filtered or checked.
+"""A whole response body: raw, pretty, filtered or checked, onto the sink the Printer opened for it.
 
-Every command that writes a single body (the request verbs; paginate writes items through
-its sinks) comes here, and the output plan says what to do:
+The Printer (printer.py) opens the sink and says how output looks (its Renderer); here:
 
 * raw to a pipe or file: the bytes as they arrive, unchanged;
-* indented JSON (a terminal, or --pretty): the whole body read (bounded), then rendered;
-* --jq / --schema: the whole body read (bounded), filtered and checked; the output is written
-  before a schema failure is raised, so a CI log shows both the data and why it failed;
+* indented JSON (a terminal, or --pretty): rendered as it arrives, in constant memory;
+* --jq / --schema: the whole body read (bounded), filtered and checked; the Printer writes the
+  output before a schema failure is raised, so a CI log shows both the data and why it failed;
 * a terminal: binary is withheld with a note, and text has its control characters made visible.
 """
 
@@ -18,10 +17,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ApicliError, ConnectionFailed
 from ..limits import WHOLE_BODY
-from .format import format_pretty, is_json_type, looks_binary
-from .plan import OutputPlan
-from .streams import ByteSink, atomic_output, read_limited, write_stream
-from .terminal import TerminalText, safe_json, terminal_text
+from .format import is_json_type, looks_binary
+from .render import Renderer
+from .streams import ByteSink, read_limited, write_stream
+from .terminal import TerminalText, terminal_text
 
 if TYPE_CHECKING:
     from ..jqfilter import JqProgram
@@ -39,37 +38,19 @@ class ResponseBody(NamedTuple):
 
 
 def write_body(
-    body: ResponseBody,
-    plan: OutputPlan,
-    stdout: ByteSink,
-    *,
-    note: Callable[[str], None],
-    jq: JqProgram | None = None,
-    schema: SchemaValidator | None = None,
+    body: ResponseBody, sink: ByteSink, renderer: Renderer, *, to_file: bool, note: Callable[[str], None]
 ) -> None:
-    """Write `body` where and as `plan` says; `note` tells the user about a withheld body."""
-    if jq is not None or schema is not None:
-        _write_filtered(body, plan, stdout, jq, schema)
-    elif plan.destination is not None:
-        with atomic_output(plan.destination) as sink:
-            if plan.indent:
-                _write_pretty(body, plan, sink)
-            else:
-                write_stream(body.chunks, sink, flush=False)
-    elif not plan.indent and not plan.to_terminal:
-        _write_raw(body.chunks, stdout)
+    """Write `body` onto `sink` (stdout, or the -o file when `to_file`) as `renderer` says;
+    `note` tells the user about a withheld body."""
+    if to_file:
+        if renderer.pretty:
+            _write_pretty(body, renderer, sink)
+        else:
+            write_stream(body.chunks, sink, flush=False)
+    elif renderer.plain:
+        _write_raw(body.chunks, sink)
     else:
-        _write_for_reader(body, plan, stdout, note)
-
-
-def write_block(data: bytes, plan: OutputPlan, stdout: ByteSink) -> None:
-    """Output made whole in memory (a filtered body, a response head) to -o FILE or stdout."""
-    if plan.destination is not None:
-        with atomic_output(plan.destination) as sink:
-            sink.write(data)
-    else:
-        stdout.write(data)
-        stdout.flush()
+        _write_for_reader(body, renderer, sink, note)
 
 
 def _write_raw(chunks: Iterator[bytes], stdout: ByteSink, terminal: TerminalText | None = None) -> None:
@@ -94,17 +75,17 @@ def _say_incomplete(exc: ConnectionFailed, written: int) -> None:
     exc.message += f"; output is incomplete ({written} bytes written)"
 
 
-def _write_pretty(body: ResponseBody, plan: OutputPlan, sink: ByteSink) -> None:
+def _write_pretty(body: ResponseBody, renderer: Renderer, sink: ByteSink) -> None:
     """JSON indented (and maybe coloured), in constant memory; anything else as it came."""
     first = next(body.chunks, b"")
     chunks = itertools.chain([first], body.chunks)
     if is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"["):
-        _write_pretty_json(chunks, plan, sink, shown=False)
+        _write_pretty_json(chunks, renderer, sink, shown=False)
     else:
         write_stream(chunks, sink)
 
 
-def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink, *, shown: bool = True) -> None:
+def _write_pretty_json(chunks: Iterator[bytes], renderer: Renderer, sink: ByteSink, *, shown: bool = True) -> None:
     """Pretty JSON as it is formatted: a body past one window is shown before its end has arrived.
 
     `shown`: the sink is where a reader sees the output at once (stdout), not a file kept only whole.
@@ -112,10 +93,10 @@ def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink
     from .prettystream import iter_pretty
 
     written = 0
-    terminal = plan.to_terminal and shown
+    terminal = renderer.terminal and shown
     try:
-        for piece in iter_pretty(chunks, color=plan.color, verbatim=terminal_text if terminal else None):
-            sink.write(safe_json(piece) if terminal else piece)
+        for piece in iter_pretty(chunks, color=renderer.color, verbatim=terminal_text if terminal else None):
+            sink.write(renderer.safe(piece) if terminal else piece)
             written += len(piece)
     except ConnectionFailed as exc:
         if written and shown:
@@ -125,23 +106,26 @@ def _write_pretty_json(chunks: Iterator[bytes], plan: OutputPlan, sink: ByteSink
     sink.flush()
 
 
-def _write_for_reader(body: ResponseBody, plan: OutputPlan, stdout: ByteSink, note: Callable[[str], None]) -> None:
+def _write_for_reader(body: ResponseBody, renderer: Renderer, stdout: ByteSink, note: Callable[[str], None]) -> None:
     """stdout that a person reads (a terminal), or --pretty into a pipe."""
     first = next(body.chunks, b"")
-    if plan.to_terminal and looks_binary(body.content_type, first[:1024]):
+    if renderer.terminal and looks_binary(body.content_type, first[:1024]):
         kind = body.content_type or "no type"
         note(f"apicli: binary body not shown ({kind}, {body.length or 'unknown'} bytes); save it with -o FILE")
         return
     chunks = itertools.chain([first], body.chunks)
-    if plan.indent and (is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"[")):
-        _write_pretty_json(chunks, plan, stdout)
+    if renderer.pretty and (is_json_type(body.content_type) or first.lstrip()[:1] in (b"{", b"[")):
+        _write_pretty_json(chunks, renderer, stdout)
         return
-    _write_raw(chunks, stdout, TerminalText() if plan.to_terminal else None)
+    _write_raw(chunks, stdout, TerminalText() if renderer.terminal else None)
 
 
-def _write_filtered(
-    body: ResponseBody, plan: OutputPlan, stdout: ByteSink, jq: JqProgram | None, schema: SchemaValidator | None
-) -> None:
+def filtered_output(
+    body: ResponseBody, renderer: Renderer, jq: JqProgram | None, schema: SchemaValidator | None
+) -> tuple[bytes, ApicliError | None]:
+    """--jq and --schema on a whole body: the output to write, and the schema failure to raise after it.
+
+    jq's halt_error is raised here, carrying the output before it (JqHaltError.output)."""
     flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
     hint = f"save it with -o FILE (without {flag}) and work on the file"
     if jq is not None:  # before the body is read: a child forked later would share its copy
@@ -152,22 +136,24 @@ def _write_filtered(
     if jq is not None:
         # Without --schema nothing else needs the body whole: it goes to libjq as it arrives.
         results = jq.body_results(iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT)
-        try:
-            output = jq.format_results(results, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal)
-        except ApicliError as halted:  # halt_error: the results before it are written first, as jq does
-            if getattr(halted, "output", b""):
-                write_block(halted.output, plan, stdout)  # type: ignore[attr-defined]
-            raise
-    elif plan.indent:
-        verbatim = terminal_text if plan.to_terminal else None
-        output = format_pretty(whole, body.content_type, color=plan.color, verbatim=verbatim)
+        output = renderer.jq_output(jq, results)
+    elif renderer.pretty:
+        output = _pretty_whole(whole, body.content_type, renderer)
     else:
-        output = terminal_text(whole) if plan.to_terminal else whole
+        output = terminal_text(whole) if renderer.terminal else whole
     errors = schema.body_errors(whole) if schema is not None else []
-    if plan.to_terminal:
-        output = safe_json(output)  # rendered JSON and jq's output may hold DEL and C1 controls in strings
-    write_block(output, plan, stdout)
-    if errors:
-        from ..schema import schema_failure
+    if not errors:
+        return output, None
+    from ..schema import schema_failure
 
-        raise schema_failure(errors)
+    return output, schema_failure(errors)
+
+
+def _pretty_whole(body: bytes, content_type: str | None, renderer: Renderer) -> bytes:
+    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is (made safe on a terminal)."""
+    verbatim = terminal_text if renderer.terminal else None
+    if is_json_type(content_type) or body.lstrip()[:1] in (b"{", b"["):
+        from .prettystream import pretty_json
+
+        return renderer.safe(pretty_json(body, color=renderer.color, verbatim=verbatim))
+    return body if verbatim is None else verbatim(body)

@@ -43,6 +43,7 @@ __all__ = [
     "RESET",
     "STRING_COLOR",
     "colorize_indented",
+    "render_exact",
     "render_json",
     "render_value",
     "strip_ansi",
@@ -112,15 +113,18 @@ class _VerbatimNumbers:
     marker back for the literal.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, every_literal: bool = False) -> None:
         self._nonce = secrets.token_hex(8)
         self.used = False
+        self.every_literal = every_literal  # keep each float's literal, and each integer's that int() would change
 
     def _mark(self, literal: str) -> str:
         self.used = True
         return f"\x00{self._nonce}{literal}"
 
     def parse_int(self, literal: str) -> int | str:
+        if self.every_literal and literal == "-0":
+            return self._mark(literal)
         if len(literal) < 19:
             return int(literal)
         try:
@@ -130,6 +134,8 @@ class _VerbatimNumbers:
         return number if -(2**63) <= number < 2**64 else self._mark(literal)
 
     def parse_float(self, literal: str) -> float | str:
+        if self.every_literal:
+            return self._mark(literal)
         number = float(literal)
         return number if math.isfinite(number) else self._mark(literal)
 
@@ -243,6 +249,47 @@ def render_value(value: object, *, color: bool) -> bytes:
     if color:
         return _colorize(text, fix_floats=by_orjson)
     return _fix_floats(text) if by_orjson else text
+
+
+def render_exact(text: bytes, *, color: bool) -> bytes | None:
+    """Compact JSON ``text``, as jq writes it, indented (and maybe coloured) and ending in a newline,
+    with every number spelled as in ``text``; None when it cannot be parsed here (nested too deeply).
+
+    orjson indents it when it writes the parsed value back as ``text`` exactly (no number is
+    respelled, and floats are left as they are, unlike render_json); otherwise the json module
+    parses it with every float, and every integer that would change, kept as its literal.
+    """
+    with _gc_paused():
+        indented = _indent_exact(text)
+        if indented is None:
+            return None
+        return _colorize(indented, fix_floats=False) if color else indented
+
+
+def _indent_exact(text: bytes) -> bytes | None:
+    try:
+        value = orjson.loads(text)
+        if orjson.dumps(value) == text:
+            return orjson.dumps(value, option=_ORJSON_INDENT)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
+    numbers = _VerbatimNumbers(every_literal=True)
+    try:
+        value = json.loads(
+            text.decode("utf-8"),
+            parse_int=numbers.parse_int,
+            parse_float=numbers.parse_float,
+            parse_constant=_reject_constant,
+        )
+        try:
+            indented = orjson.dumps(value, option=_ORJSON_INDENT)
+        except orjson.JSONEncodeError:  # lone surrogates, deep nesting
+            indented = _dump_with_stdlib(value, 2)
+    except (ValueError, RecursionError):
+        return None
+    indented = numbers.restore(indented)
+    # jq escapes DEL, which both serialisers write raw; text as jq writes it holds no raw DEL.
+    return indented.replace(b"\x7f", b"\\u007f") if b"\x7f" in indented else indented
 
 
 def colorize_indented(text: bytes) -> bytes:

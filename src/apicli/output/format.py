@@ -6,9 +6,8 @@ apicli's own colours are added after, so they are the only escape sequences on s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from ..errors import ParseError
 from .terminal import visible
 
 ERROR_BODY_LIMIT = 4096
@@ -116,31 +115,12 @@ def format_error_body(body: bytes, content_type: str | None, limit: int = ERROR_
     """An error response body as readable text, pretty if JSON, cut to `limit` characters."""
     if not body.strip():
         return ""
-    text: str
-    try:
-        from .colorize import render_json
+    from .prettystream import pretty_json
 
-        text = render_json(body, color=False).decode("utf-8").rstrip("\n")
-    except (ParseError, UnicodeDecodeError):
+    try:
+        text = pretty_json(body, color=False).decode("utf-8").rstrip("\n")  # the body as it is, when not JSON
+    except UnicodeDecodeError:
         text = body.decode("utf-8", errors="surrogateescape").rstrip("\n")
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(body)} bytes in all; see it whole with --ignore-status)"
     return visible(text)
-
-
-def format_pretty(
-    body: bytes, content_type: str | None, *, color: bool, verbatim: Callable[[bytes], bytes] | None = None
-) -> bytes:
-    """Indented (and maybe coloured) JSON when the body is JSON; otherwise the body as is, or
-    as `verbatim` makes it (for a terminal)."""
-    stripped = body.lstrip()[:1]
-    if is_json_type(content_type) or stripped in (b"{", b"["):
-        from .colorize import render_json
-
-        try:
-            return render_json(body, color=color)
-        except ParseError:
-            pass
-    return body if verbatim is None else verbatim(body)
-
-

@@ -10,6 +10,11 @@ descended into, with a stack of open containers rather than recursion (past JSON
 the body is refused), and a string larger than the window is written in pieces as it is
 scanned. Memory therefore stays near the window size whatever the document's size, time stays
 linear in it, and the uncoloured text is the same as json.dumps(indent=2) of the whole document.
+
+This is apicli's one JSON indenter: a body, a record, an item and a --jq result all come here.
+With `exact`, for JSON text that must be shown as it was written (jq's output, whose numbers
+jq spelled), every number and string keeps its spelling: batches are rendered in bulk only
+where orjson writes them back byte for byte, and anything else is walked token by token.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import orjson
 
 from ..errors import ParseError, ResponseFormatError
 from ..limits import JSON_DEPTH
-from .colorize import KEY_COLOR, RESET, STRING_COLOR, render_json
+from .colorize import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR, render_exact, render_json, render_value
 
 WINDOW = 512 * 1024
 MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
@@ -29,6 +34,8 @@ _VALUE_START = frozenset(b'{["-0123456789tfn')
 _ATTEMPTS = 16  # cut points tried per window before descending into a member
 _WHITESPACE = b" \t\r\n"
 _SCALAR = re.compile(rb"[^\s,\]}:]+")
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_LITERAL_COLORS = {b"true": BOOL_COLOR, b"false": BOOL_COLOR, b"null": NULL_COLOR}
 # A string's text as whole units: runs of plain bytes and complete escapes. Possessive: the match
 # is linear and keeps no backtracking state, however long the string.
 _STRING_UNITS = re.compile(rb'[^"\\]*+(?:\\(?:u[0-9a-fA-F]{4}|[^u])[^"\\]*+)*+')
@@ -101,29 +108,39 @@ class _Reader:
 
 
 def iter_pretty(
-    chunks: Iterator[bytes], *, color: bool, verbatim: Callable[[bytes], bytes] | None = None
+    chunks: Iterator[bytes],
+    *,
+    color: bool,
+    verbatim: Callable[[bytes], bytes] | None = None,
+    exact: bool = False,
 ) -> Iterator[bytes]:
     """The pretty (and maybe coloured) text of the JSON document in `chunks`, piece by piece.
 
     A document within one window that is not JSON comes back unchanged (through `verbatim`, when
     given), as a whole-body render does; a larger one that turns out not to be JSON raises
-    ResponseFormatError.
+    ResponseFormatError. With `exact`, numbers and strings keep their spelling (see the module
+    docstring); the text is expected to be compact and valid, as jq writes it.
     """
     reader = _Reader(chunks)
     reader.fill(WINDOW + 1)
     if reader.ended:
         body = reader.data
-        try:
-            yield render_json(body, color=color)
-        except ParseError:
-            yield body if verbatim is None else verbatim(body)
-        return
+        if not exact:
+            try:
+                yield render_json(body, color=color)
+            except ParseError:
+                yield body if verbatim is None else verbatim(body)
+            return
+        rendered = render_exact(body, color=color)
+        if rendered is not None:
+            yield rendered
+            return
     first = reader.skip_whitespace()
     if first == -1:
         return
     if first not in _VALUE_START:
         raise reader.error("it does not start with a JSON value")
-    yield from _value(reader, color)
+    yield from _value(reader, color, exact)
     yield b"\n"
     if reader.skip_whitespace() != -1:
         raise reader.error("more data after the document")
@@ -140,7 +157,24 @@ class _Open:
         self.members = 0
 
 
-def _value(reader: _Reader, color: bool) -> Iterator[bytes]:
+def pretty_json(
+    text: bytes, *, color: bool, verbatim: Callable[[bytes], bytes] | None = None, exact: bool = False
+) -> bytes:
+    """A whole JSON text indented (and maybe coloured), ending in a newline; text that is not JSON
+    comes back as it is, or as `verbatim` makes it."""
+    try:
+        return b"".join(iter_pretty(iter([text]), color=color, verbatim=verbatim, exact=exact))
+    except ResponseFormatError:
+        return text if verbatim is None else verbatim(text)
+
+
+def pretty_value(value: object, *, color: bool) -> bytes:
+    """One parsed JSON value (a page's item) indented, ending in a newline: what pretty_json makes
+    of its text, without writing the text first."""
+    return render_value(value, color=color)
+
+
+def _value(reader: _Reader, color: bool, exact: bool) -> Iterator[bytes]:
     """The document's value, walked with a stack of open containers (never Python recursion on depth)."""
     opened: list[_Open] = []
     want_value = True  # the next thing to write is a value (the document, or a member descended into)
@@ -151,7 +185,7 @@ def _value(reader: _Reader, color: bool) -> Iterator[bytes]:
             if first == -1:
                 raise reader.error("a value")
             if first in b"[{":
-                if len(opened) == JSON_DEPTH:
+                if len(opened) == JSON_DEPTH and not exact:  # jq's results are bounded in size, not depth
                     raise reader.error(f"arrays and objects nested deeper than {JSON_DEPTH} levels")
                 open_b, close_b = (b"[", b"]") if first == ord("[") else (b"{", b"}")
                 reader.pos += 1
@@ -161,11 +195,13 @@ def _value(reader: _Reader, color: bool) -> Iterator[bytes]:
                 else:
                     yield open_b + b"\n"
                     opened.append(_Open(open_b, close_b))
-                    yield from _next_member(reader, opened, color)
+                    yield from _next_member(reader, opened, color, exact)
                     want_value = _descending(opened)
                     continue
             elif first == ord('"'):
-                yield from _string(reader, STRING_COLOR if color else b"")
+                yield from _string(reader, STRING_COLOR if color else b"", exact)
+            elif exact:
+                yield _exact_scalar(reader, color)
             else:
                 token = reader.token(_SCALAR, "value")
                 try:
@@ -178,7 +214,7 @@ def _value(reader: _Reader, color: bool) -> Iterator[bytes]:
             following = reader.skip_whitespace()
             if following == ord(","):
                 reader.pos += 1
-                yield from _next_member(reader, opened, color)
+                yield from _next_member(reader, opened, color, exact)
                 if _descending(opened):
                     want_value = True
                     break
@@ -203,12 +239,23 @@ def _descending(opened: list[_Open]) -> bool:
     return False
 
 
-def _next_member(reader: _Reader, opened: list[_Open], color: bool) -> Iterator[bytes]:
+def _exact_scalar(reader: _Reader, color: bool) -> bytes:
+    """A number as it is spelled, or a literal in its colour."""
+    token = reader.token(_SCALAR, "value")
+    literal_color = _LITERAL_COLORS.get(token)
+    if literal_color is not None:
+        return literal_color + token + RESET if color else token
+    if _NUMBER.fullmatch(token) is None:
+        raise reader.error(f"{token[:40]!r}")
+    return token
+
+
+def _next_member(reader: _Reader, opened: list[_Open], color: bool, exact: bool) -> Iterator[bytes]:
     """Write the next members of the innermost container: a batch, or the start of one member too large for it."""
     container = opened[-1]
     depth = len(opened) - 1
     separator = b",\n" if container.members else b""
-    batch = _batch(reader, container.open_b, container.close_b, color)
+    batch = _batch(reader, container.open_b, container.close_b, color, exact)
     if batch is not None:
         # The batch was rendered at depth 0: its members sit two spaces in; move them to this depth.
         inner = batch[batch.index(b"\n") + 1 : batch.rindex(b"\n", 0, len(batch) - 1)]
@@ -223,16 +270,19 @@ def _next_member(reader: _Reader, opened: list[_Open], color: bool) -> Iterator[
     if container.open_b == b"{":
         if reader.skip_whitespace() != ord('"'):
             raise reader.error("a key")
-        yield from _string(reader, KEY_COLOR if color else b"")
+        yield from _string(reader, KEY_COLOR if color else b"", exact)
         yield b": "
         reader.expect(ord(":"))
     container.members = _DESCEND
 
 
-def _string(reader: _Reader, color_code: bytes) -> Iterator[bytes]:
+def _string(reader: _Reader, color_code: bytes, exact: bool) -> Iterator[bytes]:
     """A string (at reader.pos) as the renderer writes it, in pieces: a string of any length in bounded memory."""
     yield color_code + b'"'
     for piece in _string_pieces(reader):
+        if exact:
+            yield piece
+            continue
         try:
             yield render_json(b'"' + piece + b'"', color=False)[1:-2]
         except ParseError:
@@ -307,7 +357,7 @@ def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes]) -> Iterator
         end, tail = start, tail * 4
 
 
-def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool) -> bytes | None:
+def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool, exact: bool) -> bytes | None:
     """The rendered text of as many whole members as the window holds, consumed; None when not even one fits.
 
     A cut is checked by parsing; where a parse fails tells that every good cut lies before that
@@ -329,12 +379,21 @@ def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool) -> bytes
         try:
             orjson.loads(candidate)
         except orjson.JSONDecodeError as exc:
-            bound = _byte_offset(candidate, exc.pos) - 1  # in region coordinates: the bracket came first
-            continue
-        try:
-            rendered = render_json(candidate, color=color)
-        except ParseError:
-            continue
+            # Exact text may hold a number orjson refuses (1E+1000), which render_exact reads.
+            if not exact or "infinity" not in str(exc):
+                bound = _byte_offset(candidate, exc.pos) - 1  # in region coordinates: the bracket came first
+                continue
+        if exact:
+            exact_text = render_exact(candidate, color=color)
+            if exact_text is None:  # not valid after all, or nested too deeply: a shorter batch, or a walk
+                bound = cut
+                continue
+            rendered = exact_text
+        else:
+            try:
+                rendered = render_json(candidate, color=color)
+            except ParseError:
+                continue
         reader.pos += cut
         return rendered
     return None

@@ -17,7 +17,7 @@ from typing import IO, Any, BinaryIO, Protocol
 from ..codings import decoded_chunks, decoder_for
 from ..compat import count_bytes_read, directly_readable_response, urllib3_read_errors
 from ..errors import ApicliError, OutputError, PipeClosed
-from ..limits import TooLarge, read_bounded
+from ..limits import TooLarge, read_bounded, too_large
 from .plan import StreamClosedError
 
 STREAM_CHUNK = 256 * 1024
@@ -132,13 +132,6 @@ def read_limited(
         return read_bounded(chunks, limit, error=TooLarge)
     except TooLarge:
         raise too_large(limit, purpose, hint) from None
-
-
-def too_large(limit: int, purpose: str, hint: str | None) -> OutputError:
-    """The refusal of a body past `limit` bytes, read `purpose` (e.g. "to filter with --jq")."""
-    mib, rest = divmod(limit, 1024 * 1024)
-    cap = f"{limit} bytes" if rest or not mib else f"{mib} MiB"
-    return OutputError(f"body is larger than {cap}, too large {purpose}", hint=hint)
 
 
 def _is_regular_target(path: Path) -> bool:

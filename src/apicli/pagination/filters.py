@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import ApicliError
 from ..jqfilter import JqProgram, apply_to_collection, apply_to_item
 from ..output import ByteSink
+from ..output.render import Renderer
 from ..schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
 from .exact import exact_text
 from .settings import PaginationSettings
@@ -23,23 +24,16 @@ __all__ = ["JqCollectionSink", "JqItemSink", "SchemaCheckingSink", "filtered_sin
 class JqItemSink(ItemSink):
     """--jq: the program runs on each item; a page's results go out in one write and a flush."""
 
-    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool, terminal: bool) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: ByteSink, renderer: Renderer, program: JqProgram) -> None:
+        super().__init__(stream, renderer)
         self.program = program
-        self.pretty = pretty
-        self.color = color
-        self.terminal = terminal
         self.index = 0  # the next item's place in the whole stream
 
     def write_page(self, items: list[Any]) -> None:
         blocks: list[bytes] = []
         try:
             for item in items:
-                blocks.append(
-                    apply_to_item(
-                        self.program, exact_text(item), pretty=self.pretty, color=self.color, terminal=self.terminal
-                    )
-                )
+                blocks.append(self.renderer.jq_output(self.program, apply_to_item(self.program, exact_text(item))))
                 self.index += 1
         except ApicliError as exc:
             # What the items before the failing one gave still goes out, as the jq command prints it.
@@ -57,12 +51,9 @@ class JqItemSink(ItemSink):
 class JqCollectionSink(ItemSink):
     """--jq-all: the items are gathered in memory (as compact JSON text) and the program runs once at the end."""
 
-    def __init__(self, stream: ByteSink, program: JqProgram, *, pretty: bool, color: bool, terminal: bool) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: ByteSink, renderer: Renderer, program: JqProgram) -> None:
+        super().__init__(stream, renderer)
         self.program = program
-        self.pretty = pretty
-        self.color = color
-        self.terminal = terminal
         self.texts: list[str] = []
 
     def write_page(self, items: list[Any]) -> None:
@@ -70,7 +61,7 @@ class JqCollectionSink(ItemSink):
 
     def finish(self) -> None:
         texts, self.texts = self.texts, []
-        output = apply_to_collection(self.program, texts, pretty=self.pretty, color=self.color, terminal=self.terminal)
+        output = self.renderer.jq_output(self.program, apply_to_collection(self.program, texts))
         if output:
             self._put(output)
 
@@ -83,7 +74,7 @@ class SchemaCheckingSink(ItemSink):
     """--schema: every item is passed on and checked; the first errors are kept, all of them counted."""
 
     def __init__(self, inner: ItemSink, validator: SchemaValidator) -> None:
-        super().__init__(inner.stream)
+        super().__init__(inner.stream, inner.renderer)
         self.inner = inner
         self.validator = validator
         self.index = 0  # the next item's place in the whole stream
@@ -117,20 +108,18 @@ class SchemaCheckingSink(ItemSink):
 
 def filtered_sink(
     stream: ByteSink,
+    renderer: Renderer,
     settings: PaginationSettings,
     *,
     jq: JqProgram | None,
     schema: SchemaValidator | None,
-    pretty: bool,
-    color: bool,
-    terminal: bool = False,
 ) -> ItemSink:
     """The sink for --jq and/or --schema; without --jq the items are written as usual."""
     sink: ItemSink
     if jq is None:
-        sink = make_sink(stream, array=settings.array, pretty=pretty, color=color, terminal=terminal)
+        sink = make_sink(stream, renderer, array=settings.array)
     elif settings.jq_all:
-        sink = JqCollectionSink(stream, jq, pretty=pretty, color=color, terminal=terminal)
+        sink = JqCollectionSink(stream, renderer, jq)
     else:
-        sink = JqItemSink(stream, jq, pretty=pretty, color=color, terminal=terminal)
+        sink = JqItemSink(stream, renderer, jq)
     return SchemaCheckingSink(sink, schema) if schema is not None else sink

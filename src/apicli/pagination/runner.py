@@ -28,8 +28,9 @@ import requests
 
 from ..client import Client
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
-from ..output import ByteSink, OutputPlan, atomic_output, read_limited
+from ..output import ByteSink, read_limited
 from ..output.body import PRETTY_LIMIT  # limits.WHOLE_BODY, as every body read whole
+from ..output.printer import Printer
 from ..report import Reporter, is_secret_header_name
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
 from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
@@ -367,14 +368,13 @@ def paginate(
     spec: RequestSpec,
     settings: PaginationSettings,
     output: OutputOptions,
-    plan: OutputPlan,
-    stdout: ByteSink,
+    printer: Printer,
     *,
     jq: JqProgram | None = None,
     schema: SchemaValidator | None = None,
     write_out: tuple[Segment, ...] | None = None,
 ) -> None:
-    """Fetch every page from `spec` and write the items to `stdout` (or -o); raise on failure.
+    """Fetch every page from `spec` and write the items to the printer's body sink; raise on failure.
 
     With `jq`, the program's results are written instead of the items; with `schema`, every
     item is checked, and a mismatch raises SchemaValidationError once all the output is written.
@@ -385,7 +385,7 @@ def paginate(
     if write_out is not None:
         from ..transferinfo import WriteOut
 
-        writer = WriteOut(write_out, plan, stdout, client.reporter)
+        writer = WriteOut(write_out, printer)
     fetcher = PageFetcher(
         client, template, output, throttle, settings.items_path, exact_numbers=jq is not None, writer=writer
     )
@@ -393,21 +393,13 @@ def paginate(
 
     def open_sink(stream: ByteSink) -> ItemSink:
         if jq is None and schema is None:
-            return make_sink(
-                stream, array=settings.array, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
-            )
+            return make_sink(stream, printer.renderer, array=settings.array)
         from .filters import filtered_sink  # only --jq and --schema pay for loading jq and jsonschema
 
-        return filtered_sink(
-            stream, settings, jq=jq, schema=schema, pretty=plan.indent, color=plan.color, terminal=plan.to_terminal
-        )
+        return filtered_sink(stream, printer.renderer, settings, jq=jq, schema=schema)
 
-    if plan.destination is not None:
-        with atomic_output(plan.destination) as stream:
-            sink = open_sink(stream)
-            loop.run(sink)
-    else:
-        sink = open_sink(stdout)
+    with printer.body_sink() as stream:
+        sink = open_sink(stream)
         loop.run(sink)
     failure = sink.failure()
     if failure is not None:

@@ -1,4 +1,5 @@
-"""Writing items: NDJSON (the default), one streamed JSON array (--array), or pretty for a terminal.
+"""Writing items: NDJSON (the default), one streamed JSON array (--array), or pretty for a terminal,
+as the run's Renderer says.
 
 Each page becomes one block of bytes and one write, then a flush, so the first items
 reach a reader (jq, head) while later pages are still being fetched, and nothing but
@@ -10,17 +11,16 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from ..errors import ApicliError
 from ..output import ByteSink
+from ..output.render import Renderer
 
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
 
-Render = Callable[[Any], bytes]
 _GROUP = 256  # items encoded before their texts are joined
 
 
@@ -57,9 +57,9 @@ def array_block(items: list[Any]) -> bytes:
 class ItemSink(ABC):
     """Receives each page's items in order; `finish` completes the output, `abort` is called after an error."""
 
-    def __init__(self, stream: ByteSink, *, terminal: bool = False) -> None:
+    def __init__(self, stream: ByteSink, renderer: Renderer | None = None) -> None:
         self.stream = stream
-        self.terminal = terminal  # stdout is a terminal: DEL and C1 controls in strings are escaped
+        self.renderer = renderer or Renderer()  # on a terminal, DEL and C1 controls in strings are escaped
 
     @abstractmethod
     def write_page(self, items: list[Any]) -> None: ...
@@ -78,11 +78,7 @@ class ItemSink(ABC):
 
     def _put(self, block: bytes) -> None:
         # Failures are translated by the sink: StdoutSink for stdout, atomic_output for -o FILE.
-        if self.terminal:
-            from ..output.terminal import safe_json
-
-            block = safe_json(block)
-        self.stream.write(block)
+        self.stream.write(self.renderer.safe(block))
         self.stream.flush()
 
 
@@ -109,16 +105,16 @@ class ArraySink(ItemSink):
 class PrettySink(ItemSink):
     """Indented (and maybe coloured) items for a person: one after another, or inside an array."""
 
-    def __init__(self, stream: ByteSink, render: Render, *, array: bool, terminal: bool = False) -> None:
-        super().__init__(stream, terminal=terminal)
-        self.render = render
+    def __init__(self, stream: ByteSink, renderer: Renderer, *, array: bool) -> None:
+        super().__init__(stream, renderer)
+        self.indent = self.renderer.value_indenter()
         self.array = array
         self.started = False
 
     def write_page(self, items: list[Any]) -> None:
         if not items:
             return
-        rendered = [self.render(item).rstrip(b"\n") for item in items]
+        rendered = [self.indent(item).rstrip(b"\n") for item in items]
         if self.array:
             block = b",\n".join(b"  " + text.replace(b"\n", b"\n  ") for text in rendered)
             self._put((b",\n" if self.started else b"[\n") + block)
@@ -131,18 +127,7 @@ class PrettySink(ItemSink):
             self._put(b"\n]\n" if self.started else b"[]\n")
 
 
-def pretty_renderer(color: bool) -> Render:
-    """Each item indented (and coloured) as apicli renders any JSON for a terminal."""
-    # Imported here: only terminal output pays for it.
-    from ..output.colorize import render_value
-
-    def render(value: Any) -> bytes:
-        return render_value(value, color=color)
-
-    return render
-
-
-def make_sink(stream: ByteSink, *, array: bool, pretty: bool, color: bool, terminal: bool = False) -> ItemSink:
-    if pretty:
-        return PrettySink(stream, pretty_renderer(color), array=array, terminal=terminal)
-    return ArraySink(stream, terminal=terminal) if array else NdjsonSink(stream, terminal=terminal)
+def make_sink(stream: ByteSink, renderer: Renderer, *, array: bool) -> ItemSink:
+    if renderer.pretty:
+        return PrettySink(stream, renderer, array=array)
+    return ArraySink(stream, renderer) if array else NdjsonSink(stream, renderer)

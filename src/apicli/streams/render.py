@@ -1,4 +1,5 @@
-"""One record of a stream, as text: an NDJSON line, a pretty (and coloured) block, or jq's output."""
+"""One record of a stream: parsed with its numbers as written, then as text through the run's Renderer
+(an NDJSON line, a pretty and coloured block) or through --jq."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ import orjson
 from ..errors import ResponseFormatError
 from ..jsontext import JSONTooDeep, nesting_depth
 from ..limits import JSON_DEPTH
-from ..output.terminal import safe_json, visible
+from ..output.render import Renderer
 from ..pagination.exact import WrittenNumber, exact_text
 
 if TYPE_CHECKING:
     from ..jqfilter import JqProgram
-
-DIM = b"\x1b[2m"
-RESET = b"\x1b[0m"
 
 
 class NotJSON(ValueError):
@@ -102,31 +100,25 @@ def halt_output(error: Exception) -> bytes:
 
 
 class RecordRenderer:
-    """How each record is written: compact JSON, pretty for a reader, or through --jq."""
+    """How each record is written: through --jq when given, else as the run's Renderer shows JSON."""
 
-    def __init__(self, *, pretty: bool, color: bool, terminal: bool, jq: JqProgram | None) -> None:
-        self.pretty = pretty
-        self.color = color
-        self.terminal = terminal
+    def __init__(self, style: Renderer | None = None, jq: JqProgram | None = None) -> None:
+        self.style = style if style is not None else Renderer()
         self.jq = jq
-        self.plain = not pretty and not terminal and jq is None  # compact JSON lines, nothing else
+        self.plain = self.style.plain and jq is None  # compact JSON lines, nothing else
+
+    @property
+    def terminal(self) -> bool:
+        return self.style.terminal
 
     def value(self, value: Any) -> bytes:
         """One JSON value (or a plain string) as it should appear, ending in a newline."""
         if self.jq is not None:
-            return self.jq.render(exact_text(value), pretty=self.pretty, color=self.color, terminal=self.terminal)
-        if isinstance(value, str) and self.terminal:
-            return visible(value).encode("utf-8", "surrogateescape") + b"\n"
-        text = exact_text(value).encode("utf-8", "surrogatepass")
-        if not self.pretty:
-            rendered = text + b"\n"
-        else:
-            from ..output.colorize import render_json
-
-            rendered = render_json(text, color=self.color)
-        return safe_json(rendered) if self.terminal else rendered
+            return self.style.jq_output(self.jq, self.jq.results(exact_text(value)))
+        if isinstance(value, str) and self.style.terminal:
+            return self.style.text(value)
+        return self.style.json_text(exact_text(value).encode("utf-8", "surrogatepass"))
 
     def label(self, text: str) -> bytes:
         """A dimmed line naming an event, for a terminal."""
-        line = visible(text).encode("utf-8", "surrogateescape")
-        return (DIM + line + RESET + b"\n") if self.color else line + b"\n"
+        return self.style.label(text)
