@@ -1,24 +1,22 @@
 """Every reach into a library's private internals, in one place, each with why no public API serves.
 
-The rest of apicli calls these functions and mixins, never a private name of urllib3, requests,
-typer, click or the standard library. tests/unit/test_compat.py checks each reach against the
+The rest of apicli calls these functions and mixins, never a private name of urllib3, requests
+or the standard library (typer's and click's are reached from cli/typer_compat.py, so that the
+core never loads typer). tests/unit/test_compat.py checks each reach against the
 installed versions, so an upgrade that moves one fails there, by name. Nothing here imports
-urllib3, requests, typer or click at import time: a caller that loads them lazily still does.
+urllib3 or requests at import time: a caller that loads them lazily still does.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import http.client
     import socket
     from http.cookiejar import Cookie, CookieJar
-    from pathlib import Path
 
 
 # --- the standard library ---------------------------------------------------------------------
@@ -153,48 +151,3 @@ def count_bytes_read(raw: Any, count: int) -> None:
     raw._fp_bytes_read += count
     if raw.length_remaining is not None:
         raw.length_remaining -= count
-
-
-# --- typer and the click it vendors -----------------------------------------------------------
-
-
-def click_module(name: str) -> ModuleType:
-    """A module of the click typer runs on: typer vendors it as typer._click, with no public alias."""
-    return importlib.import_module(f"typer._click.{name}")
-
-
-_TYPER_SHELL_CLASSES = {"bash": "BashComplete", "zsh": "ZshComplete", "fish": "FishComplete"}
-
-
-def typer_completion_class(shell: str, answers: type, source_template: str) -> type:
-    """A subclass of typer's completion class for `shell` (typer._completion_classes), `answers` first.
-
-    typer's classes read the command line as apicli's scripts pass it (_TYPER_COMPLETE_ARGS)."""
-    base = getattr(importlib.import_module("typer._completion_classes"), _TYPER_SHELL_CLASSES[shell])
-    return type(f"{answers.__name__}{base.__name__}", (answers, base), {"source_template": source_template})
-
-
-def set_typer_completion_script(shell: str, template: str) -> None:
-    """The script template typer's --show/--install-completion use: its private table is the only setting."""
-    importlib.import_module("typer._completion_shared")._completion_scripts[shell] = template
-
-
-def typer_completion_script(*, prog_name: str, complete_var: str, shell: str) -> str:
-    """The completion script typer would install, from the template `set_typer_completion_script` set."""
-    script: str = importlib.import_module("typer._completion_shared").get_completion_script(
-        prog_name=prog_name, complete_var=complete_var, shell=shell
-    )
-    return script
-
-
-def install_typer_completion(*, prog_name: str, complete_var: str, shell: str) -> tuple[str, Path]:
-    """Write the completion script where `shell` reads it, as typer's --install-completion does; (shell, path)."""
-    installed: tuple[str, Path] = importlib.import_module("typer._completion_shared").install(
-        shell=shell, prog_name=prog_name, complete_var=complete_var
-    )
-    return installed
-
-
-def set_shell_complete(param: Any, complete: Callable[..., list[Any]]) -> None:
-    """A built click parameter's completion function: click takes it in the constructor, then keeps it private."""
-    param._custom_shell_complete = complete

@@ -18,11 +18,11 @@ import typer
 
 from .. import __version__
 from ..clock import given_time_source
-from ..compat import click_module
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..flagtable import find_flag
 from ..report import Redactor
 from .options import typer_option
+from .typer_compat import click_module
 
 if TYPE_CHECKING:
     from ..clock import TimeSource

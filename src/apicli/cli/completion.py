@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any
 
-from ..compat import (
+from .typer_compat import (
     click_module,
     install_typer_completion,
     set_shell_complete,

@@ -18,8 +18,8 @@ from typing import Any
 
 from typer.core import TyperArgument
 
-from ..compat import click_module
 from ..reference import wrap
+from .typer_compat import click_module
 
 
 def click_types() -> Any:
