@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from apicli.libjq import ResultFile, StreamingFilter, load
+from apicli.filters.libjq import ResultFile, StreamingFilter, load
 
 
 def main(program: str, path: str) -> None:

@@ -12,7 +12,7 @@ import typer
 from apicli.cli.application import load_commands
 from apicli.cli.helpformat import help_sections, polish
 from apicli.cli.manpage import _escape, render_man_page
-from apicli.reference import TOPICS
+from apicli.commands.reference import TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
 MAN = ROOT / "man" / "apicli.1"

@@ -45,7 +45,7 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
         info = next(name.rsplit("/", 1)[0] for name in names if name.endswith(".dist-info/METADATA"))
         metadata = email.message_from_bytes(wheel.read(f"{info}/METADATA"))
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
-    assert {"apicli/__main__.py", "apicli/py.typed", "apicli/cli/application.py", "apicli/jqfilter.py"} <= names
+    assert {"apicli/__main__.py", "apicli/py.typed", "apicli/cli/application.py", "apicli/filters/jqfilter.py"} <= names
     assert f"{info.removesuffix('.dist-info')}.data/data/share/man/man1/apicli.1" in names  # `man apicli`
     assert "apicli = apicli.__main__:main" in entry_points
     assert metadata["Name"] == "apicli" and metadata["Requires-Python"] == ">=3.11"

@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apicli.cli.application import load_commands
-from apicli.errors import ExitCode
-from apicli.foreign_flags import (
+from apicli.commands.foreign_flags import (
     FOREIGN_FLAGS,
     OTHER_METHODS,
     VERBS,
@@ -24,6 +23,7 @@ from apicli.foreign_flags import (
     read_cluster,
     unknown_command_lines,
 )
+from apicli.errors import ExitCode
 from tests.conftest import Invoke
 
 NOWHERE = "http://127.0.0.1:9/"  # discard port: a request that got sent would fail with exit 7, not 2

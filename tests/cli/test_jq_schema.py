@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from apicli.errors import ExitCode
-from apicli.jqfilter import apply_to_collection, apply_to_item, compile_jq
+from apicli.filters.jqfilter import apply_to_collection, apply_to_item, compile_jq
+from apicli.filters.schema import load_schema, schema_failure, validate_item
 from apicli.output.render import Renderer
-from apicli.schema import load_schema, schema_failure, validate_item
 from tests.conftest import Invoke
 
 USERS = b'{"items": [{"id": 1, "login": "ann", "admin": true}, {"id": 2, "login": "ben", "admin": false}]}'

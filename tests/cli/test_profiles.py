@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from apicli.config import resolve_url
-from apicli.config_file import Profile
+from apicli.config.config_file import Profile
+from apicli.config.profiles import resolve_url
 from apicli.errors import UsageError
 from tests.conftest import Invoke
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli import auth_command
-from apicli.auth_command import HelperOutputError, parse_helper_output
-from apicli.headertext import has_controls
-from apicli.httpsyntax import is_header_name
+from apicli.auth import auth_command
+from apicli.auth.auth_command import HelperOutputError, parse_helper_output
+from apicli.formats.headertext import has_controls
+from apicli.formats.httpsyntax import is_header_name
 from tests.conftest import Invoke, apicli_command
 from tests.faults import FaultServer, json_reply, redirect
 from tests.hostile.harness import assert_clean, run

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.digest_auth import ChallengeError, DigestAnswerer, parse_challenges, usable_challenge
+from apicli.transport.digest_auth import ChallengeError, DigestAnswerer, parse_challenges, usable_challenge
 from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply, json_reply, redirect
 from tests.faults.auth_servers import NONCE, REALM, DigestProtected
@@ -167,7 +167,7 @@ def test_the_user_goes_as_utf8_with_every_algorithm(
 
 
 def test_a_known_challenge_is_answered_up_front_with_a_counted_nonce(fault_server: FaultServer) -> None:
-    from apicli.digest_auth import DigestAnswerer
+    from apicli.transport.digest_auth import DigestAnswerer
 
     answerer = DigestAnswerer("ann", PASSWORD)
     answerer.challenge = {"realm": REALM, "nonce": NONCE, "qop": "auth", "opaque": 'o"1'}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from apicli import jqfilter
+from apicli.filters import jqfilter
 from tests.conftest import Invoke
 from tests.faults import FaultServer, json_reply
 from tests.faults.test_signals import interrupt, start, wait_until

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.headertext import has_controls
-from apicli.httpsyntax import is_header_name
-from apicli.token_auth import OAuth2Error, client_authorization, parse_answer, parse_token_response
-from apicli.token_cache import sound_entry
+from apicli.auth.token_auth import OAuth2Error, client_authorization, parse_answer, parse_token_response
+from apicli.auth.token_cache import sound_entry
+from apicli.formats.headertext import has_controls
+from apicli.formats.httpsyntax import is_header_name
 from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply, json_reply, redirect
 from tests.faults.auth_servers import TokenEndpoint

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apicli.errors import UsageError
-from apicli.urls import check_proxy_url, proxy_authorization, redact_url
+from apicli.formats.urls import check_proxy_url, proxy_authorization, redact_url
 from tests.conftest import Invoke
 from tests.faults import FaultServer, json_reply, redirect
 from tests.faults.credential_kinds import EchoesCredentials

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.redirects import check_location
+from apicli.transport.redirects import check_location
 from tests.conftest import Invoke
 from tests.faults import FaultServer, SilentListener, redirect
 

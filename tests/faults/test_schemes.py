@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.urls import normalize_url
+from apicli.formats.urls import normalize_url
 from tests.conftest import Invoke
 from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from apicli.session import tls_hint
+from apicli.transport.session import tls_hint
 from tests.conftest import Invoke
 from tests.faults import FaultServer, RangeFile, Reply, ResetMidBody, StallAfterHeaders, json_reply, redirect
 

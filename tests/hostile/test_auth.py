@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from apicli.token_cache import cache_key
+from apicli.auth.token_cache import cache_key
 from tests.faults import FaultServer, Reply, gzip_bomb, json_reply
 from tests.faults.auth_servers import TokenEndpoint
 from tests.faults.wire import Exchange

@@ -20,7 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.cookies import (
+from apicli.errors import UsageError
+from apicli.limits import COOKIE_JAR, size_text
+from apicli.transport.cookies import (
     CookieJarFile,
     CookieLine,
     OriginCookiePolicy,
@@ -30,8 +32,6 @@ from apicli.cookies import (
     names_a_host,
     parse_cookie_flag,
 )
-from apicli.errors import UsageError
-from apicli.limits import COOKIE_JAR, size_text
 from tests.faults import FaultServer, Reply
 from tests.faults.loopback import serve
 from tests.hostile.harness import assert_clean, run

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import UsageError
+from apicli.filters.schema import load_schema
 from apicli.limits import INPUT_FILE
-from apicli.schema import load_schema
 from tests.faults import FaultServer, RangeFile, json_reply
 from tests.hostile.harness import assert_clean, run
 

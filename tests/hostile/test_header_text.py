@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.headertext import HeaderTextError, header_text, shown_text
+from apicli.formats.headertext import HeaderTextError, header_text, shown_text
 from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer
 from tests.hostile.harness import assert_clean, run

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.envelope import body_json
-from apicli.report import MIN_SECRET_LENGTH, Redactor
-from apicli.urls import REDACTED
+from apicli.formats.urls import REDACTED
+from apicli.output.envelope import body_json
+from apicli.output.report import MIN_SECRET_LENGTH, Redactor
 from tests.faults import FaultServer, Reply
 from tests.hostile.harness import assert_clean, run
 

@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apicli.errors import ExitCode
-from apicli.report import SHOWN_REQUEST_BODY, request_body_lines
-from apicli.secret_input import shown_variable
-from apicli.status_hints import status_hint
+from apicli.formats.status_hints import status_hint
+from apicli.inputs.secret_input import shown_variable
+from apicli.output.report import SHOWN_REQUEST_BODY, request_body_lines
 from tests.faults.behaviours import Reply, StallAfterHeaders, json_reply, redirect
 from tests.faults.faultserver import FaultServer
 from tests.hostile.harness import APICLI, assert_clean, run

@@ -12,8 +12,8 @@ import pytest
 from apicli.cli.docs_gen import main as docs_main
 from apicli.cli.docs_gen import stale_files
 from apicli.cli.reference import HelpTopic
+from apicli.commands.reference import TOPICS, format_topic_text
 from apicli.errors import ExitCode
-from apicli.reference import TOPICS, format_topic_text
 from tests.process.conftest import APICLI, base_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def test_docs_carry_the_packaged_text(tmp_path: Path) -> None:
     assert stale_files(ROOT) == [], "docs/ is out of date: run `make docs`"
     for name in TOPICS:
         page = (ROOT / "docs" / f"{name}.md").read_text()
-        assert f"apicli.reference: {name};" in page
+        assert f"apicli.commands.reference: {name};" in page
     # The check can fail: an edited block is reported, and rewriting repairs it.
     (tmp_path / "docs").mkdir()
     for name in TOPICS:

@@ -319,7 +319,7 @@ def test_redirect_chain(fault_server: FaultServer) -> None:
 
 
 def test_huge_headers(fault_server: FaultServer) -> None:
-    # Past http.client's own limit (100) and the one apicli.session raises it to (10,000).
+    # Past http.client's own limit (100) and the one apicli.transport.session raises it to (10,000).
     fault_server.script("/big", huge_headers(total=1_100_000))
 
     raw = raw_get(fault_server, "/big")

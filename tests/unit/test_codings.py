@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apicli.codings import DECODED_PIECE, BodyDecoder, Undecodable, codings, decoder_for
+from apicli.formats.codings import DECODED_PIECE, BodyDecoder, Undecodable, codings, decoder_for
 
 
 def decode(encoding: str, wire: bytes, cuts: list[int] | None = None) -> bytes:
@@ -98,8 +98,8 @@ def test_urllib3_decode_errors_are_one_clean_line(coding: str) -> None:
     import requests
     import urllib3.exceptions as u3
 
-    from apicli.session import translate
     from apicli.spec import NetworkOptions
+    from apicli.transport.session import translate
 
     inner = u3.DecodeError(
         f"Received response with content-encoding: {coding}, but failed to decode it.",
@@ -115,8 +115,8 @@ def test_urllib3_decode_errors_are_one_clean_line(coding: str) -> None:
 
 
 def test_undecodable_is_translated_with_the_url() -> None:
-    from apicli.session import translate
     from apicli.spec import NetworkOptions
+    from apicli.transport.session import translate
 
     error = translate(Undecodable("gzip", 1234, truncated=True), "http://127.0.0.1:9/x", NetworkOptions())
     assert error is not None

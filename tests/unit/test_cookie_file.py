@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.cookies import (
+from apicli.errors import UsageError
+from apicli.transport.cookies import (
     CookieLine,
     format_cookie_line,
     from_cookie,
@@ -18,7 +19,6 @@ from apicli.cookies import (
     parse_cookie_line,
     to_cookie,
 )
-from apicli.errors import UsageError
 
 # Field text as a file holds it, one byte per character: no tabs, line breaks or other controls.
 _FIELD = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=20)

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.config_lines import find_key_line
+from apicli.config.config_lines import find_key_line
+from apicli.filters.schema import json_path
 from apicli.output.prettystream import pretty_json
-from apicli.schema import json_path
 
 TOML = """# comment = not a key
 [profiles.default]

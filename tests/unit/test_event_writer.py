@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.jsontext import JSONTooDeep
+from apicli.formats.jsontext import JSONTooDeep
 from apicli.pagination.exact import exact_text, loads_exact
 from apicli.streams.events import EventWriter
 from apicli.streams.render import NotJSON, RecordRenderer, loads_record, parse_record

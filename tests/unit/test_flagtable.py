@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from apicli import flagtable
+from apicli.commands.flags import CommonFlags
 from apicli.flag_groups import ConfigShowFlags, DownloadFlags, PaginationFlags, PollFlags
-from apicli.flags import CommonFlags
 from apicli.flagtable import FLAGS, Flag, FlagValues, find_flag, flags_of, group_flags, listing, refusal
 
 SOURCE = Path(flagtable.__file__).parent

@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from apicli.downloads.filenames import choose_filename, parse_content_disposition
 from apicli.errors import ApicliError, ParseError
-from apicli.items import build_body, parse_items, stdin_reader
+from apicli.formats.urls import REDACTED, is_secret_query_name, redact_url
+from apicli.inputs.items import build_body, parse_items, stdin_reader
+from apicli.output.report import MIN_SECRET_LENGTH, Redactor
 from apicli.pagination.dotpath import MISSING, lookup, parse_path
 from apicli.pagination.linkheader import find_rel, parse_link_header
-from apicli.report import MIN_SECRET_LENGTH, Redactor
-from apicli.session import redactor_for
 from apicli.spec import Credentials
-from apicli.urls import REDACTED, is_secret_query_name, redact_url
+from apicli.transport.session import redactor_for
 
 # -- request items and body flags ----------------------------------------------------------------
 

@@ -9,10 +9,10 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apicli.report import Redactor, is_secret_header_name
-from apicli.session import GuardedSession
+from apicli.formats.urls import REDACTED
+from apicli.output.report import Redactor, is_secret_header_name
 from apicli.spec import Credentials
-from apicli.urls import REDACTED
+from apicli.transport.session import GuardedSession
 
 SECRET_NAMES = [
     "Authorization",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import ApicliError, ItemError, UsageError
-from apicli.items import build_body, parse_items, split_item, stdin_reader
+from apicli.inputs.items import build_body, parse_items, split_item, stdin_reader
 
 
 @pytest.mark.parametrize(

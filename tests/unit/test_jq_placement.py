@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from apicli.jqfilter import BRIEF_INPUT_LIMIT, compile_jq
+from apicli.filters.jqfilter import BRIEF_INPUT_LIMIT, compile_jq
 
 
 def test_a_brief_program_on_small_inputs_never_forks() -> None:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apicli.jqscan import brief_input_limit, program_cost, runs_briefly
+from apicli.filters.jqscan import brief_input_limit, program_cost, runs_briefly
 
 MIB = 1024 * 1024
 

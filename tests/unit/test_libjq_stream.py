@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apicli import jqworker
 from apicli.errors import OutputError, ResponseFormatError
-from apicli.jqfilter import body_text, json_chunks
-from apicli.jqworker import JqFailed, JqWorker
-from apicli.libjq import load
+from apicli.filters import jqworker
+from apicli.filters.jqfilter import body_text, json_chunks
+from apicli.filters.jqworker import JqFailed, JqWorker
+from apicli.filters.libjq import load
 
 LIMIT = 1 << 30  # bytes of one result
 PROGRAMS = (".", ".[]?", "length", "[paths]", "tostring", ".. | numbers")

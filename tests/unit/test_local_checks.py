@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import InvalidURL, ItemError, UsageError
-from apicli.headertext import header_text
-from apicli.httpsyntax import header_value_problem, is_header_name
-from apicli.items import SEPARATORS, parse_items, stdin_reader
-from apicli.local_checks import check_client_certificate, check_header_values
-from apicli.local_input import read_capped
-from apicli.urls import normalize_url
+from apicli.formats.headertext import header_text
+from apicli.formats.httpsyntax import header_value_problem, is_header_name
+from apicli.formats.urls import normalize_url
+from apicli.inputs.items import SEPARATORS, parse_items, stdin_reader
+from apicli.inputs.local_checks import check_client_certificate, check_header_values
+from apicli.inputs.local_input import read_capped
 from tests.conftest import Invoke
 
 TCHAR = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import ItemError
-from apicli.items import parse_items, split_item
-from apicli.nested_keys import parse_key_path
+from apicli.formats.nested_keys import parse_key_path
+from apicli.inputs.items import parse_items, split_item
 
 _ITEM_SPECIAL = ":;=@"
 _TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8)

@@ -14,7 +14,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from urllib3.response import HTTPResponse
 
 from apicli.clock import UNLIMITED
-from apicli.retry import (
+from apicli.spec import RetryPolicy
+from apicli.transport.retry import (
     ApicliRetry,
     GaveUp,
     RetryHooks,
@@ -25,7 +26,6 @@ from apicli.retry import (
     parse_delay,
     rate_limit_delay,
 )
-from apicli.spec import RetryPolicy
 from tests.conftest import Invoke
 from tests.faults import FaultServer, Reply
 from tests.faults.loopback import serve

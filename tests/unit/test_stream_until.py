@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import RequestTimeout, SchemaValidationError
-from apicli.jqfilter import compile_jq
-from apicli.polling import StreamCondition
-from apicli.schema import load_schema
+from apicli.filters.jqfilter import compile_jq
+from apicli.filters.schema import load_schema
+from apicli.request.polling import StreamCondition
 from apicli.streams.records import stream_records
 from apicli.streams.render import RecordRenderer
 

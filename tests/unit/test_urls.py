@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apicli.errors import ApicliError, InvalidURL
-from apicli.urls import normalize_url, redact_url, same_origin
+from apicli.formats.urls import normalize_url, redact_url, same_origin
 
 
 @pytest.mark.parametrize(

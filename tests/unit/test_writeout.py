@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apicli.errors import UsageError
+from apicli.inputs.writeout import VARIABLES, Shown, TransferReport, parse_write_out, render_write_out
 from apicli.output.terminal import visible, visible_json
-from apicli.writeout import VARIABLES, Shown, TransferReport, parse_write_out, render_write_out
 
 
 def _report(**overrides: object) -> TransferReport:

@@ -20,7 +20,7 @@ from .. import __version__
 from ..clock import given_time_source
 from ..errors import ApicliError, ExitCode, PipeClosed
 from ..flagtable import find_flag
-from ..report import Redactor
+from ..output.report import Redactor
 from .options import typer_option
 from .typer_compat import click_module
 
@@ -162,7 +162,7 @@ def _preprocess(args: list[str]) -> list[str]:
         return args
     word = args[position]
     if word == "help" and position + 1 < len(args) and not args[position + 1].startswith("-"):
-        from ..reference import TOPICS
+        from ..commands.reference import TOPICS
 
         named = args[position + 1]
         if named not in TOPICS:
@@ -172,7 +172,7 @@ def _preprocess(args: list[str]) -> list[str]:
         return args
     if word in COMMAND_MODULES:
         return args
-    from ..foreign_flags import command_for
+    from ..commands.foreign_flags import command_for
 
     replacement = command_for(word)
     return args if replacement is None else [*args[:position], *replacement, *args[position + 1 :]]
@@ -183,7 +183,7 @@ def _misplaced_command(args: list[str]) -> list[str] | None:
     position = _command_position(args)
     if position is None or args[position] in COMMAND_MODULES or "_APICLI_COMPLETE" in os.environ:
         return None
-    from ..foreign_flags import unknown_command_lines
+    from ..commands.foreign_flags import unknown_command_lines
     from ..output.terminal import visible
 
     lines = unknown_command_lines(args[position])
@@ -206,7 +206,7 @@ def _unknown_option_lines(exc: Any, args: list[str]) -> list[str]:
     A cluster of short flags (`-fsSL`) gets one error naming every letter. Spelling suggestions
     are kept for flags no other tool has (`--tiemout` -> `--timeout`).
     """
-    from ..foreign_flags import cluster_lines, foreign_flag_advice, is_cluster, read_cluster
+    from ..commands.foreign_flags import cluster_lines, foreign_flag_advice, is_cluster, read_cluster
 
     option = exc.option_name
     command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
@@ -252,7 +252,7 @@ def _short_flags(command: Any) -> dict[str, tuple[str, bool]]:
 
 def _usage_lines(exc: Any, args: list[str]) -> list[str]:
     """A usage error's line and hint; -q gets its meaning here, since HTTPie's and xh's -q is quiet."""
-    from ..foreign_flags import QUERY_HINT, QUERY_MEANING
+    from ..commands.foreign_flags import QUERY_HINT, QUERY_MEANING
 
     command_path = exc.ctx.command_path if exc.ctx is not None else "apicli"
     if getattr(exc, "option_name", None) == "-q":  # -q at the end, with no value

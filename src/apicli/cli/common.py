@@ -14,26 +14,26 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import typer
 
 from ..clock import Clock, run_time_source
+from ..commands.flags import CommonFlags, Invocation, build_invocation
 from ..errors import Interrupted
-from ..flags import CommonFlags, Invocation, build_invocation
 from ..output import OutputPlan, StdoutSink, build_output_plan
 from ..output.printer import Printer
-from ..report import Reporter
-from ..session import redactor_for
+from ..output.report import Reporter
 from ..signals import deadline_alarm
 from ..startup import resume_collector
+from ..transport.session import redactor_for
 from .options import with_flags
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..polling import UntilCondition
+    from ..request.client import Client
+    from ..request.polling import UntilCondition
 
 
 
 def _max_time(given: float | None, own: dict[str, Any]) -> float | None:
     """--max-time, else the bound that --until always has: it never waits forever."""
     if given is None and (own.get("until") is not None or own.get("until_status") is not None):
-        from ..polling import DEFAULT_UNTIL_MAX_TIME
+        from ..request.polling import DEFAULT_UNTIL_MAX_TIME
 
         return DEFAULT_UNTIL_MAX_TIME
     return given
@@ -133,7 +133,7 @@ def prepare_run(
     stdout = StdoutSink(sys.stdout.buffer)
     if invocation.preview is not None:
         # Handled here, for every command, so that a preview can never send anything.
-        from ..curl import write_preview
+        from ..commands.curl import write_preview
 
         write_preview(invocation, reporter, stdout)
         if until is not None:
@@ -146,7 +146,7 @@ def prepare_run(
 
 def open_run_client(run: Run, *, pool_size: int = 10) -> Client:
     """The one retrying client a command's requests share."""
-    from ..client import open_client
+    from ..request.client import open_client
 
     invocation = run.invocation
     client = open_client(

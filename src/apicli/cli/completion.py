@@ -155,7 +155,7 @@ def install_or_show(flag: str, shell: str) -> int:
 # What a flag's value completes to, beyond its type (an Enum's choices and a Path's files come free).
 def complete_profile(ctx: Any, param: Any, incomplete: str) -> list[Any]:
     """The profile names in the config file, each described by its base URL; nothing if it cannot be read."""
-    from ..config import config_path, read_config
+    from ..config.profiles import config_path, read_config
     from ..errors import ApicliError
 
     try:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..config import DEFAULT_PROFILE, PROFILE_ENV, config_path, read_config
+from ..config.profiles import DEFAULT_PROFILE, PROFILE_ENV, config_path, read_config
 from ..flag_groups import ConfigShowFlags
-from ..report import is_secret_header_name
-from ..urls import REDACTED, is_secret_query_name
+from ..formats.urls import REDACTED, is_secret_query_name
+from ..output.report import is_secret_header_name
 from .application import app
 from .options import with_flags
 
 if TYPE_CHECKING:
-    from ..config_file import Profile
+    from ..config.config_file import Profile
 
 config_app = typer.Typer(
     name="config",
@@ -109,7 +109,7 @@ def format_profile(profile: Profile) -> list[str]:
                 lines.append(f"{key} = {_value(value)}")
         source = auth.secret
         name = source.key.rsplit(".", 1)[-1]
-        from ..secret_input import shown_variable  # an *_env value that is no variable's name may be the secret
+        from ..inputs.secret_input import shown_variable  # an *_env value that is no variable's name may be the secret
 
         hidden = source.inline is not None or (source.env is not None and shown_variable(source.env) is None)
         shown = REDACTED if hidden else (source.env or str(source.file))

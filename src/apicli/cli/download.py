@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..commands.flags import CommonFlags
 from ..flag_groups import DownloadFlags
-from ..flags import CommonFlags
 
 if TYPE_CHECKING:
     from ..downloads import DownloadJob, Progress
@@ -28,7 +28,7 @@ def read_input_file(path: Path) -> list[DownloadJob]:
 
 
 def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
-    from ..urls import normalize_url
+    from ..formats.urls import normalize_url
 
     return base._replace(url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
 
@@ -107,7 +107,7 @@ def download_command(
     client = open_run_client(run, pool_size=max(own.parallel, 10))
     writer = None
     if run.invocation.write_out is not None:
-        from ..transferinfo import WriteOut
+        from ..request.transferinfo import WriteOut
 
         writer = WriteOut(run.invocation.write_out, run.printer)
     with _progress(run, len(work)) as progress:

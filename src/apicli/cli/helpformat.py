@@ -18,7 +18,7 @@ from typing import Any
 
 from typer.core import TyperArgument
 
-from ..reference import wrap
+from ..commands.reference import wrap
 from .typer_compat import click_module
 
 

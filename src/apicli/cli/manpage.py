@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from .. import __version__
-from ..reference import TOPICS, Table, Topic
+from ..commands.reference import TOPICS, Table, Topic
 from .application import load_commands
 from .helpformat import HelpSections, help_sections, polish
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..commands.flags import CommonFlags
 from ..flag_groups import PaginationFlags
-from ..flags import CommonFlags
 from ..pagination.settings import build_settings
 from .application import app
 from .common import open_run_client, prepare_run, request_options

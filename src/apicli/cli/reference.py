@@ -1,4 +1,4 @@
-"""`apicli help TOPIC`: the reference tables from `apicli.reference`, for users without the source tree."""
+"""`apicli help TOPIC`: the reference tables from `apicli.commands.reference`, for users without the source tree."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from ..reference import TOPICS, format_topic_text
+from ..commands.reference import TOPICS, format_topic_text
 from .application import app
 
 
 class HelpTopic(StrEnum):
-    """The names of `apicli.reference.TOPICS`, as a choice Typer can check and complete."""
+    """The names of `apicli.commands.reference.TOPICS`, as a choice Typer can check and complete."""
 
     EXIT_CODES = "exit-codes"
     ITEMS = "items"

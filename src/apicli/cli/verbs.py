@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..commands.flags import CommonFlags
 from ..errors import UsageError
 from ..flag_groups import PollFlags
-from ..flags import CommonFlags
 from .application import app
 from .common import open_run_client, prepare_run, request_options
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram
+    from ..filters.jqfilter import JqProgram
 
 UrlArgument = Annotated[
     str,
@@ -37,11 +37,11 @@ ItemsArgument = Annotated[
 
 
 def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: PollFlags) -> None:
-    from ..exchange import ExchangeOptions, perform
+    from ..commands.exchange import ExchangeOptions, perform
 
     until = None
     if ci.until is not None or ci.until_status is not None:
-        from ..polling import UntilCondition, check_until_method, parse_status_list
+        from ..request.polling import UntilCondition, check_until_method, parse_status_list
 
         check_until_method(method)
         until = UntilCondition(
@@ -73,7 +73,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
 
 
 def _until_program(expression: str) -> JqProgram:
-    from ..jqfilter import compile_jq
+    from ..filters.jqfilter import compile_jq
 
     try:
         # An --until body is read whole before it is checked, so a late fork holds no extra copy;

@@ -6,7 +6,7 @@
   recv + write loop;
 * readinto a reusable buffer otherwise (TLS, chunked, checksums, stdout), hashing and
   writing the same memory in one pass;
-* read1 through apicli.codings for a compressed body the user asked to have decoded
+* read1 through apicli.formats.codings for a compressed body the user asked to have decoded
   (--decode); otherwise a compressed body is saved as sent, like any other.
 
 Each returns the body bytes taken off the wire; a failed read raises ReadFailed.
@@ -26,9 +26,9 @@ from typing import Any
 
 import requests
 
-from ..codings import BodyDecoder
 from ..compat import http_client_response, response_socket
 from ..errors import ApicliError
+from ..formats.codings import BodyDecoder
 from .files import PartFile, Sink
 
 # The readinto loop reads at most MAX_CHUNK: on a 512 MiB loopback body, 64-128 KiB beat

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from ..errors import ParseError
-from ..httpsyntax import OWS, excerpt, parse_quoted, skip_ows
+from ..formats.httpsyntax import OWS, excerpt, parse_quoted, skip_ows
 
 __all__ = [
     "FALLBACK_NAME",

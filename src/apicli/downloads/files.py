@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .. import jsontext
 from ..errors import OutputError
+from ..formats import jsontext
+from ..inputs.local_input import NotReadable, iter_chunks, open_local
 from ..limits import PART_META, TooLarge, read_bounded, size_text
-from ..local_input import NotReadable, iter_chunks, open_local
 from ..output import StdoutSink
 from .filenames import unique_path
 

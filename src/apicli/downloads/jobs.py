@@ -12,10 +12,10 @@ from typing import Any, BinaryIO
 
 from ..errors import ApicliError, ExitCode, UsageError
 from ..flagtable import DEFAULT_DOWNLOAD_PARALLEL as DEFAULT_PARALLEL
-from ..items import split_item
+from ..formats.urls import normalize_url
+from ..inputs.items import split_item
+from ..inputs.local_input import NotReadable, iter_chunks, open_local
 from ..limits import INPUT_FILE, INPUT_LINE, Limit, TooLarge
-from ..local_input import NotReadable, iter_chunks, open_local
-from ..urls import normalize_url
 
 # Hex digits in each supported digest.
 DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "md5": 32}

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from ..report import Reporter
+from ..output.report import Reporter
 
 _UNITS = ("B", "kB", "MB", "GB", "TB")
 

@@ -12,8 +12,8 @@ import queue
 import threading
 
 from ..errors import ApicliError, Interrupted
+from ..formats.urls import redact_url
 from ..spec import RequestSpec
-from ..urls import redact_url
 from .files import make_directory
 from .jobs import DownloadJob, DownloadsFailed
 from .progress import Saved

@@ -19,13 +19,13 @@ from typing import IO, TYPE_CHECKING
 
 import requests
 
-from ..client import Client
-from ..codings import decoder_for
 from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
-from ..retry import backoff_wait
-from ..session import translate
+from ..formats.codings import decoder_for
+from ..formats.urls import redact_url
+from ..request.client import Client
 from ..spec import RequestSpec, RetryPolicy
-from ..urls import redact_url
+from ..transport.retry import backoff_wait
+from ..transport.session import translate
 from .body import ReadFailed, content_coding, copy_body
 from .filenames import choose_filename, sanitize_filename
 from .files import (
@@ -56,8 +56,8 @@ from .ranges import (
 )
 
 if TYPE_CHECKING:
-    from ..timing import TransferClock
-    from ..transferinfo import WriteOut
+    from ..request.transferinfo import WriteOut
+    from ..transport.timing import TransferClock
 
 
 @dataclass
@@ -175,7 +175,7 @@ class Download:
         offset = self.sink.size if self.sink is not None else self.adopted
         spec = self.spec._replace(headers=self.spec.headers + range_headers(offset, self.validator))
         if self.context.writer is not None:
-            from ..timing import start_clock
+            from ..transport.timing import start_clock
 
             self.clock = start_clock()
         with ExitStack() as stack:

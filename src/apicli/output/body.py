@@ -23,8 +23,8 @@ from .streams import ByteSink, read_limited, write_stream
 from .terminal import TerminalText, terminal_text
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram
-    from ..schema import SchemaValidator
+    from ..filters.jqfilter import JqProgram
+    from ..filters.schema import SchemaValidator
 
 PRETTY_LIMIT = WHOLE_BODY.bytes  # bytes held in memory to filter or check a whole body (a gzip bomb)
 
@@ -144,7 +144,7 @@ def filtered_output(
     errors = schema.body_errors(whole) if schema is not None else []
     if not errors:
         return output, None
-    from ..schema import schema_failure
+    from ..filters.schema import schema_failure
 
     return output, schema_failure(errors)
 

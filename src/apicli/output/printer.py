@@ -27,11 +27,11 @@ from .streams import ByteSink, atomic_output
 from .terminal import visible, visible_json
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram
-    from ..report import Reporter
-    from ..schema import SchemaValidator
-    from ..writeout import Destination, Shown
+    from ..filters.jqfilter import JqProgram
+    from ..filters.schema import SchemaValidator
+    from ..inputs.writeout import Destination, Shown
     from .body import ResponseBody
+    from .report import Reporter
 
 
 class Printer:
@@ -100,7 +100,7 @@ class Printer:
 
     def shown_filters(self) -> dict[Destination, Shown]:
         """For each stream that is a terminal, the filters for values a server controls (plain, JSON)."""
-        from ..writeout import Shown
+        from ..inputs.writeout import Shown
 
         terminal = Shown(visible, visible_json)
         filters: dict[Destination, Shown] = {}

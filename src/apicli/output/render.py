@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .terminal import safe_json, visible
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram, JqResults
+    from ..filters.jqfilter import JqProgram, JqResults
 
 DIM = b"\x1b[2m"
 RESET = b"\x1b[0m"
@@ -86,7 +86,7 @@ class Renderer:
             else:
                 pieces.append(result.encode("utf-8", "surrogateescape") + b"\n")
         output = self.safe(b"".join(pieces))  # libjq writes C1 controls in strings raw
-        from ..jqfilter import halt_error
+        from ..filters.jqfilter import halt_error
 
         stop = halt_error("--jq", getattr(results, "halt", None), output)
         if stop is not None:

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from ..codings import decoded_chunks, decoder_for
 from ..compat import count_bytes_read, directly_readable_response, urllib3_read_errors
 from ..errors import ApicliError, OutputError, PipeClosed
+from ..formats.codings import decoded_chunks, decoder_for
 from ..limits import TooLarge, read_bounded, too_large
 from .plan import StreamClosedError
 

@@ -22,7 +22,7 @@ from .dotpath import MISSING, DotPath, format_path, lookup
 from .linkheader import Link, parse_link_header
 
 if TYPE_CHECKING:
-    from ..writeout import TransferReport
+    from ..inputs.writeout import TransferReport
 
 __all__ = [
     "CURSOR_PATHS",

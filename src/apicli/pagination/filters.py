@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ApicliError
-from ..jqfilter import JqProgram, apply_to_collection, apply_to_item
+from ..filters.jqfilter import JqProgram, apply_to_collection, apply_to_item
+from ..filters.schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
 from ..output import ByteSink
 from ..output.render import Renderer
-from ..schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
 from .exact import exact_text
 from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from urllib.parse import urljoin
 
 from ..errors import ParseError
-from ..httpsyntax import OWS, excerpt, parse_quoted, skip_ows
+from ..formats.httpsyntax import OWS, excerpt, parse_quoted, skip_ows
 
 __all__ = ["Link", "find_rel", "parse_link_header"]
 

@@ -26,14 +26,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from ..client import Client
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
+from ..formats.urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
 from ..output import ByteSink, read_limited
 from ..output.body import PRETTY_LIMIT  # limits.WHOLE_BODY, as every body read whole
 from ..output.printer import Printer
-from ..report import Reporter, is_secret_header_name
+from ..output.report import Reporter, is_secret_header_name
+from ..request.client import Client
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
-from ..urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
 from .documents import Page, PageItems, read_page
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
@@ -43,11 +43,11 @@ from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram
-    from ..schema import SchemaValidator
-    from ..timing import TransferClock
-    from ..transferinfo import WriteOut
-    from ..writeout import Segment
+    from ..filters.jqfilter import JqProgram
+    from ..filters.schema import SchemaValidator
+    from ..inputs.writeout import Segment
+    from ..request.transferinfo import WriteOut
+    from ..transport.timing import TransferClock
 
 __all__ = ["PageFetcher", "paginate"]
 
@@ -80,7 +80,7 @@ class PageFetcher:
     def fetch(self, url: str) -> Page:
         if self.writer is None:
             return self._fetch(url, None)
-        from ..timing import start_clock
+        from ..transport.timing import start_clock
 
         clock = start_clock()
         answered: list[requests.Response] = []
@@ -119,7 +119,7 @@ class PageFetcher:
             document, items = read_page(body, content_type, self.items_path, exact=self.exact_numbers)
         report = None
         if self.writer is not None:
-            from ..transferinfo import transfer_report
+            from ..request.transferinfo import transfer_report
 
             report = transfer_report(
                 url=url, method="GET", clock=clock, response=response, error=None, filename=self.writer.filename
@@ -383,7 +383,7 @@ def paginate(
     template = spec._replace(query=())
     writer = None
     if write_out is not None:
-        from ..transferinfo import WriteOut
+        from ..request.transferinfo import WriteOut
 
         writer = WriteOut(write_out, printer)
     fetcher = PageFetcher(

@@ -25,9 +25,9 @@ from .render import RecordRenderer, halt_output, parse_record
 from .sse import EventStreamParser, RawEvent
 
 if TYPE_CHECKING:
-    from ..client import Client
     from ..output import ByteSink
-    from ..polling import StreamCondition
+    from ..request.client import Client
+    from ..request.polling import StreamCondition
 
 DONE = b"[DONE]"
 _LF = ord("\n")
@@ -173,7 +173,7 @@ def stream_events(
             except (ConnectionFailed, RequestTimeout) as exc:
                 if spec.method not in IDEMPOTENT_METHODS or reconnects >= retries or client.clock.expired():
                     raise
-                from ..retry import backoff_wait
+                from ..transport.retry import backoff_wait
 
                 wait = backoff_wait(
                     reconnects + 1,

@@ -15,9 +15,9 @@ from ..limits import STREAM_RECORD, size_text
 from .render import RecordRenderer, halt_output, record_value
 
 if TYPE_CHECKING:
+    from ..filters.schema import SchemaValidator
     from ..output import ByteSink
-    from ..polling import StreamCondition
-    from ..schema import SchemaValidator
+    from ..request.polling import StreamCondition
 
 MAX_RECORD = STREAM_RECORD.bytes
 _RS = b"\x1e"  # RFC 7464's record separator
@@ -51,7 +51,7 @@ def stream_records(
             return False
         value = record_value(line, number + 1)  # records are JSON: one that is not ends the run
         if schema is not None:
-            from ..schema import MAX_REPORTED, validate_item
+            from ..filters.schema import MAX_REPORTED, validate_item
 
             found = validate_item(schema, value, root=f"$[{number}]")
             error_count += len(found)
@@ -85,7 +85,7 @@ def stream_records(
         record(b"".join(parts))
     sink.flush()
     if error_count:
-        from ..schema import schema_failure
+        from ..filters.schema import schema_failure
 
         raise schema_failure(errors, total=error_count)
 

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import ResponseFormatError
-from ..jsontext import JSONTooDeep, nesting_depth
+from ..formats.jsontext import JSONTooDeep, nesting_depth
 from ..limits import JSON_DEPTH
 from ..output.render import Renderer
 from ..pagination.exact import WrittenNumber, exact_text
 
 if TYPE_CHECKING:
-    from ..jqfilter import JqProgram
+    from ..filters.jqfilter import JqProgram
 
 
 class NotJSON(ValueError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..errors import ResponseFormatError
-from ..headertext import has_controls
+from ..formats.headertext import has_controls
 from ..limits import EVENT_LINE
 
 MAX_LINE = EVENT_LINE.bytes  # bytes in one line, and in one event's data

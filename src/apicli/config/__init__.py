@@ -1,0 +1,1 @@
+"""Profiles: named API settings from the TOML config file."""

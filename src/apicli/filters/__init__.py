@@ -1,0 +1,1 @@
+"""Filters over JSON text: jq (libjq in a child process) and JSON Schema."""

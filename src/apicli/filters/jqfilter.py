@@ -1,0 +1,317 @@
+"""--jq: filter JSON responses with real jq (libjq, through the `jq` bindings).
+
+The bindings turn results into Python values through C doubles, which would
+round big or precise numbers. So the user's program runs as `(EXPR) | tojson`:
+libjq itself writes each result's JSON text, and numbers come out exactly as
+the jq command prints them. This module is a filter: it hands each result's JSON
+text on, and the output's renderer (output/render.py) lays them out as jq does.
+
+The `jq` package (libjq) is a dependency where wheels exist; it is imported only
+when --jq is used.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
+from ..limits import too_large
+from .jqworker import JqWorker, results_too_large
+from .libjq import JqHalted
+
+INSTALL_HINT = "install the jq package (pip install jq); it has no wheel for this platform yet"
+RESULTS_LIMIT = 48 * 1024 * 1024  # bytes of results held for one input, Python's own per result counted
+_RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small results cost more than their text
+# The largest input a brief program (jqscan.py) runs on in this process; its cost bound may allow less.
+BRIEF_INPUT_LIMIT = 1024 * 1024
+
+
+_SHOWN_MESSAGE = 1000  # characters of a halt_error message in the one-line report
+
+
+class JqResults(list[str]):
+    """Each result's compact JSON text; `halt` is set when the program stopped with halt or halt_error."""
+
+    halt: JqHalted | None = None
+
+
+class JqHaltError(ApicliError):
+    """`halt_error`: what came before is kept, the message is shown, and the run exits 2 (a jq
+    runtime error's code; jq's own code is named, as it would collide with apicli's table),
+    or 0 for `halt_error(0)`."""
+
+    def __init__(self, flag: str, halt: JqHalted, output: bytes = b"") -> None:
+        message = (halt.message or "").removesuffix("\n")
+        if len(message) > _SHOWN_MESSAGE:
+            message = message[:_SHOWN_MESSAGE] + "…"
+        # One line: line breaks spelled out here, other controls where every error is shown (visible()).
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(f"{flag}: halt_error({halt.code}){': ' if message else ''}{message}")
+        self.exit_code = ExitCode.OK if halt.code == 0 else ExitCode.USAGE
+        self.output = output  # the results before the halt, formatted: the caller writes them first
+
+
+def halt_error(flag: str, halt: JqHalted | None, output: bytes = b"") -> JqHaltError | None:
+    """The error a halt ends the run with; None for `halt`, which just stops, exit 0."""
+    if halt is None or (halt.code is None and halt.message is None):
+        return None
+    return JqHaltError(flag, halt, output)
+
+
+class JqProgram:
+    """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
+
+    # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
+    __slots__ = ("compiled", "expression", "halted", "here_below", "raw_output", "worker")
+
+    def __init__(
+        self,
+        expression: str,
+        compiled: Any,
+        raw_output: bool = False,
+        worker: JqWorker | None = None,
+        here_below: int = 0,
+    ) -> None:
+        self.expression = expression
+        self.compiled = compiled
+        self.raw_output = raw_output
+        # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop ...
+        self.worker = worker
+        # ... except for inputs shorter than this, when the program cannot compute for long (jqscan.py).
+        self.here_below = here_below
+        self.halted = False  # the program called halt or halt_error: a stream writes nothing more
+
+    def __repr__(self) -> str:
+        return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
+
+    def expect(self, size: int | None) -> None:
+        """An input of about `size` bytes is coming (None: unknown): fork the child now, before the
+        input is read and held, unless the program will run on it here."""
+        if self.worker is not None and (size is None or size >= self.here_below):
+            self.worker.start()
+
+    def results(self, text: str) -> JqResults:
+        """Each result's compact JSON text, for input `text` (one or more JSON values)."""
+        if self.worker is not None and _size(text) >= self.here_below:
+            return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")], RESULTS_LIMIT))
+        return self._collect(iter(self.compiled.input_text(text)))
+
+    def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> JqResults:
+        """Each result's compact JSON text, for a response body arriving as `chunks`.
+
+        With a child running, the bytes go to libjq as they arrive and no copy of the body is held
+        here; otherwise (a brief program on a small body, or no fork) the body is read whole.
+        """
+        checked = json_chunks(chunks, content_type, limit)
+        if self.worker is not None and (self.worker.child is not None or not self.here_below):
+            return self._in_child(checked, checked)
+        held: list[bytes] = []
+        size = 0
+        for chunk in checked:
+            held.append(chunk)
+            size += len(chunk)
+            if self.worker is not None and size >= self.here_below:
+                # Too large to run here: the child takes what came and the rest as it comes.
+                return self._in_child(itertools.chain(held, checked), checked)
+        return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
+
+    def _in_child(self, body: Iterator[bytes], rest: Iterator[bytes]) -> JqResults:
+        assert self.worker is not None
+        try:
+            return self._collect(self.worker.results(body, RESULTS_LIMIT))
+        except ResponseFormatError:
+            # libjq may see the garbage of a broken transfer (a corrupt gzip stream) before the
+            # transfer's own error is raised: that error, if there is one, is the better report.
+            for _chunk in rest:
+                pass
+            raise
+
+    def _collect(self, produced: Iterator[str]) -> JqResults:
+        """The results, taken one at a time in a Python loop, not with list(): libjq holds the GIL
+        while it runs, and only between results do the --max-time alarm and Ctrl-C get to
+        raise. What is held is bounded, so `range(1e9)` is refused instead of filling memory.
+        """
+        results = JqResults()
+        held = 0
+        try:
+            for result in produced:
+                held += len(result) + _RESULT_OVERHEAD
+                if held > RESULTS_LIMIT:
+                    raise results_too_large(RESULTS_LIMIT)
+                results.append(result)
+        except JqHalted as halt:
+            results.halt = halt
+            self.halted = True
+        except ApicliError:
+            raise  # the body itself was refused (json_chunks): not jq's to report
+        except ValueError as exc:
+            message = str(exc)
+            if message.startswith("parse error: "):
+                raise ResponseFormatError(
+                    f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
+                ) from None
+            if len(message) > _SHOWN_MESSAGE:
+                message = message[:_SHOWN_MESSAGE] + "…"
+            raise ResponseFormatError(f"jq: error: {message}") from None
+        finally:
+            close = getattr(produced, "close", None)
+            if close is not None:
+                close()  # a worker stopped early kills its child now, not when collected
+        return results
+
+
+def compile_jq(
+    expression: str, *, raw_output: bool = False, fork_now: bool = True, brief_here: bool = False
+) -> JqProgram:
+    """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent).
+
+    `fork_now` starts the evaluating child at once, while the process is small (right for a body
+    of any size); without it the child starts at the first input, which costs less when the
+    inputs are known to be small: the parent then does little after the fork, so few of its
+    pages are copied. With `brief_here`, a program that cannot compute for long (jqscan.py)
+    runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all; its child is
+    forked only for a larger input (see `expect`).
+    """
+    try:
+        import jq
+    except ImportError:
+        raise UsageError("--jq needs the jq package, which is not installed", hint=INSTALL_HINT) from None
+    source = expression if expression.strip() else "."  # as the jq command treats an empty filter
+    if "*" in source and hasattr(os, "fork"):
+        _check_folding(source)
+    try:
+        # Newlines keep a trailing `# comment` in the expression from swallowing the wrapper.
+        compiled = jq.compile(f"(\n{source}\n) | tojson")
+    except ValueError as wrapped_error:
+        # Compiled alone, the program's error points at the user's own line and column. (Compiling
+        # costs about 2 ms, so this is done only for a program that failed.)
+        try:
+            jq.compile(source)
+        except ValueError as exc:
+            raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
+        raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
+    here_below = 0
+    if brief_here:
+        from .jqscan import brief_input_limit
+
+        here_below = brief_input_limit(source, BRIEF_INPUT_LIMIT)
+    worker = JqWorker(compiled, source) if hasattr(os, "fork") else None
+    if worker is not None and fork_now and not here_below:
+        worker.start()
+    return JqProgram(expression, compiled, raw_output, worker, here_below)
+
+
+# jq folds constant expressions while it compiles, so `"x" * 1e9` allocates a gigabyte before any
+# input is read, in whichever process compiles it. Only `*` (string repetition) grows past the
+# program's own size: a program with one is first compiled in a child under this cap.
+COMPILE_MEMORY_LIMIT = 64 * 1024 * 1024
+
+
+def _check_folding(source: str) -> None:
+    """UsageError when compiling `source` takes more than COMPILE_MEMORY_LIMIT (tried in a child)."""
+    from .jqworker import OUT_OF_MEMORY, cap_memory
+
+    pid = os.fork()
+    if pid == 0:  # the child never returns into the caller's code
+        code = 0  # a syntax error is reported by the compile that follows, in the parent
+        try:
+            cap_memory(COMPILE_MEMORY_LIMIT)
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)  # libjq says "cannot allocate memory" on its own; the parent says more
+            import jq
+
+            jq.compile(source)
+        except MemoryError:
+            code = OUT_OF_MEMORY
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    status = os.waitpid(pid, 0)[1]
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise UsageError(
+            "--jq: the program's constant expressions need more than 64 MiB (jq computes them when it compiles)",
+            hint='repeat strings on input values, not on literals such as "x" * 1e9',
+        )
+
+
+def apply_to_item(program: JqProgram, item: Any) -> JqResults:
+    """Run `program` on one item (a parsed value, or JSON text as str/bytes); for pagination, once per item."""
+    return program.results(_as_text(item))
+
+
+def apply_to_collection(program: JqProgram, items: Iterable[Any]) -> JqResults:
+    """Run `program` once on all items as one JSON array (like `jq -s`); for --jq-all."""
+    return program.results("[" + ",".join(_as_text(item) for item in items) + "]")
+
+
+def body_text(body: bytes, content_type: str | None = None) -> str:
+    """A response body as text for jq; bodies that cannot be JSON fail clearly."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8(content_type) from None
+    if "\x00" in text:
+        raise _not_json("it contains NUL bytes")
+    return text
+
+
+def json_chunks(chunks: Iterator[bytes], content_type: str | None, limit: int) -> Iterator[bytes]:
+    """`chunks` as they come, checked as body_text checks a whole body, and bounded by `limit`
+    bytes (libjq holds the parsed body, several times its size)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    blank = True
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit, "to filter with --jq", "save it with -o FILE (without --jq) and work on the file")
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise _not_utf8(content_type) from None
+        if b"\x00" in chunk:
+            raise _not_json("it contains NUL bytes")
+        blank = blank and not chunk.strip()
+        yield chunk
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_utf8(content_type) from None
+    if blank:
+        # As paginate does with an empty page: no JSON is not an empty result.
+        raise _not_json(f"the body is empty{f'; Content-Type: {content_type}' if content_type else ''}")
+
+
+def _size(text: str) -> int:
+    """At least `text`'s size in UTF-8, without encoding it (isascii is a flag check)."""
+    return len(text) if text.isascii() else 4 * len(text)
+
+
+def _not_utf8(content_type: str | None) -> ResponseFormatError:
+    return ResponseFormatError(
+        f"--jq: the response is not JSON (not UTF-8 text; Content-Type: {content_type or 'none'})",
+        hint="drop --jq, and save it with -o FILE",
+    )
+
+
+def _not_json(why: str) -> ResponseFormatError:
+    return ResponseFormatError(f"--jq: the response is not JSON ({why})")
+
+
+def _as_text(item: Any) -> str:
+    if isinstance(item, bytes):
+        return body_text(item)
+    if isinstance(item, str):
+        return item
+    return json.dumps(item, ensure_ascii=False)
+
+
+def _first_lines(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip() and not line.startswith("jq: 1 compile error")]
+    return "\n".join(lines[:3]) if lines else message

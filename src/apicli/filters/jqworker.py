@@ -1,0 +1,360 @@
+"""Running libjq in a child process, so that --max-time and Ctrl-C can stop any jq program.
+
+libjq holds the GIL while it evaluates: a program that computes for minutes before its first
+result (`[range(1e9)] | length`) leaves no Python code running in this process to notice the
+--max-time alarm or Ctrl-C. So evaluation runs in a forked child that streams each result back
+over a pipe; this process waits in os.read, which a signal handler's exception interrupts, and
+kills the child whenever it stops reading before the end. One child serves every input of a run
+(paginate runs the program once per item) and is killed when its JqWorker is collected.
+
+The child's memory is capped (JQ_MEMORY_LIMIT of address space beyond what it inherits): a
+program that grows without end (`[repeat(.)]`, `tojson` on itself) fails with a clear error
+when it reaches the cap, instead of taking the machine's memory first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import signal
+import struct
+import weakref
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import ApicliError, OutputError
+from ..limits import MIB, size_text
+from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load
+
+_LENGTH = struct.Struct("!Q")
+_CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
+# Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
+# starting with NUL for the input's end and for an error (its message as a JSON string).
+_DONE, _ERROR, _HALT = b"\x00d", b"\x00e", b"\x00h"  # a halt: [code, message] as JSON
+# Memory the jq child may take beyond what it inherits from the fork: `--jq .` on a 40 MB body of
+# typical JSON (objects of strings and numbers) takes about 600 MiB in libjq. A body dense in
+# small numbers takes more (libjq keeps each number's text): about 40 times its size.
+JQ_MEMORY_LIMIT = 768 * MIB
+OUT_OF_MEMORY = 3  # the child's exit status when Python itself ran out (libjq aborts instead)
+# A pipe's usual capacity. Reads of more would cost an mmap and munmap each (malloc's threshold is
+# 128 KiB) for what is mostly a few KiB.
+_READ = _WRITE = 64 * 1024
+
+
+class JqWorker:
+    """A forked child holding the compiled program; `results(chunks)` runs it on one input."""
+
+    def __init__(self, compiled: Any, source: str) -> None:
+        self.compiled = compiled  # the bindings' program (source | tojson), where libjq is not reachable
+        self.source = source
+        self.child: tuple[int, int, int] | None = None  # pid, request fd, result fd
+        self.buffer = bytearray()
+        self.scanned = 0  # the buffer holds no newline before this offset
+        self.finished = False  # the child's DONE for the current input has been read
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def start(self) -> None:
+        """Fork the child now, while this process is small: a child forked after the body was read
+        would share (and count in its memory) every copy of the body this process holds."""
+        if self.child is None:
+            self._start()
+
+    def results(self, chunks: Iterable[bytes], limit: int) -> Iterator[str]:
+        """Each result's compact JSON text, for the input whose bytes are `chunks` (one JSON value
+        or several); a jq error, or input that does not parse, is JqFailed.
+
+        The input is sent as it comes, while results are read back: neither side holds it whole,
+        and a child busy writing results never waits for a parent busy writing input. A result
+        longer than `limit` bytes is refused before it is all read.
+        """
+        if self.child is None:
+            self._start()
+        assert self.child is not None
+        self.finished = False
+        try:
+            last = b""  # held back to go with the end in one write: a small input costs one
+            for piece in _coalesced(chunks):
+                if last:
+                    yield from self._send(limit, _CHUNK + _LENGTH.pack(len(last)) + last)
+                last = piece
+            tail = _CHUNK + _LENGTH.pack(len(last)) + last if last else b""
+            yield from self._send(limit, tail + _END + _LENGTH.pack(0))
+            while not self.finished:
+                yield from self._lines(limit)
+                if not self.finished:
+                    self._take_available()
+        except BaseException:
+            # A jq error (the child may wait for the rest of an input that will not come), a
+            # deadline, Ctrl-C, a reader that stopped early: the child may still be computing.
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self.child = None
+        self.buffer.clear()
+        self.scanned = 0
+
+    def _send(self, limit: int, frame: bytes) -> Iterator[str]:
+        """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
+        assert self.child is not None
+        _pid, requests, results = self.child
+        view = memoryview(frame)
+        poller = select.poll()  # not select(): it fails on a descriptor past 1023
+        poller.register(results, select.POLLIN)
+        poller.register(requests, select.POLLOUT)
+        while view:
+            ready = dict(poller.poll())
+            if ready.get(results):
+                self._take_available()
+                yield from self._lines(limit)
+            if ready.get(requests):
+                try:
+                    view = view[os.write(requests, view[:_WRITE]) :]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    raise _ended() from None
+
+    def _take_available(self) -> None:
+        assert self.child is not None
+        chunk = os.read(self.child[2], _READ)
+        if not chunk:
+            raise self._ended()
+        self.buffer += chunk
+
+    def _ended(self) -> ApicliError:
+        """The child closed its pipe: it has exited. Why, from its status (it is reaped here)."""
+        assert self.child is not None
+        pid = self.child[0]
+        status = 0
+        with contextlib.suppress(ChildProcessError):
+            status = os.waitpid(pid, 0)[1]
+        if self._finalizer is not None:
+            self._finalizer.detach()  # reaped: its pid must not be signalled again
+        for fd in self.child[1:]:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.child = None
+        self.buffer.clear()
+        self.scanned = 0
+        signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
+        if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
+            return ApicliError(
+                f"--jq: the jq program needed more than {size_text(JQ_MEMORY_LIMIT)} of memory, the cap on jq's memory",
+                hint="narrow the program (e.g. with limit(N; ...)) or the input",
+            )
+        return _ended()
+
+    def _lines(self, limit: int) -> Iterator[str]:
+        """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
+        while not self.finished:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end < 0:
+                if len(self.buffer) > limit:
+                    raise results_too_large(limit)
+                self.scanned = len(self.buffer)
+                return
+            line = self.buffer[:end]
+            del self.buffer[: end + 1]
+            self.scanned = 0
+            if line.startswith(_ERROR):
+                raise JqFailed(json.loads(line[len(_ERROR) :]))
+            if line.startswith(_HALT):
+                code, message = json.loads(line[len(_HALT) :])
+                self.finished = True
+                raise JqHalted(code, message)
+            if line == _DONE:
+                self.finished = True
+                return
+            yield line.decode("utf-8", "surrogateescape")
+
+    def _start(self) -> None:
+        requests_read, requests_write = os.pipe()
+        results_read, results_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns into the caller's code
+            code = 1
+            try:
+                cap_memory(JQ_MEMORY_LIMIT)
+                os.close(requests_write)
+                os.close(results_read)
+                _serve(self.compiled, self.source, requests_read, results_write)
+                code = 0
+            except MemoryError:
+                code = OUT_OF_MEMORY
+            finally:
+                os._exit(code)
+        os.close(requests_read)
+        os.close(results_write)
+        os.set_blocking(requests_write, False)
+        self.child = (pid, requests_write, results_read)
+        self._finalizer = weakref.finalize(self, _kill, pid, requests_write, results_read)
+
+
+def results_too_large(limit: int) -> OutputError:
+    mib, rest = divmod(limit, 1024 * 1024)
+    return OutputError(
+        f"--jq output is larger than {f'{mib} MiB' if mib and not rest else f'{limit} bytes'}",
+        hint="narrow the jq program, e.g. with limit(N; ...)",
+    )
+
+
+def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks joined into pieces of at least _WRITE bytes: a body read a few KiB at a time
+    would otherwise cost both processes a wake-up per read."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= _WRITE:
+            yield b"".join(parts)
+            parts.clear()
+            size = 0
+    if size:
+        yield b"".join(parts)
+
+
+def cap_memory(limit: int) -> None:
+    """Limit this (child) process's address space to what it has now plus `limit` bytes."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+        cap = pages * os.sysconf("SC_PAGE_SIZE") + limit
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc (not Linux): the child runs uncapped, as the jq command would
+
+
+def _ended() -> ApicliError:
+    return ApicliError("--jq: the jq evaluation ended unexpectedly (out of memory?)")
+
+
+def _kill(pid: int, *fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    # Waited for, not left to init: its memory then counts in this process's resource usage
+    # (what `time -v` and benchmarks report as apicli's peak).
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
+
+
+def _serve(compiled: Any, source: str, requests: int, results: int) -> None:
+    """The child: answer each input (framed chunks, then an end) with framed results, until the parent closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    # Hold nothing of the parent's but the two pipes: not its stdout (a reader waits for its EOF),
+    # nor its sockets (a connection it closes must really close). A pipe may have got fd 0-2 when
+    # the parent was started with one of them closed: move it out of the way first.
+    requests, results = (fcntl.fcntl(fd, fcntl.F_DUPFD, 3) if fd < 3 else fd for fd in (requests, results))
+    low, high = sorted((requests, results))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    library = load()
+    out: ResultFile | _PipeWriter = _PipeWriter(results)
+    engine = None
+    if library is not None:
+        out = ResultFile(results)
+        engine = StreamingFilter(library, source, out)
+    while _answer(requests, out, engine, compiled):
+        pass
+
+
+def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilter | None, compiled: Any) -> bool:
+    """Run the program on the next input, results written as they come; False when the parent is gone."""
+    held: list[bytes] = []  # for the bindings, which take an input only whole
+    failed = False
+    while True:
+        head = _read_exact(requests, 1 + _LENGTH.size)
+        if head is None:
+            return False
+        data = _read_exact(requests, _LENGTH.unpack(head[1:])[0])
+        if data is None:
+            return False
+        if failed:
+            continue  # the parent stops at the error; the rest of this input is not read
+        try:
+            if head[:1] == _CHUNK:
+                if engine is None:
+                    held.append(data)
+                else:
+                    engine.feed(data)
+            elif engine is not None:
+                engine.finish()
+            else:
+                for result in _whole_input(compiled, held):
+                    out.write(result + b"\n")
+        except JqHalted as halt:
+            out.write(_HALT + json.dumps([halt.code, halt.message]).encode() + b"\n")
+            out.flush()
+            if engine is not None:
+                engine.reset()
+            failed = True
+        except ValueError as exc:
+            out.write(_ERROR + json.dumps(str(exc)[:HALT_MESSAGE_LIMIT]).encode() + b"\n")
+            out.flush()
+            if engine is not None:
+                engine.reset()
+            failed = True
+        if head[:1] == _END:
+            if not failed:
+                out.write(_DONE + b"\n")
+                out.flush()
+            return True
+
+
+def _whole_input(compiled: Any, held: list[bytes]) -> Iterator[bytes]:
+    # One copy at a time: the bindings keep their own UTF-8 copy while libjq parses the str.
+    text = b"".join(held).decode("utf-8", "surrogatepass")
+    held.clear()
+    produced = compiled.input_text(text)
+    del text
+    for result in produced:
+        yield result.encode("utf-8", "surrogatepass")
+
+
+class _PipeWriter:
+    """ResultFile's interface over os.write, where libjq's C interface is not reachable."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        _write_all(self.fd, data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    parts: list[bytes] = []
+    missing = size
+    while missing:
+        chunk = os.read(fd, missing)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        missing -= len(chunk)
+    return b"".join(parts)

@@ -1,0 +1,1 @@
+"""The run's Client, --until polling, and the transfer figures -w reports."""
