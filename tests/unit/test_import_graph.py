@@ -1,4 +1,8 @@
-"""The modules of src/apicli import one another without a cycle, and the core never imports Typer."""
+"""The layer contract: apicli's packages in order, no import upward or in a cycle, and no Typer in the core.
+
+Every import counts, the lazy ones inside functions too: a lazy import still ties a lower module
+to an upper one. A module may import from its own layer and from any layer below it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,31 @@ from pathlib import Path
 import apicli
 
 PACKAGE_ROOT = Path(apicli.__file__).parent
+
+# Lowest first. "apicli" is the top-level modules: errors, the clock, the limits, the flag table.
+LAYERS = (
+    "apicli",  # errors, clock, limits, signals, spec, flagtable, compat, startup
+    "apicli.formats",  # JSON, header and HTTP text, URLs, content codings: no I/O
+    "apicli.inputs",  # local files, request items, secrets, the -w format
+    "apicli.filters",  # jq and JSON Schema
+    "apicli.output",  # the plan, the Printer, rendering, stderr messages
+    "apicli.config",  # profiles from the config file
+    "apicli.transport",  # the retrying session, pool, redirects, cookies, origin-bound credentials
+    "apicli.auth",  # credentials fetched at run time: OAuth2 tokens, --auth-command
+    "apicli.request",  # the run's Client, --until polling, -w's transfer figures
+    "apicli.pagination",
+    "apicli.streams",  # SSE and NDJSON records
+    "apicli.downloads",
+    "apicli.commands",  # each command's core: exchange, --curl, the flags turned into an invocation
+    "apicli.cli",  # the Typer layer
+)
+# Above every layer: `python -m apicli`.
+ENTRY_POINTS = frozenset({"apicli.__main__"})
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the deepest layer that holds `module`."""
+    return max(index for index, layer in enumerate(LAYERS) if module == layer or module.startswith(layer + "."))
 
 
 def _module_name(path: Path) -> str:
@@ -51,7 +80,7 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node: str) -> list[str] | None:
         if node in visiting:
-            return [*visiting[visiting.index(node):], node]
+            return [*visiting[visiting.index(node) :], node]
         if node in done:
             return None
         visiting.append(node)
@@ -97,3 +126,27 @@ def test_the_core_never_imports_typer() -> None:
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not any(n == "typer" or n.startswith("typer.") for n in names), path
+
+
+def test_every_package_is_a_declared_layer() -> None:
+    packages = {
+        name for name in import_graph() if name.count(".") == 1 and (PACKAGE_ROOT / name.split(".")[1]).is_dir()
+    }
+    assert packages - set(LAYERS) == set()
+
+
+def test_no_import_runs_upward() -> None:
+    upward = sorted(
+        f"{module} imports {target} ({LAYERS[layer_of(target)]} is above {LAYERS[layer_of(module)]})"
+        for module, targets in import_graph().items()
+        if module not in ENTRY_POINTS and module != "apicli"
+        for target in targets
+        if layer_of(target) > layer_of(module)
+    )
+    assert upward == []
+
+
+def test_the_layer_check_tells_layers_apart() -> None:
+    assert layer_of("apicli.errors") == 0
+    assert layer_of("apicli.transport.session") < layer_of("apicli.request.client") < layer_of("apicli.cli.verbs")
+    assert layer_of("apicli.filters.jqfilter") < layer_of("apicli.output.printer")
