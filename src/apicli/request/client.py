@@ -1,7 +1,9 @@
-"""Sending one request and handing its response to the right writer.
+"""The run's client: what every request of one run shares, and sending a request with it.
 
-`Client` holds what every request of one run shares: the session, network
-options (with the run's clock) and the reporter. `perform` is what the request verbs run.
+`Client` holds the session, the network options (with the run's clock) and the reporter; it
+prepares a `RequestSpec`, sends it, and reads the response's body in bounded pieces. What is
+done with the answer is the caller's: `commands.exchange.perform` for the request verbs, the
+pagination runner, the download transfer.
 """
 
 from __future__ import annotations

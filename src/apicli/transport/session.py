@@ -2,8 +2,9 @@
 
 `build_session` mounts an HTTPAdapter carrying `ApicliRetry`. `OriginBoundAuth`
 (origin_auth.py) adds credentials only to requests for their own origin, and `GuardedSession`
-strips every credential when a redirect leaves that origin. `translate_errors`
-is the single place where requests/urllib3 exceptions become apicli errors.
+strips every credential when a redirect leaves that origin. `translate_errors` turns what
+requests and urllib3 raise while a request is sent into apicli errors; a body read afterwards
+is translated where it is read (output/streams.py, downloads/body.py).
 Importing it also sets http.client's limits on a response head (see below).
 """
 
