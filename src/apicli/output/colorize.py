@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import orjson
 
@@ -169,16 +169,21 @@ def _dump_with_stdlib(value: object, indent: int) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
+def _load_verbatim(text: bytes, numbers: _VerbatimNumbers) -> Any:
+    """Parse with the json module, each number kept as written (through `numbers`); NaN and friends refused."""
+    return json.loads(
+        text.decode("utf-8"),
+        parse_int=numbers.parse_int,
+        parse_float=numbers.parse_float,
+        parse_constant=_reject_constant,
+    )
+
+
 def _render_with_stdlib(body: bytes, indent: int, orjson_error: Exception | None) -> bytes:
     """Parse with the json module, for what orjson rejects or would change; floats come out as repr."""
     numbers = _VerbatimNumbers()
     try:
-        value = json.loads(
-            body.decode("utf-8"),
-            parse_int=numbers.parse_int,
-            parse_float=numbers.parse_float,
-            parse_constant=_reject_constant,
-        )
+        value = _load_verbatim(body, numbers)
         text = None
         if indent == 2:
             with suppress(orjson.JSONEncodeError):  # lone surrogates, deep nesting
@@ -275,12 +280,7 @@ def _indent_exact(text: bytes) -> bytes | None:
         pass
     numbers = _VerbatimNumbers(every_literal=True)
     try:
-        value = json.loads(
-            text.decode("utf-8"),
-            parse_int=numbers.parse_int,
-            parse_float=numbers.parse_float,
-            parse_constant=_reject_constant,
-        )
+        value = _load_verbatim(text, numbers)
         try:
             indented = orjson.dumps(value, option=_ORJSON_INDENT)
         except orjson.JSONEncodeError:  # lone surrogates, deep nesting
