@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from apicli.downloads.progress import Saved, format_size, summary_line
+from apicli.output.progress import Saved, format_size, summary_line
 from tests.conftest import Invoke, apicli_command
 from tests.terminal_screen import read_screen
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from apicli.downloads.progress import format_size
+from apicli.output.progress import format_size
 from tests.conftest import Invoke
 from tests.faults import FaultServer, RangeFile, Reply, gzip_bomb, gzip_corrupt, gzip_cut, json_reply
 from tests.faults.test_fault_e2e import FAST, assert_clean_failure, leftovers

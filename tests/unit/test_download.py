@@ -33,7 +33,6 @@ from apicli.downloads.files import (
     url_key,
 )
 from apicli.downloads.jobs import bounded_lines, input_file_jobs, request_item_name
-from apicli.downloads.progress import Saved, format_progress_size, format_rate, format_size, summary_line
 from apicli.downloads.ranges import (
     ContentRange,
     accepts_byte_ranges,
@@ -45,6 +44,7 @@ from apicli.downloads.ranges import (
 )
 from apicli.errors import ConnectionFailed, ExitCode, HTTPStatusError, OutputError, PipeClosed, UsageError
 from apicli.limits import INPUT_LINE, Limit, TooLarge
+from apicli.output.progress import Saved, format_progress_size, format_rate, format_size, summary_line
 
 # --- ranges --------------------------------------------------------------------------------------
 

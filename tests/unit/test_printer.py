@@ -80,3 +80,19 @@ def test_a_head_is_coloured_as_the_body_would_be() -> None:
     Printer(OutputPlan(indent=True, color=True), stdout).head(lines)
     assert seen == [True]
     assert stdout.getvalue() == b"HTTP/1.1 200 OK\na: b\n"
+
+
+@pytest.mark.parametrize(
+    ("stderr_terminal", "quiet", "kind"),
+    [(True, False, "BarProgress"), (True, True, "LineProgress"), (False, False, "LineProgress")],
+)
+def test_a_downloads_progress_is_the_printers_stderr_decision(stderr_terminal: bool, quiet: bool, kind: str) -> None:
+    from apicli.output.report import Reporter
+
+    stderr = io.StringIO()
+    printer = Printer(OutputPlan(stderr_terminal=stderr_terminal), Stdout(), Reporter(stderr, quiet=quiet))
+    progress = printer.progress(files=1)
+    assert type(progress).__name__ == kind
+    progress.message("apicli: resuming a.bin from byte 3")
+    progress.close()
+    assert ("resuming" in stderr.getvalue()) is not quiet

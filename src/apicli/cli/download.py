@@ -12,10 +12,10 @@ from ..commands.flags import CommonFlags
 from ..flag_groups import DownloadFlags
 
 if TYPE_CHECKING:
-    from ..downloads import DownloadJob, Progress
+    from ..downloads import DownloadJob
     from ..spec import RequestSpec
 from .application import app
-from .common import Run, open_run_client, prepare_run, request_options
+from .common import open_run_client, prepare_run, request_options
 
 # Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
 _DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
@@ -31,14 +31,6 @@ def _download_spec(base: RequestSpec, url: str) -> RequestSpec:
     from ..formats.urls import normalize_url
 
     return base._replace(url=normalize_url(url), headers=_DOWNLOAD_HEADERS + base.headers)
-
-
-def _progress(run: Run, files: int) -> Progress:
-    from ..downloads import BarProgress, LineProgress
-
-    if not run.reporter.quiet and run.printer.stderr_terminal:
-        return BarProgress(sys.stderr, files=files, redact=run.reporter.redactor.text)
-    return LineProgress(run.reporter)
 
 
 @app.command(name="download")
@@ -110,6 +102,6 @@ def download_command(
         from ..request.transferinfo import WriteOut
 
         writer = WriteOut(run.invocation.write_out, run.printer)
-    with _progress(run, len(work)) as progress:
+    with run.printer.progress(len(work)) as progress:
         context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream, writer=writer)
         download_all(context, work)

@@ -8,6 +8,7 @@ runs several downloads at once.
 
 from __future__ import annotations
 
+from ..output.progress import BarProgress, LineProgress, Progress, Saved
 from .jobs import (
     Checksum,
     DownloadJob,
@@ -20,7 +21,6 @@ from .jobs import (
     read_input_file,
     sha256_checksum,
 )
-from .progress import BarProgress, LineProgress, Progress, Saved
 from .runner import download_all
 from .transfer import DownloadContext
 

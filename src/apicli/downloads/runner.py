@@ -13,10 +13,10 @@ import threading
 
 from ..errors import ApicliError, Interrupted
 from ..formats.urls import redact_url
+from ..output.progress import Saved
 from ..spec import RequestSpec
 from .files import make_directory
 from .jobs import DownloadJob, DownloadsFailed
-from .progress import Saved
 from .transfer import Download, DownloadContext
 
 _WAIT_STEP = 0.2

@@ -22,6 +22,7 @@ import requests
 from ..errors import ApicliError, ConnectionFailed, IntegrityError, Interrupted, OutputError, RequestTimeout
 from ..formats.codings import decoder_for
 from ..formats.urls import redact_url
+from ..output.progress import Progress, Saved
 from ..request.client import Client
 from ..spec import RequestSpec, RetryPolicy
 from ..transport.retry import backoff_wait
@@ -45,7 +46,6 @@ from .files import (
     url_key,
 )
 from .jobs import DownloadJob, DownloadOptions
-from .progress import Progress, Saved
 from .ranges import (
     accepts_byte_ranges,
     changed_representation,

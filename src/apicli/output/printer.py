@@ -15,6 +15,7 @@ passes the terminal filter of that stream's sink: that follows from the sink, no
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ..filters.schema import SchemaValidator
     from ..inputs.writeout import Destination, Shown
     from .body import ResponseBody
+    from .progress import Progress
     from .report import Reporter
 
 
@@ -57,6 +59,16 @@ class Printer:
             return
         with atomic_output(self.destination) as stream:
             yield stream
+
+    def progress(self, files: int) -> Progress:
+        """How a download shows itself on stderr: rich bars on a terminal (unless -s), else a line per file."""
+        from .progress import BarProgress, LineProgress
+        from .report import Reporter
+
+        reporter = self.reporter or Reporter(sys.stderr)
+        if not reporter.quiet and self.stderr_terminal:
+            return BarProgress(reporter.stream, files=files, redact=reporter.redactor.text)
+        return LineProgress(reporter)
 
     # Documents
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from ..output.report import Reporter
+from .report import Reporter
 
 _UNITS = ("B", "kB", "MB", "GB", "TB")
 
