@@ -174,3 +174,20 @@ def test_a_stall_before_the_head_ends_at_max_time(fault_server: FaultServer, inv
 
     assert_clean_failure(result, 8, "apicli: --max-time of 0.5s reached")
     assert 0.4 <= elapsed < 2
+
+
+def test_a_download_read_past_the_budget_is_cut_by_the_clock_and_keeps_its_part(
+    fault_server: FaultServer, invoke: Invoke, fake_time: FakeTime, tmp_path: Path
+) -> None:
+    # The copy checks the clock between chunks, as a body on stdout does; the alarm is 30 s away.
+    fault_server.script("/blob.bin", SpendsTheBudget(fake_time, seconds=60))
+
+    result, elapsed = timed(
+        lambda: invoke("download", fault_server.url("/blob.bin"), "-d", str(tmp_path), "--max-time", "30")
+    )
+
+    assert_clean_failure(result, 8, "apicli: --max-time of 30s reached")
+    assert elapsed < 5
+    names = {path.name for path in tmp_path.iterdir()}
+    assert "blob.bin" not in names  # never a partial file under its name
+    assert any(name.startswith("blob.bin.") for name in names), names  # the part, kept for a resume

@@ -281,7 +281,12 @@ class Download:
 
     def _stream(self, response: requests.Response, expected: int | None) -> None:
         assert self.sink is not None
-        stop = self.context.cancel.is_set
+        cancel, clock = self.context.cancel, self.context.client.clock
+
+        def stop() -> bool:
+            # Ctrl-C, or the run's time budget spent: the copy ends between chunks, the part kept.
+            return cancel.is_set() or clock.expired()
+
         try:
             received = copy_body(
                 response,
@@ -293,8 +298,9 @@ class Download:
             )
         except ReadFailed as exc:
             raise _Broken(self._translate(exc.cause), exc.received, None) from None
-        if stop():
+        if cancel.is_set():
             raise Interrupted("interrupted")
+        clock.check()
         if expected is not None and received < expected:
             raise _Broken(None, received, expected)
 
