@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     CONNECTION = 7
     TIMEOUT = 8
     SCHEMA = 9
+    ASSERTION = 10
     INTERRUPTED = 130
 
 
@@ -144,6 +145,13 @@ class SchemaValidationError(ApicliError):
     """The response body does not satisfy the --schema."""
 
     exit_code = ExitCode.SCHEMA
+
+
+class AssertionFailed(ApicliError):
+    """An --assert did not hold (or raised a jq error), a --capture had no value, or an unexpected
+    1xx/2xx status under --expect-status: the answer came, and it is not the one the check wanted."""
+
+    exit_code = ExitCode.ASSERTION
 
 
 class PipeClosed(ApicliError):

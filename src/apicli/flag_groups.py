@@ -21,6 +21,17 @@ class PollFlags(FlagValues, group="poll"):
     events: bool
 
 
+class CheckFlags(FlagValues, group="checks"):
+    """--assert, --expect-status, --capture, --capture-secret, --capture-file and --report."""
+
+    assert_: list[str]
+    expect_status: str | None
+    capture: list[str]
+    capture_secret: list[str]
+    capture_file: str | None
+    report: list[str]
+
+
 class PaginationFlags(FlagValues, group="paginate"):
     """The flags of `apicli paginate`, as typed (paths and rates as text; pagination.settings checks them)."""
 

@@ -22,6 +22,7 @@ RETRY = "Retries"
 OUTPUT = "Output"
 PREVIEW = "Preview (send nothing)"
 CI = "CI: polling and the whole exchange"
+CHECKS = "CI: checks, captures and reports"
 PAGINATION = "Pagination"
 DOWNLOAD = "Download"
 
@@ -175,6 +176,35 @@ _POLLING = (
         panel=OUTPUT,
     ),
 )
+
+
+def _check(name: str, *spellings: str, help: str, metavar: str, repeatable: bool = True, **fields: Any) -> Flag:
+    type = list[str] if repeatable else str | None
+    fields.setdefault("commands", VERBS)
+    return Flag(name, spellings, type, None, help, group="checks", panel=CHECKS,
+                metavar=metavar, repeatable=repeatable, show_default=False, **fields)
+
+
+_CHECKING = (
+    _check("assert_", "--assert", metavar="EXPR",
+           help="A jq expression over the JSON body that must hold (not false or null, for every result); "
+           "$status, $headers, $elapsed, $url, $method and $retries are bound. A trailing '# text' is its "
+           "message. Every assert is checked; a failure exits 10 after the body is written."),
+    _check("expect_status", "--expect-status", metavar="LIST", repeatable=False,
+           help="The statuses that count as success (200, 2xx, 200,201,404) instead of any 2xx; an expected "
+           "status is not retried."),
+    _check("capture", "--capture", metavar="NAME=EXPR",
+           help="Keep the first result of a jq expression (a string as itself, else JSON) as NAME in "
+           "--capture-file; written only when the request and every check succeeded."),
+    _check("capture_secret", "--capture-secret", metavar="NAME=EXPR",
+           help="As --capture, for a secret: masked in GitHub Actions' log and redacted from apicli's stderr."),
+    _check("capture_file", "--capture-file", metavar="FILE", repeatable=False,
+           help="Where captures are appended: a file of NAME='value' lines to source in sh, or GitHub's "
+           "format for github ($GITHUB_OUTPUT), github-env ($GITHUB_ENV) or the files they name."),
+    _check("report", "--report", metavar="FORMAT:FILE",
+           help="Add this run to a test report: junit:FILE (one testsuite per run), tap:FILE or json:FILE "
+           "(JSON Lines); one case per request with each check."),
+)  # fmt: skip
 
 
 def _page(name: str, *spellings: str, type: Any, help: str, default: Any = None, **fields: Any) -> Flag:
@@ -361,6 +391,7 @@ _NETWORK_TO_PREVIEW = (
 FLAGS: tuple[Flag, ...] = (
     *_ROOT_AND_CONFIG,
     *_POLLING,
+    *_CHECKING,
     *_PAGINATION,
     *_DOWNLOADS,
     *_BEFORE_AUTH_KINDS,

@@ -127,6 +127,8 @@ class RetryPolicy(NamedTuple):
     max_wait: float = DEFAULT_RETRY_MAX_WAIT
     retry_unsafe: bool = False
     statuses: tuple[int, ...] = RETRY_STATUSES
+    # --expect-status: statuses that are the answer, so never retried (even with Retry-After).
+    answers: frozenset[int] = frozenset()
 
 
 class NetworkOptions(NamedTuple):

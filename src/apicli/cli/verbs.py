@@ -8,7 +8,7 @@ import typer
 
 from ..commands.flags import CommonFlags
 from ..errors import UsageError
-from ..flag_groups import PollFlags
+from ..flag_groups import CheckFlags, PollFlags
 from .application import app
 from .common import open_run_client, prepare_run, request_options
 
@@ -36,8 +36,16 @@ ItemsArgument = Annotated[
 ]
 
 
-def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: PollFlags) -> None:
+def send_one(
+    method: str, url: str, items: list[str] | None, flags: CommonFlags, ci: PollFlags, checking: CheckFlags
+) -> None:
+    import os
+    import sys
+
+    from ..commands.checks import build_checks
     from ..commands.exchange import ExchangeOptions, perform
+
+    checks = build_checks(checking, os.environ, sys.argv[1:])
 
     until = None
     if ci.until is not None or ci.until_status is not None:
@@ -50,6 +58,9 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
             interval=ci.interval,
         )
     run = prepare_run(method, url, items, flags, until=until)
+    if checks is not None and checks.expected is not None:
+        retry = run.invocation.retry._replace(answers=checks.answers())
+        run = run._replace(invocation=run.invocation._replace(retry=retry))
     invocation = run.invocation
     options = ExchangeOptions(
         include=invocation.output.include,
@@ -63,6 +74,7 @@ def send_one(method: str, url: str, items: list[str] | None, flags: CommonFlags,
         reconnects=invocation.retry.retries,
         backoff=invocation.retry.backoff,
         retry_max_wait=invocation.retry.max_wait,
+        checks=checks,
     )
     perform(
         open_run_client(run),
@@ -88,8 +100,10 @@ def _verb(method: str, summary: str, examples: list[str]) -> None:
     lines = "\n\n".join(f"  $ {example}" for example in examples)
 
     @request_options(method.lower())
-    def command(url: UrlArgument, items: ItemsArgument = None, *, flags: CommonFlags, poll: PollFlags) -> None:
-        send_one(method, url, items, flags, poll)
+    def command(
+        url: UrlArgument, items: ItemsArgument = None, *, flags: CommonFlags, poll: PollFlags, checks: CheckFlags
+    ) -> None:
+        send_one(method, url, items, flags, poll, checks)
 
     command.__doc__ = f"{summary}\n\nExamples:\n\n{lines}"
     app.command(name=method.lower(), help=command.__doc__)(command)
@@ -143,6 +157,7 @@ def request_command(
     *,
     flags: CommonFlags,
     poll: PollFlags,
+    checks: CheckFlags,
 ) -> None:
     """Send a request with any method.
 
@@ -154,4 +169,4 @@ def request_command(
     """
     if not method.isalpha():
         raise UsageError(f"invalid HTTP method {method!r}")
-    send_one(method.upper(), url, items, flags, poll)
+    send_one(method.upper(), url, items, flags, poll, checks)

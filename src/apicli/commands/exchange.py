@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..request.polling import StreamCondition, UntilCondition
     from ..request.transferinfo import WriteOut
     from ..transport.timing import TransferClock
+    from .checks import Checks
 
 
 class ExchangeOptions(NamedTuple):
@@ -42,6 +43,7 @@ class ExchangeOptions(NamedTuple):
     reconnects: int = 0  # how often a broken event stream may be reconnected (the retry budget)
     backoff: float = DEFAULT_BACKOFF
     retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT  # --retry-max-wait: caps a reconnect's wait too
+    checks: Checks | None = None  # --assert, --expect-status, --capture, --report
 
 
 def perform(
@@ -61,14 +63,24 @@ def perform(
         writer = WriteOut(options.write_out, printer)
         clock = start_clock()
     response: requests.Response | None = None
+    checks = options.checks
     try:
         with ExitStack() as stack:
             response, body = _exchange(client, spec, printer, options, stack)
-            _deliver(client, spec, response, body, printer, options, started)
+            if checks is not None:
+                _deliver_checked(client, spec, checks, response, body, printer, options, started)
+            else:
+                _deliver(client, spec, response, body, printer, options, started)
     except ApicliError as exc:
+        if checks is not None:
+            if response is None or not checks.cases:  # no answer: the case says why
+                checks.record(spec, response, time.perf_counter() - started, [], exc)
+            checks.write_reports(printer)
         if writer is not None:
             writer.transfer(spec, clock, response, exc)
         raise
+    if checks is not None:
+        checks.write_reports(printer)
     if writer is not None:
         writer.transfer(spec, clock, response, None)
 
@@ -101,10 +113,16 @@ def _deliver(
     printer: Printer,
     options: ExchangeOptions,
     started: float,
+    facts: bytes | None = None,
 ) -> None:
     status = response.status_code
     is_head = response.request.method == "HEAD"
     failed = not options.ignore_status and status >= 300 and status != 304
+    if facts is None:
+        facts = _facts(response, options, started)
+    for program in (options.jq, options.until.expression if options.until is not None else None):
+        if program is not None and facts is not None:
+            program.with_facts(facts)
     if options.envelope:
         client.show_response_head(response, options.include)
         _write_envelope(client, response, body, printer, options, started)
@@ -130,6 +148,61 @@ def _deliver(
     chunks = iter([body]) if body is not None else client.body_chunks(response)
     answer = ResponseBody(chunks, response.headers.get("Content-Type"), response.headers.get("Content-Length"))
     printer.body(answer, note=client.reporter.note, jq=options.jq, schema=options.schema)
+
+
+def _facts(response: requests.Response, options: ExchangeOptions, started: float) -> bytes | None:
+    """$status & co. for the run's jq programs, when one of them names them (jqvars.py); $elapsed
+    is the time until now: the whole exchange for a body already read, the head's for a stream."""
+    programs = (options.jq, options.until.expression if options.until is not None else None)
+    if not any(program is not None and program.facts is not None for program in programs):
+        return None
+    from ..output.envelope import facts_text, response_facts
+
+    return facts_text(response_facts(response, elapsed=time.perf_counter() - started))
+
+
+def _deliver_checked(
+    client: Client,
+    spec: RequestSpec,
+    checks: Checks,
+    response: requests.Response,
+    body: bytes | None,
+    printer: Printer,
+    options: ExchangeOptions,
+    started: float,
+) -> None:
+    """Deliver the answer as _deliver would, then judge it (commands/checks.py); raise what the run ends with."""
+    from ..errors import SchemaValidationError
+    from ..output.envelope import facts_text, response_facts
+
+    status = response.status_code
+    is_head = response.request.method == "HEAD"
+    expected = checks.status_is_expected(status, options.ignore_status)
+    if body is None and checks.holds_body and not is_head and status not in NO_BODY_STATUSES:
+        body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to check with --assert")
+    elapsed = time.perf_counter() - started
+    facts = facts_text(response_facts(response, elapsed=elapsed))
+    status_error = None if expected else checks.unexpected_status(client, response, body)
+    schema_error: ApicliError | None = None
+    if expected:
+        try:
+            _deliver(client, spec, response, body, printer, options._replace(ignore_status=True), started, facts)
+        except SchemaValidationError as exc:
+            schema_error = exc
+    else:
+        client.show_response_head(response, options.include)
+    outcome = checks.judge(
+        client,
+        response,
+        body or b"",
+        facts,
+        status_error=status_error,
+        schema_error=schema_error,
+        printer=printer,
+    )
+    checks.record(spec, response, elapsed, outcome.checks, outcome.error)
+    if outcome.error is not None:
+        raise outcome.error
 
 
 def _deliver_stream(

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from ..limits import too_large
+from .jqvars import NO_FACTS, WRAPPER, names_response, wrapped
 from .jqworker import JqWorker, results_too_large
 from .libjq import JqHalted
 
@@ -67,7 +68,7 @@ class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
     # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
-    __slots__ = ("compiled", "expression", "halted", "here_below", "raw_output", "worker")
+    __slots__ = ("compiled", "expression", "facts", "halted", "here_below", "raw_output", "worker")
 
     def __init__(
         self,
@@ -76,8 +77,11 @@ class JqProgram:
         raw_output: bool = False,
         worker: JqWorker | None = None,
         here_below: int = 0,
+        facts: bytes | None = None,
     ) -> None:
         self.expression = expression
+        # For a program that names $status & co. (jqvars.py): the facts its inputs are wrapped with.
+        self.facts = facts
         self.compiled = compiled
         self.raw_output = raw_output
         # Where fork exists, evaluation runs in a child that --max-time and Ctrl-C can stop ...
@@ -95,8 +99,15 @@ class JqProgram:
         if self.worker is not None and (size is None or size >= self.here_below):
             self.worker.start()
 
+    def with_facts(self, facts: bytes) -> None:
+        """The response's facts (a JSON object's text) for the inputs that follow, if the program uses them."""
+        if self.facts is not None:
+            self.facts = facts
+
     def results(self, text: str) -> JqResults:
         """Each result's compact JSON text, for input `text` (one or more JSON values)."""
+        if self.facts is not None:
+            text = f"[{self.facts.decode('utf-8')},{text}]"
         if self.worker is not None and _size(text) >= self.here_below:
             return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")], RESULTS_LIMIT))
         return self._collect(iter(self.compiled.input_text(text)))
@@ -108,6 +119,8 @@ class JqProgram:
         here; otherwise (a brief program on a small body, or no fork) the body is read whole.
         """
         checked = json_chunks(chunks, content_type, limit)
+        if self.facts is not None:
+            checked = wrapped(self.facts, checked)
         if self.worker is not None and (self.worker.child is not None or not self.here_below):
             return self._in_child(checked, checked)
         held: list[bytes] = []
@@ -184,9 +197,12 @@ def compile_jq(
     source = expression if expression.strip() else "."  # as the jq command treats an empty filter
     if "*" in source and hasattr(os, "fork"):
         _check_folding(source)
+    facts = NO_FACTS if names_response(source) else None
+    # The program starts on the first line, so that $__loc__ counts its lines as jq does; the
+    # newline after it keeps a trailing `# comment` from swallowing what follows.
+    program = f"{WRAPPER if facts is not None else ''}({source}\n)"
     try:
-        # Newlines keep a trailing `# comment` in the expression from swallowing the wrapper.
-        compiled = jq.compile(f"(\n{source}\n) | tojson")
+        compiled = jq.compile(f"{program} | tojson")
     except ValueError as wrapped_error:
         # Compiled alone, the program's error points at the user's own line and column. (Compiling
         # costs about 2 ms, so this is done only for a program that failed.)
@@ -200,10 +216,10 @@ def compile_jq(
         from .jqscan import brief_input_limit
 
         here_below = brief_input_limit(source, BRIEF_INPUT_LIMIT)
-    worker = JqWorker(compiled, source) if hasattr(os, "fork") else None
+    worker = JqWorker(compiled, program) if hasattr(os, "fork") else None
     if worker is not None and fork_now and not here_below:
         worker.start()
-    return JqProgram(expression, compiled, raw_output, worker, here_below)
+    return JqProgram(expression, compiled, raw_output, worker, here_below, facts)
 
 
 # jq folds constant expressions while it compiles, so `"x" * 1e9` allocates a gigabyte before any

@@ -71,6 +71,25 @@ def _headers(response: requests.Response) -> dict[str, Any]:
     return grouped
 
 
+def response_facts(response: requests.Response, *, elapsed: float) -> dict[str, Any]:
+    """The facts jq programs see as $status, $headers, $elapsed, $url, $method, $retries (filters/jqvars.py),
+    named and shaped as in the envelope."""
+    retry = getattr(response.raw, "retries", None)
+    return {
+        "status": response.status_code,
+        "headers": _headers(response),
+        "elapsed": round(elapsed, 6),
+        "url": redact_url(response.url),
+        "method": response.request.method,
+        "retries": len(getattr(retry, "history", ()) or ()),
+    }
+
+
+def facts_text(facts: dict[str, Any]) -> bytes:
+    """The facts as one compact JSON object, the form jq programs are handed them in."""
+    return json.dumps(facts, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
+
+
 def build_envelope(
     response: requests.Response,
     body: bytes,
@@ -78,16 +97,16 @@ def build_envelope(
     elapsed: float,
 ) -> bytes:
     """The envelope's JSON text (compact, one line), ending in a newline."""
-    retry = getattr(response.raw, "retries", None)
+    facts = response_facts(response, elapsed=elapsed)
     fields: dict[str, Any] = {
-        "url": redact_url(response.url),
-        "method": response.request.method,
-        "status": response.status_code,
+        "url": facts["url"],
+        "method": facts["method"],
+        "status": facts["status"],
         "reason": response.reason or "",
         "http_version": http_version_text(getattr(response.raw, "version", 11)),
-        "headers": _headers(response),
-        "elapsed": round(elapsed, 6),
-        "retries": len(getattr(retry, "history", ()) or ()),
+        "headers": facts["headers"],
+        "elapsed": facts["elapsed"],
+        "retries": facts["retries"],
         "redirects": [
             {
                 "url": redact_url(hop.url),

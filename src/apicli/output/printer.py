@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .body import ResponseBody
     from .progress import Progress
     from .report import Reporter
+    from .testreport import Run
 
 
 class Printer:
@@ -107,6 +108,20 @@ class Printer:
     def head(self, lines_for: Callable[[bool], list[str]]) -> None:
         """A response head as data (HEAD's answer): `lines_for(color)` formats it, server text made visible."""
         self.document("".join(f"{line}\n" for line in lines_for(self.renderer.color)).encode("utf-8"))
+
+    # Files that outlive the run: appended to, or rewritten whole
+
+    def append(self, path: Path, data: bytes) -> None:
+        """`data` added to the end of `path` in one write (--capture-file): what is there stays."""
+        from .capturefile import append_once
+
+        append_once(path, data)
+
+    def report(self, report_format: str, path: Path, run: Run) -> None:
+        """This run added to the test report at `path` (--report)."""
+        from .testreport import write_report
+
+        write_report(report_format, path, run)
 
     # Text that carries a server's values, on stdout or stderr (-w)
 

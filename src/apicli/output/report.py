@@ -205,6 +205,15 @@ class Reporter:
         if not self.quiet:
             self._write(line)
 
+    def failure(self, line: str) -> None:
+        """One of several failures of a run (each failed --assert): shown even with --quiet, as errors are."""
+        self._write(line)
+
+    def workflow_command(self, line: str) -> None:
+        """A line for the CI runner that reads stderr (GitHub's ::add-mask::): as it is, never redacted,
+        since masking a secret means naming it to the runner."""
+        self._put(line + "\n")
+
     def verbose(self, line: str) -> None:
         if self.verbose_enabled:
             self._write(line)

@@ -252,7 +252,9 @@ class Client:
                     exc.add_note(f"after {received} bytes")
                 raise
 
-    def check_status(self, response: requests.Response, ignore_status: bool = False) -> None:
+    def check_status(self, response: requests.Response, ignore_status: bool = False, held: bytes | None = None) -> None:
+        """HTTPStatusError for an error status (3xx not followed, 4xx, 5xx), with the start of its body
+        (`held`: the body, when it was already read)."""
         status = response.status_code
         if ignore_status or status < 300 or status == 304:
             return
@@ -278,10 +280,10 @@ class Client:
                 status=status,
                 hint=unfollowed_hint(response),
             )
-        body = b""
+        body = held[:ERROR_BODY_READ] if held is not None else b""
         try:
             # Enough of the error body to show; a larger one is cut rather than dropped.
-            for chunk in self.body_chunks(response):
+            for chunk in self.body_chunks(response) if held is None else ():
                 body += chunk
                 if len(body) >= ERROR_BODY_READ:
                     break

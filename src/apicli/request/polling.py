@@ -47,8 +47,12 @@ class StatusSet:
     def __contains__(self, status: int) -> bool:
         return status in self.exact or status // 100 in self.classes
 
+    def members(self) -> frozenset[int]:
+        """Every status from 100 to 599 in the set."""
+        return frozenset(status for status in range(100, 600) if status in self)
 
-def parse_status_list(text: str) -> StatusSet:
+
+def parse_status_list(text: str, flag: str = "--until-status") -> StatusSet:
     """`200`, `2xx`, `200,204`: statuses from 100 to 599 or whole classes; anything else is a usage error."""
     exact: set[int] = set()
     classes: set[int] = set()
@@ -57,7 +61,7 @@ def parse_status_list(text: str) -> StatusSet:
         match = _STATUS_ITEM.match(item)
         if match is None:
             raise UsageError(
-                f"--until-status: {item!r} is not a status", hint="give statuses or classes: 200, 2xx, 200,204"
+                f"{flag}: {item!r} is not a status", hint="give statuses or classes: 200, 2xx, 200,204"
             )
         if match.group(2) is None:
             classes.add(int(match.group(1)))
@@ -232,6 +236,7 @@ def poll(
     try:
         while True:
             attempts += 1
+            attempt_started = clock.now()
             with ExitStack() as attempt:
                 try:
                     prepared = client.prepare(spec, attempt)
@@ -243,6 +248,11 @@ def poll(
                         progress.finish()
                         return Answer(response, None)
                     body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to check with --until")
+                    if condition.expression is not None and condition.expression.facts is not None:
+                        from ..output.envelope import facts_text, response_facts
+
+                        elapsed = clock.now() - attempt_started
+                        condition.expression.with_facts(facts_text(response_facts(response, elapsed=elapsed)))
                     verdict = judge(condition, response.status_code, body, response.headers.get("Content-Type"))
                     seen = verdict.seen
                     if verdict.holds:

@@ -159,14 +159,27 @@ def is_oversized_head(error: BaseException) -> bool:
 class ApicliRetry(Retry):
     """Retry with capped, deadline-aware, reported and injectable waits."""
 
-    def __init__(self, *args: Any, hooks: RetryHooks | None = None, planned_wait: float = 0.0, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        hooks: RetryHooks | None = None,
+        planned_wait: float = 0.0,
+        answers: frozenset[int] = frozenset(),
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.hooks = hooks or RetryHooks()
         self.planned_wait = planned_wait
+        self.answers = answers  # --expect-status: statuses that are the answer, never retried
 
     def new(self, **kw: Any) -> Self:
         kw.setdefault("hooks", self.hooks)
+        kw.setdefault("answers", self.answers)
         return super().new(**kw)
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # urllib3 retries a 413/429/503 with Retry-After whatever the forcelist says; an expected one is the answer.
+        return status_code not in self.answers and super().is_retry(method, status_code, has_retry_after)
 
     def increment(
         self,
@@ -315,7 +328,8 @@ def build_retry(
         other=0,
         redirect=None,
         allowed_methods=frozenset(methods),
-        status_forcelist=frozenset((*policy.statuses, 403)),
+        status_forcelist=frozenset((*policy.statuses, 403)) - policy.answers,
+        answers=policy.answers,
         raise_on_status=False,
         raise_on_redirect=False,
         respect_retry_after_header=True,
