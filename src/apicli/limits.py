@@ -47,7 +47,9 @@ WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 # What servers and child processes send.
 # 48 MiB held plus the process's own ~30 MiB keeps a refusal under 100 MB.
 WHOLE_BODY = Limit(
-    48 * MIB, "a body read whole", "`--jq`, `--schema`, `--until` and `--envelope` on one body, a page of `paginate`"
+    48 * MIB,
+    "a body read whole",
+    "`--jq`, `--schema`, `--until`, `--envelope`, `--assert` and `--capture` on one body, a page of `paginate`",
 )
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer", "`--oauth2-token-url`")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command` (the helper is stopped there)")
@@ -58,6 +60,8 @@ PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`pagina
 # (and one event's data) is all that is held at once.
 STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
 EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
+# GitHub keeps at most 1 MiB of outputs per job; a shell file of captures is meant to be sourced.
+CAPTURE_VALUE = Limit(1 * MIB, "a captured value", "`--capture` and `--capture-secret`")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 

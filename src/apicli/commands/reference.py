@@ -75,10 +75,28 @@ EXIT_CODES = Topic(
                     str(int(ExitCode.SCHEMA)),
                     "the response (for paginate: any item) does not match `--schema` (the body is still written first)",
                 ),
+                (
+                    str(int(ExitCode.ASSERTION)),
+                    "a check failed: an `--assert` did not hold or raised a jq error, a `--capture` had no "
+                    "value, or a 1xx/2xx status is not in `--expect-status` (the body is still written first)",
+                ),
                 (str(int(ExitCode.INTERRUPTED)), "interrupted: Ctrl-C or SIGTERM"),
             ),
         ),
-        "`--ignore-status` makes any HTTP status exit 0 with the body on stdout.",
+        "`--ignore-status` makes any HTTP status exit 0 with the body on stdout; `--expect-status LIST` "
+        "makes exactly the statuses in LIST succeed.",
+        "When several checks fail at once, stderr names every failure and the exit code is the first "
+        "that applies:",
+        Table(
+            ("order", "code", "failure"),
+            (
+                ("1", "7, 8, 130", "no answer: connection, timeout, interruption (nothing else is checked)"),
+                ("2", "3, 4, 5", "the status is not expected (`--expect-status`, else any 2xx); 10 for a 1xx or 2xx"),
+                ("3", "9", "the body does not match `--schema`"),
+                ("4", "10", "an `--assert` failed or raised a jq error; a `--capture` had no value"),
+            ),
+        ),
+        "Captures are written only when every check passed; `--report` gets the request's case whatever happened.",
     ),
 )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ..errors import OutputError, UsageError
+from ..limits import CAPTURE_VALUE, size_text
 
 CaptureFormat = Literal["github", "shell"]
 _SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,6 +89,11 @@ def check_capture_names(names: Sequence[str], target: CaptureTarget) -> None:
 
 
 def check_capture_value(name: str, value: str) -> None:
+    if len(value) > CAPTURE_VALUE.bytes // 4 and len(value.encode("utf-8", "surrogateescape")) > CAPTURE_VALUE.bytes:
+        raise OutputError(
+            f"--capture {name}: the value is larger than {size_text(CAPTURE_VALUE.bytes)}, the most a capture keeps",
+            hint="capture a narrower part of the body, or save the body with -o FILE",
+        )
     if "\x00" in value:
         raise OutputError(
             f"--capture {name}: the value holds a NUL byte, which no shell or GitHub file can keep",
