@@ -79,7 +79,7 @@ def test_a_jq_error_in_an_assert_is_reported_as_one(httpserver: HTTPServer, invo
     assert "apicli: assertion error: .name | tonumber > 1: Cannot parse 'ann' as JSON" in result.stderr or (
         "apicli: assertion error: .name | tonumber > 1:" in result.stderr
     )
-    assert "apicli: assertion error: .id | error(\"nope\"): nope" in result.stderr
+    assert 'apicli: assertion error: .id | error("nope"): nope' in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -220,7 +220,7 @@ def test_response_variables_in_jq(httpserver: HTTPServer, invoke: Invoke) -> Non
         __import__("werkzeug").Response(USER_BODY, headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
                                         content_type="application/json")
     )  # fmt: skip
-    result = invoke("get", url, "--jq", "[$status, $headers[\"set-cookie\"], $method, $retries, .id, ($url|type)]")
+    result = invoke("get", url, "--jq", '[$status, $headers["set-cookie"], $method, $retries, .id, ($url|type)]')
     assert (result.code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == [200, ["a=1", "b=2"], "GET", 0, 7, "string"]
 
@@ -274,7 +274,9 @@ def test_non_strings_are_written_as_compact_json_with_exact_numbers(
     url = _serve(httpserver)
     target = tmp_path / "v.sh"
     captures = ("--capture", "big=.big", "--capture", "items=.items", "--capture", "nothing=.none")
-    result = invoke("get", url, "-o", "/dev/null", *captures, "--capture", "code=$status", "--capture-file", str(target))
+    result = invoke(
+        "get", url, "-o", "/dev/null", *captures, "--capture", "code=$status", "--capture-file", str(target)
+    )
     assert result.code == 0, result.stderr
     assert target.read_text() == "big='100000000000000000001'\nitems='[1,2]'\nnothing='null'\ncode='200'\n"
 
