@@ -181,8 +181,19 @@ _POLLING = (
 def _check(name: str, *spellings: str, help: str, metavar: str, repeatable: bool = True, **fields: Any) -> Flag:
     type = list[str] if repeatable else str | None
     fields.setdefault("commands", VERBS)
-    return Flag(name, spellings, type, None, help, group="checks", panel=CHECKS,
-                metavar=metavar, repeatable=repeatable, show_default=False, **fields)
+    return Flag(
+        name,
+        spellings,
+        type,
+        None,
+        help,
+        group="checks",
+        panel=CHECKS,
+        metavar=metavar,
+        repeatable=repeatable,
+        show_default=False,
+        **fields,
+    )
 
 
 _CHECKING = (
@@ -375,6 +386,18 @@ _NETWORK_TO_PREVIEW = (
     _text("jq", "--jq", panel=OUTPUT, metavar="EXPR", commands=BODY_COMMANDS,
           help="Filter the JSON response with this jq program; one result per line."),
     _switch("raw_output", "-r", "--raw-output", panel=OUTPUT, help="With --jq, print string results without quotes."),
+    _request("jq_arg", "--arg", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME VALUE", nargs=2,
+             repeatable=True, show_default=False, commands=BODY_COMMANDS,
+             help="Bind $NAME to the string VALUE in every jq expression (--jq, --until, --assert, --capture), as jq's --arg."),
+    _request("jq_argjson", "--argjson", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME JSON", nargs=2,
+             repeatable=True, show_default=False, commands=BODY_COMMANDS,
+             help="Bind $NAME to a JSON value (numbers kept as written), as jq's --argjson."),
+    _request("jq_slurpfile", "--slurpfile", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME FILE", nargs=2,
+             repeatable=True, show_default=False, commands=BODY_COMMANDS,
+             help="Bind $NAME to an array of the JSON values in FILE, as jq's --slurpfile."),
+    _request("jq_rawfile", "--rawfile", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME FILE", nargs=2,
+             repeatable=True, show_default=False, commands=BODY_COMMANDS,
+             help="Bind $NAME to FILE's text as a string, as jq's --rawfile."),
     _text("write_out", "-w", "--write-out", panel=OUTPUT, metavar="FORMAT",
           help="After the transfer, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, "
           "%header{name}, %{json}...) on stdout, or on stderr after %{stderr}; @FILE or @- reads it."),

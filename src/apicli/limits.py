@@ -38,6 +38,7 @@ BODY_FILE = Limit(48 * MIB, "a request body file", "`@file` items, `--data @file
 # About 17,000 cookies of 60 bytes: each costs ~2 KiB as a Python object, and browsers keep ~3,000.
 COOKIE_JAR = Limit(1 * MIB, "the cookie jar", "`--cookie-jar`")
 SCHEMA_FILE = Limit(16 * MIB, "the --schema file", "`--schema`")
+JQ_ARGUMENT_FILE = Limit(16 * MIB, "a --slurpfile or --rawfile file", "`--slurpfile`, `--rawfile`")
 TOKEN_CACHE_ENTRY = Limit(64 * KIB, "a token cache entry", "OAuth2 and helper tokens cached on disk")
 PART_META = Limit(64 * KIB, "a download's .part.meta", "what `download` keeps to resume a part")
 INPUT_LINE = Limit(64 * KIB, "a line of --input-file", "`download --input-file`, read a line at a time")
@@ -71,6 +72,7 @@ TABLE: tuple[Limit, ...] = (
     BODY_FILE,
     COOKIE_JAR,
     SCHEMA_FILE,
+    JQ_ARGUMENT_FILE,
     TOKEN_CACHE_ENTRY,
     PART_META,
     INPUT_LINE,
@@ -83,6 +85,7 @@ TABLE: tuple[Limit, ...] = (
     PAGE_OUTSIDE_ITEMS,
     STREAM_RECORD,
     EVENT_LINE,
+    CAPTURE_VALUE,
 )
 
 

@@ -219,7 +219,7 @@ def _unknown_option_lines(exc: Any, args: list[str]) -> list[str]:
     if len(option) == 2:
         own = _short_flags(exc.ctx.command if exc.ctx is not None else None)
         for arg in filter(is_cluster, args):
-            letters = read_cluster(arg, own)
+            letters = read_cluster(arg, own, first="jq" if "--jq" in args else None)
             if any(letter.flag == option and letter.own is None for letter in letters):
                 return cluster_lines(arg, letters, command_path)
     elsewhere = [

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..commands.flags import CommonFlags
+from ..commands.flags import CommonFlags, jq_bindings
 from ..errors import UsageError
 from ..flag_groups import CheckFlags, PollFlags
 from .application import app
@@ -45,7 +45,8 @@ def send_one(
     from ..commands.checks import build_checks
     from ..commands.exchange import ExchangeOptions, perform
 
-    checks = build_checks(checking, os.environ, sys.argv[1:])
+    bindings = jq_bindings(flags)
+    checks = build_checks(checking, os.environ, sys.argv[1:], bindings)
 
     until = None
     if ci.until is not None or ci.until_status is not None:
@@ -53,7 +54,7 @@ def send_one(
 
         check_until_method(method)
         until = UntilCondition(
-            expression=_until_program(ci.until) if ci.until is not None else None,
+            expression=_until_program(ci.until, bindings) if ci.until is not None else None,
             statuses=parse_status_list(ci.until_status) if ci.until_status is not None else None,
             interval=ci.interval,
         )
@@ -84,13 +85,13 @@ def send_one(
     )
 
 
-def _until_program(expression: str) -> JqProgram:
+def _until_program(expression: str, bindings: str) -> JqProgram:
     from ..filters.jqfilter import compile_jq
 
     try:
         # An --until body is read whole before it is checked, so a late fork holds no extra copy;
         # a condition that cannot compute for long is checked here on a small body, with no fork.
-        return compile_jq(expression, fork_now=False, brief_here=True)
+        return compile_jq(expression, fork_now=False, brief_here=True, bindings=bindings)
     except UsageError as exc:
         exc.message = exc.message.replace("--jq", "--until", 1)
         raise

@@ -227,7 +227,7 @@ def _where(response: requests.Response) -> str:
     return redact_url(response.url)
 
 
-def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str]) -> Checks | None:
+def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str], bindings: str = "") -> Checks | None:
     """The run's checks from its flags (None when none was given); every mistake is a usage error now."""
     from ..errors import UsageError
 
@@ -258,7 +258,7 @@ def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str])
     if flags.assert_ or captures:
         from ..filters.checks import ChecksProgram, parse_assertion
 
-        program = ChecksProgram([parse_assertion(text) for text in flags.assert_], captures)
+        program = ChecksProgram([parse_assertion(text) for text in flags.assert_], captures, bindings)
     expected = None
     if flags.expect_status is not None:
         from ..request.polling import parse_status_list

@@ -110,6 +110,10 @@ class CommonFlags(FlagValues, group="request"):
     profile: str | None
     jq: str | None
     raw_output: bool
+    jq_arg: list[tuple[str, str]]
+    jq_argjson: list[tuple[str, str]]
+    jq_slurpfile: list[tuple[str, str]]
+    jq_rawfile: list[tuple[str, str]]
     schema: Path | None
     write_out: str | None
     curl: bool
@@ -117,6 +121,21 @@ class CommonFlags(FlagValues, group="request"):
     show_secrets: bool
     # Not a flag: set by the CLI layer when the command starts, the run's one clock (clock.py).
     clock: Clock | None = None
+    # Not a flag: the jq arguments' program prefix (filters/jqargs.py), made once by jq_bindings().
+    jq_prefix: str | None = None
+
+
+def jq_bindings(flags: CommonFlags) -> str:
+    """The prefix that binds --arg, --argjson, --slurpfile and --rawfile in every jq program of the run."""
+    if flags.jq_prefix is None:
+        given = (flags.jq_arg, flags.jq_argjson, flags.jq_slurpfile, flags.jq_rawfile)
+        if any(given):
+            from ..filters.jqargs import bindings_prefix
+
+            flags.jq_prefix = bindings_prefix(*given)
+        else:
+            flags.jq_prefix = ""
+    return flags.jq_prefix
 
 
 _FETCHED_FLAGS = tuple(
@@ -268,7 +287,7 @@ def build_invocation(
     if flags.jq is not None:
         from ..filters.jqfilter import compile_jq
 
-        jq_program = compile_jq(flags.jq, raw_output=flags.raw_output, brief_here=True)
+        jq_program = compile_jq(flags.jq, raw_output=flags.raw_output, brief_here=True, bindings=jq_bindings(flags))
     if flags.schema is not None:
         from ..filters.schema import load_schema
 

@@ -1,4 +1,4 @@
-"""Flags people bring from curl, HTTPie and xh, and what to use in apicli instead.
+"""Flags people bring from curl, HTTPie, xh and jq, and what to use in apicli instead.
 
 An unknown option is usually a habit from another tool, and click's spelling suggestions
 (`--session` -> `--json`) point the wrong way. The usage error names the tool the flag comes
@@ -113,6 +113,37 @@ FOREIGN_FLAGS: tuple[ForeignFlag, ...] = (
     ForeignFlag(("--verify",), "HTTPie and xh", "-k/--insecure skips verification; --cacert FILE trusts a CA bundle"),
     ForeignFlag(("--cert-key",), "HTTPie and xh", "--key FILE"),
     ForeignFlag(("--all", "--history-print"), "HTTPie and xh", "-v shows each redirect and retry on stderr"),
+    # jq, for what people bring to --jq
+    ForeignFlag(
+        ("-c", "--compact-output"),
+        "jq",
+        "--jq output is compact when piped already; --raw keeps it compact on a terminal too",
+    ),
+    ForeignFlag(
+        ("-j", "--join-output"),
+        "jq",
+        "-r prints strings bare; for no newlines, join in the program: --jq '[.[] | .name] | join(\"\")' -r",
+    ),
+    ForeignFlag(
+        ("-S", "--sort-keys"),
+        "jq",
+        "apicli keeps the server's key order; sort in the program: --jq 'to_entries | sort_by(.key) | from_entries'",
+    ),
+    ForeignFlag(("-e", "--exit-status"), "jq", "--assert EXPR fails the run (exit 10) when EXPR is false or null"),
+    ForeignFlag(
+        ("--slurp",), "jq", "one body is one input already; paginate --jq-all runs the program on all items at once"
+    ),
+    ForeignFlag(
+        ("-n", "--null-input"), "jq", "--jq runs on the response body; for a constant, write it in the program"
+    ),
+    ForeignFlag(("-R", "--raw-input"), "jq", "--jq reads JSON; a text body is a string in --envelope's .body"),
+    ForeignFlag(("-C", "--color-output"), "jq", "--color"),
+    ForeignFlag(("-M", "--monochrome-output"), "jq", "--no-color"),
+    ForeignFlag(("--tab", "--indent"), "jq", "--pretty indents by 2 spaces (on a terminal by default)"),
+    ForeignFlag(
+        ("-a", "--ascii-output"), "jq", "--jq output keeps non-ASCII text as UTF-8; escape in the program with @json"
+    ),
+    ForeignFlag(("--args", "--jsonargs"), "jq", "--arg NAME VALUE and --argjson NAME JSON bind named values"),
 )
 
 
@@ -139,7 +170,8 @@ class ClusterLetter:
     foreign: ForeignFlag | None = None  # the other tool's flag, when apicli lacks the letter
 
 
-_CLUSTER_TOOLS = ("curl", "HTTPie and xh")  # curl's clusters (-fsSL) are the commoner habit: it wins ties
+# curl's clusters (-fsSL) are the commoner habit: it wins ties; jq's (-rc) come next.
+_CLUSTER_TOOLS = ("curl", "HTTPie and xh", "jq")
 
 
 def is_cluster(arg: str) -> bool:
@@ -147,24 +179,26 @@ def is_cluster(arg: str) -> bool:
     return len(arg) > 2 and arg[0] == "-" and arg[1] != "-"
 
 
-def read_cluster(cluster: str, own: dict[str, tuple[str, bool]]) -> list[ClusterLetter]:
+def read_cluster(cluster: str, own: dict[str, tuple[str, bool]], first: str | None = None) -> list[ClusterLetter]:
     """The letters of `cluster`, each apicli's own, another tool's, or neither.
 
     `own` maps apicli's short flags to (long name, takes a value). A letter that takes a value
     ends the cluster (the rest is its value), as in `-XPOST`. Where a letter means different
     things in curl and HTTPie, the tool that explains most of the cluster decides, and then the
-    reading that takes most of it as flags (`-bj`: HTTPie's -b and -j, not curl's cookie `j`).
+    reading that takes most of it as flags (`-bj`: HTTPie's -b and -j, not curl's cookie `j`);
+    `first` names the tool that wins a tie (jq's, when the command line has --jq).
     """
-    readings = [_read_as(cluster, own, tool) for tool in _CLUSTER_TOOLS]
+    tools = sorted(_CLUSTER_TOOLS, key=lambda tool: tool != first)  # with --jq given, jq's -rc wins ties
+    readings = [_read_as(cluster, own, tool) for tool in tools]
 
     def fit(index: int) -> tuple[int, int]:
-        return sum(_strange(letter, index) for letter in readings[index]), -len(readings[index])
+        return sum(_strange(letter, tools[index]) for letter in readings[index]), -len(readings[index])
 
     return readings[min(range(len(readings)), key=fit)]
 
 
-def _strange(letter: ClusterLetter, tool_index: int) -> bool:
-    return letter.own is None and (letter.foreign is None or letter.foreign.tool != _CLUSTER_TOOLS[tool_index])
+def _strange(letter: ClusterLetter, tool: str) -> bool:
+    return letter.own is None and (letter.foreign is None or letter.foreign.tool != tool)
 
 
 def _read_as(cluster: str, own: dict[str, tuple[str, bool]], tool: str) -> list[ClusterLetter]:

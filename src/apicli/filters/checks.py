@@ -90,9 +90,10 @@ def _capture_term(expression: str) -> str:
 class ChecksProgram:
     """The run's asserts and captures, compiled together."""
 
-    def __init__(self, assertions: list[Assertion], captures: list[Capture]) -> None:
+    def __init__(self, assertions: list[Assertion], captures: list[Capture], bindings: str = "") -> None:
         self.assertions = assertions
         self.captures = captures
+        self.bindings = bindings  # jq's own arguments (jqargs.py)
         source = (
             "{a: ["
             + ", ".join(_assert_term(item.expression) for item in assertions)
@@ -101,9 +102,9 @@ class ChecksProgram:
             + "]}"
         )
         try:
-            self.program = compile_jq(source, fork_now=False, brief_here=True)
+            self.program = compile_jq(source, fork_now=False, brief_here=True, bindings=bindings)
         except UsageError:
-            _name_the_invalid_one(assertions, captures)
+            _name_the_invalid_one(assertions, captures, bindings)
             raise
 
     def evaluate(self, facts: bytes, body: bytes) -> tuple[list[AssertOutcome], list[CaptureOutcome]]:
@@ -113,7 +114,7 @@ class ChecksProgram:
         assert_results = answer.get("a", [])
         capture_results = answer.get("c", [])
         asserts = [
-            _assert_outcome(item, result, facts, body)
+            _assert_outcome(item, result, facts, body, self.bindings)
             for item, result in zip(self.assertions, assert_results, strict=False)
         ]
         captures = [
@@ -153,7 +154,7 @@ def _results_or_none(program: JqProgram, text: str) -> JqResults | None:
     return None
 
 
-def _assert_outcome(item: Assertion, result: object, facts: bytes, body: bytes) -> AssertOutcome:
+def _assert_outcome(item: Assertion, result: object, facts: bytes, body: bytes, bindings: str) -> AssertOutcome:
     if result is True:
         return AssertOutcome(item, True, None)
     label = f"{item.message}: " if item.message else ""
@@ -161,7 +162,7 @@ def _assert_outcome(item: Assertion, result: object, facts: bytes, body: bytes) 
         return AssertOutcome(item, False, f"assertion error: {label}{item.expression}: {_shown(str(result['e']))}")
     if result is None:
         return AssertOutcome(item, False, f"assertion failed: {label}{item.expression} (no output)")
-    why = _side_values(item.expression, facts, body)
+    why = _side_values(item.expression, facts, body, bindings)
     return AssertOutcome(item, False, f"assertion failed: {label}{item.expression}{f' ({why})' if why else ''}")
 
 
@@ -174,7 +175,7 @@ def _capture_outcome(item: Capture, result: object) -> CaptureOutcome:
     return CaptureOutcome(item, None, f"{flag} {item.name}: {item.expression} produced no value")
 
 
-def _side_values(expression: str, facts: bytes, body: bytes) -> str | None:
+def _side_values(expression: str, facts: bytes, body: bytes, bindings: str) -> str | None:
     """`.count is 2` (and the other side's, when it is not a literal), or None when the shape is unsure."""
     sides = comparison_sides(expression)
     if sides is None:
@@ -185,7 +186,7 @@ def _side_values(expression: str, facts: bytes, body: bytes) -> str | None:
     pairs = ", ".join(f"[limit({_SHOWN_VALUES + 1}; ({side}\n)) | tojson]" for side in shown)
     source = f"{sides.prefix} | [{pairs}]" if sides.prefix else f"[{pairs}]"
     try:
-        program = compile_jq(source, fork_now=False, brief_here=True)
+        program = compile_jq(source, fork_now=False, brief_here=True, bindings=bindings)
         program.with_facts(facts)
         text = _document_text(body)
         results = _results_or_none(program, text) if text is not None else None
@@ -220,17 +221,17 @@ def _is_literal(side: str) -> bool:
     return True
 
 
-def _name_the_invalid_one(assertions: list[Assertion], captures: list[Capture]) -> None:
+def _name_the_invalid_one(assertions: list[Assertion], captures: list[Capture], bindings: str) -> None:
     """The combined program did not compile: a usage error naming the assert or capture at fault."""
     for assertion in assertions:
-        _compiles(assertion.expression, f"--assert {assertion.text!r}")
+        _compiles(assertion.expression, f"--assert {assertion.text!r}", bindings)
     for capture in captures:
-        _compiles(capture.expression, f"--capture {capture.name}")
+        _compiles(capture.expression, f"--capture {capture.name}", bindings)
 
 
-def _compiles(expression: str, where: str) -> None:
+def _compiles(expression: str, where: str, bindings: str) -> None:
     try:
-        compile_jq(expression, fork_now=False)
+        compile_jq(expression, fork_now=False, bindings=bindings)
     except UsageError as exc:
         exc.message = exc.message.replace("--jq", where, 1)
         raise

@@ -179,7 +179,12 @@ class JqProgram:
 
 
 def compile_jq(
-    expression: str, *, raw_output: bool = False, fork_now: bool = True, brief_here: bool = False
+    expression: str,
+    *,
+    raw_output: bool = False,
+    fork_now: bool = True,
+    brief_here: bool = False,
+    bindings: str = "",
 ) -> JqProgram:
     """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent).
 
@@ -188,7 +193,8 @@ def compile_jq(
     inputs are known to be small: the parent then does little after the fork, so few of its
     pages are copied. With `brief_here`, a program that cannot compute for long (jqscan.py)
     runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all; its child is
-    forked only for a larger input (see `expect`).
+    forked only for a larger input (see `expect`). `bindings` is the prefix that binds jq's own
+    arguments (jqargs.py).
     """
     try:
         import jq
@@ -200,7 +206,8 @@ def compile_jq(
     facts = NO_FACTS if names_response(source) else None
     # The program starts on the first line, so that $__loc__ counts its lines as jq does; the
     # newline after it keeps a trailing `# comment` from swallowing what follows.
-    program = f"{WRAPPER if facts is not None else ''}({source}\n)"
+    prefix = bindings + (WRAPPER if facts is not None else "")
+    program = f"{prefix}({source}\n)"
     try:
         compiled = jq.compile(f"{program} | tojson")
     except ValueError as wrapped_error:
@@ -209,7 +216,9 @@ def compile_jq(
         try:
             jq.compile(source)
         except ValueError as exc:
-            raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
+            # Alone, a bound variable is undefined: unless the prefix cures that, this is the report.
+            if not (prefix and "is not defined" in str(exc) and _compiles(prefix + source)):
+                raise UsageError(f"--jq: invalid jq program: {_first_lines(str(exc))}") from None
         raise UsageError(f"--jq: invalid jq program: {_first_lines(str(wrapped_error))}") from None
     here_below = 0
     if brief_here:
@@ -326,6 +335,16 @@ def _as_text(item: Any) -> str:
     if isinstance(item, str):
         return item
     return json.dumps(item, ensure_ascii=False)
+
+
+def _compiles(program: str) -> bool:
+    import jq
+
+    try:
+        jq.compile(program)
+    except ValueError:
+        return False
+    return True
 
 
 def _first_lines(message: str) -> str:
