@@ -388,7 +388,8 @@ _NETWORK_TO_PREVIEW = (
     _switch("raw_output", "-r", "--raw-output", panel=OUTPUT, help="With --jq, print string results without quotes."),
     _request("jq_arg", "--arg", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME VALUE", nargs=2,
              repeatable=True, show_default=False, commands=BODY_COMMANDS,
-             help="Bind $NAME to the string VALUE in every jq expression (--jq, --until, --assert, --capture), as jq's --arg."),
+             help="Bind $NAME to the string VALUE in every jq expression (--jq, --until, --assert, --capture), "
+             "as jq's --arg."),
     _request("jq_argjson", "--argjson", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME JSON", nargs=2,
              repeatable=True, show_default=False, commands=BODY_COMMANDS,
              help="Bind $NAME to a JSON value (numbers kept as written), as jq's --argjson."),
