@@ -8,6 +8,7 @@ that is fast because it did less work (no colour, missing pages, a short file) i
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -420,6 +421,26 @@ def _download(ctx: _Context) -> Scenario:
     )
 
 
+# Ten asserts of each kind (status, body, headers, time), all holding on the 1 KB document.
+TEN_ASSERTS = [
+    arg
+    for expression in (
+        "$status == 200",
+        ".data | length > 0",
+        '.data[0] | has("id")',
+        '$headers["content-type"] | startswith("application/json")',
+        "$elapsed < 60",
+        '$method == "GET"',
+        "$retries == 0",
+        "[.data[] | .id] | length == 3",
+        ".meta.total == 3",
+        ".data[0].id != null",
+    )
+    for arg in ("--assert", expression)
+]
+REPORT = Path(tempfile.gettempdir()) / "apicli-bench-report.xml"
+
+
 def _ci(ctx: _Context) -> Scenario:
     t, url = ctx.tools, f"{ctx.urls.static}/small.json"
 
@@ -434,14 +455,23 @@ def _ci(ctx: _Context) -> Scenario:
             add("apicli", "apicli get", _tool(t.apicli, "get", url)),
             add("write-out", "apicli get -w '%{http_code}'", _tool(t.apicli, "get", url, "-w", "%{http_code}")),
             add("until", "apicli get --until .", _tool(t.apicli, "get", url, "--until", ".")),
+            add("asserts", "apicli get + 10 --assert", _tool(t.apicli, "get", url, *TEN_ASSERTS)),
+            add("report", "apicli get --report junit:FILE", _tool(t.apicli, "get", url, "--report", f"junit:{REPORT}")),
             add("curl", "curl -w '%{http_code}'", _tool(t.curl, "-s", url, "-w", "%{http_code}")),
         ],
         anchors=["apicli"],
         # About 3 ms and 5 ms on a run of about 100 ms, as ratios to the plain get of the same run.
-        goals=[Goal("write-out", "time", 1.03, "apicli"), Goal("until", "time", 1.05, "apicli")],
+        goals=[
+            Goal("write-out", "time", 1.03, "apicli"),
+            Goal("until", "time", 1.05, "apicli"),
+            Goal("asserts", "time", 1.08, "apicli"),
+            Goal("report", "time", 1.03, "apicli"),
+        ],
         notes=[
             "-w adds timed connections (phase times measured on the socket) and the report; --until adds "
             "libjq and one evaluation. The goals are 'at most +3 ms' and 'at most +5 ms' on a ~100 ms run.",
+            "The ten asserts (body, status, headers, time) compile into one jq program, evaluated once; "
+            "--report junit rewrites one file that gains a testsuite per run.",
         ],
     )
 

@@ -16,7 +16,7 @@ import codecs
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
@@ -185,6 +185,7 @@ def compile_jq(
     fork_now: bool = True,
     brief_here: bool = False,
     bindings: str = "",
+    judged: Sequence[str] | None = None,
 ) -> JqProgram:
     """Compile `expression`; a syntax error, or no jq package, is a usage error (nothing is sent).
 
@@ -194,7 +195,8 @@ def compile_jq(
     pages are copied. With `brief_here`, a program that cannot compute for long (jqscan.py)
     runs on inputs under BRIEF_INPUT_LIMIT in this process, with no child at all; its child is
     forked only for a larger input (see `expect`). `bindings` is the prefix that binds jq's own
-    arguments (jqargs.py).
+    arguments (jqargs.py). `judged`: for a program apicli generates around the user's expressions
+    (--assert, --capture), those expressions, whose cost is the program's but for a constant.
     """
     try:
         import jq
@@ -224,7 +226,7 @@ def compile_jq(
     if brief_here:
         from .jqscan import brief_input_limit
 
-        here_below = brief_input_limit(source, BRIEF_INPUT_LIMIT)
+        here_below = min(brief_input_limit(text, BRIEF_INPUT_LIMIT, len(bindings)) for text in (judged or [source]))
     worker = JqWorker(compiled, program) if hasattr(os, "fork") else None
     if worker is not None and fork_now and not here_below:
         worker.start()

@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .jqvars import RESPONSE_VARIABLES
+
 # Work an in-process evaluation may cost, in bytes of input parsed (the unit: each result costs
 # RESULT_WORK more, for libjq's dump and Python's handling of it). libjq 1.7 parses about 5-20 MB
 # a second, so this is tens of milliseconds on a quiet machine: as long as Ctrl-C or --max-time
@@ -261,8 +263,10 @@ _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 class _Parser:
     """Reads a program and returns its Cost; raises _NotBrief for anything outside its subset."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, bound_size: int = 0) -> None:
         self.text = text
+        # The size of the program's bound arguments (jqargs.py): a variable is at most that big.
+        self.bound_size = bound_size
         self.position = 0
         self.nesting = 0
 
@@ -415,9 +419,7 @@ class _Parser:
         if kind == "field":
             return FIELD
         if kind == "variable":
-            if token == "$__loc__":
-                return _literal(32)
-            raise _NotBrief
+            return self.variable(token)
         if kind == "format":
             if token not in _BUILTINS:
                 raise _NotBrief
@@ -526,6 +528,16 @@ class _Parser:
         self.nesting -= 1
         return product([condition, alternatives(branch, otherwise)], lambda sizes: sizes[1], _small)
 
+    def variable(self, token: str) -> Cost:
+        """`$__loc__`; a response variable, which is part of the input (jqvars.py); a bound argument."""
+        if token == "$__loc__":
+            return _literal(32)
+        if token[1:] in RESPONSE_VARIABLES:
+            return FIELD
+        if self.bound_size:
+            return _literal(self.bound_size)
+        raise _NotBrief
+
     def object(self) -> Cost:
         """`{a: A, "b": B, (k): C, d}`: every combination of the entries' outputs."""
         self.enter()
@@ -534,9 +546,7 @@ class _Parser:
             kind, token = self.peek()
             if kind in ("name", "variable"):
                 self.take()
-                if kind == "variable" and token != "$__loc__":
-                    raise _NotBrief
-                parts.append(_literal(len(token)))
+                parts.append(self.variable(token) if kind == "variable" else _literal(len(token)))
                 key_is_value = True
             elif token == '"':
                 parts.append(self.string())
@@ -597,11 +607,11 @@ def _builtin(name: str) -> Cost:
     return _single(size, work)
 
 
-def program_cost(program: str) -> Cost | None:
+def program_cost(program: str, bound_size: int = 0) -> Cost | None:
     """The cost bounds of `program`, or None when the scan cannot bound it."""
     if len(program) > _MAX_PROGRAM:
         return None
-    parser = _Parser(program)
+    parser = _Parser(program, bound_size)
     try:
         cost = parser.pipe() if parser.peek()[0] != "end" else IDENTITY
         if parser.peek()[0] != "end":
@@ -611,11 +621,12 @@ def program_cost(program: str) -> Cost | None:
     return cost
 
 
-def brief_input_limit(program: str, ceiling: int) -> int:
+def brief_input_limit(program: str, ceiling: int, bound_size: int = 0) -> int:
     """The input size (bytes, at most `ceiling`) below which `program` may run in this process: 0
     when its cost is not linear in its input or cannot be bounded; else the largest size at which
-    its bounded work (parsing, evaluating, writing every result) and results fit the budgets."""
-    cost = program_cost(program)
+    its bounded work (parsing, evaluating, writing every result) and results fit the budgets.
+    `bound_size`: the size of the arguments bound to the program's variables, if any."""
+    cost = program_cost(program, bound_size)
     if cost is None:
         return 0
     total = M + cost.work + cost.volume + cost.count * RESULT_WORK  # reading, evaluating, writing each result
