@@ -76,9 +76,10 @@ ROWS = [
     ),
     (
         ["-c", "jar"],
-        "-c (a flag of curl, and of HTTPie and xh)",
+        "-c (a flag of curl, and of HTTPie and xh, and of jq)",
         "-c in curl: --cookie-jar FILE saves the cookies in curl's format (and reads them first); "
-        "-c in HTTPie and xh: apicli download --continue resumes a partial download",
+        "-c in HTTPie and xh: apicli download --continue resumes a partial download; "
+        "-c in jq: --jq output is compact when piped already; --raw keeps it compact on a terminal too",
     ),
     (
         ["--check-status"],

@@ -11,12 +11,19 @@ import pytest
 
 from apicli import flagtable
 from apicli.commands.flags import CommonFlags
-from apicli.flag_groups import ConfigShowFlags, DownloadFlags, PaginationFlags, PollFlags
+from apicli.flag_groups import CheckFlags, ConfigShowFlags, DownloadFlags, PaginationFlags, PollFlags
 from apicli.flagtable import FLAGS, Flag, FlagValues, find_flag, flags_of, group_flags, listing, refusal
 
 SOURCE = Path(flagtable.__file__).parent
-FLAGS_OBJECTS: list[type[FlagValues]] = [CommonFlags, PollFlags, PaginationFlags, DownloadFlags, ConfigShowFlags]
-NOT_FLAGS = {"clock"}  # CommonFlags' one attribute the CLI layer sets, not the command line
+FLAGS_OBJECTS: list[type[FlagValues]] = [
+    CommonFlags,
+    PollFlags,
+    CheckFlags,
+    PaginationFlags,
+    DownloadFlags,
+    ConfigShowFlags,
+]
+NOT_FLAGS = {"clock", "jq_prefix"}  # CommonFlags' attributes the CLI layer sets, not the command line
 
 
 @pytest.mark.parametrize("kind", FLAGS_OBJECTS, ids=lambda kind: kind.__name__)
@@ -60,11 +67,12 @@ def test_names_and_spellings_are_unique_on_each_command() -> None:
         assert find_flag(flag.group, flag.name) is flag
 
 
-def test_download_takes_every_shared_flag_but_seven() -> None:
+def test_download_takes_every_shared_flag_but_the_bodys_and_the_filters() -> None:
     shared = {flag.name for flag in group_flags("request")}
     taken = {flag.name for flag in flags_of("download") if flag.group == "request"}
     refused = shared - taken
-    assert refused == {"json_body", "data", "form", "pretty", "ignore_status", "jq", "schema"}
+    jq_arguments = {"jq_arg", "jq_argjson", "jq_slurpfile", "jq_rawfile"}
+    assert refused == {"json_body", "data", "form", "pretty", "ignore_status", "jq", "schema", *jq_arguments}
     assert refusal("download", "--json") == ("download does not take --json", flagtable.REFUSALS["download"])
     assert refusal("download", "--until") is None  # a verb's own flag: not a shared flag download refuses
     assert refusal("download", "--header") is None
