@@ -189,11 +189,8 @@ def test_tap_has_a_subtest_per_case_with_the_response_and_each_check(tmp_path: P
     write_report("tap", path, mixed_run(0))
     write_report("tap", path, Run("apicli get /health", STARTED, [request_case(9)]))
     passed, failed, retried, unanswered, health = tap_stream(path)
-    assert passed == (
-        True,
-        "- GET http://127.0.0.1:8080/users/1",
-        [(True, "- response: status 200, 0.250 s, 1 attempt"), (True, "- status in 2xx")],
-    )
+    response = (True, "- response: status 200, 0.250 s, 1 attempt")
+    assert passed == (True, "- GET http://127.0.0.1:8080/users/1", [response, (True, "- status in 2xx")])
     assert failed[0] is False and failed[2][2] == (False, "- .id > 0")
     assert retried[2][0] == (True, "- response: status 200, 0.250 s, 3 attempts (2 retries)")
     assert unanswered[0] is False and unanswered[2] == [

@@ -52,7 +52,7 @@ def parse_report_target(text: str) -> tuple[str, Path]:
     """ "junit:out/report.xml" -> ("junit", Path("out/report.xml")); the format before the first colon."""
     fmt, colon, file = text.partition(":")
     if not colon:
-        raise UsageError(f"--report {text!r} names no format", hint=_TARGET_HINT)
+        raise UsageError(f"--report {field(text)!r} names no format", hint=_TARGET_HINT)
     fmt = fmt.strip().lower()
     if fmt not in FORMATS:
         raise UsageError(f"--report: unknown format {field(fmt)!r}", hint=_TARGET_HINT)
@@ -75,7 +75,9 @@ def write_report(fmt: str, path: Path, run: Run) -> None:
     where = str(path)
     try:
         target = _target(path)
-        _make_directory(target.parent)
+        if target.is_dir():
+            raise _not_a_file(where, target)
+        _make_directory(target.parent, where)
         if fmt == "json":
             _append(target, where, json_lines(run))
             return
@@ -247,10 +249,17 @@ def _target(path: Path) -> Path:
     return resolved if resolved.is_file() or not path.exists() else path
 
 
-def _make_directory(directory: Path) -> None:
+def _make_directory(directory: Path, where: str) -> None:
     # CI steps name report files under a directory of their own, as test runners do: make it.
-    if not directory.is_dir():
+    if directory.is_dir():
+        return
+    try:
         directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file, or a link to one, where a directory is named
+        raise OutputError(
+            f"cannot write the report {where!r}: {str(directory)!r} is a file, not a directory",
+            hint="give --report a file name in a directory",
+        ) from None
 
 
 # Refusals
