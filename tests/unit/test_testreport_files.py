@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given
@@ -59,7 +60,8 @@ NOT_REPORTS = {
         ),
         "broken XML": b"<testsuites><testsuite name='x' tests='0'>\n",
         "another encoding": b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<testsuites></testsuites>\n',
-        "something after the root": b"<testsuites></testsuites>\n<!-- a trailer -->\n",
+        "a UTF-16 file": '<?xml version="1.0"?><testsuites></testsuites>'.encode("utf-16"),
+        "a testsuites element further in": b"<report><testsuites></testsuites></report>",
     },
     "tap": {
         "plain text": b"hello\n",
@@ -105,6 +107,30 @@ def test_a_testsuites_file_of_another_tool_is_added_to_keeping_its_suites(tmp_pa
     assert [suite.name for suite in report] == ["pytest", "apicli get step 0"]
     assert (report.tests, report.failures, report.errors) == (6, 2, 1)
     assert b"x:note=\"a tests='9' b\"" in path.read_bytes(), "the root's other attributes are kept as written"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<testsuites/>",
+        b"\xef\xbb\xbf<!-- before --><?pi x?>\n<testsuites name='t>x'></testsuites>\n<!-- after -->\n",
+        b'<testsuites tests="12345678901234567890123" failures="\xc2\xb2">'
+        b'<testsuite name="s" tests="1"><testcase name="c"><failure/></testcase></testsuite></testsuites>',
+    ],
+    ids=["self-closing", "comments, a PI and a > in a value", "nonsense totals"],
+)
+def test_a_testsuites_document_in_another_shape_is_added_to_keeping_the_rest(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "other.xml"
+    path.write_bytes(content)
+    write_report("junit", path, mixed_run(0))
+    write_report("junit", path, mixed_run(1))
+    report = junit_report(path)
+    other = 1 if b"<failure/>" in content else 0  # its suite states no failures: its cases are counted
+    assert (report.tests, report.failures, report.errors) == (8 + other, 2 + other, 2)
+    written = path.read_bytes()
+    for kept in (b"<!-- before -->", b"<?pi x?>", b"<!-- after -->"):
+        assert (kept in written) == (kept in content)
+    assert ElementTree.fromstring(written).get("name") == ("t>x" if b"t>x" in content else None)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

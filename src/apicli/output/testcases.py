@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 
 from ..errors import UsageError
@@ -29,49 +27,74 @@ _NOT_REPORT_TEXT = re.compile("[\ufffe\uffff\u2028\u2029]")
 _LAYOUT = re.compile("[\t\n]")
 
 
-@dataclass(slots=True)
+# Plain classes rather than dataclasses: this module loads on every run that writes a report.
+
+
 class Check:
     """One named check of a case: an --assert, --expect-status, a schema, a capture."""
 
-    name: str
-    passed: bool
-    message: str | None = None  # the failure text; None when passed
+    __slots__ = ("message", "name", "passed")
+
+    def __init__(self, name: str, passed: bool, message: str | None = None) -> None:
+        self.name = name
+        self.passed = passed
+        self.message = message  # the failure text; None when passed
+
+    def __repr__(self) -> str:
+        return f"Check({self.name!r}, {self.passed!r}, {self.message!r})"
 
 
-@dataclass(slots=True)
 class Case:
     """One request, page or downloaded file, and what was checked on it."""
 
-    name: str  # e.g. "GET http://127.0.0.1:8080/users/1", credentials already redacted
-    kind: str  # "request" | "page" | "file"
-    method: str
-    url: str
-    status: int | None  # None: no response (connection refused, timeout)
-    time: float  # seconds
-    attempts: int = 1  # 1 + retries
-    checks: list[Check] = dataclass_field(default_factory=list)
-    error: str | None = None  # a failure that is not a check: no response, a broken body
+    __slots__ = ("attempts", "checks", "error", "kind", "method", "name", "status", "time", "url")
+
+    def __init__(
+        self,
+        name: str,  # e.g. "GET http://127.0.0.1:8080/users/1", credentials already redacted
+        kind: str,  # "request" | "page" | "file"
+        method: str,
+        url: str,
+        status: int | None,  # None: no response (connection refused, timeout)
+        time: float,  # seconds
+        attempts: int = 1,  # 1 + retries
+        checks: list[Check] | None = None,
+        error: str | None = None,  # a failure that is not a check: no response, a broken body
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.method = method
+        self.url = url
+        self.status = status
+        self.time = time
+        self.attempts = attempts
+        self.checks: list[Check] = [] if checks is None else checks
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Case({self.name!r}, status={self.status!r}, attempts={self.attempts!r}, passed={self.passed!r})"
 
     @property
     def passed(self) -> bool:
         return self.error is None and all(check.passed for check in self.checks)
 
     @property
-    def retries(self) -> int:
-        return max(self.attempts - 1, 0)
-
-    @property
     def failed_checks(self) -> list[Check]:
         return [check for check in self.checks if not check.passed]
 
 
-@dataclass(slots=True)
 class Run:
     """One apicli invocation: its command line (secrets redacted), when it started, its cases."""
 
-    name: str
-    started: float  # time.time() at the start
-    cases: list[Case] = dataclass_field(default_factory=list)
+    __slots__ = ("cases", "name", "started")
+
+    def __init__(self, name: str, started: float, cases: list[Case] | None = None) -> None:
+        self.name = name
+        self.started = started  # time.time() at the start
+        self.cases: list[Case] = [] if cases is None else cases
+
+    def __repr__(self) -> str:
+        return f"Run({self.name!r}, {self.started!r}, {len(self.cases)} cases)"
 
 
 def _escape_report_text(text: str) -> str:
@@ -105,8 +128,8 @@ def headline(text: object) -> str:
     return field(first + (" " + ELLIPSIS if rest.strip() else ""))
 
 
-def seconds(value: float) -> float:
-    """A duration every format can write: NaN, infinities and negative times become 0."""
+def seconds(value: float | str) -> float:
+    """A duration every format can write: NaN, infinities, negative times and nonsense become 0."""
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):

@@ -10,8 +10,9 @@ in its format, and two steps writing at once both land.
   body) is an `<error type="error">`. Each case's `<system-out>`, which Jenkins and GitLab show with
   the case, lists its status, time, attempts and every check, passed ones too; a case that needed
   retries says "3 attempts (2 retries)" there and in its failure message, and its suite's
-  `<system-out>` lists the retried cases. The root's totals are summed again on each run. Any
-  `testsuites` document can be added to (a pytest or Maven one too); anything else is refused.
+  `<system-out>` lists the retried cases. A case counts once in the totals: as an error if it has
+  one, else as a failure. The root's totals are summed again on each run. Any UTF-8 `testsuites`
+  document can be added to (pytest's too), every byte but the root's start tag kept as it was.
 * tap: TAP version 14. Each case is a test point with a subtest (indented four spaces) whose first
   point is the response (its status, time and attempts) and whose others are the checks, a failure's
   text in `#` comment lines under it; a comment line names each invocation. The one plan stays on
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -203,7 +203,7 @@ def _chunks(fd: int) -> Iterator[bytes]:
 def _temporary(target: Path, mode: int) -> tuple[int, Path]:
     """A new file beside `target` for its next content; `mode` is narrowed by the umask."""
     while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode), temp
         except FileExistsError:

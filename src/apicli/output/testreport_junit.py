@@ -1,14 +1,17 @@
 """JUnit XML reports: a `<testsuites>` document that gains one `<testsuite>` per run (see testreport.py).
 
-Built and read with the standard library's ElementTree, imported only when a run writes one. A file
-that declares a DOCTYPE or an entity is refused before it is parsed: apicli never writes one, and
-an entity is how XML text grows past its size.
+A run's suite is written as text here (the few elements need no XML library on the start-up
+path). An existing report is read with expat, streaming: it checks that the file is a UTF-8
+`testsuites` document, counts its suites' totals and finds where the root's start tag and end
+tag are, so that the run is spliced in and every other byte of the file stays as it was. A file
+that declares a DOCTYPE or an entity is refused: apicli never writes one, and an entity is how
+XML text grows past its size.
 """
 
 from __future__ import annotations
 
 import re
-from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from .testcases import (
     Case,
@@ -25,97 +28,70 @@ from .testcases import (
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 WHAT = "UTF-8 JUnit XML report (a <testsuites> document)"
-_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
-# Each total of the root, and what a case holds to count towards it when its suite does not say.
-_TOTALS = {"tests": None, "failures": "failure", "errors": "error", "skipped": "skipped"}
-_ATTRIBUTE = rb"""\s+[^\s=<>/"']+\s*=\s*(?:"[^"]*"|'[^']*')"""
-# The prolog and the root's start tag, which is all of the file a run rewrites before its end.
-_ROOT_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?P<declaration><\?xml(?:" + _ATTRIBUTE + rb")*\s*\?>)?\s*"
-    rb"(?P<tag><testsuites(?P<attributes>(?:" + _ATTRIBUTE + rb")*)\s*>)"
-)
-_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
-_ROOT_END = re.compile(rb"</testsuites\s*>\s*\Z")
-_ATTRIBUTE_NAME = re.compile(rb"""\s+([^\s=<>/"']+)\s*=\s*(?:"[^"]*"|'[^']*')""")
-_SUMMED = frozenset((b"tests", b"failures", b"errors", b"skipped", b"time"))
+# Each total of the root, and the outcome a case holds to count towards it.
+TOTALS = {"tests": "", "failures": "failure", "errors": "error", "skipped": "skipped"}
+# The root's start tag, from where expat saw it begin: a `>` inside a quoted value does not end it.
+_START_TAG = re.compile(rb"""<testsuites(?:[^"'>]|"[^"]*"|'[^']*')*>""")
 _FEED = 1024 * 1024
 
 
 def add_run(existing: bytes, run: Run, where: str) -> list[bytes | memoryview]:
-    """The report `existing` (b"": a new one) with `run` added as its last testsuite, in pieces to write.
-
-    An existing report is checked and counted by a streaming parse (its tree is never held), then
-    spliced: the root's start tag gets the new totals and the new suite goes before its end tag.
-    """
-    suite = testsuite(run)
-    totals = _suite_totals(suite)
-    ET.indent(suite, level=1)
-    suite_text = b"  " + ET.tostring(suite, encoding="utf-8") + b"\n"
+    """The report `existing` (b"": a new one) with `run` added as its last testsuite, in pieces to write."""
+    suite, totals = testsuite(run)
     if not existing.strip():
-        return [
-            DECLARATION,
-            b'<testsuites name="apicli"' + _totals_text(totals) + b">\n",
-            suite_text,
-            b"</testsuites>\n",
-        ]
-    start, end = _root_bounds(existing, where)
-    for total, count in _count_suites(existing, where).items():
-        totals[total] += count
-    attributes = b"".join(  # every attribute of the root but the totals, as it was written
-        attribute.group()
-        for attribute in _ATTRIBUTE_NAME.finditer(start.group("attributes"))
-        if attribute.group(1) not in _SUMMED
-    )
-    body = memoryview(existing)[start.end() : end]
-    return [
-        DECLARATION,
-        b"<testsuites" + attributes + _totals_text(totals) + b">",
-        body,
-        suite_text,
-        b"</testsuites>\n",
-    ]
+        root = f'<testsuites name="apicli"{_totals_text(totals)}>\n'.encode()
+        return [DECLARATION, root, suite, b"</testsuites>\n"]
+    scan = _Scan(where)
+    scan.read(existing)
+    for total, value in scan.totals.items():
+        totals[total] += value
+    attributes = "".join(f' {name}="{_attribute(value)}"' for name, value in scan.attributes if name not in totals)
+    root = f"<testsuites{attributes}{_totals_text(totals)}>".encode()
+    view = memoryview(existing)
+    if scan.self_closing:
+        return [view[: scan.start], root, b"\n", suite, b"</testsuites>", view[scan.body :]]
+    return [view[: scan.start], root, view[scan.body : scan.end], suite, view[scan.end :]]
 
 
-def testsuite(run: Run) -> ET.Element:
+def testsuite(run: Run) -> tuple[bytes, dict[str, float]]:
+    """The run's `<testsuite>` element, indented to sit in the root, and its totals."""
     cases = run.cases
-    errors = sum(1 for case in cases if case.error is not None)
-    failures = sum(1 for case in cases if case.error is None and case.failed_checks)
-    suite = ET.Element(
-        "testsuite",
-        {
-            "name": field(run.name),
-            "tests": str(len(cases)),
-            "failures": str(failures),
-            "errors": str(errors),
-            "skipped": "0",
-            "time": _seconds_text(sum(seconds(case.time) for case in cases)),
-            "timestamp": timestamp(run.started),
-        },
-    )
-    suite.extend(testcase(case) for case in cases)
+    totals: dict[str, float] = {
+        "tests": len(cases),
+        "failures": sum(1 for case in cases if case.error is None and case.failed_checks),
+        "errors": sum(1 for case in cases if case.error is not None),
+        "skipped": 0,
+        "time": sum(seconds(case.time) for case in cases),
+    }
+    counts = "".join(f' {total}="{int(totals[total])}"' for total in TOTALS)
+    lines = [
+        f'  <testsuite name="{_attribute(field(run.name))}"{counts} time="{_seconds_text(totals["time"])}" '
+        f'timestamp="{timestamp(run.started)}">'
+    ]
+    lines.extend(testcase(case) for case in cases)
     retried = [case for case in cases if case.attempts > 1]
     if retried:
         # Where a flaky endpoint shows even when every case passed.
-        lines = [f"retried: {field(case.name)}: {attempts_text(case)}" for case in retried]
-        ET.SubElement(suite, "system-out").text = "\n".join(lines) + "\n"
-    return suite
+        text = "".join(f"retried: {field(case.name)}: {attempts_text(case)}\n" for case in retried)
+        lines.append(f"    <system-out>{_text(text)}</system-out>")
+    lines.append("  </testsuite>\n")
+    return "\n".join(lines).encode("utf-8"), totals
 
 
-def testcase(case: Case) -> ET.Element:
-    element = ET.Element(
-        "testcase",
-        {"name": field(case.name), "classname": f"apicli.{field(case.kind)}", "time": _seconds_text(case.time)},
-    )
+def testcase(case: Case) -> str:
+    name, kind = _attribute(field(case.name)), _attribute(field(case.kind))
+    lines = [f'    <testcase name="{name}" classname="apicli.{kind}" time="{_seconds_text(case.time)}">']
     after = f" [{attempts_text(case)}]" if case.attempts > 1 else ""
+    if case.error is not None:
+        error = _attribute(headline(case.error) + after)
+        lines.append(f'      <error message="{error}" type="error">{_text(message(case.error))}</error>')
     for check in case.failed_checks:
         text = f"{field(check.name)}: {message(check.message or 'failed')}"
-        failure = ET.SubElement(element, "failure", {"message": headline(text) + after, "type": "check"})
-        failure.text = text
-    if case.error is not None:
-        error = ET.SubElement(element, "error", {"message": headline(case.error) + after, "type": "error"})
-        error.text = message(case.error)
-    ET.SubElement(element, "system-out").text = _summary(case)
-    return element
+        failure = _attribute(headline(text) + after)
+        lines.append(f'      <failure message="{failure}" type="check">{_text(text)}</failure>')
+    lines.append(f"      <system-out>{_text(_summary(case))}</system-out>")
+    lines.append("    </testcase>")
+    return "\n".join(lines)
 
 
 def _summary(case: Case) -> str:
@@ -135,81 +111,109 @@ def _summary(case: Case) -> str:
     return "\n".join(lines) + "\n"
 
 
+# XML text. What reaches here is report text (see testcases.py): no character XML 1.0 forbids.
+
+
+def _text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _attribute(value: str) -> str:
+    # Tabs and line ends as references: a parser would turn them into spaces otherwise.
+    escaped = _text(value).replace('"', "&quot;")
+    return escaped.replace("\t", "&#9;").replace("\n", "&#10;")
+
+
 def _seconds_text(value: float) -> str:
     return f"{seconds(value):.3f}"
 
 
-def _root_bounds(existing: bytes, where: str) -> tuple[re.Match[bytes], int]:
-    """The root's start tag, and where its end tag begins; a file spliced otherwise is refused."""
-    if any(declaration in existing for declaration in _DECLARATIONS):
-        raise not_a_report(where, WHAT)
-    start = _ROOT_START.match(existing)
-    end = _ROOT_END.search(existing)
-    if start is None or end is None or end.start() < start.end():
-        raise not_a_report(where, WHAT)
-    encoding = _ENCODING.search(start.group("declaration") or b"")
-    if encoding is not None and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
-        raise not_a_report(where, WHAT)
-    return start, end.start()
+def _totals_text(totals: dict[str, float]) -> str:
+    counts = "".join(f' {total}="{int(totals[total])}"' for total in TOTALS)
+    return f'{counts} time="{_seconds_text(totals["time"])}"'
 
 
-def _count_suites(existing: bytes, where: str) -> dict[str, float]:
-    """The totals of the root's suites, from a streaming parse that drops each case once counted."""
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    totals: dict[str, float] = dict.fromkeys((*_TOTALS, "time"), 0)
-    outcomes: dict[str, int] = {}
-    depth = 0
-    view = memoryview(existing)
-    try:
-        for offset in range(0, len(view), _FEED):
-            parser.feed(view[offset : offset + _FEED])
-            for item in parser.read_events():
-                event, element = item[0], item[-1]
-                if not isinstance(element, ET.Element):
-                    continue
-                if event == "start":
-                    depth += 1
-                    if depth == 1 and element.tag != "testsuites":
-                        raise not_a_report(where, WHAT)
-                    if depth == 2:
-                        outcomes = dict.fromkeys(_TOTALS, 0)
-                    continue
-                depth -= 1
-                if depth == 2 and element.tag == "testcase":
-                    _count_case(element, outcomes)
-                    element.clear()
-                elif depth == 1 and element.tag == "testsuite":
-                    for total in _TOTALS:
-                        stated = element.get(total, "")
-                        totals[total] += int(stated) if stated.isdigit() else outcomes[total]
-                    totals["time"] += _number(element.get("time"))
-                    element.clear()
-        parser.close()
-    except ET.ParseError:
-        raise not_a_report(where, WHAT) from None
-    return totals
+# Reading an existing report
 
 
-def _count_case(case: ET.Element, outcomes: dict[str, int]) -> None:
-    outcomes["tests"] += 1
-    for total, outcome in _TOTALS.items():
-        if outcome is not None and case.find(outcome) is not None:
-            outcomes[total] += 1
+class _Refused(Exception):
+    pass
 
 
-def _suite_totals(suite: ET.Element) -> dict[str, float]:
-    totals: dict[str, float] = {total: int(suite.get(total, "0")) for total in _TOTALS}
-    totals["time"] = float(suite.get("time", "0"))
-    return totals
+class _Scan:
+    """One streaming pass over an existing report: where its root's tags are, and its suites' totals."""
 
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.start = self.body = self.end = -1  # byte offsets: "<testsuites", after its ">", "</testsuites"
+        self.self_closing = False
+        self.attributes: list[tuple[str, str]] = []
+        self.totals: dict[str, float] = dict.fromkeys((*TOTALS, "time"), 0)
+        self._depth = 0
+        self._suite: dict[str, str] | None = None  # the attributes of the suite being read
+        self._counted: dict[str, int] = {}  # its cases, counted for the totals it does not state
+        self._outcomes: set[str] | None = None  # what the case being read holds
+        self._parser = expat.ParserCreate()
+        self._parser.ordered_attributes = True
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+        self._parser.StartDoctypeDeclHandler = self._refuse
+        self._parser.EntityDeclHandler = self._refuse
+        self._parser.XmlDeclHandler = self._declaration
 
-def _totals_text(totals: dict[str, float]) -> bytes:
-    counts = "".join(f' {total}="{int(totals[total])}"' for total in _TOTALS)
-    return f'{counts} time="{_seconds_text(totals["time"])}"'.encode()
+    def read(self, existing: bytes) -> None:
+        # A byte-order mark or a NUL up front is UTF-16 or UTF-32, which UTF-8 cannot be spliced into.
+        if not existing.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<") or b"<!DOCTYPE" in existing:
+            raise not_a_report(self.where, WHAT)
+        view = memoryview(existing)
+        try:
+            for offset in range(0, len(view), _FEED):
+                self._parser.Parse(bytes(view[offset : offset + _FEED]), False)
+            self._parser.Parse(b"", True)
+        except (expat.ExpatError, _Refused):
+            raise not_a_report(self.where, WHAT) from None
+        tag = _START_TAG.match(existing, self.start)
+        if tag is None:
+            raise not_a_report(self.where, WHAT)
+        self.body = tag.end()
+        self.self_closing = tag.group().endswith(b"/>")
 
+    def _refuse(self, *_: object) -> None:
+        raise _Refused
 
-def _number(text: str | None) -> float:
-    try:
-        return seconds(float(text or 0))
-    except ValueError:
-        return 0.0
+    def _declaration(self, _version: str, encoding: str | None, _standalone: int) -> None:
+        if encoding is not None and encoding.lower() not in ("utf-8", "utf8"):
+            raise _Refused
+
+    def _start(self, name: str, attributes: list[str]) -> None:
+        self._depth += 1
+        if self._depth == 1:
+            if name != "testsuites":
+                raise _Refused
+            self.start = self._parser.CurrentByteIndex
+            self.attributes = list(zip(attributes[::2], attributes[1::2], strict=True))
+        elif self._depth == 2 and name == "testsuite":
+            self._suite = dict(zip(attributes[::2], attributes[1::2], strict=True))
+            self._counted = dict.fromkeys(TOTALS, 0)
+        elif self._depth == 3 and name == "testcase" and self._suite is not None:
+            self._outcomes = set()
+        elif self._depth == 4 and self._outcomes is not None:
+            self._outcomes.add(name)
+
+    def _end(self, name: str) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.end = self._parser.CurrentByteIndex
+        elif self._depth == 2 and self._outcomes is not None:
+            outcomes, self._outcomes = self._outcomes, None
+            self._counted["tests"] += 1
+            self._counted["errors"] += "error" in outcomes
+            self._counted["failures"] += "failure" in outcomes and "error" not in outcomes
+            self._counted["skipped"] += "skipped" in outcomes
+        elif self._depth == 1 and self._suite is not None:
+            suite, self._suite = self._suite, None
+            for total in TOTALS:
+                stated = suite.get(total, "")
+                given = stated.isascii() and stated.isdigit() and len(stated) < 19
+                self.totals[total] += int(stated) if given else self._counted[total]
+            self.totals["time"] += seconds(suite.get("time") or 0)
