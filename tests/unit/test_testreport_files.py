@@ -235,16 +235,41 @@ def test_a_directory_or_an_unwritable_place_is_an_output_error(fmt: str, tmp_pat
     assert refusal.value.hint
 
 
-def test_a_fifo_is_refused_for_the_rewritten_formats(tmp_path: Path) -> None:
+def test_a_fifo_is_refused(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    for fmt in ("junit", "tap"):
+    for fmt in FORMATS:
         with pytest.raises(UsageError, match="is not a regular file"):
             write_report(fmt, fifo, mixed_run(0))
 
 
-def test_json_lines_stream_to_a_character_device() -> None:
-    write_report("json", Path("/dev/null"), mixed_run(0))
+TO_STDERR = """
+import sys
+from pathlib import Path
+from apicli.output.testreport import Run, write_report
+from tests.unit.test_testreport import mixed_run
+
+write_report(sys.argv[1], Path("/dev/stderr"), mixed_run(0))
+"""
+
+
+def test_json_lines_stream_to_dev_stderr_whatever_is_behind_it(tmp_path: Path) -> None:
+    log = tmp_path / "job.log"
+    log.write_bytes(b"the job's log\n")
+    env = {**os.environ, "PYTHONPATH": f"{Path(apicli.__file__).parents[1]}:{Path(__file__).parents[2]}"}
+    with log.open("ab") as stderr:
+        subprocess.run([sys.executable, "-c", TO_STDERR, "json"], env=env, stderr=stderr, check=True, timeout=60)
+    lines = log.read_bytes().split(b"\n")
+    assert lines[0] == b"the job's log" and len(lines) == 1 + 4 + 1
+    assert all(line.startswith(b'{"apicli_report":1,') for line in lines[1:-1])
+    piped = subprocess.run([sys.executable, "-c", TO_STDERR, "json"], env=env, capture_output=True, timeout=60)
+    assert piped.returncode == 0 and piped.stderr.count(b"\n") == 4
+
+
+@pytest.mark.parametrize("fmt", ["junit", "tap"])
+def test_a_rewritten_report_refuses_a_device(fmt: str) -> None:
+    with pytest.raises(UsageError, match=f"--report {fmt}: '/dev/stderr' is a device; a {fmt} report is rewritten"):
+        write_report(fmt, Path("/dev/stderr"), mixed_run(0))
 
 
 # --report FORMAT:FILE

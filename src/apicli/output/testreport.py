@@ -43,6 +43,8 @@ __all__ = ["FORMATS", "Case", "Check", "Run", "parse_report_target", "write_repo
 FORMATS = ("junit", "tap", "json")
 _TARGET_HINT = "write --report FORMAT:FILE, e.g. --report junit:reports/api.xml (formats: junit, tap, json)"
 _CHUNK = 1024 * 1024
+# Paths that name a stream, not a file: /dev/stderr may lead to the job's log, never to be rewritten.
+_DEVICES = ("/dev/",)
 
 # The first bytes of every JSON Lines report: how a step knows the file it appends to is one.
 JSON_MARKER = b'{"apicli_report":1,'
@@ -74,6 +76,14 @@ def write_report(fmt: str, path: Path, run: Run) -> None:
         raise UsageError(f"--report: unknown format {field(fmt)!r}", hint=_TARGET_HINT)
     where = str(path)
     try:
+        if where.startswith(_DEVICES):
+            if fmt != "json":
+                raise UsageError(
+                    f"--report {fmt}: {where!r} is a device; a {fmt} report is rewritten whole on each run",
+                    hint="give a file name, or --report json:FILE to stream JSON Lines to a device",
+                )
+            _stream(path, json_lines(run))
+            return
         target = _target(path)
         if target.is_dir():
             raise _not_a_file(where, target)
@@ -134,22 +144,27 @@ def json_lines(run: Run) -> bytes:
 
 
 def _append(target: Path, where: str, data: bytes) -> None:
-    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
     if target.exists() and not target.is_file():
-        mode = target.stat().st_mode
-        if not stat.S_ISCHR(mode) and not stat.S_ISFIFO(mode):
-            raise _not_a_file(where, target)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC  # a device or pipe: stream the lines to it
-    fd = os.open(target, flags, 0o666)
+        raise _not_a_file(where, target)
+    fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o666)
     try:
-        status = os.fstat(fd)
-        if stat.S_ISREG(status.st_mode):
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, len(JSON_MARKER), 0) != JSON_MARKER:
-                raise not_a_report(where, "JSON Lines report")
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # a line cut short by a full disk stays alone on its line
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _not_a_file(where, target)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, len(JSON_MARKER), 0) != JSON_MARKER:
+            raise not_a_report(where, "JSON Lines report")
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a line cut short by a full disk stays alone on its line
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _stream(device: Path, data: bytes) -> None:
+    """JSON Lines to /dev/stderr, /dev/fd/3 or the like: written as they are, whatever is behind it."""
+    fd = os.open(device, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
         _write_all(fd, data)
     finally:
         os.close(fd)
@@ -243,10 +258,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _target(path: Path) -> Path:
-    """The file to write: what a link names (the shared report, not the link), else `path` itself
-    (/dev/stderr stays itself: its link leads to no path that can be opened again)."""
-    resolved = Path(os.path.realpath(path))
-    return resolved if resolved.is_file() or not path.exists() else path
+    """The file to write: what a link names (the shared report is rewritten, the link kept)."""
+    return Path(os.path.realpath(path))
 
 
 def _make_directory(directory: Path, where: str) -> None:
