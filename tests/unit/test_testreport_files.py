@@ -6,11 +6,12 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import apicli
@@ -321,3 +322,70 @@ def test_writing_an_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ApicliError):
         write_report("xml", tmp_path / "r.xml", mixed_run(0))
     assert not (tmp_path / "r.xml").exists()
+
+
+# Whatever an existing file holds: refused and unchanged, or added to and still well formed
+
+JUNIT_PIECES = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "<testsuites",
+    "<testsuites>",
+    "</testsuites>",
+    ' name="a>b"',
+    " tests='3'",
+    '<testsuite name="s" tests="2" failures="1">',
+    "</testsuite>",
+    '<testcase name="c"><failure message="m"/></testcase>',
+    "<!-- </testsuites> -->",
+    "<![CDATA[</testsuites>]]>",
+    "<!DOCTYPE x>",
+    "/>",
+    ">",
+    "\n",
+]
+TAP_PIECES = ["TAP version 14\n", "TAP version 13\n", "1..2\n", "1..0", "ok 1 - a\n", "not ok 2\n", "# c\n", "\n"]
+
+
+def existing_files(pieces: list[str], opening: str, closing: str) -> st.SearchStrategy[bytes]:
+    """Pieces of the format in any order, or between an opening and a closing that make it likely valid."""
+    fragment = st.lists(st.sampled_from(pieces) | st.text(max_size=5), max_size=8).map("".join)
+    shaped = st.tuples(fragment, fragment, fragment).map(lambda p: f"{p[0]}{opening}{p[1]}{closing}{p[2]}")
+    return (fragment | shaped).map(lambda text: text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(existing=existing_files(JUNIT_PIECES, "<testsuites>", "</testsuites>"))
+def test_any_existing_junit_file_is_refused_unchanged_or_added_to(existing: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "report.xml"
+        path.write_bytes(existing)
+        try:
+            write_report("junit", path, mixed_run(0))
+        except UsageError:
+            event("refused")
+            assert path.read_bytes() == existing
+            return
+        event("added to")
+        root = ElementTree.fromstring(path.read_bytes())
+        assert root.tag == "testsuites" and root[-1].get("name") == "apicli get step 0"
+        assert int(root.get("tests", "")) >= 4 and int(root.get("errors", "")) >= 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(existing=existing_files(TAP_PIECES, "TAP version 14\n", "\n1..3\n"))
+def test_any_existing_tap_file_is_refused_unchanged_or_added_to(existing: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "report.tap"
+        path.write_bytes(existing)
+        try:
+            write_report("tap", path, mixed_run(0))
+        except UsageError:
+            event("refused")
+            assert path.read_bytes() == existing
+            return
+        event("added to")
+        written = path.read_text(encoding="utf-8", errors="surrogateescape")
+        planned = int(existing.rstrip(b"\n").rsplit(b"\n", 1)[-1][3:] or 0) if existing.strip() else 0
+        assert written.startswith("TAP version 14\n") and written.endswith(f"\n1..{planned + 4}\n")
+        # The old plan was taken off and one new plan closes the stream.
+        assert written.count("\n1..") == 1 + existing.count(b"\n1..") - (1 if existing.strip() else 0)
