@@ -58,7 +58,7 @@ PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`pagina
 # (and one event's data) is all that is held at once.
 STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
 EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
-# A JUnit or TAP --report is read whole (and parsed streaming) to add a run: ~60,000 cases, under 100 MB.
+# A JUnit or TAP --report is read whole (and parsed streaming) to add a run: ~90,000 cases, under 100 MB.
 REPORT_FILE = Limit(32 * MIB, "an existing --report file", "`--report junit:` and `tap:` files, which a run rewrites")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
