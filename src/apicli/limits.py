@@ -63,6 +63,8 @@ STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams,
 EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
 # GitHub keeps at most 1 MiB of outputs per job; a shell file of captures is meant to be sourced.
 CAPTURE_VALUE = Limit(1 * MIB, "a captured value", "`--capture` and `--capture-secret`")
+# A JUnit or TAP --report is read whole (and parsed streaming) to add a run: ~90,000 cases, under 100 MB.
+REPORT_FILE = Limit(32 * MIB, "an existing --report file", "`--report junit:` and `tap:` files, which a run rewrites")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).
 JSON_DEPTH = 1024  # orjson's own limit, applied to the standard parser's fallback too
 
@@ -86,6 +88,7 @@ TABLE: tuple[Limit, ...] = (
     STREAM_RECORD,
     EVENT_LINE,
     CAPTURE_VALUE,
+    REPORT_FILE,
 )
 
 
