@@ -212,9 +212,9 @@ _CHECKING = (
     _check("capture_file", "--capture-file", metavar="FILE", repeatable=False,
            help="Where captures are appended: a file of NAME='value' lines to source in sh, or GitHub's "
            "format for github ($GITHUB_OUTPUT), github-env ($GITHUB_ENV) or the files they name."),
-    _check("report", "--report", metavar="FORMAT:FILE",
+    _check("report", "--report", metavar="FORMAT:FILE", commands=(*VERBS, "paginate", "download"),
            help="Add this run to a test report: junit:FILE (one testsuite per run), tap:FILE or json:FILE "
-           "(JSON Lines); one case per request with each check."),
+           "(JSON Lines); one case per request (paginate: per page; download: per file) with each check."),
 )  # fmt: skip
 
 

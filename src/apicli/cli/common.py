@@ -25,9 +25,10 @@ from ..transport.session import redactor_for
 from .options import with_flags
 
 if TYPE_CHECKING:
+    from ..commands.checks import Checks
+    from ..flag_groups import CheckFlags
     from ..request.client import Client
     from ..request.polling import UntilCondition
-
 
 
 def _max_time(given: float | None, own: dict[str, Any]) -> float | None:
@@ -142,6 +143,16 @@ def prepare_run(
             )
         raise typer.Exit()
     return Run(invocation, reporter, plan, stdout, Printer(plan, stdout, reporter))
+
+
+def reports_only(checking: CheckFlags) -> Checks | None:
+    """paginate's and download's checks: --report alone (a case per page or file)."""
+    import os
+    import sys
+
+    from ..commands.checks import build_checks
+
+    return build_checks(checking, os.environ, sys.argv[1:])
 
 
 def open_run_client(run: Run, *, pool_size: int = 10) -> Client:

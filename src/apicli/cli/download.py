@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..commands.flags import CommonFlags
-from ..flag_groups import DownloadFlags
+from ..flag_groups import CheckFlags, DownloadFlags
 
 if TYPE_CHECKING:
     from ..downloads import DownloadJob
     from ..spec import RequestSpec
 from .application import app
-from .common import open_run_client, prepare_run, request_options
+from .common import open_run_client, prepare_run, reports_only, request_options
 
 # Defaults that a -H header may still override: any type, and no compression, so lengths and ranges are exact.
 _DOWNLOAD_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"))
@@ -43,6 +43,7 @@ def download_command(
     *,
     flags: CommonFlags,
     own: DownloadFlags,
+    checking: CheckFlags,
 ) -> None:
     """Download files: streamed to disk, verified, renamed into place only when complete.
 
@@ -81,6 +82,7 @@ def download_command(
     if own.checksum is not None:
         checksums.append(parse_checksum(own.checksum))
     check_jobs(jobs)
+    checks = reports_only(checking)
     run = prepare_run("GET", jobs[0].url, None, flags)
     output = run.invocation.output
     options = DownloadOptions(
@@ -102,6 +104,13 @@ def download_command(
         from ..request.transferinfo import WriteOut
 
         writer = WriteOut(run.invocation.write_out, run.printer)
-    with run.printer.progress(len(work)) as progress:
-        context = DownloadContext(client, options, run.invocation.retry, progress, run.stdout.stream, writer=writer)
-        download_all(context, work)
+    observe = checks.observer("file") if checks is not None else None
+    try:
+        with run.printer.progress(len(work)) as progress:
+            context = DownloadContext(
+                client, options, run.invocation.retry, progress, run.stdout.stream, writer=writer, observe=observe
+            )
+            download_all(context, work)
+    finally:
+        if checks is not None:
+            checks.write_reports(run.printer)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from ..commands.flags import CommonFlags
-from ..flag_groups import PaginationFlags
+from ..flag_groups import CheckFlags, PaginationFlags
 from ..pagination.settings import build_settings
 from .application import app
-from .common import open_run_client, prepare_run, request_options
+from .common import open_run_client, prepare_run, reports_only, request_options
 from .verbs import ItemsArgument, UrlArgument
 
 
 @app.command(name="paginate")
 @request_options("paginate")
 def paginate_command(
-    url: UrlArgument, items: ItemsArgument = None, *, flags: CommonFlags, pages: PaginationFlags
+    url: UrlArgument,
+    items: ItemsArgument = None,
+    *,
+    flags: CommonFlags,
+    pages: PaginationFlags,
+    checking: CheckFlags,
 ) -> None:
     """Fetch every page of a collection and write its items: NDJSON, one item per line.
 
@@ -38,15 +43,21 @@ def paginate_command(
     settings = build_settings(jq=flags.jq is not None, **vars(pages))
     from ..pagination.runner import paginate  # only this command pays for loading it
 
+    checks = reports_only(checking)
     run = prepare_run("GET", url, items, flags)
     invocation = run.invocation
-    paginate(
-        open_run_client(run, pool_size=max(10, settings.parallel)),
-        invocation.spec,
-        settings,
-        invocation.output,
-        run.printer,
-        jq=invocation.jq,
-        schema=invocation.schema,
-        write_out=invocation.write_out,
-    )
+    try:
+        paginate(
+            open_run_client(run, pool_size=max(10, settings.parallel)),
+            invocation.spec,
+            settings,
+            invocation.output,
+            run.printer,
+            jq=invocation.jq,
+            schema=invocation.schema,
+            write_out=invocation.write_out,
+            observe=checks.observer("page") if checks is not None else None,
+        )
+    finally:
+        if checks is not None:
+            checks.write_reports(run.printer)

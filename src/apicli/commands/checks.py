@@ -15,6 +15,7 @@ passed; a report gets its case whatever happened.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..output.capturefile import CaptureTarget
     from ..output.printer import Printer
     from ..output.testreport import Case
-    from ..request.client import Client
+    from ..request.client import Client, ExchangeObserver
     from ..request.polling import StatusSet
     from ..spec import RequestSpec
 
@@ -173,8 +174,9 @@ class Checks:
         elapsed: float,
         checks: list[CheckResult],
         error: ApicliError | None,
+        kind: str = "request",
     ) -> None:
-        """The case of one request, for the reports."""
+        """The case of one request (or page, or file), for the reports."""
         if not self.reports:
             return
         from ..formats.urls import redact_url
@@ -192,7 +194,7 @@ class Checks:
         self.cases.append(
             Case(
                 name=f"{method} {url}",
-                kind="request",
+                kind=kind,
                 method=method or "GET",
                 url=url,
                 status=response.status_code if response is not None else None,
@@ -202,6 +204,23 @@ class Checks:
                 error=own_error.message if own_error is not None else None,
             )
         )
+
+    def observer(self, kind: str) -> ExchangeObserver:
+        """What paginate (kind "page") and download ("file") tell of each request: a case each."""
+
+        def observe(
+            spec: RequestSpec, response: requests.Response | None, elapsed: float, error: ApicliError | None
+        ) -> None:
+            checks = []
+            if response is not None:
+                status_failed = isinstance(error, HTTPStatusError)
+                message = error.message if status_failed and error is not None else None
+                checks.append(CheckResult(f"status in {self.expected_text or '2xx'}", not status_failed, message))
+            if kind == "file":
+                checks.append(CheckResult("saved and verified", error is None, error.message if error else None))
+            self.record(spec, response, elapsed, checks, error, kind)
+
+        return observe
 
     def write_reports(self, printer: Printer) -> None:
         if not self.reports:
@@ -277,5 +296,5 @@ def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str],
         target,
         reports,
         mask_secrets=in_github,
-        run_name=" ".join(["apicli", *argv]),
+        run_name=shlex.join(["apicli", *argv]),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 from ..errors import ApicliError, Interrupted
 from ..formats.urls import redact_url
@@ -29,7 +30,7 @@ def download_all(context: DownloadContext, work: list[tuple[RequestSpec, Downloa
         make_directory(options.directory)
     if len(work) == 1:
         spec, job = work[0]
-        return [Download(context, spec, job).run()]
+        return [_observed(context, spec, job)]
     outcomes: list[Saved | ApicliError | None] = [None] * len(work)
     pending: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(len(work)):
@@ -44,7 +45,7 @@ def download_all(context: DownloadContext, work: list[tuple[RequestSpec, Downloa
                 return
             spec, job = work[index]
             try:
-                outcomes[index] = Download(context, spec, job).run()
+                outcomes[index] = _observed(context, spec, job)
             except ApicliError as exc:
                 outcomes[index] = exc
             except Exception as exc:  # a bug must not hang the run: report it as this URL's failure
@@ -75,3 +76,18 @@ def download_all(context: DownloadContext, work: list[tuple[RequestSpec, Downloa
     if failures:
         raise DownloadsFailed(failures, len(work))
     return [outcome for outcome in outcomes if isinstance(outcome, Saved)]
+
+
+def _observed(context: DownloadContext, spec: RequestSpec, job: DownloadJob) -> Saved:
+    """One download, told to --report's observer as it ends."""
+    download = Download(context, spec, job)
+    if context.observe is None:
+        return download.run()
+    started = time.perf_counter()
+    try:
+        saved = download.run()
+    except ApicliError as exc:
+        context.observe(spec, download.response, time.perf_counter() - started, exc)
+        raise
+    context.observe(spec, download.response, time.perf_counter() - started, None)
+    return saved

@@ -56,6 +56,7 @@ from .ranges import (
 )
 
 if TYPE_CHECKING:
+    from ..request.client import ExchangeObserver
     from ..request.transferinfo import WriteOut
     from ..transport.timing import TransferClock
 
@@ -71,6 +72,7 @@ class DownloadContext:
     stdout: IO[bytes]
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     writer: WriteOut | None = None  # -w: a report per file
+    observe: ExchangeObserver | None = None  # --report: a case per file
 
 
 class _Broken(Exception):

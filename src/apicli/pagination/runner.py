@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -32,7 +33,7 @@ from ..output import ByteSink, read_limited
 from ..output.body import PRETTY_LIMIT  # limits.WHOLE_BODY, as every body read whole
 from ..output.printer import Printer
 from ..output.report import Reporter, is_secret_header_name
-from ..request.client import Client
+from ..request.client import Client, ExchangeObserver
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
 from .documents import Page, PageItems, read_page
 from .dotpath import DotPath
@@ -68,6 +69,7 @@ class PageFetcher:
         *,
         exact_numbers: bool = False,
         writer: WriteOut | None = None,
+        observe: ExchangeObserver | None = None,
     ) -> None:
         self.client = client
         self.template = template
@@ -76,19 +78,29 @@ class PageFetcher:
         self.items_path = items_path
         self.exact_numbers = exact_numbers  # --jq: numbers kept as written
         self.writer = writer  # -w: a report per page
+        self.observe = observe  # --report: a case per page
 
     def fetch(self, url: str) -> Page:
-        if self.writer is None:
+        if self.writer is None and self.observe is None:
             return self._fetch(url, None)
-        from ..transport.timing import start_clock
+        clock = None
+        if self.writer is not None:
+            from ..transport.timing import start_clock
 
-        clock = start_clock()
+            clock = start_clock()
         answered: list[requests.Response] = []
+        started = time.perf_counter()
         try:
             page = self._fetch(url, clock, answered)
         except ApicliError as exc:
-            self.writer.transfer(self.template._replace(url=url), clock, answered[-1] if answered else None, exc)
+            response = answered[-1] if answered else None
+            if self.observe is not None:
+                self.observe(self.template._replace(url=url), response, time.perf_counter() - started, exc)
+            if self.writer is not None:
+                self.writer.transfer(self.template._replace(url=url), clock, response, exc)
             raise
+        if self.observe is not None:
+            self.observe(self.template._replace(url=url), answered[-1], time.perf_counter() - started, None)
         return page
 
     def _fetch(self, url: str, clock: TransferClock | None, answered: list[requests.Response] | None = None) -> Page:
@@ -373,6 +385,7 @@ def paginate(
     jq: JqProgram | None = None,
     schema: SchemaValidator | None = None,
     write_out: tuple[Segment, ...] | None = None,
+    observe: ExchangeObserver | None = None,
 ) -> None:
     """Fetch every page from `spec` and write the items to the printer's body sink; raise on failure.
 
@@ -387,7 +400,14 @@ def paginate(
 
         writer = WriteOut(write_out, printer)
     fetcher = PageFetcher(
-        client, template, output, throttle, settings.items_path, exact_numbers=jq is not None, writer=writer
+        client,
+        template,
+        output,
+        throttle,
+        settings.items_path,
+        exact_numbers=jq is not None,
+        writer=writer,
+        observe=observe,
     )
     loop = PageLoop(client, spec, settings, fetcher)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,6 +43,11 @@ DEFAULT_ACCEPT = "application/json, */*;q=0.5"
 NO_BODY_STATUSES = (204, 304)
 _ADDED_BY_URLLIB3 = frozenset({"user-agent", "accept-encoding"})
 ERROR_BODY_READ = 64 * 1024
+
+
+# Told of each request a command makes, as it ends: (request, final response or None, seconds, error or None).
+# --report's cases come from here for paginate's pages and download's files.
+ExchangeObserver = Callable[[RequestSpec, requests.Response | None, float, ApicliError | None], None]
 
 
 class Client:
