@@ -90,8 +90,8 @@ def test_paginate_reports_a_case_per_page(httpserver: HTTPServer, invoke: Invoke
 
 
 def test_paginate_reports_the_page_that_failed(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
-    httpserver.expect_request("/items", query_string="page=1").respond_with_data('[{"id": 1}]',
-                                                                                 content_type="application/json")  # fmt: skip
+    first = httpserver.expect_request("/items", query_string="page=1")
+    first.respond_with_data('[{"id": 1}]', content_type="application/json")
     httpserver.expect_request("/items", query_string="page=2").respond_with_data("no", status=500)
     report = tmp_path / "pages.xml"
     result = invoke("paginate", httpserver.url_for("/items"), "--page-param", "page", "--retries", "0",
