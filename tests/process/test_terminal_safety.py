@@ -363,3 +363,24 @@ def test_write_out_beside_a_file_spells_out_the_header_and_the_reason(
         b"v" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J|HTTP 500 Oops" + SPELLED_TITLE + b"\\x1b[31m\\x9b2J" in shown.screen
     )
     assert not failed.exists()  # a failed transfer leaves no half-written file
+
+
+def test_failed_asserts_and_a_secret_capture_on_a_terminal_show_nothing_raw(
+    hostile_server: FaultServer, tmp_path: Path
+) -> None:
+    # A failed assert shows the server's values (a side's value, a header, a jq error's text) on the
+    # terminal's stderr; a capture writes them raw to its file, which is data, not the terminal.
+    body = json.dumps({"s": HOSTILE + CSI_C1, "token": "t0ken-" + "x" * 12}).encode()
+    headers = [("Content-Type", "application/json"), ("X-Evil", "v" + HOSTILE + CSI_C1)]
+    hostile_server.script("/x", Reply(200, headers=headers, body=body))
+    captured = tmp_path / "vars.sh"
+    shown = run_on_terminal(
+        ["get", hostile_server.url("/x"), "-o", str(tmp_path / "body.json"),
+         "--assert", '.s == "plain"', "--assert", '$headers["x-evil"] == "v"', "--assert", ".s | error",
+         "--assert", '.token == "no"  # ' + HOSTILE, "--capture-secret", "tok=.token", "--capture-file", str(captured)]
+    )  # fmt: skip
+    assert shown.code == 10
+    _no_server_sequences(shown.screen)
+    assert b"assertion failed" in shown.screen and b"assertion error" in shown.screen
+    assert b"t0ken-xxxxxxxxxxxx" not in shown.screen  # the secret capture is redacted from stderr
+    assert not captured.exists()  # the request failed its checks: nothing captured
