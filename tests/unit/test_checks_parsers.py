@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from apicli.errors import UsageError
 from apicli.filters.checks import parse_capture
-from apicli.filters.jqshape import Sides, comparison_sides, split_message
+from apicli.filters.jqsides import Sides, comparison_sides, split_message
 from apicli.output.capturefile import CaptureTarget, capture_lines
 from apicli.request.polling import parse_status_list
 

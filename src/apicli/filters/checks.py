@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ..errors import ApicliError, ResponseFormatError, UsageError
 from .jqfilter import JqProgram, JqResults, compile_jq
-from .jqshape import comparison_sides, split_message
+from .jqsides import comparison_sides, split_message
 
 _CAPTURE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _SHOWN_VALUE = 200  # characters of a side's value in a failure message
