@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     CONNECTION = 7
     TIMEOUT = 8
     SCHEMA = 9
+    BATCH_FAILED = 11
     INTERRUPTED = 130
 
 
