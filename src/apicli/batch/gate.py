@@ -24,6 +24,16 @@ from ..errors import Interrupted
 from ..spec import HeaderSource
 from ..transport.retry import ApicliRetry, backoff_wait, is_rate_limited, parse_delay, rate_limit_delay
 
+# A request whose own line carries an Idempotency-Key may be retried though it is a POST or PATCH.
+_UNSAFE = frozenset({"POST", "PATCH"})
+_this_request = threading.local()
+
+
+def allow_unsafe_retries(allowed: bool) -> None:
+    """Whether the request this thread sends next may be retried if it is a POST or PATCH (its Idempotency-Key)."""
+    _this_request.unsafe = allowed
+
+
 # The statuses whose Retry-After (or rate-limit reset) pauses every worker, not only the one that got it.
 PAUSING_STATUSES = frozenset({429, 503})
 
@@ -104,6 +114,11 @@ class GatedRetry(ApicliRetry):
     def new(self, **kw: Any) -> Self:
         kw.setdefault("gate", self.gate)
         return super().new(**kw)
+
+    def _is_method_retryable(self, method: str) -> bool:
+        if super()._is_method_retryable(method):
+            return True
+        return method.upper() in _UNSAFE and getattr(_this_request, "unsafe", False)
 
     def increment(
         self,

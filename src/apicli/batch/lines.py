@@ -115,7 +115,7 @@ def parse_line(raw: bytes, number: int, index: int) -> LineRequest | LineError:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return LineError(number, index, None, f"line {number} is not UTF-8 text")
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[", '"')):  # JSON that is not an object is refused below, not taken for a URL
         if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
             return LineError(number, index, None, f"line {number} is neither a JSON object nor a URL")
         return LineRequest(number, index, None, text)

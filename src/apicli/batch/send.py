@@ -18,7 +18,7 @@ from ..formats.urls import add_query, redact_url
 from ..limits import BATCH_BODY, read_bounded
 from ..request.client import NO_BODY_STATUSES, Client
 from .build import SpecBuilder
-from .gate import Gate
+from .gate import Gate, allow_unsafe_retries
 from .lines import LineRequest
 from .results import Result, error_message, failure_kind
 
@@ -62,6 +62,7 @@ class Sender:
             spec = self.builder.build(request)
             result.method = spec.method
             result.url = redact_url(add_query(spec.url, spec.query))
+            allow_unsafe_retries(spec.header("Idempotency-Key") is not None)
             self.gate.enter()
             if self.timed:
                 from ..transport.timing import start_clock
