@@ -67,7 +67,7 @@ class Gate:
         while True:
             with self._lock:
                 if self._closed:
-                    raise Interrupted("not sent: the batch was stopping")
+                    raise Interrupted("no further attempt: the batch was stopping")
                 now = self.clock.now()
                 target = max(ready_at, self._paused_until)
                 if self.interval > 0 and self._next_slot is not None:

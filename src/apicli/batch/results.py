@@ -50,6 +50,7 @@ class Result:
         "ok",
         "report",
         "seconds",
+        "sent",
         "status",
         "url",
     )
@@ -68,6 +69,7 @@ class Result:
         self.kind: str | None = None  # the class of failure, for the summary
         self.error: str | None = None
         self.report: Any = None  # -w's TransferReport, written with the result
+        self.sent = True  # False: stopped at the gate, never sent; such a line gets no result
 
     @property
     def size(self) -> int:

@@ -113,7 +113,7 @@ class BatchRun:
                 now = self.clock.now()
                 if self.progress is not None and now - shown_at >= PROGRESS_EVERY:
                     shown_at = now
-                    self.progress(self.tally, now - started, len(self._sent))
+                    self.progress(self.tally, now - started, min(len(self._sent), self.settings.parallel))
             unfinished = self._finish()
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -195,17 +195,22 @@ class BatchRun:
         if self.settings.ordered:
             self._held -= result.size
         self._credits.release()
-        self.write_result(result)
-        self.tally.count(result)
+        if result.sent:  # a line stopped at the gate was never sent: a rerun sends it
+            self.write_result(result)
+            self.tally.count(result)
 
     def _finish(self) -> int:
         """Past the grace: a result for each request still out, then every result held, in order."""
         unfinished = sorted(self._sent.items())
         self._sent.clear()
+        started = 0
         for _index, (request, running) in unfinished:
             result = Result(request.position, request.line, request.id)
             result.method, result.url = running.method, running.url
+            # A worker sets `sent` once its request passes the gate; one still queued was never sent.
+            result.sent = running.sent and running.method is not None
+            started += result.sent
             self._completed(result.fail("interrupted", "unfinished when the batch stopped"))
         for index in sorted(self._finished):
             self._write(self._finished.pop(index))
-        return len(unfinished)
+        return started

@@ -63,7 +63,9 @@ class Sender:
             result.method = spec.method
             result.url = redact_url(add_query(spec.url, spec.query))
             allow_unsafe_retries(spec.header("Idempotency-Key") is not None)
+            result.sent = False
             self.gate.enter()
+            result.sent = True
             if self.timed:
                 from ..transport.timing import start_clock
 

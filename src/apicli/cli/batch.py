@@ -6,13 +6,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal
 
 import typer
 
 from ..commands.flags import CommonFlags
 from ..errors import UsageError
 from ..flag_groups import BatchFlags
+from ..inputs.local_input import CHUNK
 from .application import app
 from .common import Run, open_run_client, prepare_run, request_options
 
@@ -115,7 +116,7 @@ def batch_command(
 
 def _input_chunks(file: Path | None) -> Iterator[bytes]:
     """The input's bytes as they come: FILE, or stdin for - or nothing (a terminal is refused)."""
-    from ..inputs.local_input import NotReadable, iter_chunks, open_local
+    from ..inputs.local_input import NotReadable, open_local
     from ..output.plan import is_terminal
 
     if file is None or str(file) == "-":
@@ -124,7 +125,7 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
                 "batch reads request lines from FILE or stdin, and stdin is a terminal",
                 hint=f"pipe the lines in, e.g. {STDIN_EXAMPLE}; or name a file (- reads stdin anyway)",
             )
-        return iter_chunks(sys.stdin.buffer)
+        return _arriving(sys.stdin.buffer)
     try:
         opened = open_local(file)
     except NotReadable as exc:
@@ -132,9 +133,16 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
 
     def chunks() -> Iterator[bytes]:
         with opened.stream as stream:
-            yield from iter_chunks(stream)
+            yield from _arriving(stream)
 
     return chunks()
+
+
+def _arriving(stream: BinaryIO) -> Iterator[bytes]:
+    """The bytes as they arrive: a line piped in is sent at once, not when a whole chunk has come."""
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(CHUNK):
+        yield chunk
 
 
 def _carries_credentials(run: Run) -> bool:
