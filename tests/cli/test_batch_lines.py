@@ -25,7 +25,7 @@ def _chunked(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 @given(st.binary(max_size=600), st.lists(st.integers(min_value=0, max_value=600), max_size=8))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_lines_do_not_depend_on_chunking_and_long_ones_are_dropped(data: bytes, cuts: list[int]) -> None:
     whole = list(raw_lines([data], SMALL))
     assert list(raw_lines(_chunked(data, cuts), SMALL)) == whole
@@ -38,7 +38,7 @@ def test_lines_do_not_depend_on_chunking_and_long_ones_are_dropped(data: bytes, 
 
 
 @given(st.binary(max_size=400))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_any_input_gives_requests_or_line_errors(data: bytes) -> None:
     items = list(read_requests([data]))
     assert [item.position for item in items] == list(range(len(items)))
@@ -63,7 +63,7 @@ _REQUESTS = st.fixed_dictionaries(
 
 
 @given(_REQUESTS)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_a_valid_request_object_comes_back_as_written(document: dict[str, object]) -> None:
     line = json.dumps(document, ensure_ascii=False).encode()
     (item,) = list(read_requests([line + b"\n"]))
@@ -75,13 +75,15 @@ def test_a_valid_request_object_comes_back_as_written(document: dict[str, object
         assert item.body is not None and item.body.json == document["json"]
     headers = document.get("headers", {})
     assert isinstance(headers, dict)
-    expected = [(name, text) for name, value in headers.items() for text in (value if isinstance(value, list) else [value])]
+    expected = [
+        (name, text) for name, value in headers.items() for text in (value if isinstance(value, list) else [value])
+    ]
     assert list(item.headers) == expected
 
 
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8), lambda inner: st.lists(inner)
                     | st.dictionaries(st.text(max_size=4), inner), max_leaves=20))  # fmt: skip
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_one_line_keeps_every_value_and_drops_only_layout(value: object) -> None:
     pretty = json.dumps(value, indent=2, ensure_ascii=False)
     compact = one_line(pretty)

@@ -31,6 +31,10 @@ from ..spec import Body
 
 FIELDS = frozenset({"url", "method", "headers", "query", "json", "data", "id"})
 _METHOD = re.compile(r"^[A-Za-z]{1,32}$")
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
+# Below this many brackets a line cannot nest past JSON_DEPTH, nor reach the interpreter's recursion limit.
+_FEW_BRACKETS = 256
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class LineRequest(NamedTuple):
@@ -116,40 +120,49 @@ def parse_line(raw: bytes, number: int, index: int) -> LineRequest | LineError:
     except UnicodeDecodeError:
         return LineError(number, index, None, f"line {number} is not UTF-8 text")
     if not text.startswith(("{", "[", '"')):  # JSON that is not an object is refused below, not taken for a URL
-        if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        if _NOT_IN_URL.search(text):
             return LineError(number, index, None, f"line {number} is neither a JSON object nor a URL")
         return LineRequest(number, index, None, text)
     try:
-        document = _load(raw)
+        document = _load(raw, text)
     except BadLine as exc:
         return LineError(number, index, None, f"line {number}: {exc}")
     if not isinstance(document, dict):
         return LineError(number, index, None, f"line {number} is not a JSON object")
-    given_id = json.dumps(document["id"], ensure_ascii=False) if "id" in document else None
+    given_id = _encode(document["id"]) if "id" in document else None
     try:
         return _request(document, number, index, given_id)
     except BadLine as exc:
         return LineError(number, index, given_id, f"line {number}: {exc}")
 
 
-def _load(raw: bytes) -> Any:
+def _refuse(constant: str) -> Any:
+    raise BadLine(f"{constant} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse)
+
+
+def _load(raw: bytes, text: str) -> Any:
     """The line's JSON, integers exact (the standard parser), never deeper than JSON_DEPTH, no NaN."""
+    if raw.count(b"[") + raw.count(b"{") < _FEW_BRACKETS:
+        return _decode(text)
     if nesting_depth(raw) > JSON_DEPTH:
         raise BadLine(f"the JSON nests deeper than {JSON_DEPTH} levels")
-
-    def refuse(constant: str) -> Any:
-        raise BadLine(f"{constant} is not JSON")
-
     previous = sys.getrecursionlimit()
     # The C parser counts each level against the recursion limit: room for JSON_DEPTH of them.
     sys.setrecursionlimit(max(previous, JSON_DEPTH + 256))
     try:
-        value = json.loads(raw, parse_constant=refuse)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not JSON ({exc.msg} at column {exc.colno})") from None
+        return _decode(text)
     finally:
         sys.setrecursionlimit(previous)
-    return value
+
+
+def _decode(text: str) -> Any:
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"not JSON ({exc.msg} at column {exc.colno})") from None
 
 
 def _request(document: dict[str, Any], number: int, index: int, given_id: str | None) -> LineRequest:
@@ -159,7 +172,7 @@ def _request(document: dict[str, Any], number: int, index: int, given_id: str | 
     url = document.get("url")
     if not isinstance(url, str) or not url.strip():
         raise BadLine('"url" must be a non-empty string')
-    if any(ord(ch) < 32 or ord(ch) == 127 or ch.isspace() for ch in url.strip()):
+    if _NOT_IN_URL.search(url.strip()):
         raise BadLine('"url" holds whitespace or a control character')
     method = document.get("method")
     if method is not None and (not isinstance(method, str) or not _METHOD.match(method)):
@@ -202,7 +215,7 @@ def _values(name: str, value: Any, what: str) -> list[str]:
         if isinstance(item, bool):
             texts.append("true" if item else "false")
         elif isinstance(item, int | float | str):
-            texts.append(item if isinstance(item, str) else json.dumps(item))
+            texts.append(item if isinstance(item, str) else _encode(item))
         else:
             raise BadLine(f"{what} {name!r} must be a string, a number or an array of them")
     return texts

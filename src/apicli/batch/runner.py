@@ -53,6 +53,38 @@ Write = Callable[[Result], None]
 Progress = Callable[[Tally, float, int], None]
 
 
+class Credits:
+    """How many lines the input thread may read ahead of the output: taken per line, given back per result.
+
+    The reader is woken only once half the window is free again, not for every result, so that the two
+    threads do not hand the interpreter back and forth on each line.
+    """
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.low = window // 2
+        self.outstanding = 0
+        self._changed = threading.Condition()
+
+    def take(self, stop: StopRequest) -> bool:
+        """One line's credit, waiting while the window is full; False once the run is stopping."""
+        with self._changed:
+            while self.outstanding >= self.window:
+                if stop.asked:
+                    return False
+                self._changed.wait(POLL)
+            if stop.asked:
+                return False
+            self.outstanding += 1
+            return True
+
+    def give(self) -> None:
+        with self._changed:
+            self.outstanding -= 1
+            if self.outstanding == self.low:
+                self._changed.notify()
+
+
 class BatchRun:
     """One batch: `run(lines)` sends every line and hands each result to `write`, in order."""
 
@@ -77,7 +109,7 @@ class BatchRun:
         self.window = settings.parallel * WINDOW_PER_WORKER
         self.tally = Tally()
         self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._credits = threading.Semaphore(self.window)
+        self._credits = Credits(self.window)
         self._sent: dict[int, tuple[LineRequest, Result]] = {}
         self._finished: dict[int, Result] = {}
         self._ready: deque[LineRequest] = deque()
@@ -125,10 +157,7 @@ class BatchRun:
     def _read(self, lines: Iterator[LineRequest | LineError]) -> None:
         try:
             for item in lines:
-                while not self._credits.acquire(timeout=POLL):
-                    if self.stop.asked:
-                        return
-                if self.stop.asked:
+                if not self._credits.take(self.stop):
                     return
                 self._events.put(("line", item))
             self._events.put(("end", None))
@@ -194,7 +223,7 @@ class BatchRun:
     def _write(self, result: Result) -> None:
         if self.settings.ordered:
             self._held -= result.size
-        self._credits.release()
+        self._credits.give()
         if result.sent:  # a line stopped at the gate was never sent: a rerun sends it
             self.write_result(result)
             self.tally.count(result)
