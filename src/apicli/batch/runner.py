@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ..clock import Clock
+from ..flagtable import DEFAULT_BATCH_PARALLEL
 from ..limits import BATCH_WINDOW
 from ..pagination.pacing import DaemonExecutor
 from .gate import Gate
@@ -36,7 +37,7 @@ PROGRESS_EVERY = 0.25
 
 
 class BatchSettings(NamedTuple):
-    parallel: int = 4
+    parallel: int = DEFAULT_BATCH_PARALLEL
     ordered: bool = True
     fail_fast: bool = False
 
