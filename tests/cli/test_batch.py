@@ -280,3 +280,31 @@ def test_a_429_pauses_every_worker_on_the_clock(invoke: Invoke, server: FaultSer
     assert result.code == 0, result.stderr
     assert [round(wait, 2) for wait in sleeps] == [5.0]
     assert results(result.stdout)[0]["attempts"] == 2
+
+
+def test_the_per_result_hook_sees_each_result_before_it_is_written() -> None:
+    """The seam for --assert/--capture/--report: a check may fail a result, which is then written failed."""
+    import io
+
+    from apicli.batch.command import ResultWriter
+    from apicli.batch.results import Result
+    from apicli.batch.stopping import StopRequest
+    from apicli.output.render import Renderer
+
+    seen: list[int] = []
+
+    def check(result: Result) -> None:
+        seen.append(result.index)
+        if result.status != 201:
+            result.fail("assertion", f"expected 201, got {result.status}")
+
+    sink = io.BytesIO()
+    writer = ResultWriter(sink, Renderer(), StopRequest(), on_result=check)
+    for index, status in enumerate((201, 200)):
+        result = Result(index, index + 1, None)
+        result.status, result.ok = status, True
+        writer(result)
+    first, second = results(sink.getvalue())
+    assert seen == [0, 1]
+    assert first["ok"] is True and "error" not in first
+    assert second["ok"] is False and second["error"] == {"kind": "assertion", "message": "expected 201, got 200"}

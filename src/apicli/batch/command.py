@@ -49,6 +49,9 @@ class BatchOptions(NamedTuple):
     include: bool = False
     jq: JqProgram | None = None
     write_out: tuple[Segment, ...] | None = None
+    # The seam for checks on each result (--assert, --capture, --report): called in the main thread, in
+    # output order, before the result is written and counted; it may fail the result (result.fail(kind, …)).
+    on_result: Callable[[Result], None] | None = None
 
 
 class ResultWriter:
@@ -64,7 +67,9 @@ class ResultWriter:
         jq: JqProgram | None = None,
         write_out: WriteOut | None = None,
         note: Callable[[str], None] = lambda line: None,
+        on_result: Callable[[Result], None] | None = None,
     ) -> None:
+        self.on_result = on_result
         self.sink = sink
         self.renderer = renderer
         self.stop = stop
@@ -74,6 +79,8 @@ class ResultWriter:
         self.note = note
 
     def __call__(self, result: Result) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
         data = self._render(result)
         with self.stop.whole_write():
             if data:
@@ -160,6 +167,7 @@ def run_batch(
             jq=options.jq,
             write_out=write_out,
             note=reporter.note,
+            on_result=options.on_result,
         )
         run = BatchRun(sender, options.settings, writer, stop=stop, flush=sink.flush, progress=progress)
         try:
