@@ -308,3 +308,37 @@ def test_the_per_result_hook_sees_each_result_before_it_is_written() -> None:
     assert seen == [0, 1]
     assert first["ok"] is True and "error" not in first
     assert second["ok"] is False and second["error"] == {"kind": "assertion", "message": "expected 201, got 200"}
+
+
+@dataclass
+class RevokedFirstToken:
+    """An API that refuses the first token issued and accepts the later ones."""
+
+    endpoint: object
+
+    def serve(self, exchange: Exchange) -> None:
+        issued = list(getattr(self.endpoint, "issued", []))
+        given = exchange.request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if given in issued[1:]:
+            json_reply({"ok": True}).serve(exchange)
+        else:
+            Reply(401, [("WWW-Authenticate", 'Bearer error="invalid_token"')], "").serve(exchange)
+
+
+def test_one_token_for_all_workers_fetched_once_and_refreshed_once(
+    invoke: Invoke, server: FaultServer, other_server: FaultServer, tmp_path: object
+) -> None:
+    from tests.faults.auth_servers import TokenEndpoint
+
+    endpoint = TokenEndpoint("cs-4be19f0a7d")
+    other_server.script("/oauth/token", endpoint)
+    server.script("/r", RevokedFirstToken(endpoint))
+    args = ["--base-url", server.url(), "--parallel", "8", "--oauth2-token-url", other_server.url("/oauth/token"),
+            "--oauth2-client-id", "app", "--oauth2-client-secret-env", "SECRET"]  # fmt: skip
+    env = {"SECRET": "cs-4be19f0a7d", "XDG_CACHE_HOME": f"{tmp_path}/cache"}
+    result = invoke("batch", *args, stdin=lines(*({"url": "/r"} for _ in range(24))), env=env)
+    assert result.code == 0, result.stderr
+    assert len(endpoint.issued) == 2  # the first token, and one refresh after every worker's 401
+    assert all(item["ok"] for item in results(result.stdout))
+    refused = [r for r in server.requests if r.headers.get("Authorization") == f"Bearer {endpoint.issued[0]}"]
+    assert 1 <= len(refused) <= 8
