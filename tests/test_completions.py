@@ -130,7 +130,7 @@ def test_bash_completes_values_quoted(shells: dict[str, str | None], workspace: 
         "offset",
     ]
     assert _bash_complete("apicli download --checksum sha", workspace, bash) == ["sha256:", "sha512:"]
-    assert _bash_complete("apicli help ", workspace, bash) == ["exit-codes", "items", "config", "limits"]
+    assert _bash_complete("apicli help ", workspace, bash) == ["exit-codes", "items", "config", "limits", "batch"]
     # Files for a FILE flag (readline quotes them, having been told they are file names), folders for --dir.
     assert sorted(_bash_complete("apicli get -o rep", workspace, bash)) == ["report one.csv", "report2.csv", "reports"]
     assert sorted(_bash_complete("apicli get --token-file report", workspace, bash)) == [

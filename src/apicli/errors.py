@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     TIMEOUT = 8
     SCHEMA = 9
     ASSERTION = 10
+    BATCH_FAILED = 11
     INTERRUPTED = 130
 
 

@@ -69,3 +69,14 @@ class DownloadFlags(FlagValues, group="download"):
 
 class ConfigShowFlags(FlagValues, group="config show"):
     profile: str | None
+
+
+class BatchFlags(FlagValues, group="batch"):
+    """The flags of `apicli batch` besides the shared ones (the rate as text; pagination's parse_rate reads it)."""
+
+    base_url: str | None
+    parallel: int
+    rate: str | None
+    unordered: bool
+    bodies: bool
+    fail_fast: bool

@@ -25,13 +25,16 @@ CI = "CI: polling and the whole exchange"
 CHECKS = "CI: checks, captures and reports"
 PAGINATION = "Pagination"
 DOWNLOAD = "Download"
+BATCH = "Batch"
 
 # The commands that take flags, by the name typed after `apicli` ("apicli" itself for the root).
 ROOT = "apicli"
 VERBS = ("get", "post", "put", "patch", "delete", "head", "request")
 # The commands that may send a body and write the response body to stdout, where it can be shaped and checked.
 BODY_COMMANDS = (*VERBS, "paginate")
-REQUEST_COMMANDS = (*BODY_COMMANDS, "download")
+REQUEST_COMMANDS = (*BODY_COMMANDS, "download", "batch")
+# The commands whose output is JSON they can shape: the body commands, and batch's results.
+SHAPING_COMMANDS = (*BODY_COMMANDS, "batch")
 CONFIG_SHOW = "config show"
 
 # Values used when a flag is not given and a profile gives none either.
@@ -44,9 +47,10 @@ DEFAULT_BACKOFF = 0.5
 DEFAULT_RETRY_MAX_WAIT = 60.0
 DEFAULT_INTERVAL = 2.0
 DEFAULT_DOWNLOAD_PARALLEL = 4
+DEFAULT_BATCH_PARALLEL = 8
 # --max-time when --until or --until-status is given without one: a poll never waits forever.
 DEFAULT_UNTIL_MAX_TIME = 300.0
-MAX_PARALLEL = 64  # most requests at once for --parallel (paginate and download)
+MAX_PARALLEL = 64  # most requests at once for --parallel (paginate, download and batch)
 
 
 class Flag(NamedTuple):
@@ -282,6 +286,27 @@ _DOWNLOADS = (
               maximum=MAX_PARALLEL, metavar="N", help="Downloads at once."),
 )  # fmt: skip
 
+
+def _batch(name: str, *spellings: str, type: Any, help: str, default: Any = None, **fields: Any) -> Flag:
+    return Flag(name, spellings, type, default, help, ("batch",), group="batch", panel=BATCH, **fields)
+
+
+_BATCHES = (
+    _batch("base_url", "--base-url", type=str | None, metavar="URL", show_default=False,
+           help="Base of the lines' URLs that start with / (default: the profile's base_url); "
+           "credentials go only to its origin."),
+    _batch("parallel", "--parallel", type=int, default=DEFAULT_BATCH_PARALLEL, minimum=1, maximum=MAX_PARALLEL,
+           metavar="N", help="Requests at once, on one connection pool, cookie jar and token."),
+    _batch("rate", "--rate", type=str | None, metavar="N/s", show_default=False,
+           help="At most N requests per second over all workers (or N/min, N/h)."),
+    _batch("unordered", "--unordered", type=bool, default=False,
+           help="Write each result as it completes instead of in input order."),
+    _batch("bodies", "--bodies", type=bool, default=False,
+           help="Write only each successful response body, one per line (then --jq applies to the body)."),
+    _batch("fail_fast", "--fail-fast", type=bool, default=False,
+           help="Stop sending at the first failed request (or bad line); the requests in flight finish."),
+)  # fmt: skip
+
 _BEFORE_AUTH_KINDS = (
     _text("profile", "-P", "--profile", panel=REQUEST, metavar="NAME",
           help="Use this profile from the config file (default: $APICLI_PROFILE, else the 'default' profile)."),
@@ -369,7 +394,7 @@ _NETWORK_TO_PREVIEW = (
              minimum=0.0, metavar="S", help="Cap on any single wait (Retry-After included), in seconds."),
     _switch("retry_unsafe", "--retry-unsafe", panel=RETRY,
             help="Also retry POST and PATCH (an Idempotency-Key header does the same)."),
-    _switch("pretty", "--pretty", panel=OUTPUT, commands=BODY_COMMANDS,
+    _switch("pretty", "--pretty", panel=OUTPUT, commands=SHAPING_COMMANDS,
             help="Indent and colour JSON even into a pipe."),
     _switch("raw", "--raw", panel=OUTPUT, help="Write the body unchanged even on a terminal."),
     # Two flags rather than one --color/--no-color, so that giving both can be refused.
@@ -381,9 +406,9 @@ _NETWORK_TO_PREVIEW = (
             help="Also print the request, redirects and retries to stderr (secrets redacted)."),
     _switch("quiet", "-s", "--quiet", panel=OUTPUT, help="Print nothing on stderr but errors."),
     _file("output", "-o", "--output", panel=OUTPUT, help="Write the body to FILE (atomically); - is stdout."),
-    _switch("ignore_status", "--ignore-status", panel=OUTPUT, commands=BODY_COMMANDS,
+    _switch("ignore_status", "--ignore-status", panel=OUTPUT, commands=SHAPING_COMMANDS,
             help="Treat any HTTP status as success: body on stdout, exit 0."),
-    _text("jq", "--jq", panel=OUTPUT, metavar="EXPR", commands=BODY_COMMANDS,
+    _text("jq", "--jq", panel=OUTPUT, metavar="EXPR", commands=SHAPING_COMMANDS,
           help="Filter the JSON response with this jq program; one result per line."),
     _switch("raw_output", "-r", "--raw-output", panel=OUTPUT, help="With --jq, print string results without quotes."),
     _request("jq_arg", "--arg", type=list[tuple[str, str]], panel=OUTPUT, metavar="NAME VALUE", nargs=2,
@@ -418,13 +443,17 @@ FLAGS: tuple[Flag, ...] = (
     *_CHECKING,
     *_PAGINATION,
     *_DOWNLOADS,
+    *_BATCHES,
     *_BEFORE_AUTH_KINDS,
     *_AUTH_KINDS_AND_TRANSPORTS,
     *_NETWORK_TO_PREVIEW,
 )
 
 # Why a command refuses the shared flags it does not take: the hint of the usage error.
-REFUSALS = {"download": "download sends GET requests and saves the body"}
+REFUSALS = {
+    "download": "download sends GET requests and saves the body",
+    "batch": "each line of a batch gives its own body: {\"json\": …} or {\"data\": …}",
+}
 
 
 def flags_of(command: str, table: tuple[Flag, ...] = FLAGS) -> tuple[Flag, ...]:
@@ -485,7 +514,7 @@ def _shown(value: Any) -> str:
 def listing() -> list[str]:
     """The table as text, one flag a line: name, spellings, default (or fallback) and commands."""
     rows = [("NAME", "SPELLINGS", "DEFAULT", "COMMANDS")]
-    named = {REQUEST_COMMANDS: "requests", BODY_COMMANDS: "requests but download", VERBS: "verbs"}
+    named = {REQUEST_COMMANDS: "requests", BODY_COMMANDS: "requests but download and batch", VERBS: "verbs"}
     for flag in FLAGS:
         default = _shown(flag.initial())
         if flag.fallback is not None:

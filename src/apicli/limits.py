@@ -44,6 +44,11 @@ PART_META = Limit(64 * KIB, "a download's .part.meta", "what `download` keeps to
 INPUT_LINE = Limit(64 * KIB, "a line of --input-file", "`download --input-file`, read a line at a time")
 # Every job is planned before the first download starts, so the whole list is held.
 INPUT_FILE = Limit(1 * MIB, "the --input-file list", "`download --input-file`: about 20,000 URLs; split a longer list")
+# batch: a line is one request (its JSON body included); a result waits in the reorder window with its body.
+BATCH_LINE = Limit(1 * MIB, "a line of batch input", "`batch`, read a line at a time; a longer line fails alone")
+BATCH_BODY = Limit(16 * MIB, "a body in a batch result", "`batch`: each response body embedded in its result")
+# What finished results may hold, all together, while they wait for an earlier one (--parallel more stay in flight).
+BATCH_WINDOW = Limit(32 * MIB, "the results waiting their turn", "`batch`: no request is sent while they hold more")
 WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 # What servers and child processes send.
 # 48 MiB held plus the process's own ~30 MiB keeps a refusal under 100 MB.
@@ -79,6 +84,9 @@ TABLE: tuple[Limit, ...] = (
     PART_META,
     INPUT_LINE,
     INPUT_FILE,
+    BATCH_LINE,
+    BATCH_BODY,
+    BATCH_WINDOW,
     WRITE_OUT_FORMAT,
     WHOLE_BODY,
     TOKEN_RESPONSE,

@@ -27,6 +27,7 @@ LAYERS = (
     "apicli.pagination",
     "apicli.streams",  # SSE and NDJSON records
     "apicli.downloads",
+    "apicli.batch",  # apicli batch: request lines in, results out, on one shared client
     "apicli.commands",  # each command's core: exchange, --curl, the flags turned into an invocation
     "apicli.cli",  # the Typer layer
 )

@@ -111,6 +111,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("get", "post", "put", "patch", "delete", "head", "request"), "verbs"),
     "paginate": "paginate",
     "download": "download",
+    "batch": "batch",
     "config": "config",
     "help": "reference",
 }

@@ -20,6 +20,7 @@ class HelpTopic(StrEnum):
     ITEMS = "items"
     CONFIG = "config"
     LIMITS = "limits"
+    BATCH = "batch"
 
 
 TopicArgument = Annotated[
@@ -34,7 +35,7 @@ TopicArgument = Annotated[
 
 @app.command(name="help")
 def help_command(topic: TopicArgument = None) -> None:
-    """Print a reference table: exit codes, request items, the config file or memory limits.
+    """Print a reference table: exit codes, request items, the config file, memory limits or batches.
 
     A command name shows that command's help, as COMMAND --help does (`apicli help config`
     is the config file's topic; `apicli config --help` is the command's).

@@ -80,6 +80,11 @@ EXIT_CODES = Topic(
                     "a check failed: an `--assert` did not hold or raised a jq error, a `--capture` had no "
                     "value, or a 1xx/2xx status is not in `--expect-status` (the body is still written first)",
                 ),
+                (
+                    str(int(ExitCode.BATCH_FAILED)),
+                    "`batch`: some requests failed (or some input lines were not requests); every result is "
+                    "written, and the summary on stderr names the failed lines",
+                ),
                 (str(int(ExitCode.INTERRUPTED)), "interrupted: Ctrl-C or SIGTERM"),
             ),
         ),
@@ -209,7 +214,65 @@ LIMITS = Topic(
     ),
 )
 
-TOPICS: dict[str, Topic] = {topic.name: topic for topic in (EXIT_CODES, ITEMS, CONFIG, LIMITS)}
+BATCH = Topic(
+    "batch",
+    "Batches of requests",
+    (
+        "`apicli batch [FILE|-]` reads one request per line (stdin without FILE) and writes one JSON result "
+        "per line, in input order (`--unordered`: as they complete). Blank lines and `#` comments are skipped.",
+        Table(
+            ("line field", "meaning"),
+            (
+                ("`url`", "required; a URL starting with / is under `--base-url` (else the profile's base_url)"),
+                ("`method`", "default GET, or POST when the line has a body"),
+                ("`headers`", "an object; a value that is an array sends the header once per value"),
+                ("`query`", "an object of query parameters; an array value repeats the parameter"),
+                ("`json`", "a JSON body (`Content-Type: application/json`)"),
+                ("`data`", 'a raw body: text, or `{"base64": "…"}` for bytes'),
+                ("`id`", "any JSON value, copied into the line's result"),
+            ),
+        ),
+        "A line that is a bare URL is a GET of it. A line's own fields win over `-H`, `-q` and the profile. "
+        "The run's credentials (flags or profile) go only to the base URL's origin: a line for another origin "
+        "is sent without them, and without the profile's headers. A batch with credentials needs a base URL.",
+        Table(
+            ("result field", "meaning"),
+            (
+                ("`index`", "the request's position in the input, from 0 (bad lines count)"),
+                ("`line`", "its line number in the input, from 1"),
+                ("`id`", "the line's `id`, when it has one"),
+                ("`method`, `url`", "what was sent (the URL with a password and secret query values hidden)"),
+                ("`status`, `ok`", "the final status (null when none came), and whether the request succeeded"),
+                ("`attempts`, `time`", "how many times it was sent (retries included), and the seconds it took"),
+                ("`body`", "the body as `--envelope` embeds it: JSON as sent (numbers exact), else a string "
+                 'or `{"base64": …}`; absent when empty'),
+                ("`error`", '`{"kind", "message"}` when it failed: kind is http, connection, timeout, redirect, '
+                 "request, response, input (a bad line), jq or interrupted"),
+            ),
+        ),
+        "`--parallel N` sends N at once on one connection pool, cookie jar and OAuth2 token (fetched once, "
+        "refreshed once for all after a 401). `--rate` spaces request starts over all workers, retries "
+        "included. A 429 or 503 with Retry-After (or a rate-limit reset) pauses every worker, not only the one "
+        "that got it. `--max-time` bounds the whole run, `--timeout` each request; POST and PATCH are retried "
+        "only with `--retry-unsafe` or an Idempotency-Key header.",
+        "`--bodies` writes only each successful body; `--jq` applies to each result (or, with `--bodies`, to "
+        "each body). `-w` reports each request after its result (on stderr with `%{stderr}`, or on stdout "
+        "when the results go to `-o FILE`). `--dry-run` and `--curl` print each line's request.",
+        "Exit 0 when every request succeeded; 11 when some failed (`--fail-fast` stops sending at the first); "
+        "130 on Ctrl-C or SIGTERM, 8 at `--max-time`. Stopping sends nothing more, lets the requests in flight "
+        "finish within a few seconds and writes their results, so every line written is whole; a request "
+        "still running then gets a result with the kind interrupted. With `-o FILE` the file keeps the "
+        "results written.",
+        "To rerun only what did not succeed, keep the results and select the input lines that failed or "
+        "never ran, by line number: "
+        "`jq -r 'select(.ok) | .line' results.ndjson > done.txt; "
+        "awk 'NR==FNR {done[$1]; next} !(FNR in done)' done.txt requests.ndjson | apicli batch >> results.ndjson` "
+        "(the rerun's `line` numbers count the lines of its own input; give each request an `id` to follow it "
+        "across runs).",
+    ),
+)
+
+TOPICS: dict[str, Topic] = {topic.name: topic for topic in (EXIT_CODES, ITEMS, CONFIG, LIMITS, BATCH)}
 
 
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
