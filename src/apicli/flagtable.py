@@ -201,11 +201,11 @@ def _check(name: str, *spellings: str, help: str, metavar: str, repeatable: bool
 
 
 _CHECKING = (
-    _check("assert_", "--assert", metavar="EXPR",
+    _check("assert_", "--assert", commands=(*VERBS, "batch"), metavar="EXPR",
            help="A jq expression over the JSON body that must hold (not false or null, for every result); "
            "$status, $headers, $elapsed, $url, $method and $retries are bound. A trailing '# text' is its "
            "message. Every assert is checked; a failure exits 10 after the body is written."),
-    _check("expect_status", "--expect-status", metavar="LIST", repeatable=False,
+    _check("expect_status", "--expect-status", commands=(*VERBS, "batch"), metavar="LIST", repeatable=False,
            help="The statuses that count as success (200, 2xx, 200,201,404) instead of any 2xx; an expected "
            "status is not retried."),
     _check("capture", "--capture", metavar="NAME=EXPR",
@@ -216,7 +216,7 @@ _CHECKING = (
     _check("capture_file", "--capture-file", metavar="FILE", repeatable=False,
            help="Where captures are appended: a file of NAME='value' lines to source in sh, or GitHub's "
            "format for github ($GITHUB_OUTPUT), github-env ($GITHUB_ENV) or the files they name."),
-    _check("report", "--report", metavar="FORMAT:FILE", commands=(*VERBS, "paginate", "download"),
+    _check("report", "--report", metavar="FORMAT:FILE", commands=(*VERBS, "paginate", "download", "batch"),
            help="Add this run to a test report: junit:FILE (one testsuite per run), tap:FILE or json:FILE "
            "(JSON Lines); one case per request (paginate: per page; download: per file) with each check."),
 )  # fmt: skip

@@ -52,6 +52,8 @@ class BatchOptions(NamedTuple):
     # The seam for checks on each result (--assert, --capture, --report): called in the main thread, in
     # output order, before the result is written and counted; it may fail the result (result.fail(kind, …)).
     on_result: Callable[[Result], None] | None = None
+    expected: frozenset[int] | None = None  # --expect-status, expanded
+    keep_facts: bool = False  # --assert needs each response's facts ($status & co.)
 
 
 class ResultWriter:
@@ -144,6 +146,8 @@ def run_batch(
         ignore_status=options.ignore_status,
         include=options.include,
         timed=options.write_out is not None,
+        expected=options.expected,
+        keep_facts=options.keep_facts,
     )
     write_out = None
     if options.write_out is not None:

@@ -42,6 +42,7 @@ class Result:
         "attempts",
         "body",
         "error",
+        "facts",
         "id",
         "index",
         "kind",
@@ -69,12 +70,14 @@ class Result:
         self.kind: str | None = None  # the class of failure, for the summary
         self.error: str | None = None
         self.report: Any = None  # -w's TransferReport, written with the result
+        self.facts: bytes | None = None  # $status & co. for --assert (output/envelope.response_facts)
         self.sent = True  # False: stopped at the gate, never sent; such a line gets no result
 
     @property
     def size(self) -> int:
         """About what the result holds in memory, for the reorder window's budget."""
-        return 256 + (len(self.body) if self.body is not None else 0) + (len(self.error or ""))
+        held = (len(self.body) if self.body is not None else 0) + len(self.error or "") + len(self.facts or b"")
+        return 256 + held
 
     def fail(self, kind: str, message: str) -> Result:
         self.ok = False

@@ -40,6 +40,8 @@ class Sender:
         ignore_status: bool = False,
         include: bool = False,
         timed: bool = False,
+        expected: frozenset[int] | None = None,
+        keep_facts: bool = False,
     ) -> None:
         self.client = client
         self.builder = builder
@@ -47,6 +49,8 @@ class Sender:
         self.ignore_status = ignore_status
         self.include = include
         self.timed = timed  # -w: each transfer's phases are measured and reported
+        self.expected = expected  # --expect-status: the statuses that succeed, instead of the 2xx rule
+        self.keep_facts = keep_facts  # --assert: each result keeps the response's facts
         self._prepare_lock = threading.Lock()
         jar_lock = getattr(client.session.cookies, "_cookies_lock", None)  # http.cookiejar's own RLock
         self._jar_lock: Any = jar_lock if jar_lock is not None else nullcontext()
@@ -75,7 +79,7 @@ class Sender:
                     prepared = self.client.prepare(spec, stack)
                 response = self.client.send(prepared)
                 stack.callback(response.close)
-                self._record(response, result)
+                self._record(response, result, started)
         except ApicliError as exc:
             failure = exc
             result.fail(failure_kind(exc), error_message(exc))
@@ -88,7 +92,7 @@ class Sender:
             result.report = self._report(request, result, transfer, response, failure)
         return result
 
-    def _record(self, response: requests.Response, result: Result) -> None:
+    def _record(self, response: requests.Response, result: Result, started: float) -> None:
         result.status = status = response.status_code
         retries = getattr(response.raw, "retries", None)
         result.attempts = len(getattr(retries, "history", ()) or ()) + 1
@@ -97,7 +101,16 @@ class Sender:
             body = read_bounded(self.client.body_chunks(response), BATCH_BODY, clock=self.client.clock)
             if body:
                 result.set_body(body, response.headers.get("Content-Type"))
-        if not self.ignore_status and status >= 300 and status != 304:
+        if self.keep_facts:
+            from ..output.envelope import facts_text, response_facts
+
+            result.facts = facts_text(response_facts(response, elapsed=self.client.clock.now() - started))
+        if self.expected is not None:
+            if status in self.expected:
+                result.ok = True
+            else:
+                result.fail("http", f"HTTP {status} {response.reason or ''}".rstrip() + " is not an expected status")
+        elif not self.ignore_status and status >= 300 and status != 304:
             why = "" if status >= 400 else ", redirect not followed"
             result.fail("http", f"HTTP {status} {response.reason or ''}".rstrip() + why)
         else:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal
 
 import typer
 
-from ..commands.flags import CommonFlags
+from ..commands.flags import CommonFlags, jq_bindings
 from ..errors import UsageError
-from ..flag_groups import BatchFlags
+from ..flag_groups import BatchFlags, CheckFlags
 from ..inputs.local_input import CHUNK
 from .application import app
 from .common import Run, open_run_client, prepare_run, request_options
@@ -43,6 +43,7 @@ def batch_command(
     *,
     flags: CommonFlags,
     own: BatchFlags,
+    checking: CheckFlags,
 ) -> None:
     """Send a stream of requests, one JSON object (or URL) per input line; write one NDJSON result per line.
 
@@ -68,10 +69,12 @@ def batch_command(
     from ..batch.command import BatchOptions, run_batch
     from ..batch.lines import read_requests
     from ..batch.runner import BatchSettings
+    from ..commands.checks import build_checks
     from ..config.profiles import load_profile
     from ..pagination.settings import parse_rate
 
     interval = parse_rate(own.rate) if own.rate is not None else 0.0
+    checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags))
     chunks = _input_chunks(file)
     preview: Literal["curl", "dry-run"] | None = "curl" if flags.curl else ("dry-run" if flags.dry_run else None)
     if flags.curl and flags.dry_run:
@@ -81,6 +84,9 @@ def batch_command(
     profile = load_profile(flags.profile, os.environ)
     base = own.base_url if own.base_url is not None else (profile.base_url if profile is not None else None)
     run = prepare_run("GET", base or _NO_BASE, None, flags)
+    if checks is not None and checks.expected is not None:
+        retry = run.invocation.retry._replace(answers=checks.answers())
+        run = run._replace(invocation=run.invocation._replace(retry=retry))
     invocation = run.invocation
     if base is None and _carries_credentials(run):
         raise UsageError(
@@ -109,9 +115,16 @@ def batch_command(
         include=output.include,
         jq=invocation.jq,
         write_out=invocation.write_out,
+        on_result=checks.judge_result if checks is not None else None,
+        expected=checks.answers() if checks is not None and checks.expected is not None else None,
+        keep_facts=checks is not None and checks.program is not None,
     )
     client = open_run_client(run, pool_size=max(own.parallel, 10))
-    run_batch(client, builder, lines, run.printer, options)
+    try:
+        run_batch(client, builder, lines, run.printer, options)
+    finally:
+        if checks is not None:
+            checks.write_reports(run.printer)
 
 
 def _input_chunks(file: Path | None) -> Iterator[bytes]:

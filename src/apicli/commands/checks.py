@@ -19,18 +19,18 @@ import shlex
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ApicliError, AssertionFailed, HTTPStatusError, SchemaValidationError
 
 if TYPE_CHECKING:
     import requests
 
+    from ..batch.results import Result
     from ..filters.checks import AssertOutcome, CaptureOutcome, ChecksProgram
     from ..flag_groups import CheckFlags
     from ..output.capturefile import CaptureTarget
     from ..output.printer import Printer
-    from ..output.testreport import Case
     from ..request.client import Client, ExchangeObserver
     from ..request.polling import StatusSet
     from ..spec import RequestSpec
@@ -73,7 +73,7 @@ class Checks:
         self.mask_secrets = mask_secrets
         self.run_name = run_name
         self.started = time.time()
-        self.cases: list[Case] = []
+        self.cases: list[Any] = []  # output.testreport.Case, imported only when a report is asked for
 
     @property
     def holds_body(self) -> bool:
@@ -180,7 +180,6 @@ class Checks:
         if not self.reports:
             return
         from ..formats.urls import redact_url
-        from ..output.testreport import Case, Check
 
         method = response.request.method if response is not None else spec.method
         url = redact_url(response.url if response is not None else spec.url)
@@ -191,19 +190,47 @@ class Checks:
             attempts = error.attempts if error is not None and error.attempts else 1
         # A failure a check already tells (status, schema, asserts) is not also the case's error.
         own_error = error if error is not None and not _is_check_failure(error, checks) else None
-        self.cases.append(
-            Case(
-                name=f"{method} {url}",
-                kind=kind,
-                method=method or "GET",
-                url=url,
-                status=response.status_code if response is not None else None,
-                time=elapsed,
-                attempts=attempts,
-                checks=[Check(check.name, check.passed, check.message) for check in checks],
-                error=own_error.message if own_error is not None else None,
-            )
-        )
+        status = response.status_code if response is not None else None
+        message = own_error.message if own_error is not None else None
+        self._add_case(kind, method or "GET", url, status, elapsed, attempts, checks, message)
+
+    def _add_case(
+        self,
+        kind: str,
+        method: str,
+        url: str,
+        status: int | None,
+        elapsed: float,
+        attempts: int,
+        checks: list[CheckResult],
+        error: str | None,
+    ) -> None:
+        from ..output.testreport import Case, Check
+
+        named = [Check(check.name, check.passed, check.message) for check in checks]
+        self.cases.append(Case(f"{method} {url}", kind, method, url, status, elapsed, attempts, named, error))
+
+    def judge_result(self, result: Result) -> None:
+        """batch's hook: check one result before it is written (it may fail it), and keep its case.
+
+        `.` is the body as the result embeds it (JSON as sent; text as a string)."""
+        checks: list[CheckResult] = []
+        if result.status is not None:
+            status_failed = result.kind == "http"
+            status_text = f"status in {self.expected_text or '2xx'}"
+            checks.append(CheckResult(status_text, not status_failed, result.error if status_failed else None))
+        if self.program is not None and result.ok:
+            body = (result.body or "").encode("utf-8", "surrogatepass")
+            asserts, _captures = self.program.evaluate(result.facts or b"{}", body)
+            checks += [CheckResult(outcome.assertion.text, outcome.passed, outcome.failure) for outcome in asserts]
+            failed = [outcome.failure for outcome in asserts if outcome.failure is not None]
+            if failed:
+                result.fail("assertion", "; ".join(failed))
+        if self.reports and result.method is not None:
+            own_error = result.error if result.kind not in ("http", "assertion") else None
+            url = result.url or ""
+            self._add_case("request", result.method, url, result.status, result.seconds, result.attempts, checks,
+                           own_error)  # fmt: skip
 
     def observer(self, kind: str) -> ExchangeObserver:
         """What paginate (kind "page") and download ("file") tell of each request: a case each."""
