@@ -47,6 +47,16 @@ def response_socket(reader: http.client.HTTPResponse) -> object | None:
     return getattr(getattr(reader.fp, "raw", None), "_sock", None)
 
 
+def cookie_jar_lock(jar: CookieJar) -> AbstractContextManager[Any]:
+    """The lock http.cookiejar takes around its own reads and writes (_cookies_lock): holding it
+    while a request is prepared keeps another thread's response from changing the jar meanwhile.
+    A jar without one (not http.cookiejar's) gets a lock that does nothing."""
+    from contextlib import nullcontext
+
+    lock: AbstractContextManager[Any] | None = getattr(jar, "_cookies_lock", None)
+    return lock if lock is not None else nullcontext()
+
+
 # --- requests ---------------------------------------------------------------------------------
 
 

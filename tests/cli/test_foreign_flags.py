@@ -272,7 +272,7 @@ def test_an_option_of_another_command_is_named(invoke: Invoke) -> None:
     assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
     assert result.stderr.splitlines() == [
         "apicli: no such option for apicli get: --parallel",
-        "hint: --parallel is an option of apicli paginate and apicli download",
+        "hint: --parallel is an option of apicli paginate and apicli download and apicli batch",
     ]
 
 

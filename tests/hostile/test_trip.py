@@ -153,7 +153,8 @@ REFUSED = [
         "help-unknown-topic",
         ["help", "nope"],
         [
-            "apicli: Invalid value for 'TOPIC': 'nope' is not one of 'exit-codes', 'items', 'config', 'limits'.",
+            "apicli: Invalid value for 'TOPIC': 'nope' is not one of "
+            "'exit-codes', 'items', 'config', 'limits', 'batch'.",
             "hint: name a topic, or a command for its help: apicli help get",
         ],
     ),

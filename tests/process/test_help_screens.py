@@ -17,7 +17,8 @@ from apicli.errors import ExitCode
 from tests.process.conftest import APICLI, base_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["get", "post", "put", "patch", "delete", "head", "request", "paginate", "download", "help", "config"]
+VERBS = ["get", "post", "put", "patch", "delete", "head", "request"]
+COMMANDS = [*VERBS, "paginate", "download", "batch", "help", "config"]
 SCREENS = [
     ["--help"],
     *([command, "--help"] for command in COMMANDS),

@@ -105,6 +105,19 @@ def test_exit_handlers_run_on_request() -> None:
     assert ran == ["ran"]
 
 
+def test_a_cookie_jar_locks_itself_with_an_rlock() -> None:
+    import threading
+    from http.cookiejar import CookieJar
+
+    jar = CookieJar()
+    lock = compat.cookie_jar_lock(jar)
+    expect(lock is getattr(jar, "_cookies_lock", None), "http.cookiejar.CookieJar._cookies_lock", "python",
+           "cookie_jar_lock")  # fmt: skip
+    assert isinstance(lock, type(threading.RLock()))
+    with lock:  # re-entrant, as the jar's own methods take it again inside
+        jar.clear()
+
+
 def test_cookie_attributes_keep_their_spelling() -> None:
     cookie = Cookie(
         0,

@@ -10,9 +10,10 @@ may fetch a token: preparing is therefore done one request at a time, holding th
 from __future__ import annotations
 
 import threading
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
+from ..compat import cookie_jar_lock
 from ..errors import ApicliError
 from ..formats.urls import add_query, redact_url
 from ..limits import BATCH_BODY, read_bounded
@@ -52,8 +53,7 @@ class Sender:
         self.expected = expected  # --expect-status: the statuses that succeed, instead of the 2xx rule
         self.keep_facts = keep_facts  # --assert: each result keeps the response's facts
         self._prepare_lock = threading.Lock()
-        jar_lock = getattr(client.session.cookies, "_cookies_lock", None)  # http.cookiejar's own RLock
-        self._jar_lock: Any = jar_lock if jar_lock is not None else nullcontext()
+        self._jar_lock = cookie_jar_lock(client.session.cookies)
 
     def send(self, request: LineRequest, result: Result) -> Result:
         """`request` sent, its outcome in `result`; never raises but for Ctrl-C in the main thread."""
