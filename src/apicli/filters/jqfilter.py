@@ -16,6 +16,7 @@ import codecs
 import itertools
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -67,7 +68,7 @@ class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
     # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
-    __slots__ = ("compiled", "expression", "halted", "here_below", "raw_output", "worker")
+    __slots__ = ("compiled", "expression", "halted", "here_below", "raw_output", "streamer", "worker")
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class JqProgram:
         # ... except for inputs shorter than this, when the program cannot compute for long (jqscan.py).
         self.here_below = here_below
         self.halted = False  # the program called halt or halt_error: a stream writes nothing more
+        self.streamer: JqProgram | None = None  # for a selection (`PATH[] | REST`): the program its elements run
 
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
@@ -120,6 +122,81 @@ class JqProgram:
                 return self._in_child(itertools.chain(held, checked), checked)
         return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
 
+    def streamed_output(
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int, colors: str = ""
+    ) -> Iterator[bytes] | None:
+        """The output for a response body as libjq writes it (jv_dumpf's `flags`, `colors`), as it
+        is produced: for a selection (`PATH[] | REST`, jqshape.py) an element at a time, whatever
+        the body's size; for any other program with `flags` (indented or coloured), laid out in the
+        child, the body bounded by `limit`. None: neither applies, and nothing was read."""
+        plan = self._stream_plan(chunks, content_type, limit, whole=flags != 0)
+        if plan is None:
+            return None
+        worker, inputs, held_back = plan
+        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags, colors), held_back)
+
+    def streamed_results(self, chunks: Iterator[bytes], content_type: str | None) -> Iterator[str] | None:
+        """Each result's compact JSON text as it is produced, for a selection (`PATH[] | REST`);
+        None for any other program, and nothing was read."""
+        plan = self._stream_plan(chunks, content_type, 0, whole=False)
+        if plan is None:
+            return None
+        worker, inputs, held_back = plan
+        return self._streamed(worker.results(inputs, RESULTS_LIMIT), held_back)
+
+    def _stream_plan(
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, *, whole: bool
+    ) -> tuple[JqWorker, Iterator[bytes], list[BaseException]] | None:
+        from .libjq import load
+
+        library = load() if self.worker is not None else None
+        if library is None:
+            return None  # no fork, or no C interface: the bindings take an input only whole
+        held_back: list[BaseException] = []
+        from .jqshape import find_selection
+
+        selection = find_selection(self.expression)
+        if selection is not None:
+            from .jqsplit import Splitter, child_program
+
+            if self.streamer is None:
+                self.streamer = compile_jq(child_program(selection), raw_output=self.raw_output)
+            assert self.worker is not None and self.streamer.worker is not None
+            self.worker.stop()  # the whole program's child, forked at compile time, has nothing to do
+            # No cap: memory holds an element at a time.
+            checked = json_chunks(chunks, content_type, sys.maxsize)
+            splitter = Splitter(checked, selection, library)
+            return self.streamer.worker, _holding_back(splitter.inputs(), held_back), held_back
+        if not whole:
+            return None
+        assert self.worker is not None
+        return self.worker, json_chunks(chunks, content_type, limit), held_back
+
+    def _streamed(self, produced: Iterator[Any], held_back: list[BaseException]) -> Iterator[Any]:
+        """`produced`, with jq's errors and halts as the collected path reports them; an error
+        found in the body is raised after the results of what came before it."""
+        try:
+            yield from produced
+        except JqHalted as halt:
+            self.halted = True
+            stop = halt_error("--jq", halt)
+            if stop is not None:
+                raise stop from None
+            return
+        except ApicliError:
+            raise
+        except ValueError as exc:
+            raise _jq_error(exc) from None
+        finally:
+            close = getattr(produced, "close", None)
+            if close is not None:
+                close()
+        if held_back:
+            error = held_back[0]
+            if isinstance(error, ValueError) and not isinstance(error, ApicliError):
+                raise _jq_error(error)
+            raise error
+
     def _in_child(self, body: Iterator[bytes], rest: Iterator[bytes]) -> JqResults:
         assert self.worker is not None
         try:
@@ -150,19 +227,33 @@ class JqProgram:
         except ApicliError:
             raise  # the body itself was refused (json_chunks): not jq's to report
         except ValueError as exc:
-            message = str(exc)
-            if message.startswith("parse error: "):
-                raise ResponseFormatError(
-                    f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
-                ) from None
-            if len(message) > _SHOWN_MESSAGE:
-                message = message[:_SHOWN_MESSAGE] + "…"
-            raise ResponseFormatError(f"jq: error: {message}") from None
+            raise _jq_error(exc) from None
         finally:
             close = getattr(produced, "close", None)
             if close is not None:
                 close()  # a worker stopped early kills its child now, not when collected
         return results
+
+
+def _jq_error(exc: ValueError) -> ResponseFormatError:
+    """libjq's error (a parse error of the input, or the program's own) as --jq reports it."""
+    message = str(exc)
+    if message.startswith("parse error: "):
+        return ResponseFormatError(
+            f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
+        )
+    if len(message) > _SHOWN_MESSAGE:
+        message = message[:_SHOWN_MESSAGE] + "…"
+    return ResponseFormatError(f"jq: error: {message}")
+
+
+def _holding_back(inputs: Iterator[bytes], errors: list[BaseException]) -> Iterator[bytes]:
+    """`inputs` until one fails: its error is kept in `errors`, and the input ends there, so that
+    the child's results for what came before are read and written first."""
+    try:
+        yield from inputs
+    except (ApicliError, ValueError) as exc:
+        errors.append(exc)
 
 
 def compile_jq(

@@ -27,12 +27,15 @@ from typing import Any
 
 from ..errors import ApicliError, OutputError
 from ..limits import MIB, size_text
-from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load
+from .libjq import DUMP_COLOR, HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load, set_palette
 
 _LENGTH = struct.Struct("!Q")
 _CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
+_LAYOUT = b"f"  # parent to child, before an input: jv_dumpf's flags and libjq's colours, as "FLAGS COLOURS"
 # Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
-# starting with NUL for the input's end and for an error (its message as a JSON string).
+# starting with NUL for the input's end and for an error (its message as a JSON string). Indented
+# results span lines, but hold no NUL either (jq escapes it in strings): they are read as a byte
+# stream up to the next NUL (`output`).
 _DONE, _ERROR, _HALT = b"\x00d", b"\x00e", b"\x00h"  # a halt: [code, message] as JSON
 # Memory the jq child may take beyond what it inherits from the fork: `--jq .` on a 40 MB body of
 # typical JSON (objects of strings and numbers) takes about 600 MiB in libjq. A body dense in
@@ -54,6 +57,8 @@ class JqWorker:
         self.buffer = bytearray()
         self.scanned = 0  # the buffer holds no newline before this offset
         self.finished = False  # the child's DONE for the current input has been read
+        self.layout = b"0 "  # the child's jv_dumpf flags and colours
+        self.passing = False  # results are read as output bytes (`output`), not as lines
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def start(self) -> None:
@@ -70,12 +75,26 @@ class JqWorker:
         and a child busy writing results never waits for a parent busy writing input. A result
         longer than `limit` bytes is refused before it is all read.
         """
+        for line in self._exchange(chunks, limit, b"0 ", passing=False):
+            yield line.decode("utf-8", "surrogateescape")
+
+    def output(self, chunks: Iterable[bytes], limit: int, flags: int, colors: str = "") -> Iterator[bytes]:
+        """The results as libjq writes them with jv_dumpf's `flags` (compact, indented, coloured
+        with `colors`, in jq's JQ_COLORS syntax), each ending in a newline, as pieces of whole
+        lines to write as they are."""
+        return self._exchange(chunks, limit, f"{flags} {colors}".encode("ascii"), passing=True)
+
+    def _exchange(self, chunks: Iterable[bytes], limit: int, layout: bytes, *, passing: bool) -> Iterator[bytes]:
         if self.child is None:
             self._start()
         assert self.child is not None
         self.finished = False
+        self.passing = passing
         try:
             last = b""  # held back to go with the end in one write: a small input costs one
+            if layout != self.layout:
+                yield from self._send(limit, _LAYOUT + _LENGTH.pack(len(layout)) + layout)
+                self.layout = layout
             for piece in _coalesced(chunks):
                 if last:
                     yield from self._send(limit, _CHUNK + _LENGTH.pack(len(last)) + last)
@@ -98,8 +117,9 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
+        self.layout = b"0 "
 
-    def _send(self, limit: int, frame: bytes) -> Iterator[str]:
+    def _send(self, limit: int, frame: bytes) -> Iterator[bytes]:
         """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
         assert self.child is not None
         _pid, requests, results = self.child
@@ -142,6 +162,7 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
+        self.layout = b"0 "
         signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
         if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
             return ApicliError(
@@ -150,9 +171,22 @@ class JqWorker:
             )
         return _ended()
 
-    def _lines(self, limit: int) -> Iterator[str]:
+    def _lines(self, limit: int) -> Iterator[bytes]:
         """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
         while not self.finished:
+            if self.passing:
+                start = self.buffer.find(b"\0")
+                if start != 0:
+                    # Output up to the next message (or the last whole line): never a character cut in two.
+                    cut = start if start > 0 else self.buffer.rfind(b"\n") + 1
+                    if cut:
+                        piece = bytes(self.buffer[:cut])
+                        del self.buffer[:cut]
+                        yield piece
+                        continue
+                    if len(self.buffer) > limit:
+                        raise results_too_large(limit)
+                    return
             end = self.buffer.find(b"\n", self.scanned)
             if end < 0:
                 if len(self.buffer) > limit:
@@ -171,7 +205,7 @@ class JqWorker:
             if line == _DONE:
                 self.finished = True
                 return
-            yield line.decode("utf-8", "surrogateescape")
+            yield bytes(line)
 
     def _start(self) -> None:
         requests_read, requests_write = os.pipe()
@@ -287,6 +321,11 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
         data = _read_exact(requests, _LENGTH.unpack(head[1:])[0])
         if data is None:
             return False
+        if head[:1] == _LAYOUT:
+            if engine is not None:
+                flags, colors = data.decode("ascii").split(" ", 1)
+                _set_layout(engine, int(flags), colors)
+            continue
         if failed:
             continue  # the parent stops at the error; the rest of this input is not read
         try:
@@ -317,6 +356,13 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
                 out.write(_DONE + b"\n")
                 out.flush()
             return True
+
+
+def _set_layout(engine: StreamingFilter, flags: int, colors: str) -> None:
+    """Results from now on indented and coloured as `flags` say, in `colors` (the caller's palette)."""
+    if flags & DUMP_COLOR and colors:
+        set_palette(engine.lib, colors)
+    engine.dump_flags = flags
 
 
 def _whole_input(compiled: Any, held: list[bytes]) -> Iterator[bytes]:

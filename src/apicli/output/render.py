@@ -69,22 +69,38 @@ class Renderer:
         line = visible(text).encode("utf-8", "surrogateescape")
         return (DIM + line + RESET + b"\n") if self.color else line + b"\n"
 
+    def jq_result(self, program: JqProgram, result: str) -> bytes:
+        """One of jq's results as the jq command prints it, on its own line(s), compact or
+        indented; with -r a string bare (its controls spelled out on a terminal). Not yet `safe`."""
+        if program.raw_output and result.startswith('"'):
+            return self.text(json.loads(result))
+        if self.pretty:
+            from .prettystream import pretty_json
+
+            return pretty_json(result.encode("utf-8", "surrogateescape"), color=self.color, exact=True)
+        return result.encode("utf-8", "surrogateescape") + b"\n"
+
+    def jq_layout(self) -> tuple[int, str]:
+        """How libjq should write results for this sink (jv_dumpf's flags), and in which colours
+        (apicli's palette, in jq's JQ_COLORS order: null, false, true, numbers, strings, arrays,
+        objects, object keys)."""
+        from ..filters.libjq import DUMP_COLOR, DUMP_PRETTY
+
+        if not self.pretty:
+            return 0, ""
+        if not self.color:
+            return DUMP_PRETTY, ""
+        from .palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, STRING_COLOR
+
+        codes = [NULL_COLOR, BOOL_COLOR, BOOL_COLOR, b"0", STRING_COLOR, b"0", b"0", KEY_COLOR]
+        palette = ":".join(code.removeprefix(b"\x1b[").removesuffix(b"m").decode("ascii") for code in codes)
+        return DUMP_PRETTY | DUMP_COLOR, palette
+
     def jq_output(self, program: JqProgram, results: JqResults | list[str]) -> bytes:
-        """jq's results as the jq command prints them: one per line, compact or indented; with -r a
-        string bare (its controls spelled out on a terminal).
+        """jq's results as the jq command prints them (`jq_result`), made safe for the sink.
 
         After halt_error, JqHaltError carries these lines for the caller to write before it reports."""
-        pieces: list[bytes] = []
-        for result in results:
-            if program.raw_output and result.startswith('"'):
-                pieces.append(self.text(json.loads(result)))
-            elif self.pretty:
-                from .prettystream import pretty_json
-
-                text = result.encode("utf-8", "surrogateescape")
-                pieces.append(pretty_json(text, color=self.color, exact=True))
-            else:
-                pieces.append(result.encode("utf-8", "surrogateescape") + b"\n")
+        pieces = [self.jq_result(program, result) for result in results]
         output = self.safe(b"".join(pieces))  # libjq writes C1 controls in strings raw
         from ..filters.jqfilter import halt_error
 
