@@ -59,7 +59,7 @@ PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`pagina
 STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
 # A streamed --jq selection (`PATH[] | REST`) holds one element at a time, whatever the body's size.
 STREAM_ELEMENT = Limit(
-    48 * MIB, "an element of a streamed --jq selection", "`--jq PATH[] | ...`: one element of the array it iterates"
+    16 * MIB, "an element of a streamed --jq selection", "`--jq PATH[] | ...`: one element of the array it iterates"
 )
 EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
 # JSON from a server, a helper or a file nested deeper than this is refused (never Python recursion).

@@ -133,7 +133,7 @@ class JqProgram:
         if plan is None:
             return None
         worker, inputs, held_back = plan
-        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags, colors), held_back)
+        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags, colors), inputs, held_back)
 
     def streamed_results(self, chunks: Iterator[bytes], content_type: str | None) -> Iterator[str] | None:
         """Each result's compact JSON text as it is produced, for a selection (`PATH[] | REST`);
@@ -142,11 +142,12 @@ class JqProgram:
         if plan is None:
             return None
         worker, inputs, held_back = plan
-        return self._streamed(worker.results(inputs, RESULTS_LIMIT), held_back)
+        return self._streamed(worker.results(inputs, RESULTS_LIMIT), inputs, held_back)
 
     def _stream_plan(
         self, chunks: Iterator[bytes], content_type: str | None, limit: int, *, whole: bool
     ) -> tuple[JqWorker, Iterator[bytes], list[BaseException]] | None:
+        """The child to run, its input, and where the input's own error is kept; None: not streamed."""
         from .libjq import load
 
         library = load() if self.worker is not None else None
@@ -172,30 +173,36 @@ class JqProgram:
         assert self.worker is not None
         return self.worker, json_chunks(chunks, content_type, limit), held_back
 
-    def _streamed(self, produced: Iterator[Any], held_back: list[BaseException]) -> Iterator[Any]:
-        """`produced`, with jq's errors and halts as the collected path reports them; an error
-        found in the body is raised after the results of what came before it."""
+    def _streamed(
+        self, produced: Iterator[Any], inputs: Iterator[bytes], held_back: list[BaseException]
+    ) -> Iterator[Any]:
+        """`produced`, with jq's errors and halts as the collected path reports them. An error found
+        in the body is raised after the results of what came before it; and as the whole-document
+        path parses the body before it runs the program, a body that is not JSON is reported
+        before an error or a halt of the program on an element before the break."""
         try:
             yield from produced
-        except JqHalted as halt:
-            self.halted = True
-            stop = halt_error("--jq", halt)
-            if stop is not None:
-                raise stop from None
-            return
-        except ApicliError:
-            raise
-        except ValueError as exc:
-            raise _jq_error(exc) from None
+        except (JqHalted, ValueError) as stopped:
+            if not isinstance(stopped, ApicliError):
+                for _input in inputs:  # the rest of the body, checked but not run
+                    pass
+                if held_back:
+                    raise _input_error(held_back[0]) from None
+            if isinstance(stopped, JqHalted):
+                self.halted = True
+                stop = halt_error("--jq", stopped)
+                if stop is not None:
+                    raise stop from None
+                return
+            if isinstance(stopped, ApicliError):
+                raise
+            raise _jq_error(stopped) from None
         finally:
             close = getattr(produced, "close", None)
             if close is not None:
                 close()
         if held_back:
-            error = held_back[0]
-            if isinstance(error, ValueError) and not isinstance(error, ApicliError):
-                raise _jq_error(error)
-            raise error
+            raise _input_error(held_back[0])
 
     def _in_child(self, body: Iterator[bytes], rest: Iterator[bytes]) -> JqResults:
         assert self.worker is not None
@@ -245,6 +252,13 @@ def _jq_error(exc: ValueError) -> ResponseFormatError:
     if len(message) > _SHOWN_MESSAGE:
         message = message[:_SHOWN_MESSAGE] + "…"
     return ResponseFormatError(f"jq: error: {message}")
+
+
+def _input_error(error: BaseException) -> BaseException:
+    """The body's own error (not JSON, not UTF-8, too large) as --jq reports it."""
+    if isinstance(error, ValueError) and not isinstance(error, ApicliError):
+        return _jq_error(error)
+    return error
 
 
 def _holding_back(inputs: Iterator[bytes], errors: list[BaseException]) -> Iterator[bytes]:

@@ -31,8 +31,10 @@ class Selection(NamedTuple):
 
     def path_program(self) -> str:
         """The path part as a jq program, for the cases where it does not apply (its errors are jq's)."""
-        steps = (f".{key}" if _IDENT.fullmatch(key) else f".[{json.dumps(key, ensure_ascii=False)}]" for key in self.path)
-        return ("".join(steps) or ".") + "[]"
+        steps = "".join(
+            f".{key}" if _IDENT.fullmatch(key) else f"[{json.dumps(key, ensure_ascii=False)}]" for key in self.path
+        )
+        return ("" if steps.startswith(".") else ".") + steps + "[]"
 
 
 def find_selection(expression: str) -> Selection | None:
@@ -46,6 +48,8 @@ def find_selection(expression: str) -> Selection | None:
             return None
         position, iterated = step
         position = _skip_space(text, position)
+        if position < 0:
+            return None
         if iterated:
             if position == len(text):
                 return Selection(tuple(path), None)
@@ -61,8 +65,18 @@ def find_selection(expression: str) -> Selection | None:
 
 
 def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
+    """Past spaces and comments (a comment with a backslash, which may continue it, ends the scan)."""
+    while position < len(text):
+        if text[position] in " \t\r\n":
+            position += 1
+        elif text[position] == "#":
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end
+            if "\\" in text[position:end]:
+                return -1
+            position = end
+        else:
+            break
     return position
 
 
@@ -70,27 +84,24 @@ def _path_term(text: str, position: int, path: list[str]) -> tuple[int, bool] | 
     """One term of field accesses from `position` (keys appended to `path`): where it ends, and
     whether it ended in `[]`; None when the term is anything else."""
     position = _skip_space(text, position)
-    if not text.startswith(".", position):
+    if position < 0 or not text.startswith(".", position):
         return None
     position += 1
-    first = True
+    dotted = True  # right after a dot: a bare name may follow
     while True:
         if text.startswith("[]", position):
             return position + 2, True
-        key_end = _key(text, position, path, dotted=first)
+        key_end = _key(text, position, path, dotted=dotted)
         if key_end is None:
-            if position == len(text) or text[position] in " \t\r\n|":
+            if dotted and position > 1 and text[position - 1] == "." and path and text[position - 2] != " ":
+                return None  # a dot with nothing after it, as in `.a.`
+            if position == len(text) or text[position] in " \t\r\n|#":
                 return position, False  # the term ends (`.` alone, or `.a.b`)
             return None
         position = key_end
-        first = False
-        if text.startswith(".", position) and not text.startswith("..", position):
-            key_end = _key(text, position + 1, path, dotted=True)
-            if key_end is None:
-                return None
-            position = key_end
-        elif position < len(text) and text[position] not in "[ \t\r\n|":
-            return None
+        dotted = text.startswith(".", position) and not text.startswith("..", position)
+        if dotted:
+            position += 1
 
 
 def _key(text: str, position: int, path: list[str], *, dotted: bool) -> int | None:

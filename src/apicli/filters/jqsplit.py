@@ -29,9 +29,9 @@ from collections.abc import Generator, Iterator
 
 import orjson
 
-from ..errors import ResponseFormatError
+from ..errors import OutputError, ResponseFormatError
 from ..formats.jsonreader import WINDOW, JsonReader
-from ..limits import STREAM_ELEMENT, too_large
+from ..limits import STREAM_ELEMENT, size_text
 from .jqshape import Selection
 from .libjq import JqFailed, parse_error
 
@@ -241,7 +241,9 @@ class Splitter:
             try:
                 value = orjson.loads(candidate)
             except orjson.JSONDecodeError as exc:
-                bound = min(bound, _byte_offset(candidate, exc.pos))
+                failed_at = _byte_offset(candidate, exc.pos)
+                if failed_at < cut:  # the region itself is wrong there: so is any longer cut
+                    bound = min(bound, failed_at)
                 continue
             reader.pos += cut
             return region[:cut], value
@@ -260,7 +262,7 @@ class Splitter:
                 if token == b'"':  # a string not yet whole in the buffer
                     scan = match.start()
                     break
-                if token[0] == ord('"'):
+                if token[0] == ord('"') or (depth and token == b","):
                     continue
                 if token in (b"[", b"{"):
                     depth += 1
@@ -274,7 +276,10 @@ class Splitter:
                 return self._checked_member(state, open_b, close_b, start_offset, len(reader.data))
             held = len(reader.data) - reader.pos
             if held > STREAM_ELEMENT.bytes:
-                raise too_large(STREAM_ELEMENT.bytes, "an element to stream with --jq", _WHOLE_HINT)
+                raise OutputError(
+                    f"--jq: {STREAM_ELEMENT.what} is larger than {size_text(STREAM_ELEMENT.bytes)}",
+                    hint="select inside the element, as in --jq '.items[].parts[]', or save the body with -o FILE",
+                )
             shift = reader.pos
             reader.fill(2 * held + WINDOW)
             scan -= shift - reader.pos
