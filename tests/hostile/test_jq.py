@@ -91,8 +91,8 @@ ROWS = [
         ("--jq: an element of a streamed --jq selection is larger than 16 MiB",), bounded=True),
     Row("a selection's control bytes", ("--jq", ".[]"), b'["\\u001b]0;owned\\u0007", "\\u009b2J"]', 0,
         stdout=b'"\\u001b]0;owned\\u0007"\n"\xc2\x9b2J"\n'),
-    Row("a selection's non-ASCII text", ("--jq", ".items[] | .name"), '{"items": [{"name": "Zoë 名前 😀"}]}'.encode(), 0,
-        stdout='"Zoë 名前 😀"\n'.encode()),
+    Row("a selection's non-ASCII text", ("--jq", ".items[] | .name"),
+        '{"items": [{"name": "Zoë 名前 😀"}]}'.encode(), 0, stdout='"Zoë 名前 😀"\n'.encode()),
     Row("a selection over a value that is not a list", ("--jq", ".items[]"), b'{"items": "text"}', 2,
         ('jq: error: Cannot iterate over string ("text")',), stdout=b""),
     # B19: halt and halt_error

@@ -6,7 +6,6 @@ and its jq child together stay small, because the body is split into elements as
 
 from __future__ import annotations
 
-
 from pytest_httpserver import HTTPServer
 
 from tests.hostile.harness import assert_clean, run
@@ -16,9 +15,12 @@ STREAMED_CAP_MIB = 80  # generous: apicli's own process holds a window and a bat
 
 
 def _body() -> bytes:
-    item = '{"id": %d, "login": "user%d", "active": %s, "score": 12345678901234567890.5, "tags": ["a", "ü"]}'
-    items = ",".join(item % (n, n, "true" if n % 3 else "false") for n in range(ITEMS))
-    return ('{"total": %d, "items": [%s], "next": null}' % (ITEMS, items)).encode()
+    items = ",".join(
+        f'{{"id": {n}, "login": "user{n}", "active": {"true" if n % 3 else "false"}, '
+        f'"score": 12345678901234567890.5, "tags": ["a", "ü"]}}'
+        for n in range(ITEMS)
+    )
+    return f'{{"total": {ITEMS}, "items": [{items}], "next": null}}'.encode()
 
 
 def test_a_selection_over_a_large_body_holds_constant_memory(httpserver: HTTPServer) -> None:
@@ -35,8 +37,8 @@ def test_a_selection_over_a_large_body_holds_constant_memory(httpserver: HTTPSer
 
 
 def test_exact_numbers_survive_the_split(httpserver: HTTPServer) -> None:
-    items = [{"n": "100000000000000000000001"}, {"n": "1.000"}, {"n": "1E+1000"}]
-    body = ('{"items": [' + ",".join('{"n": %s}' % item["n"] for item in items) + "]}").encode()
+    numbers = ["100000000000000000000001", "1.000", "1E+1000"]
+    body = ('{"items": [' + ",".join(f'{{"n": {number}}}' for number in numbers) + "]}").encode()
     httpserver.expect_request("/exact").respond_with_data(body, content_type="application/json")
     outcome = run(["get", httpserver.url_for("/exact"), "--jq", ".items[] | .n"])
     assert_clean(outcome, 0)

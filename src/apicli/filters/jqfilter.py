@@ -123,17 +123,18 @@ class JqProgram:
         return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
 
     def streamed_output(
-        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int, colors: str = ""
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int
     ) -> Iterator[bytes] | None:
-        """The output for a response body as libjq writes it (jv_dumpf's `flags`, `colors`), as it
-        is produced: for a selection (`PATH[] | REST`, jqshape.py) an element at a time, whatever
-        the body's size; for any other program with `flags` (indented or coloured), laid out in the
-        child, the body bounded by `limit`. None: neither applies, and nothing was read."""
+        """The output for a response body as libjq writes it (jv_dumpf's `flags`), as it is
+        produced: for a selection (`PATH[] | REST`, jqshape.py) an element at a time, whatever the
+        body's size; for any other program with `flags` (indented), laid out in the child, so the
+        parent never parses a large result again; the body bounded by `limit`. None: neither
+        applies, and nothing was read."""
         plan = self._stream_plan(chunks, content_type, limit, whole=flags != 0)
         if plan is None:
             return None
         worker, inputs, held_back = plan
-        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags, colors), inputs, held_back)
+        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags), inputs, held_back)
 
     def streamed_results(self, chunks: Iterator[bytes], content_type: str | None) -> Iterator[str] | None:
         """Each result's compact JSON text as it is produced, for a selection (`PATH[] | REST`);

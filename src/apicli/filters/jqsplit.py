@@ -65,7 +65,7 @@ class Splitter:
     """One body walked for one selection: `inputs()` is the text for the jq child, an input a line."""
 
     def __init__(self, chunks: Iterator[bytes], selection: Selection, library: ctypes.CDLL) -> None:
-        self.reader = JsonReader(chunks)
+        self.reader = JsonReader(chunks, window=WINDOW)
         self.selection = selection
         self.library = library
 

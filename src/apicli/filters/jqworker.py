@@ -27,11 +27,11 @@ from typing import Any
 
 from ..errors import ApicliError, OutputError
 from ..limits import MIB, size_text
-from .libjq import DUMP_COLOR, HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load, set_palette
+from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load
 
 _LENGTH = struct.Struct("!Q")
 _CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
-_LAYOUT = b"f"  # parent to child, before an input: jv_dumpf's flags and libjq's colours, as "FLAGS COLOURS"
+_LAYOUT = b"f"  # parent to child, before an input: jv_dumpf's flags for its results, in decimal
 # Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
 # starting with NUL for the input's end and for an error (its message as a JSON string). Indented
 # results span lines, but hold no NUL either (jq escapes it in strings): they are read as a byte
@@ -57,7 +57,7 @@ class JqWorker:
         self.buffer = bytearray()
         self.scanned = 0  # the buffer holds no newline before this offset
         self.finished = False  # the child's DONE for the current input has been read
-        self.layout = b"0 "  # the child's jv_dumpf flags and colours
+        self.layout = b"0"  # the child's jv_dumpf flags
         self.passing = False  # results are read as output bytes (`output`), not as lines
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
@@ -75,14 +75,13 @@ class JqWorker:
         and a child busy writing results never waits for a parent busy writing input. A result
         longer than `limit` bytes is refused before it is all read.
         """
-        for line in self._exchange(chunks, limit, b"0 ", passing=False):
+        for line in self._exchange(chunks, limit, b"0", passing=False):
             yield line.decode("utf-8", "surrogateescape")
 
-    def output(self, chunks: Iterable[bytes], limit: int, flags: int, colors: str = "") -> Iterator[bytes]:
-        """The results as libjq writes them with jv_dumpf's `flags` (compact, indented, coloured
-        with `colors`, in jq's JQ_COLORS syntax), each ending in a newline, as pieces of whole
-        lines to write as they are."""
-        return self._exchange(chunks, limit, f"{flags} {colors}".encode("ascii"), passing=True)
+    def output(self, chunks: Iterable[bytes], limit: int, flags: int) -> Iterator[bytes]:
+        """The results as libjq writes them with jv_dumpf's `flags` (compact, or indented), each
+        ending in a newline, as pieces of whole lines to write as they are."""
+        return self._exchange(chunks, limit, b"%d" % flags, passing=True)
 
     def _exchange(self, chunks: Iterable[bytes], limit: int, layout: bytes, *, passing: bool) -> Iterator[bytes]:
         if self.child is None:
@@ -117,7 +116,7 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
-        self.layout = b"0 "
+        self.layout = b"0"
 
     def _send(self, limit: int, frame: bytes) -> Iterator[bytes]:
         """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
@@ -162,7 +161,7 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
-        self.layout = b"0 "
+        self.layout = b"0"
         signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
         if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
             return ApicliError(
@@ -323,8 +322,7 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
             return False
         if head[:1] == _LAYOUT:
             if engine is not None:
-                flags, colors = data.decode("ascii").split(" ", 1)
-                _set_layout(engine, int(flags), colors)
+                engine.dump_flags = int(data)
             continue
         if failed:
             continue  # the parent stops at the error; the rest of this input is not read
@@ -356,13 +354,6 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
                 out.write(_DONE + b"\n")
                 out.flush()
             return True
-
-
-def _set_layout(engine: StreamingFilter, flags: int, colors: str) -> None:
-    """Results from now on indented and coloured as `flags` say, in `colors` (the caller's palette)."""
-    if flags & DUMP_COLOR and colors:
-        set_palette(engine.lib, colors)
-    engine.dump_flags = flags
 
 
 def _whole_input(compiled: Any, held: list[bytes]) -> Iterator[bytes]:

@@ -61,9 +61,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
 }
 
 _library: ctypes.CDLL | None = None
-# jv_dumpf's flags, as in jq's jv.h: indented by two spaces (JV_PRINT_INDENT_FLAGS(2)), and coloured.
+# jv_dumpf's flags, as in jq's jv.h: indented by two spaces (JV_PRINT_INDENT_FLAGS(2)). The layout
+# is apicli's own (json.dumps(indent=2)'s, numbers as written); libjq's colouring is not (it wraps
+# punctuation in escapes too), so coloured results are laid out by output/prettystream.py.
 DUMP_PRETTY = 1 | 2 << 8
-DUMP_COLOR = 4
 
 
 def load() -> ctypes.CDLL | None:
@@ -82,17 +83,6 @@ def load() -> ctypes.CDLL | None:
             return None
         _library = library
     return _library
-
-
-def set_palette(library: ctypes.CDLL, colors: str) -> bool:
-    """Give libjq the colours it writes with DUMP_COLOR (jq's JQ_COLORS syntax); False where it cannot."""
-    try:
-        setter = library.jq_set_colors
-    except AttributeError:
-        return False
-    setter.restype = ctypes.c_int
-    setter.argtypes = [ctypes.c_char_p]
-    return bool(setter(colors.encode("ascii")))
 
 
 def parse_error(library: ctypes.CDLL, text: bytes) -> str | None:

@@ -21,8 +21,10 @@ WHITESPACE = b" \t\r\n"
 class JsonReader:
     """The body as one sliding buffer over its chunks; `pos` is the walk's place in `data`."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], *, window: int = WINDOW, max_scalar: int = MAX_SCALAR) -> None:
         self.chunks = chunks
+        self.window = window  # bytes read ahead at a time
+        self.max_scalar = max_scalar
         self.data = b""
         self.pos = 0
         self.consumed = 0  # bytes dropped from the front, for error positions
@@ -73,12 +75,12 @@ class JsonReader:
                 self.pos += 1
             if self.pos < len(self.data):
                 return self.data[self.pos]
-            if not self.fill(WINDOW):
+            if not self.fill(self.window):
                 return -1
 
     def token(self, pattern: re.Pattern[bytes], what: str) -> bytes:
         """The token at pos; the buffer grows until it is whole (a string may be long)."""
-        size = WINDOW
+        size = self.window
         while True:
             self.fill(size)
             match = pattern.match(self.data, self.pos)
@@ -87,8 +89,8 @@ class JsonReader:
                 return match.group()
             if self.ended:
                 raise self.error(f"an unfinished {what}")
-            if len(self.data) - self.pos > MAX_SCALAR:
-                raise self.error(f"a {what} longer than {MAX_SCALAR // (1024 * 1024)} MiB")
+            if len(self.data) - self.pos > self.max_scalar:
+                raise self.error(f"a {what} longer than {self.max_scalar // (1024 * 1024)} MiB")
             size = 2 * max(size, len(self.data) - self.pos)
 
     def expect(self, byte: int) -> None:

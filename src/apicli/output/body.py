@@ -122,16 +122,16 @@ def _write_for_reader(body: ResponseBody, renderer: Renderer, stdout: ByteSink, 
 
 def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> Iterator[bytes] | None:
     """--jq's output as it is produced, for a program that selects elements (`PATH[] | REST`: an
-    element at a time, any size of body) or whose results libjq lays out (indented, coloured);
+    element at a time, any size of body) or whose results libjq lays out (indented, uncoloured);
     None when the body is filtered whole (`filtered_output`). Errors and halts are raised after
     the output before them."""
-    if jq.raw_output:
+    flags = renderer.jq_layout()
+    if jq.raw_output or flags is None:  # each result shown by apicli: -r's strings, colours
         results = jq.streamed_results(body.chunks, body.content_type)
         if results is None:
             return None
         return (renderer.safe(renderer.jq_result(jq, result)) for result in results)
-    flags, colors = renderer.jq_layout()
-    pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags, colors)
+    pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags)
     if pieces is None:
         return None
     return pieces if not renderer.terminal else (renderer.safe(piece) for piece in pieces)

@@ -26,11 +26,12 @@ import orjson
 
 from ..errors import ParseError, ResponseFormatError
 from ..formats.jsonreader import WHITESPACE as _WHITESPACE
-from ..formats.jsonreader import WINDOW
-from ..formats.jsonreader import JsonReader as _Reader
+from ..formats.jsonreader import JsonReader
 from ..limits import JSON_DEPTH
 from .colorize import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR, render_exact, render_json, render_value
 
+WINDOW = 512 * 1024
+MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
 _VALUE_START = frozenset(b'{["-0123456789tfn')
 _ATTEMPTS = 16  # cut points tried per window before descending into a member
 _SCALAR = re.compile(rb"[^\s,\]}:]+")
@@ -57,7 +58,7 @@ def iter_pretty(
     ResponseFormatError. With `exact`, numbers and strings keep their spelling (see the module
     docstring); the text is expected to be compact and valid, as jq writes it.
     """
-    reader = _Reader(chunks)
+    reader = JsonReader(chunks, window=WINDOW, max_scalar=MAX_SCALAR)
     reader.fill(WINDOW + 1)
     if reader.ended:
         body = reader.data
@@ -110,7 +111,7 @@ def pretty_value(value: object, *, color: bool) -> bytes:
     return render_value(value, color=color)
 
 
-def _value(reader: _Reader, color: bool, exact: bool) -> Iterator[bytes]:
+def _value(reader: JsonReader, color: bool, exact: bool) -> Iterator[bytes]:
     """The document's value, walked with a stack of open containers (never Python recursion on depth)."""
     opened: list[_Open] = []
     want_value = True  # the next thing to write is a value (the document, or a member descended into)
@@ -175,7 +176,7 @@ def _descending(opened: list[_Open]) -> bool:
     return False
 
 
-def _exact_scalar(reader: _Reader, color: bool) -> bytes:
+def _exact_scalar(reader: JsonReader, color: bool) -> bytes:
     """A number as it is spelled, or a literal in its colour."""
     token = reader.token(_SCALAR, "value")
     literal_color = _LITERAL_COLORS.get(token)
@@ -186,7 +187,7 @@ def _exact_scalar(reader: _Reader, color: bool) -> bytes:
     return token
 
 
-def _next_member(reader: _Reader, opened: list[_Open], color: bool, exact: bool) -> Iterator[bytes]:
+def _next_member(reader: JsonReader, opened: list[_Open], color: bool, exact: bool) -> Iterator[bytes]:
     """Write the next members of the innermost container: a batch, or the start of one member too large for it."""
     container = opened[-1]
     depth = len(opened) - 1
@@ -212,7 +213,7 @@ def _next_member(reader: _Reader, opened: list[_Open], color: bool, exact: bool)
     container.members = _DESCEND
 
 
-def _string(reader: _Reader, color_code: bytes, exact: bool) -> Iterator[bytes]:
+def _string(reader: JsonReader, color_code: bytes, exact: bool) -> Iterator[bytes]:
     """A string (at reader.pos) as the renderer writes it, in pieces: a string of any length in bounded memory."""
     yield color_code + b'"'
     for piece in _string_pieces(reader):
@@ -226,7 +227,7 @@ def _string(reader: _Reader, color_code: bytes, exact: bool) -> Iterator[bytes]:
     yield b'"' + (RESET if color_code else b"")
 
 
-def _string_pieces(reader: _Reader) -> Iterator[bytes]:
+def _string_pieces(reader: JsonReader) -> Iterator[bytes]:
     """The text between a string's quotes, in pieces of whole characters and whole escapes.
 
     Each piece is cut where it can be rendered alone: never inside an escape, a UTF-8
@@ -293,7 +294,7 @@ def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes]) -> Iterator
         end, tail = start, tail * 4
 
 
-def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool, exact: bool) -> bytes | None:
+def _batch(reader: JsonReader, open_b: bytes, close_b: bytes, color: bool, exact: bool) -> bytes | None:
     """The rendered text of as many whole members as the window holds, consumed; None when not even one fits.
 
     A cut is checked by parsing; where a parse fails tells that every good cut lies before that

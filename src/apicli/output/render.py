@@ -80,21 +80,14 @@ class Renderer:
             return pretty_json(result.encode("utf-8", "surrogateescape"), color=self.color, exact=True)
         return result.encode("utf-8", "surrogateescape") + b"\n"
 
-    def jq_layout(self) -> tuple[int, str]:
-        """How libjq should write results for this sink (jv_dumpf's flags), and in which colours
-        (apicli's palette, in jq's JQ_COLORS order: null, false, true, numbers, strings, arrays,
-        objects, object keys)."""
-        from ..filters.libjq import DUMP_COLOR, DUMP_PRETTY
+    def jq_layout(self) -> int | None:
+        """How libjq itself may lay out results for this sink (jv_dumpf's flags: compact, or
+        indented exactly as prettystream indents); None where only apicli can (colours, -r)."""
+        if self.color:
+            return None
+        from ..filters.libjq import DUMP_PRETTY
 
-        if not self.pretty:
-            return 0, ""
-        if not self.color:
-            return DUMP_PRETTY, ""
-        from .palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, STRING_COLOR
-
-        codes = [NULL_COLOR, BOOL_COLOR, BOOL_COLOR, b"0", STRING_COLOR, b"0", b"0", KEY_COLOR]
-        palette = ":".join(code.removeprefix(b"\x1b[").removesuffix(b"m").decode("ascii") for code in codes)
-        return DUMP_PRETTY | DUMP_COLOR, palette
+        return DUMP_PRETTY if self.pretty else 0
 
     def jq_output(self, program: JqProgram, results: JqResults | list[str]) -> bytes:
         """jq's results as the jq command prints them (`jq_result`), made safe for the sink.
