@@ -209,13 +209,16 @@ def test_a_valid_document_gives_the_same_output_and_errors(expression: str, text
         assert got[1] == expected[1]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([".items[]", ".[] | .id", ".data.results[] | .name", ".items[] | tojson"]), _documents())
-def test_a_document_broken_at_any_byte_fails_alike(expression: str, text: str) -> None:
-    body = text.encode()
-    for end in range(1, len(body)):
-        broken = body[:end]
-        for mangled in (broken, broken + b"x" + body[end:], broken + b"]" + body[end:]):
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(
+    st.sampled_from([".items[]", ".[] | .id", ".data.results[] | .name", ".items[] | tojson"]),
+    _documents().filter(lambda text: len(text) <= 120),
+    st.sampled_from(["x", "]", "}", ",", '"']),
+)
+def test_a_document_broken_at_any_character_fails_alike(expression: str, text: str, junk: str) -> None:
+    # Cut between characters: a body cut inside one is not UTF-8, which both paths refuse as such.
+    for end in range(1, len(text)):
+        for mangled in (text[:end].encode(), (text[:end] + junk + text[end:]).encode()):
             if not mangled.strip():
                 continue
             expected = whole(expression, mangled, [])

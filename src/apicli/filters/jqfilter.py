@@ -17,8 +17,8 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from ..limits import too_large
@@ -32,6 +32,7 @@ _RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small resul
 BRIEF_INPUT_LIMIT = 1024 * 1024
 
 
+_Item = TypeVar("_Item")
 _SHOWN_MESSAGE = 1000  # characters of a halt_error message in the one-line report
 
 
@@ -133,8 +134,8 @@ class JqProgram:
         plan = self._stream_plan(chunks, content_type, limit, whole=flags != 0)
         if plan is None:
             return None
-        worker, inputs, held_back = plan
-        return self._streamed(worker.output(inputs, RESULTS_LIMIT, flags), inputs, held_back)
+        worker, documents = plan
+        return self._streamed(lambda inputs: worker.output(inputs, RESULTS_LIMIT, flags), documents)
 
     def streamed_results(self, chunks: Iterator[bytes], content_type: str | None) -> Iterator[str] | None:
         """Each result's compact JSON text as it is produced, for a selection (`PATH[] | REST`);
@@ -142,19 +143,18 @@ class JqProgram:
         plan = self._stream_plan(chunks, content_type, 0, whole=False)
         if plan is None:
             return None
-        worker, inputs, held_back = plan
-        return self._streamed(worker.results(inputs, RESULTS_LIMIT), inputs, held_back)
+        worker, documents = plan
+        return self._streamed(lambda inputs: worker.results(inputs, RESULTS_LIMIT), documents)
 
     def _stream_plan(
         self, chunks: Iterator[bytes], content_type: str | None, limit: int, *, whole: bool
-    ) -> tuple[JqWorker, Iterator[bytes], list[BaseException]] | None:
-        """The child to run, its input, and where the input's own error is kept; None: not streamed."""
+    ) -> tuple[JqWorker, Iterator[Iterator[bytes]]] | None:
+        """The child to run, and the inputs for each of the body's JSON values; None: not streamed."""
         from .libjq import load
 
         library = load() if self.worker is not None else None
         if library is None:
             return None  # no fork, or no C interface: the bindings take an input only whole
-        held_back: list[BaseException] = []
         from .jqshape import find_selection
 
         selection = find_selection(self.expression)
@@ -166,42 +166,48 @@ class JqProgram:
             assert self.worker is not None and self.streamer.worker is not None
             self.worker.stop()  # the whole program's child, forked at compile time, has nothing to do
             # No cap: memory holds an element at a time.
-            checked = json_chunks(chunks, content_type, sys.maxsize)
-            splitter = Splitter(checked, selection, library)
-            return self.streamer.worker, _holding_back(splitter.inputs(), held_back), held_back
+            splitter = Splitter(json_chunks(chunks, content_type, sys.maxsize), selection, library)
+            return self.streamer.worker, splitter.documents()
         if not whole:
             return None
         assert self.worker is not None
-        return self.worker, json_chunks(chunks, content_type, limit), held_back
+        return self.worker, iter([json_chunks(chunks, content_type, limit)])
 
     def _streamed(
-        self, produced: Iterator[Any], inputs: Iterator[bytes], held_back: list[BaseException]
+        self, run: Callable[[Iterator[bytes]], Iterator[Any]], documents: Iterator[Iterator[bytes]]
     ) -> Iterator[Any]:
-        """`produced`, with jq's errors and halts as the collected path reports them. An error found
-        in the body is raised after the results of what came before it; and as the whole-document
-        path parses the body before it runs the program, a body that is not JSON is reported
-        before an error or a halt of the program on an element before the break."""
-        try:
-            yield from produced
-        except (JqHalted, ValueError) as stopped:
-            if not isinstance(stopped, ApicliError):
-                for _input in inputs:  # the rest of the body, checked but not run
-                    pass
-                if held_back:
-                    raise _input_error(held_back[0]) from None
-            if isinstance(stopped, JqHalted):
-                self.halted = True
-                stop = halt_error("--jq", stopped)
-                if stop is not None:
-                    raise stop from None
-                return
-            if isinstance(stopped, ApicliError):
-                raise
-            raise _jq_error(stopped) from None
-        finally:
-            close = getattr(produced, "close", None)
-            if close is not None:
-                close()
+        """What `run` makes of each document's inputs, with jq's errors and halts as the collected
+        path reports them. An error found in the body is raised after the results of what came
+        before it; and as libjq parses each of the body's values whole before it runs the program
+        on it, a value that is not JSON is reported before an error or a halt of the program on one
+        of its elements."""
+        held_back: list[BaseException] = []
+        for document in _holding_back(documents, held_back):
+            inputs = _holding_back(document, held_back)
+            produced = run(inputs)
+            try:
+                yield from produced
+            except (JqHalted, ValueError) as stopped:
+                if not isinstance(stopped, ApicliError):
+                    for _input in inputs:  # the rest of this value, checked but not run
+                        pass
+                    if held_back:
+                        raise _input_error(held_back[0]) from None
+                if isinstance(stopped, JqHalted):
+                    self.halted = True
+                    stop = halt_error("--jq", stopped)
+                    if stop is not None:
+                        raise stop from None
+                    return
+                if isinstance(stopped, ApicliError):
+                    raise
+                raise _jq_error(stopped) from None
+            finally:
+                close = getattr(produced, "close", None)
+                if close is not None:
+                    close()
+            if held_back:
+                break
         if held_back:
             raise _input_error(held_back[0])
 
@@ -262,7 +268,7 @@ def _input_error(error: BaseException) -> BaseException:
     return error
 
 
-def _holding_back(inputs: Iterator[bytes], errors: list[BaseException]) -> Iterator[bytes]:
+def _holding_back(inputs: Iterator[_Item], errors: list[BaseException]) -> Iterator[_Item]:
     """`inputs` until one fails: its error is kept in `errors`, and the input ends there, so that
     the child's results for what came before are read and written first."""
     try:

@@ -36,8 +36,9 @@ from .jqshape import Selection
 from .libjq import JqFailed, parse_error
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"', re.S)
-# A string as JSON allows it: what passes needs no second look from libjq.
-_JSON_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*+"')
+# A string as JSON allows it, without surrogate escapes (libjq judges their pairing): what passes
+# needs no second look from libjq.
+_JSON_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u(?![dD][89a-fA-F])[0-9a-fA-F]{4})*+"')
 _STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*+"|["\[\]{},]', re.S)
 _SCALAR = re.compile(rb'[^\s,\]}:\[{"]+')
 _JSON_SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
@@ -69,10 +70,15 @@ class Splitter:
         self.selection = selection
         self.library = library
 
-    def inputs(self) -> Iterator[bytes]:
+    def documents(self) -> Iterator[Iterator[bytes]]:
+        """The inputs for each of the body's JSON values in turn (a body may hold several, one
+        after another): libjq runs the program on each value before it parses the next."""
         reader = self.reader
         while reader.skip_whitespace() != -1:
-            yield from self._document()
+            document = self._document()
+            yield document
+            for _input in document:  # what the caller left of it is still checked
+                pass
 
     # The path
 
