@@ -52,6 +52,7 @@ _ANY_COMMA = re.compile(rb"(,)")
 _BEFORE_KEY = re.compile(rb'(,)\s*"')
 _TAIL = 64 * 1024
 _ATTEMPTS = 16
+_ENDS_A_LITERAL = frozenset(b"]},:")
 _PLACE = re.compile(r" at line (\d+), column (\d+)$")
 ELEMENTS, STAND_IN = b"[0,", b"[2,"
 
@@ -158,7 +159,12 @@ class Splitter:
             return b"[]"
         if opening == ord('"'):
             return self._string(prefix, start)
-        return self._scalar(prefix, start)
+        token = self._scalar(prefix, start)
+        if not prefix and reader.fill(1) and reader.data[reader.pos] in _ENDS_A_LITERAL:
+            # A number or literal ends at the byte after it, which libjq reads before it hands the
+            # value over: a closing bracket or a separator there fails the parse first.
+            raise self._broken(b"0", self._offset())
+        return token
 
     def _skip_value(self, prefix: bytes) -> Iterator[bytes]:
         """A value that is not on the path: checked, not kept."""
