@@ -21,6 +21,11 @@ HUGE_COPIES = 10
 BINARY_NAME = "blob-512m.bin"
 BINARY_SIZE = 512 * 1024 * 1024
 LARGE_TARGET = 40 * 1000 * 1000
+# The streamed --jq selection's document, {"items": [...]}, and the same elements one per line (for
+# libjq alone on separate values). 400 MB is the issue's size; a routine run uses this many MB.
+ITEMS_MB = int(os.environ.get("APICLI_BENCH_ITEMS_MB", "100"))
+ITEMS_NAME = f"items-{ITEMS_MB}mb-v1.json"
+ITEM_VALUES_NAME = f"items-{ITEMS_MB}mb-v1.values"
 
 _FIRST = ("Ada", "Grace", "Linus", "Margaret", "José", "Zoë", "Kenji", "Amara", "Søren", "Priya", "Olu")
 _LAST = ("Lovelace", "Hopper", "Torvalds", "Hamilton", "Müller", "Okafor", "Tanaka", "Nováková", "Singh")
@@ -36,6 +41,8 @@ class DataFiles:
     large: Path
     binary: Path
     huge: Path
+    items: Path
+    item_values: Path
 
 
 def make_record(rng: random.Random, ident: int) -> dict[str, Any]:
@@ -111,6 +118,28 @@ def _huge_chunks(large: Path) -> Any:
     yield b"]}"
 
 
+def _items_files(items: Path, values: Path) -> None:
+    """{"items": [records]} of about ITEMS_MB MB, and the same records a line each."""
+    rng = random.Random(400)
+    target = ITEMS_MB * 1000 * 1000
+    tmp_items, tmp_values = items.with_name(items.name + ".tmp"), values.with_name(values.name + ".tmp")
+    with tmp_items.open("wb") as document, tmp_values.open("wb") as lines:
+        document.write(b'{"items": [')
+        written, ident = 0, 0
+        while written < target:
+            batch = []
+            for _ in range(1000):
+                ident += 1
+                batch.append(json.dumps(make_record(rng, ident), ensure_ascii=False, separators=(",", ":")).encode())
+            chunk = (b"," if ident > 1000 else b"") + b",".join(batch)
+            document.write(chunk)
+            lines.write(b"\n".join(batch) + b"\n")
+            written += len(chunk)
+        document.write(b'], "next": null}')
+    tmp_values.replace(values)
+    tmp_items.replace(items)
+
+
 def _binary_chunks() -> Any:
     # Random bytes so that nothing on the path can compress or deduplicate them.
     chunk = 8 * 1024 * 1024
@@ -121,7 +150,14 @@ def _binary_chunks() -> Any:
 def ensure_data_files(data_dir: Path) -> DataFiles:
     """Create whichever of the three documents is missing or truncated."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    files = DataFiles(data_dir / SMALL_NAME, data_dir / LARGE_NAME, data_dir / BINARY_NAME, data_dir / HUGE_NAME)
+    files = DataFiles(
+        data_dir / SMALL_NAME,
+        data_dir / LARGE_NAME,
+        data_dir / BINARY_NAME,
+        data_dir / HUGE_NAME,
+        data_dir / ITEMS_NAME,
+        data_dir / ITEM_VALUES_NAME,
+    )
     small = _small_doc()
     if not files.small.is_file() or files.small.read_bytes() != small:
         files.small.write_bytes(small)
@@ -132,6 +168,9 @@ def ensure_data_files(data_dir: Path) -> DataFiles:
     if not files.huge.is_file() or files.huge.stat().st_size != huge_size:
         print(f"Generating {files.huge} (~400 MB) ...", file=sys.stderr, flush=True)
         _write_atomically(files.huge, _huge_chunks(files.large))
+    if not files.items.is_file() or not files.item_values.is_file():
+        print(f"Generating {files.items} (~{ITEMS_MB} MB) ...", file=sys.stderr, flush=True)
+        _items_files(files.items, files.item_values)
     if not files.binary.is_file() or files.binary.stat().st_size != BINARY_SIZE:
         print(f"Generating {files.binary} (512 MiB) ...", file=sys.stderr, flush=True)
         _write_atomically(files.binary, _binary_chunks())

@@ -19,7 +19,7 @@ from measure import Command, OutputCheck
 from servers import FAST_PAGES, PER_PAGE, SLOW_DELAY, SLOW_PAGES, Endpoints
 
 # "sse" (8) measures CPU time and latency rather than wall time: sse_latency.py runs it.
-SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci", "sse")
+SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci", "sse", "jqstream")
 PARALLEL = 8
 
 
@@ -279,6 +279,10 @@ def _pretty(ctx: _Context) -> Scenario:
             Goal("apicli-huge", "rss", 64),
             Goal("apicli-jq", "time", 1.0, "jq-plain"),
             Goal("apicli-jq", "rss", 1.0, "jq-plain"),
+            # issue 24: no waste over the engine; --pretty indented in the child, never re-parsed
+            Goal("apicli-jq", "time", 1.10, "libjq"),
+            Goal("apicli-jq", "rss", 1.05, "libjq"),
+            Goal("apicli-jq-pretty", "rss", 1.05, "libjq"),
         ],
         notes=[
             'The 400 MB document is the 40 MB array ten times over, inside an object: {"pages": [[...], ...]}.',
@@ -476,10 +480,50 @@ def _ci(ctx: _Context) -> Scenario:
     )
 
 
+def _jqstream(ctx: _Context) -> Scenario:
+    """Streamed --jq selections (issue 24): `PATH[] | REST` an element at a time."""
+    t = ctx.tools
+    items_url, large_url = f"{ctx.urls.static}/items.json", f"{ctx.urls.static}/large.json"
+    items, values, large = str(ctx.files.items), str(ctx.files.item_values), str(ctx.files.large)
+    alone = [str(t.project_python), str(BENCH_DIR / "libjq_alone.py")]
+    select = ".[] | select(.active) | .login"
+
+    def add(key: str, label: str, argv: list[str] | None, runs: tuple[int, int] = (3, 1)) -> Command:
+        return ctx.command("jqstream", key, label, argv, runs, check=None)
+
+    size = f"{ctx.files.items.stat().st_size / 1e6:.0f} MB"
+    return Scenario(
+        "jqstream",
+        9,
+        f"`--jq '.items[] | .id'` on a {size} {{\"items\": [...]}} document, and a selection on the 40 MB array",
+        [
+            add("apicli", "apicli --jq '.items[] | .id'", _tool(t.apicli, "get", "--jq", ".items[] | .id", items_url)),
+            add("jq", "jq '.items[] | .id' (local file)", _tool(t.jq, ".items[] | .id", items), (1, 1)),
+            add("libjq-values", "libjq alone, .id over the elements as separate values", [*alone, ".id", values]),
+            add("libjq-whole", "libjq alone, '.items[] | .id', whole document", [*alone, ".items[] | .id", items]),
+            add("apicli-select", f"apicli --jq '{select}' (40 MB)", _tool(t.apicli, "get", "--jq", select, large_url)),
+            add("libjq-select", f"libjq alone, '{select}' (40 MB, whole)", [*alone, select, large]),
+        ],
+        anchors=["libjq-values", "libjq-select"],
+        goals=[
+            Goal("apicli", "rss", 64),
+            Goal("apicli", "time", 1.3, "libjq-values"),
+            Goal("apicli-select", "rss", 64),
+            Goal("apicli-select", "time", 1.3, "libjq-select"),
+        ],
+        notes=[
+            "The document's size is APICLI_BENCH_ITEMS_MB (default 100; the issue's is 400): at 400 MB jq 1.6 "
+            "alone takes minutes and gigabytes, too slow for routine runs.",
+            "Peak RSS is ru_maxrss: the larger of apicli's process and its jq child, not their sum.",
+        ],
+    )
+
+
 def build_scenarios(tools: Tools, urls: Endpoints, files: DataFiles, plan: RunPlan) -> list[Scenario]:
     """The seven wall-time scenarios, resolved to argv lists and run counts."""
     ctx = _Context(tools, urls, files, plan)
-    return [build(ctx) for build in (_small, _large, _pretty, _paginate, _parallel, _download, _ci)]
+    builders = (_small, _large, _pretty, _paginate, _parallel, _download, _ci, _jqstream)
+    return [build(ctx) for build in builders]
 
 
 def with_stderr_tty(scenario: Scenario) -> Scenario:

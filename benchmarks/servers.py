@@ -260,6 +260,7 @@ def main() -> None:
         "/small.json": files.small,
         "/large.json": files.large,
         "/huge.json": files.huge,
+        "/items.json": files.items,
         "/blob.bin": files.binary,
     }
     static = LoopbackServer(lambda base_url: static_handler(routes, base_url))

@@ -65,6 +65,10 @@ PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`pagina
 # Streams are read record by record: one record (an NDJSON line) or one line of an event stream
 # (and one event's data) is all that is held at once.
 STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
+# A streamed --jq selection (`PATH[] | REST`) holds one element at a time, whatever the body's size.
+STREAM_ELEMENT = Limit(
+    16 * MIB, "an element of a streamed --jq selection", "`--jq PATH[] | ...`: one element of the array it iterates"
+)
 EVENT_LINE = Limit(1 * MIB, "a line of an event stream", "server-sent events; one event's data too")
 # GitHub keeps at most 1 MiB of outputs per job; a shell file of captures is meant to be sourced.
 CAPTURE_VALUE = Limit(1 * MIB, "a captured value", "`--capture` and `--capture-secret`")
@@ -94,6 +98,7 @@ TABLE: tuple[Limit, ...] = (
     ERROR_BODY,
     PAGE_OUTSIDE_ITEMS,
     STREAM_RECORD,
+    STREAM_ELEMENT,
     EVENT_LINE,
     CAPTURE_VALUE,
     REPORT_FILE,

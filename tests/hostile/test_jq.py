@@ -25,6 +25,9 @@ SMALL = b'{"a": [1, 2, 3], "s": "text"}'
 DEEP = b"[" * 100_000 + b"]" * 100_000
 # Strings, not numbers: libjq holds a string in about its size (a small number takes ~100 bytes).
 HUGE = json.dumps(["x" * 1000] * 80_000).encode()  # 80 MB, past the 48 MiB a body may have for --jq
+# Streamed selections (PATH[] | REST): an element at a time, whatever the body's size.
+BROKEN_MIDWAY = b'{"items": [' + b",".join(b'{"id": %d}' % n for n in range(3)) + b', {"id": 3,]}'
+HUGE_ELEMENT = b'[1, "' + b"x" * (20 * 1024 * 1024) + b'"]'
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,29 @@ ROWS = [
     Row("deep nesting", ("--jq", "."), DEEP, 2, ("--jq: the response is not JSON",), bounded=True),
     Row("deep nesting in --until", ("--until", ".", "--max-time", "1"), DEEP, 8, ("--until: not met",),
         bounded=True, seconds=8),
+    # streamed selections: huge, endless, deep, malformed, control bytes, non-ASCII
+    Row("a selection on a body past the whole-body limit", ("--jq", ".[] | length"), HUGE, 0,
+        stdout=b"1000\n" * 80_000, bounded=True, seconds=60),
+    Row("a selection that never ends", ("--jq", ".[] | repeat(.)", "--max-time", "2"), b"[1, 2]", 8,
+        ("--max-time",), bounded=True, seconds=8),
+    Row("a selection broken midway", ("--jq", ".items[] | .id"), BROKEN_MIDWAY, 2,
+        ("--jq: the response is not JSON (parse error: Unmatched ']' at line 1, column 52)",),
+        stdout=b"0\n1\n2\n"),
+    Row("a selection cut short", ("--jq", ".[]"), b"[1, 2, [3, 4", 2,
+        ("--jq: the response is not JSON (parse error: Unfinished JSON term at EOF at line 1, column 12)",),
+        stdout=b"1\n2\n"),
+    Row("a key repeated along the path", ("--jq", ".items[]"), b'{"items": [1], "items": [2]}', 2,
+        ('the key "items" more than once along .items[]', "(.items)[]"), stdout=b"1\n"),
+    Row("a selection nested past libjq's depth", ("--jq", ".[]"), b"[1, " + DEEP + b"]", 2,
+        ("--jq: the response is not JSON (parse error: Exceeds depth limit for parsing",), bounded=True),
+    Row("an element past the element limit", ("--jq", ".[] | length"), HUGE_ELEMENT, 1,
+        ("--jq: an element of a streamed --jq selection is larger than 16 MiB",), bounded=True),
+    Row("a selection's control bytes", ("--jq", ".[]"), b'["\\u001b]0;owned\\u0007", "\\u009b2J"]', 0,
+        stdout=b'"\\u001b]0;owned\\u0007"\n"\xc2\x9b2J"\n'),
+    Row("a selection's non-ASCII text", ("--jq", ".items[] | .name"),
+        '{"items": [{"name": "Zoë 名前 😀"}]}'.encode(), 0, stdout='"Zoë 名前 😀"\n'.encode()),
+    Row("a selection over a value that is not a list", ("--jq", ".items[]"), b'{"items": "text"}', 2,
+        ('jq: error: Cannot iterate over string ("text")',), stdout=b""),
     # B19: halt and halt_error
     Row("halt_error with a code", ("--jq", '"boom" | halt_error(3)'), SMALL, 2,
         ("apicli: --jq: halt_error(3): boom",), stdout=b""),

@@ -16,8 +16,9 @@ import codecs
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from ..limits import too_large
@@ -32,6 +33,7 @@ _RESULT_OVERHEAD = 64  # a str object and its slot in the list: many small resul
 BRIEF_INPUT_LIMIT = 1024 * 1024
 
 
+_Item = TypeVar("_Item")
 _SHOWN_MESSAGE = 1000  # characters of a halt_error message in the one-line report
 
 
@@ -68,7 +70,17 @@ class JqProgram:
     """A compiled jq program: `expression` as given, run so that libjq writes the JSON text."""
 
     # A plain class, not a dataclass: building a dataclass costs about 1 ms of start-up per run.
-    __slots__ = ("compiled", "expression", "facts", "halted", "here_below", "raw_output", "worker")
+    __slots__ = (
+        "bindings",
+        "compiled",
+        "expression",
+        "facts",
+        "halted",
+        "here_below",
+        "raw_output",
+        "streamer",
+        "worker",
+    )
 
     def __init__(
         self,
@@ -78,8 +90,10 @@ class JqProgram:
         worker: JqWorker | None = None,
         here_below: int = 0,
         facts: bytes | None = None,
+        bindings: str = "",
     ) -> None:
         self.expression = expression
+        self.bindings = bindings  # the prefix binding jq's own arguments (jqargs.py), for the programs made from it
         # For a program that names $status & co. (jqvars.py): the facts its inputs are wrapped with.
         self.facts = facts
         self.compiled = compiled
@@ -89,6 +103,7 @@ class JqProgram:
         # ... except for inputs shorter than this, when the program cannot compute for long (jqscan.py).
         self.here_below = here_below
         self.halted = False  # the program called halt or halt_error: a stream writes nothing more
+        self.streamer: JqProgram | None = None  # for a selection (`PATH[] | REST`): the program its elements run
 
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
@@ -133,6 +148,96 @@ class JqProgram:
                 return self._in_child(itertools.chain(held, checked), checked)
         return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
 
+    def streamed_output(
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int
+    ) -> Iterator[bytes] | None:
+        """The output for a response body as libjq writes it (jv_dumpf's `flags`), as it is
+        produced: for a selection (`PATH[] | REST`, jqshape.py) an element at a time, whatever the
+        body's size; for any other program with `flags` (indented), laid out in the child, so the
+        parent never parses a large result again; the body bounded by `limit`. None: neither
+        applies, and nothing was read."""
+        plan = self._stream_plan(chunks, content_type, limit, whole=flags != 0)
+        if plan is None:
+            return None
+        worker, documents = plan
+        return self._streamed(lambda inputs: worker.output(inputs, RESULTS_LIMIT, flags), documents)
+
+    def streamed_results(self, chunks: Iterator[bytes], content_type: str | None) -> Iterator[str] | None:
+        """Each result's compact JSON text as it is produced, for a selection (`PATH[] | REST`);
+        None for any other program, and nothing was read."""
+        plan = self._stream_plan(chunks, content_type, 0, whole=False)
+        if plan is None:
+            return None
+        worker, documents = plan
+        return self._streamed(lambda inputs: worker.results(inputs, RESULTS_LIMIT), documents)
+
+    def _stream_plan(
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, *, whole: bool
+    ) -> tuple[JqWorker, Iterator[Iterator[bytes]]] | None:
+        """The child to run, and the inputs for each of the body's JSON values; None: not streamed."""
+        from .libjq import load
+
+        library = load() if self.worker is not None else None
+        if library is None:
+            return None  # no fork, or no C interface: the bindings take an input only whole
+        from .jqshape import find_selection
+
+        # A program that names $status & co. runs on [FACTS, BODY] (jqvars.py): it takes the whole path.
+        selection = find_selection(self.expression) if self.facts is None else None
+        if selection is not None:
+            from .jqsplit import Splitter, child_program
+
+            if self.streamer is None:
+                self.streamer = compile_jq(child_program(selection), raw_output=self.raw_output, bindings=self.bindings)
+            assert self.worker is not None and self.streamer.worker is not None
+            self.worker.stop()  # the whole program's child, forked at compile time, has nothing to do
+            # No cap: memory holds an element at a time.
+            splitter = Splitter(json_chunks(chunks, content_type, sys.maxsize), selection, library)
+            return self.streamer.worker, splitter.documents()
+        if not whole:
+            return None
+        assert self.worker is not None
+        checked = json_chunks(chunks, content_type, limit)
+        return self.worker, iter([wrapped(self.facts, checked) if self.facts is not None else checked])
+
+    def _streamed(
+        self, run: Callable[[Iterator[bytes]], Iterator[Any]], documents: Iterator[Iterator[bytes]]
+    ) -> Iterator[Any]:
+        """What `run` makes of each document's inputs, with jq's errors and halts as the collected
+        path reports them. An error found in the body is raised after the results of what came
+        before it; and as libjq parses each of the body's values whole before it runs the program
+        on it, a value that is not JSON is reported before an error or a halt of the program on one
+        of its elements."""
+        held_back: list[BaseException] = []
+        for document in _holding_back(documents, held_back):
+            inputs = _holding_back(document, held_back)
+            produced = run(inputs)
+            try:
+                yield from produced
+            except (JqHalted, ValueError) as stopped:
+                if not isinstance(stopped, ApicliError):
+                    for _input in inputs:  # the rest of this value, checked but not run
+                        pass
+                    if held_back:
+                        raise _input_error(held_back[0]) from None
+                if isinstance(stopped, JqHalted):
+                    self.halted = True
+                    stop = halt_error("--jq", stopped)
+                    if stop is not None:
+                        raise stop from None
+                    return
+                if isinstance(stopped, ApicliError):
+                    raise
+                raise _jq_error(stopped) from None
+            finally:
+                close = getattr(produced, "close", None)
+                if close is not None:
+                    close()
+            if held_back:
+                break
+        if held_back:
+            raise _input_error(held_back[0])
+
     def _in_child(self, body: Iterator[bytes], rest: Iterator[bytes]) -> JqResults:
         assert self.worker is not None
         try:
@@ -163,19 +268,40 @@ class JqProgram:
         except ApicliError:
             raise  # the body itself was refused (json_chunks): not jq's to report
         except ValueError as exc:
-            message = str(exc)
-            if message.startswith("parse error: "):
-                raise ResponseFormatError(
-                    f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
-                ) from None
-            if len(message) > _SHOWN_MESSAGE:
-                message = message[:_SHOWN_MESSAGE] + "…"
-            raise ResponseFormatError(f"jq: error: {message}") from None
+            raise _jq_error(exc) from None
         finally:
             close = getattr(produced, "close", None)
             if close is not None:
                 close()  # a worker stopped early kills its child now, not when collected
         return results
+
+
+def _jq_error(exc: ValueError) -> ResponseFormatError:
+    """libjq's error (a parse error of the input, or the program's own) as --jq reports it."""
+    message = str(exc)
+    if message.startswith("parse error: "):
+        return ResponseFormatError(
+            f"--jq: the response is not JSON ({message})", hint="drop --jq to see the body as it is"
+        )
+    if len(message) > _SHOWN_MESSAGE:
+        message = message[:_SHOWN_MESSAGE] + "…"
+    return ResponseFormatError(f"jq: error: {message}")
+
+
+def _input_error(error: BaseException) -> BaseException:
+    """The body's own error (not JSON, not UTF-8, too large) as --jq reports it."""
+    if isinstance(error, ValueError) and not isinstance(error, ApicliError):
+        return _jq_error(error)
+    return error
+
+
+def _holding_back(inputs: Iterator[_Item], errors: list[BaseException]) -> Iterator[_Item]:
+    """`inputs` until one fails: its error is kept in `errors`, and the input ends there, so that
+    the child's results for what came before are read and written first."""
+    try:
+        yield from inputs
+    except (ApicliError, ValueError) as exc:
+        errors.append(exc)
 
 
 def compile_jq(
@@ -230,7 +356,7 @@ def compile_jq(
     worker = JqWorker(compiled, program) if hasattr(os, "fork") else None
     if worker is not None and fork_now and not here_below:
         worker.start()
-    return JqProgram(expression, compiled, raw_output, worker, here_below, facts)
+    return JqProgram(expression, compiled, raw_output, worker, here_below, facts, bindings)
 
 
 # jq folds constant expressions while it compiles, so `"x" * 1e9` allocates a gigabyte before any

@@ -31,8 +31,11 @@ from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, Streaming
 
 _LENGTH = struct.Struct("!Q")
 _CHUNK, _END = b"c", b"z"  # parent to child: an input's bytes in length-prefixed pieces, then its end
+_LAYOUT = b"f"  # parent to child, before an input: jv_dumpf's flags for its results, in decimal
 # Child to parent: a line per result (compact JSON never holds a raw newline or NUL), and lines
-# starting with NUL for the input's end and for an error (its message as a JSON string).
+# starting with NUL for the input's end and for an error (its message as a JSON string). Indented
+# results span lines, but hold no NUL either (jq escapes it in strings): they are read as a byte
+# stream up to the next NUL (`output`).
 _DONE, _ERROR, _HALT = b"\x00d", b"\x00e", b"\x00h"  # a halt: [code, message] as JSON
 # Memory the jq child may take beyond what it inherits from the fork: `--jq .` on a 40 MB body of
 # typical JSON (objects of strings and numbers) takes about 600 MiB in libjq. A body dense in
@@ -54,6 +57,8 @@ class JqWorker:
         self.buffer = bytearray()
         self.scanned = 0  # the buffer holds no newline before this offset
         self.finished = False  # the child's DONE for the current input has been read
+        self.layout = b"0"  # the child's jv_dumpf flags
+        self.passing = False  # results are read as output bytes (`output`), not as lines
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def start(self) -> None:
@@ -70,12 +75,25 @@ class JqWorker:
         and a child busy writing results never waits for a parent busy writing input. A result
         longer than `limit` bytes is refused before it is all read.
         """
+        for line in self._exchange(chunks, limit, b"0", passing=False):
+            yield line.decode("utf-8", "surrogateescape")
+
+    def output(self, chunks: Iterable[bytes], limit: int, flags: int) -> Iterator[bytes]:
+        """The results as libjq writes them with jv_dumpf's `flags` (compact, or indented), each
+        ending in a newline, as pieces of whole lines to write as they are."""
+        return self._exchange(chunks, limit, b"%d" % flags, passing=True)
+
+    def _exchange(self, chunks: Iterable[bytes], limit: int, layout: bytes, *, passing: bool) -> Iterator[bytes]:
         if self.child is None:
             self._start()
         assert self.child is not None
         self.finished = False
+        self.passing = passing
         try:
             last = b""  # held back to go with the end in one write: a small input costs one
+            if layout != self.layout:
+                yield from self._send(limit, _LAYOUT + _LENGTH.pack(len(layout)) + layout)
+                self.layout = layout
             for piece in _coalesced(chunks):
                 if last:
                     yield from self._send(limit, _CHUNK + _LENGTH.pack(len(last)) + last)
@@ -98,8 +116,9 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
+        self.layout = b"0"
 
-    def _send(self, limit: int, frame: bytes) -> Iterator[str]:
+    def _send(self, limit: int, frame: bytes) -> Iterator[bytes]:
         """Write `frame` to the child, taking in (and yielding) the results it sends meanwhile."""
         assert self.child is not None
         _pid, requests, results = self.child
@@ -142,6 +161,7 @@ class JqWorker:
         self.child = None
         self.buffer.clear()
         self.scanned = 0
+        self.layout = b"0"
         signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
         if signalled or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY):
             return ApicliError(
@@ -150,9 +170,22 @@ class JqWorker:
             )
         return _ended()
 
-    def _lines(self, limit: int) -> Iterator[str]:
+    def _lines(self, limit: int) -> Iterator[bytes]:
         """The results whole in the buffer, up to the input's DONE (which sets `finished`)."""
         while not self.finished:
+            if self.passing:
+                start = self.buffer.find(b"\0")
+                if start != 0:
+                    # Output up to the next message (or the last whole line): never a character cut in two.
+                    cut = start if start > 0 else self.buffer.rfind(b"\n") + 1
+                    if cut:
+                        piece = bytes(self.buffer[:cut])
+                        del self.buffer[:cut]
+                        yield piece
+                        continue
+                    if len(self.buffer) > limit:
+                        raise results_too_large(limit)
+                    return
             end = self.buffer.find(b"\n", self.scanned)
             if end < 0:
                 if len(self.buffer) > limit:
@@ -171,7 +204,7 @@ class JqWorker:
             if line == _DONE:
                 self.finished = True
                 return
-            yield line.decode("utf-8", "surrogateescape")
+            yield bytes(line)
 
     def _start(self) -> None:
         requests_read, requests_write = os.pipe()
@@ -287,6 +320,10 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
         data = _read_exact(requests, _LENGTH.unpack(head[1:])[0])
         if data is None:
             return False
+        if head[:1] == _LAYOUT:
+            if engine is not None:
+                engine.dump_flags = int(data)
+            continue
         if failed:
             continue  # the parent stops at the error; the rest of this input is not read
         try:

@@ -61,6 +61,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
 }
 
 _library: ctypes.CDLL | None = None
+# jv_dumpf's flags, as in jq's jv.h: indented by two spaces (JV_PRINT_INDENT_FLAGS(2)). The layout
+# is apicli's own (json.dumps(indent=2)'s, numbers as written); libjq's colouring is not (it wraps
+# punctuation in escapes too), so coloured results are laid out by output/prettystream.py.
+DUMP_PRETTY = 1 | 2 << 8
 
 
 def load() -> ctypes.CDLL | None:
@@ -79,6 +83,32 @@ def load() -> ctypes.CDLL | None:
             return None
         _library = library
     return _library
+
+
+def parse_error(library: ctypes.CDLL, text: bytes) -> str | None:
+    """libjq's message for the first error in `text` (JSON values one after another, the text
+    complete), or None when it all parses. The values are freed as they are parsed."""
+    parser = library.jv_parser_new(0)
+    try:
+        library.jv_parser_set_buf(parser, text, len(text), 0)
+        while True:
+            value = library.jv_parser_next(parser)
+            if library.jv_get_kind(value) != _KIND_INVALID:
+                library.jv_free(value)
+                continue
+            if not library.jv_invalid_has_msg(library.jv_copy(value)):
+                library.jv_free(value)
+                return None
+            message = library.jv_invalid_get_msg(value)
+            if library.jv_get_kind(message) != _KIND_STRING:
+                message = library.jv_dump_string(message, 0)
+            text_value = ctypes.string_at(
+                library.jv_string_value(message), library.jv_string_length_bytes(library.jv_copy(message))
+            )
+            library.jv_free(message)
+            return text_value.decode("utf-8", "replace")
+    finally:
+        library.jv_parser_free(parser)
 
 
 class JqFailed(ValueError):
@@ -138,6 +168,7 @@ class StreamingFilter:
         if not self.state or not library.jq_compile(self.state, program.encode("utf-8", "surrogatepass")):
             raise JqFailed(f"invalid jq program: {program}")
         self.parser: int | None = None
+        self.dump_flags = 0  # jv_dumpf's: compact unless the parent asks for indented or coloured results
         self.held = b""  # libjq reads the current chunk in place: it must outlive the parsing of it
 
     def feed(self, chunk: bytes) -> None:
@@ -184,7 +215,7 @@ class StreamingFilter:
                 if lib.jq_halted(self.state):
                     raise self._halted()
                 return  # no more results
-            lib.jv_dumpf(result, self.out.stream, 0)
+            lib.jv_dumpf(result, self.out.stream, self.dump_flags)
             self.out.write(b"\n")
 
     def _halted(self) -> JqHalted:

@@ -120,6 +120,23 @@ def _write_for_reader(body: ResponseBody, renderer: Renderer, stdout: ByteSink, 
     _write_raw(chunks, stdout, TerminalText() if renderer.terminal else None)
 
 
+def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> Iterator[bytes] | None:
+    """--jq's output as it is produced, for a program that selects elements (`PATH[] | REST`: an
+    element at a time, any size of body) or whose results libjq lays out (indented, uncoloured);
+    None when the body is filtered whole (`filtered_output`). Errors and halts are raised after
+    the output before them."""
+    flags = renderer.jq_layout()
+    if jq.raw_output or flags is None:  # each result shown by apicli: -r's strings, colours
+        results = jq.streamed_results(body.chunks, body.content_type)
+        if results is None:
+            return None
+        return (renderer.safe(renderer.jq_result(jq, result)) for result in results)
+    pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags)
+    if pieces is None:
+        return None
+    return pieces if not renderer.terminal else (renderer.safe(piece) for piece in pieces)
+
+
 def filtered_output(
     body: ResponseBody, renderer: Renderer, jq: JqProgram | None, schema: SchemaValidator | None
 ) -> tuple[bytes, ApicliError | None]:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 import orjson
 
 from ..errors import ParseError, ResponseFormatError
+from ..formats.jsonreader import WHITESPACE as _WHITESPACE
+from ..formats.jsonreader import JsonReader
 from ..limits import JSON_DEPTH
 from .colorize import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR, render_exact, render_json, render_value
 
@@ -32,7 +34,6 @@ WINDOW = 512 * 1024
 MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
 _VALUE_START = frozenset(b'{["-0123456789tfn')
 _ATTEMPTS = 16  # cut points tried per window before descending into a member
-_WHITESPACE = b" \t\r\n"
 _SCALAR = re.compile(rb"[^\s,\]}:]+")
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LITERAL_COLORS = {b"true": BOOL_COLOR, b"false": BOOL_COLOR, b"null": NULL_COLOR}
@@ -41,70 +42,6 @@ _LITERAL_COLORS = {b"true": BOOL_COLOR, b"false": BOOL_COLOR, b"null": NULL_COLO
 _STRING_UNITS = re.compile(rb'[^"\\]*+(?:\\(?:u[0-9a-fA-F]{4}|[^u])[^"\\]*+)*+')
 _HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
 _MIN_PIECE = 64  # a string piece holds at least this much, so that backing off never leaves it empty
-
-
-class _Reader:
-    """The body as one sliding buffer over its chunks."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.data = b""
-        self.pos = 0
-        self.consumed = 0  # bytes dropped from the front, for error positions
-        self.ended = False
-
-    def fill(self, size: int) -> bool:
-        """Have at least `size` bytes after pos, or all that is left; False when nothing is left."""
-        if len(self.data) - self.pos < size and not self.ended:
-            parts = [self.data[self.pos :]]
-            have = len(parts[0])
-            self.consumed += self.pos
-            self.pos = 0
-            while have < size:
-                chunk = next(self.chunks, None)
-                if chunk is None:
-                    self.ended = True
-                    break
-                parts.append(chunk)
-                have += len(chunk)
-            self.data = b"".join(parts)
-        return self.pos < len(self.data)
-
-    def skip_whitespace(self) -> int:
-        """The next byte that is not whitespace (not consumed), or -1 at the end."""
-        while True:
-            while self.pos < len(self.data) and self.data[self.pos] in _WHITESPACE:
-                self.pos += 1
-            if self.pos < len(self.data):
-                return self.data[self.pos]
-            if not self.fill(WINDOW):
-                return -1
-
-    def token(self, pattern: re.Pattern[bytes], what: str) -> bytes:
-        """The token at pos; the buffer grows until it is whole (a string may be long)."""
-        size = WINDOW
-        while True:
-            self.fill(size)
-            match = pattern.match(self.data, self.pos)
-            if match is not None and (match.end() < len(self.data) or self.ended):
-                self.pos = match.end()
-                return match.group()
-            if self.ended:
-                raise self.error(f"an unfinished {what}")
-            if len(self.data) - self.pos > MAX_SCALAR:
-                raise self.error(f"a {what} longer than {MAX_SCALAR // (1024 * 1024)} MiB")
-            size = 2 * max(size, len(self.data) - self.pos)
-
-    def expect(self, byte: int) -> None:
-        if self.skip_whitespace() != byte:
-            raise self.error(f"{chr(byte)!r} expected")
-        self.pos += 1
-
-    def error(self, what: str) -> ResponseFormatError:
-        return ResponseFormatError(
-            f"the body is not valid JSON: {what} at byte {self.consumed + self.pos}",
-            hint="the output above is incomplete; save the body with -o FILE to look at it",
-        )
 
 
 def iter_pretty(
@@ -121,7 +58,7 @@ def iter_pretty(
     ResponseFormatError. With `exact`, numbers and strings keep their spelling (see the module
     docstring); the text is expected to be compact and valid, as jq writes it.
     """
-    reader = _Reader(chunks)
+    reader = JsonReader(chunks, window=WINDOW, max_scalar=MAX_SCALAR)
     reader.fill(WINDOW + 1)
     if reader.ended:
         body = reader.data
@@ -174,7 +111,7 @@ def pretty_value(value: object, *, color: bool) -> bytes:
     return render_value(value, color=color)
 
 
-def _value(reader: _Reader, color: bool, exact: bool) -> Iterator[bytes]:
+def _value(reader: JsonReader, color: bool, exact: bool) -> Iterator[bytes]:
     """The document's value, walked with a stack of open containers (never Python recursion on depth)."""
     opened: list[_Open] = []
     want_value = True  # the next thing to write is a value (the document, or a member descended into)
@@ -239,7 +176,7 @@ def _descending(opened: list[_Open]) -> bool:
     return False
 
 
-def _exact_scalar(reader: _Reader, color: bool) -> bytes:
+def _exact_scalar(reader: JsonReader, color: bool) -> bytes:
     """A number as it is spelled, or a literal in its colour."""
     token = reader.token(_SCALAR, "value")
     literal_color = _LITERAL_COLORS.get(token)
@@ -250,7 +187,7 @@ def _exact_scalar(reader: _Reader, color: bool) -> bytes:
     return token
 
 
-def _next_member(reader: _Reader, opened: list[_Open], color: bool, exact: bool) -> Iterator[bytes]:
+def _next_member(reader: JsonReader, opened: list[_Open], color: bool, exact: bool) -> Iterator[bytes]:
     """Write the next members of the innermost container: a batch, or the start of one member too large for it."""
     container = opened[-1]
     depth = len(opened) - 1
@@ -276,7 +213,7 @@ def _next_member(reader: _Reader, opened: list[_Open], color: bool, exact: bool)
     container.members = _DESCEND
 
 
-def _string(reader: _Reader, color_code: bytes, exact: bool) -> Iterator[bytes]:
+def _string(reader: JsonReader, color_code: bytes, exact: bool) -> Iterator[bytes]:
     """A string (at reader.pos) as the renderer writes it, in pieces: a string of any length in bounded memory."""
     yield color_code + b'"'
     for piece in _string_pieces(reader):
@@ -290,7 +227,7 @@ def _string(reader: _Reader, color_code: bytes, exact: bool) -> Iterator[bytes]:
     yield b'"' + (RESET if color_code else b"")
 
 
-def _string_pieces(reader: _Reader) -> Iterator[bytes]:
+def _string_pieces(reader: JsonReader) -> Iterator[bytes]:
     """The text between a string's quotes, in pieces of whole characters and whole escapes.
 
     Each piece is cut where it can be rendered alone: never inside an escape, a UTF-8
@@ -357,7 +294,7 @@ def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes]) -> Iterator
         end, tail = start, tail * 4
 
 
-def _batch(reader: _Reader, open_b: bytes, close_b: bytes, color: bool, exact: bool) -> bytes | None:
+def _batch(reader: JsonReader, open_b: bytes, close_b: bytes, color: bool, exact: bool) -> bytes | None:
     """The rendered text of as many whole members as the window holds, consumed; None when not even one fits.
 
     A cut is checked by parsing; where a parse fails tells that every good cut lies before that

@@ -88,11 +88,18 @@ class Printer:
         schema: SchemaValidator | None = None,
     ) -> None:
         """A response body, as it arrives (or filtered and checked whole with --jq and --schema)."""
-        from .body import filtered_output, write_body
+        from .body import filtered_output, filtered_stream, write_body
 
         if jq is None and schema is None:
             with self.body_sink() as sink:
                 write_body(body, sink, self.renderer, to_file=self.destination is not None, note=note)
+            return
+        streamed = filtered_stream(body, self.renderer, jq) if jq is not None and schema is None else None
+        if streamed is not None:  # written as it comes: the results before an error stay (on stdout)
+            with self.body_sink() as sink:
+                for piece in streamed:
+                    sink.write(piece)
+                    sink.flush()
             return
         try:
             output, failure = filtered_output(body, self.renderer, jq, schema)

@@ -69,22 +69,31 @@ class Renderer:
         line = visible(text).encode("utf-8", "surrogateescape")
         return (DIM + line + RESET + b"\n") if self.color else line + b"\n"
 
+    def jq_result(self, program: JqProgram, result: str) -> bytes:
+        """One of jq's results as the jq command prints it, on its own line(s), compact or
+        indented; with -r a string bare (its controls spelled out on a terminal). Not yet `safe`."""
+        if program.raw_output and result.startswith('"'):
+            return self.text(json.loads(result))
+        if self.pretty:
+            from .prettystream import pretty_json
+
+            return pretty_json(result.encode("utf-8", "surrogateescape"), color=self.color, exact=True)
+        return result.encode("utf-8", "surrogateescape") + b"\n"
+
+    def jq_layout(self) -> int | None:
+        """How libjq itself may lay out results for this sink (jv_dumpf's flags: compact, or
+        indented exactly as prettystream indents); None where only apicli can (colours, -r)."""
+        if self.color:
+            return None
+        from ..filters.libjq import DUMP_PRETTY
+
+        return DUMP_PRETTY if self.pretty else 0
+
     def jq_output(self, program: JqProgram, results: JqResults | list[str]) -> bytes:
-        """jq's results as the jq command prints them: one per line, compact or indented; with -r a
-        string bare (its controls spelled out on a terminal).
+        """jq's results as the jq command prints them (`jq_result`), made safe for the sink.
 
         After halt_error, JqHaltError carries these lines for the caller to write before it reports."""
-        pieces: list[bytes] = []
-        for result in results:
-            if program.raw_output and result.startswith('"'):
-                pieces.append(self.text(json.loads(result)))
-            elif self.pretty:
-                from .prettystream import pretty_json
-
-                text = result.encode("utf-8", "surrogateescape")
-                pieces.append(pretty_json(text, color=self.color, exact=True))
-            else:
-                pieces.append(result.encode("utf-8", "surrogateescape") + b"\n")
+        pieces = [self.jq_result(program, result) for result in results]
         output = self.safe(b"".join(pieces))  # libjq writes C1 controls in strings raw
         from ..filters.jqfilter import halt_error
 

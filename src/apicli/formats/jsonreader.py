@@ -1,0 +1,105 @@
+"""A JSON body as one sliding buffer over its chunks: the reader under apicli's streaming JSON walks.
+
+Both streaming walks of a body read it through this: the constant-memory indenter
+(output/prettystream.py) and the --jq element splitter (filters/jqsplit.py). The buffer keeps
+only what the walk has not consumed; it counts the lines it drops, so an error found deep in a
+body of any size can still be placed by line and column, as a whole-body parser would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..errors import ResponseFormatError
+
+WINDOW = 512 * 1024
+MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
+WHITESPACE = b" \t\r\n"
+
+
+class JsonReader:
+    """The body as one sliding buffer over its chunks; `pos` is the walk's place in `data`."""
+
+    def __init__(self, chunks: Iterator[bytes], *, window: int = WINDOW, max_scalar: int = MAX_SCALAR) -> None:
+        self.chunks = chunks
+        self.window = window  # bytes read ahead at a time
+        self.max_scalar = max_scalar
+        self.data = b""
+        self.pos = 0
+        self.consumed = 0  # bytes dropped from the front, for error positions
+        self.ended = False
+        self.lines_dropped = 0  # newlines in the dropped bytes
+        self.last_newline = -1  # where the last dropped newline was, counted from the body's start
+
+    def fill(self, size: int) -> bool:
+        """Have at least `size` bytes after pos, or all that is left; False when nothing is left."""
+        if len(self.data) - self.pos < size and not self.ended:
+            self._drop()
+            parts = [self.data]
+            have = len(self.data)
+            while have < size:
+                chunk = next(self.chunks, None)
+                if chunk is None:
+                    self.ended = True
+                    break
+                parts.append(chunk)
+                have += len(chunk)
+            self.data = b"".join(parts)
+        return self.pos < len(self.data)
+
+    def _drop(self) -> None:
+        """Forget the bytes before pos (counting their lines first)."""
+        if self.pos:
+            newlines = self.data.count(b"\n", 0, self.pos)
+            if newlines:
+                self.lines_dropped += newlines
+                self.last_newline = self.consumed + self.data.rindex(b"\n", 0, self.pos)
+            self.consumed += self.pos
+            self.data = self.data[self.pos :]
+            self.pos = 0
+
+    def place(self, offset: int) -> tuple[int, int]:
+        """The line (from 1) and the number of bytes of that line before `offset` (a body offset
+        not yet dropped): how a whole-body parser that counts bytes would place it."""
+        local = offset - self.consumed
+        newlines = self.data.count(b"\n", 0, local)
+        last = self.data.rfind(b"\n", 0, local)
+        line_start = (self.consumed + last if last >= 0 else self.last_newline) + 1
+        return self.lines_dropped + newlines + 1, offset - line_start
+
+    def skip_whitespace(self) -> int:
+        """The next byte that is not whitespace (not consumed), or -1 at the end."""
+        while True:
+            while self.pos < len(self.data) and self.data[self.pos] in WHITESPACE:
+                self.pos += 1
+            if self.pos < len(self.data):
+                return self.data[self.pos]
+            if not self.fill(self.window):
+                return -1
+
+    def token(self, pattern: re.Pattern[bytes], what: str) -> bytes:
+        """The token at pos; the buffer grows until it is whole (a string may be long)."""
+        size = self.window
+        while True:
+            self.fill(size)
+            match = pattern.match(self.data, self.pos)
+            if match is not None and (match.end() < len(self.data) or self.ended):
+                self.pos = match.end()
+                return match.group()
+            if self.ended:
+                raise self.error(f"an unfinished {what}")
+            if len(self.data) - self.pos > self.max_scalar:
+                raise self.error(f"a {what} longer than {self.max_scalar // (1024 * 1024)} MiB")
+            size = 2 * max(size, len(self.data) - self.pos)
+
+    def expect(self, byte: int) -> None:
+        if self.skip_whitespace() != byte:
+            raise self.error(f"{chr(byte)!r} expected")
+        self.pos += 1
+
+    def error(self, what: str) -> ResponseFormatError:
+        return ResponseFormatError(
+            f"the body is not valid JSON: {what} at byte {self.consumed + self.pos}",
+            hint="the output above is incomplete; save the body with -o FILE to look at it",
+        )
