@@ -127,7 +127,7 @@ class Splitter:
                     reader.pos += 1
                     return None
                 if following != ord(","):
-                    raise self._broken(prefix + b'{"":0', self._offset())
+                    raise self._broken(prefix + b'{"":0 ', self._offset())
                 reader.pos += 1
             after = True
             if reader.skip_whitespace() != ord('"'):
@@ -233,7 +233,7 @@ class Splitter:
                 reader.pos += 1
                 return
             else:
-                raise self._broken(inner + dummy, self._offset())
+                raise self._broken(inner + dummy + b" ", self._offset())
 
     def _batch(self, open_b: bytes, close_b: bytes) -> tuple[bytes, object] | None:
         """As many whole members as the window holds, checked by orjson and consumed (their text
@@ -331,8 +331,9 @@ class Splitter:
         return self.reader.consumed + self.reader.pos
 
     def _broken(self, prefix: bytes, start: int) -> JqFailed:
-        """libjq's parse error for the body, whose text from `start` on follows a parser state that
-        `prefix` recreates: the first error after `start` is the body's first."""
+        """libjq's parser error for the body, whose text from `start` on follows a parser state that
+        `prefix` recreates: the first error after `start` is the body's first. (After a value the
+        prefix ends in a space: whatever ended the body's value, the stand-in's ends there too.)"""
         reader = self.reader
         reader.pos = start - reader.consumed
         while True:
