@@ -194,7 +194,7 @@ def test_the_corpus_has_each_shape() -> None:
     assert all(find_selection(program) is None for program in WHOLE)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(STREAMED), _documents(), st.lists(st.integers(0, 10_000), max_size=6))
 def test_a_valid_document_gives_the_same_output_and_errors(expression: str, text: str, cuts: list[int]) -> None:
     body = text.encode()
@@ -231,7 +231,7 @@ def test_a_document_broken_at_any_character_fails_alike(expression: str, text: s
                 assert got[0] == expected[0]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([".", ".items", ".items[]", ".[] | {v: .}"]), _documents())
 def test_libjq_indents_as_apicli_does(expression: str, text: str) -> None:
     body = text.encode()
