@@ -102,7 +102,7 @@ class Sender:
             if body:
                 result.set_body(body, response.headers.get("Content-Type"))
         if self.keep_facts:
-            from ..output.envelope import facts_text, response_facts
+            from ..output.facts import facts_text, response_facts
 
             result.facts = facts_text(response_facts(response, elapsed=self.client.clock.now() - started))
         if self.expected is not None:

@@ -15,7 +15,6 @@ passed; a report gets its case whatever happened.
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,7 +62,7 @@ class Checks:
         reports: list[tuple[str, Path]],
         *,
         mask_secrets: bool,
-        run_name: str,
+        argv: list[str],
     ) -> None:
         self.program = program
         self.expected = expected
@@ -71,7 +70,7 @@ class Checks:
         self.target = target
         self.reports = reports
         self.mask_secrets = mask_secrets
-        self.run_name = run_name
+        self.argv = argv  # the run's name in reports
         self.started = time.time()
         self.cases: list[Any] = []  # output.testreport.Case, imported only when a report is asked for
 
@@ -252,10 +251,12 @@ class Checks:
     def write_reports(self, printer: Printer) -> None:
         if not self.reports:
             return
+        import shlex
+
         from ..output.testreport import Run
 
         redact = printer.reporter.redactor.text if printer.reporter is not None else str
-        run = Run(name=redact(self.run_name), started=self.started, cases=list(self.cases))
+        run = Run(name=redact(shlex.join(self.argv)), started=self.started, cases=list(self.cases))
         for report_format, path in self.reports:
             printer.report(report_format, path, run)
 
@@ -323,5 +324,5 @@ def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str],
         target,
         reports,
         mask_secrets=in_github,
-        run_name=shlex.join(["apicli", *argv]),
+        argv=["apicli", *argv],
     )

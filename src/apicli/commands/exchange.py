@@ -156,7 +156,7 @@ def _facts(response: requests.Response, options: ExchangeOptions, started: float
     programs = (options.jq, options.until.expression if options.until is not None else None)
     if not any(program is not None and program.facts is not None for program in programs):
         return None
-    from ..output.envelope import facts_text, response_facts
+    from ..output.facts import facts_text, response_facts
 
     return facts_text(response_facts(response, elapsed=time.perf_counter() - started))
 
@@ -173,7 +173,7 @@ def _deliver_checked(
 ) -> None:
     """Deliver the answer as _deliver would, then judge it (commands/checks.py); raise what the run ends with."""
     from ..errors import SchemaValidationError
-    from ..output.envelope import facts_text, response_facts
+    from ..output.facts import facts_text, response_facts
 
     status = response.status_code
     is_head = response.request.method == "HEAD"

@@ -249,7 +249,7 @@ def poll(
                         return Answer(response, None)
                     body = read_limited(client.body_chunks(response), PRETTY_LIMIT, purpose="to check with --until")
                     if condition.expression is not None and condition.expression.facts is not None:
-                        from ..output.envelope import facts_text, response_facts
+                        from ..output.facts import facts_text, response_facts
 
                         elapsed = clock.now() - attempt_started
                         condition.expression.with_facts(facts_text(response_facts(response, elapsed=elapsed)))
