@@ -30,7 +30,7 @@ from collections.abc import Generator, Iterator
 import orjson
 
 from ..errors import OutputError, ResponseFormatError
-from ..formats.jsonreader import WINDOW, JsonReader
+from ..formats.jsonreader import WINDOW, JsonReader, likely_cuts
 from ..limits import STREAM_ELEMENT, size_text
 from .jqshape import Selection
 from .libjq import JqFailed, parse_error
@@ -42,14 +42,6 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u(?![dD][89a-fA
 _STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*+"|["\[\]{},]', re.S)
 _SCALAR = re.compile(rb'[^\s,\]}:\[{"]+')
 _JSON_SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
-# Where one element likely ends and the next begins; every cut is checked by parsing.
-_BETWEEN = {
-    ord("{"): re.compile(rb"\}\s*(,)\s*\{"),
-    ord("["): re.compile(rb"\]\s*(,)\s*\["),
-    ord('"'): re.compile(rb'"\s*(,)\s*"'),
-}
-_ANY_COMMA = re.compile(rb"(,)")
-_BEFORE_KEY = re.compile(rb'(,)\s*"')
 _TAIL = 64 * 1024
 _ATTEMPTS = 16
 _ENDS_A_LITERAL = frozenset(b"]},:")
@@ -241,8 +233,7 @@ class Splitter:
         reader = self.reader
         reader.fill(WINDOW)
         region = reader.data[reader.pos : reader.pos + WINDOW]
-        lead = region.lstrip(b" \t\r\n")[:1]
-        pattern = _BEFORE_KEY if open_b == b"{" else _BETWEEN.get(lead[0], _ANY_COMMA) if lead else _ANY_COMMA
+        pattern = likely_cuts(open_b, region)
         bound = len(region) + 1
         last = reader.ended and reader.pos + len(region) == len(reader.data)
         for attempt, cut in enumerate(_cuts(region, close_b, pattern, last=last)):

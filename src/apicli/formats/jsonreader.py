@@ -16,6 +16,25 @@ from ..errors import ResponseFormatError
 WINDOW = 512 * 1024
 MAX_SCALAR = 1024 * 1024  # one number (or literal): past this the body is refused rather than held
 WHITESPACE = b" \t\r\n"
+# Where a member of a container likely ends: a comma between two members that look alike (`},{`,
+# `],[`, `","`), or, in an object, a comma before the next key. Callers check every cut by parsing;
+# these only order the tries.
+_ALIKE = {
+    ord("{"): re.compile(rb"\}\s*(,)\s*\{"),
+    ord("["): re.compile(rb"\]\s*(,)\s*\["),
+    ord('"'): re.compile(rb'"\s*(,)\s*"'),
+}
+_ANY_COMMA = re.compile(rb"(,)")
+_BEFORE_KEY = re.compile(rb'(,)\s*"')
+
+
+def likely_cuts(open_byte: bytes, region: bytes) -> re.Pattern[bytes]:
+    """The pattern whose group 1 marks likely ends of a member, in a container opened by `open_byte`
+    whose members start at `region`."""
+    if open_byte == b"{":
+        return _BEFORE_KEY
+    lead = region.lstrip(WHITESPACE)[:1]
+    return _ALIKE.get(lead[0], _ANY_COMMA) if lead else _ANY_COMMA
 
 
 class JsonReader:

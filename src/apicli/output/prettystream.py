@@ -25,8 +25,7 @@ from collections.abc import Callable, Iterator
 import orjson
 
 from ..errors import ParseError, ResponseFormatError
-from ..formats.jsonreader import WHITESPACE as _WHITESPACE
-from ..formats.jsonreader import JsonReader
+from ..formats.jsonreader import JsonReader, likely_cuts
 from ..limits import JSON_DEPTH
 from .colorize import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR, render_exact, render_json, render_value
 
@@ -269,15 +268,6 @@ def _escapes(data: bytes, backslash: int, start: int) -> bool:
     return run % 2 == 1
 
 
-# Where a member likely ends: a comma between two members that look alike (`},{`, `],[`), or,
-# in an object, a comma before the next key. Any cut is checked by rendering; these only order the tries.
-_BETWEEN = {
-    ord("{"): re.compile(rb"\}\s*(,)\s*\{"),
-    ord("["): re.compile(rb"\]\s*(,)\s*\["),
-    ord('"'): re.compile(rb'"\s*(,)\s*"'),
-}
-_ANY_COMMA = re.compile(rb"(,)")
-_BEFORE_KEY = re.compile(rb"(,)\s*\"")
 _TAIL = 64 * 1024
 
 
@@ -302,8 +292,7 @@ def _batch(reader: JsonReader, open_b: bytes, close_b: bytes, color: bool, exact
     """
     reader.fill(WINDOW)
     region = reader.data[reader.pos : reader.pos + WINDOW]
-    lead = region.lstrip(_WHITESPACE)[:1]
-    pattern = _BEFORE_KEY if open_b == b"{" else (_BETWEEN.get(lead[0], _ANY_COMMA) if lead else _ANY_COMMA)
+    pattern = likely_cuts(open_b, region)
     bound = len(region) + 1
     attempts = 0
     for cut in _cuts(region, close_b, pattern):
