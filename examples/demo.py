@@ -123,6 +123,21 @@ SECTIONS: tuple[Section, ...] = (
             Demo("""eval "$(apicli get 127.0.0.1:PORT/users/1 --curl)\"""", requires=("curl",)),
         ),
     ),
+    Section(
+        "checks",
+        "A CI check: --assert, --expect-status, --capture",
+        (
+            Demo(
+                """apicli get 127.0.0.1:PORT/users/1 -o /dev/null --assert '$status == 200' """
+                """--assert '.login == "ann"' --capture 'user=.login' --capture-file vars.sh && cat vars.sh"""
+            ),
+            Demo("""apicli get 127.0.0.1:PORT/users/999 --expect-status 404 -o /dev/null -w '%{http_code}\\n'"""),
+            Demo(
+                """apicli get 127.0.0.1:PORT/users --assert 'length == 3  # three users' -o /dev/null""",
+                expected_exit=10,
+            ),
+        ),
+    ),
 )
 
 
