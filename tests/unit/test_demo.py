@@ -21,7 +21,8 @@ def test_the_demo_runs_every_section_as_listed() -> None:
     assert "unexpected exit" not in result.stdout
     assert result.stdout.rstrip().endswith("All demos behaved as expected.")
     headings = re.findall(r"^## (\w+):", result.stdout, flags=re.MULTILINE)
-    assert headings == ["foundation", "paginate", "download", "ecosystem", "checks"]  # printed in order, though run at once
+    # Printed in order, though run at once.
+    assert headings == ["foundation", "paginate", "download", "ecosystem", "checks"]
 
 
 def test_make_demo_installs_the_runtime_only() -> None:
