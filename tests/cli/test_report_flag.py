@@ -131,3 +131,16 @@ def test_a_file_that_is_not_a_report_is_left_alone(httpserver: HTTPServer, invok
     result = invoke("get", _serve(httpserver), "-o", "/dev/null", "--report", f"junit:{precious}")
     assert result.code == ExitCode.USAGE
     assert precious.read_text() == "<notes><note>keep me</note></notes>"
+
+
+def test_a_passing_schema_is_a_named_check(httpserver: HTTPServer, invoke: Invoke, tmp_path: Path) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text('{"type": "object", "required": ["id"]}')
+    lines = tmp_path / "r.jsonl"
+    result = invoke("get", _serve(httpserver), "-o", "/dev/null", "--schema", str(schema), "--report", f"json:{lines}")
+    assert result.code == 0
+    (record,) = json_report(lines)
+    assert record["checks"] == [
+        {"name": "status in 2xx", "passed": True, "message": None},
+        {"name": "schema", "passed": True, "message": None},
+    ]

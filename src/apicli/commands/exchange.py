@@ -198,6 +198,7 @@ def _deliver_checked(
         facts,
         status_error=status_error,
         schema_error=schema_error,
+        schema_given=options.schema is not None,
         printer=printer,
     )
     checks.record(spec, response, elapsed, outcome.checks, outcome.error)
