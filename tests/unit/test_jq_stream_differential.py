@@ -141,8 +141,16 @@ _programs: dict[tuple[str, str], JqProgram] = {}
 
 def _program(expression: str, path: str) -> JqProgram:
     if (expression, path) not in _programs:
-        _programs[expression, path] = compile_jq(expression)
+        # Forked when first used, and stopped after each use (_stopped): a child forked from a large
+        # test process holds its pages, and a hundred of them idle at once would hold them all.
+        _programs[expression, path] = compile_jq(expression, fork_now=False)
     return _programs[expression, path]
+
+
+def _stopped(program: JqProgram) -> None:
+    for worker in (program.worker, program.streamer.worker if program.streamer else None):
+        if worker is not None:
+            worker.stop()
 
 
 def _pieces(data: bytes, cuts: list[int]) -> Iterator[bytes]:
@@ -164,6 +172,8 @@ def whole(expression: str, body: bytes, cuts: list[int], renderer: Renderer | No
         return (renderer or Renderer()).jq_output(program, results), None
     except ApicliError as exc:
         return getattr(exc, "output", b""), _failure(exc)
+    finally:
+        _stopped(program)
 
 
 def streamed(expression: str, body: bytes, cuts: list[int], flags: int = 0) -> Outcome:
@@ -176,6 +186,8 @@ def streamed(expression: str, body: bytes, cuts: list[int], flags: int = 0) -> O
             written += piece
     except ApicliError as exc:
         return bytes(written), _failure(exc)
+    finally:
+        _stopped(program)
     return bytes(written), None
 
 
