@@ -1,18 +1,24 @@
-"""--jq results are coloured exactly as apicli colours a JSON body, not with libjq's palette, and
-indented by the same indenter with every number kept as jq spelled it."""
+"""--jq results are coloured as apicli colours a JSON body, not with libjq's default palette, and
+indented as apicli indents, with every number kept as jq spelled it: whether apicli lays them out
+(prettystream) or libjq does in its child, with apicli's palette."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apicli.filters.jqfilter import JqProgram, compile_jq
+from apicli.filters.libjq import DUMP_COLOR, DUMP_PRETTY, palette
 from apicli.output import prettystream
 from apicli.output.colorize import render_json, strip_ansi
 from apicli.output.prettystream import pretty_json
+from tests.sgr import looks_the_same, plain
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8),
@@ -100,3 +106,32 @@ def test_a_result_larger_than_a_window_is_indented_alike(value: Any, color: bool
     whole = _jq_shown(compact, color=color)
     with mock.patch.object(prettystream, "WINDOW", 64):
         assert _jq_shown(compact, color=color) == whole
+
+
+@pytest.fixture(scope="module")
+def identity() -> Iterator[JqProgram]:
+    program = compile_jq(".")  # one child for every example: forked once, stopped at the end
+    yield program
+    if program.worker is not None:
+        program.worker.stop()
+
+
+def _laid_out_by_libjq(program: JqProgram, compact: str) -> bytes:
+    pieces = program.streamed_output(iter([compact.encode()]), "application/json", 1 << 20, DUMP_PRETTY | DUMP_COLOR)
+    assert pieces is not None
+    return b"".join(pieces)
+
+
+def test_libjq_is_given_apicli_palette_in_jq_colors_form() -> None:
+    assert palette() == b"90:33:33::32:::1;34"
+
+
+@settings(max_examples=60)
+@given(jq_texts)
+def test_libjq_colours_a_result_as_apicli_does(identity: JqProgram, value: Any) -> None:
+    compact = _compact(value)
+    by_libjq = _laid_out_by_libjq(identity, compact)
+    (as_jq_writes_it,) = identity.results(compact)  # libjq may respell a literal (1e+16 as 1E+16)
+    by_apicli = _jq_shown(as_jq_writes_it, color=True)
+    assert looks_the_same(by_libjq, by_apicli)
+    assert plain(by_libjq) == _jq_shown(as_jq_writes_it, color=False)

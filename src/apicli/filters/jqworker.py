@@ -322,7 +322,7 @@ def _answer(requests: int, out: ResultFile | _PipeWriter, engine: StreamingFilte
             return False
         if head[:1] == _LAYOUT:
             if engine is not None:
-                engine.dump_flags = int(data)
+                engine.lay_out(int(data))
             continue
         if failed:
             continue  # the parent stops at the error; the rest of this input is not read

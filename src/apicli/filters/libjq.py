@@ -56,15 +56,30 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "jv_invalid_get_msg": (_Value, [_Value]),
     "jv_dump_string": (_Value, [_Value, ctypes.c_int]),
     "jv_dumpf": (None, [_Value, ctypes.c_void_p, ctypes.c_int]),
+    "jq_set_colors": (ctypes.c_int, [ctypes.c_char_p]),
     "jv_string_value": (ctypes.c_void_p, [_Value]),
     "jv_string_length_bytes": (ctypes.c_int, [_Value]),
 }
 
 _library: ctypes.CDLL | None = None
-# jv_dumpf's flags, as in jq's jv.h: indented by two spaces (JV_PRINT_INDENT_FLAGS(2)). The layout
-# is apicli's own (json.dumps(indent=2)'s, numbers as written); libjq's colouring is not (it wraps
-# punctuation in escapes too), so coloured results are laid out by output/prettystream.py.
+# jv_dumpf's flags, as in jq's jv.h: indented by two spaces (JV_PRINT_INDENT_FLAGS(2)), and
+# coloured. The indented layout is apicli's own (json.dumps(indent=2)'s, numbers as written).
 DUMP_PRETTY = 1 | 2 << 8
+DUMP_COLOR = 4
+
+
+def palette() -> bytes:
+    """apicli's colours in jq's JQ_COLORS form (null:false:true:numbers:strings:arrays:objects:keys).
+
+    libjq also wraps punctuation in its container's colour; an empty colour (SGR 0) leaves it, and
+    numbers, in the terminal's default, so the result looks as apicli colours a body itself."""
+    from ..output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, STRING_COLOR
+
+    def sgr(sequence: bytes) -> bytes:
+        return sequence.removeprefix(b"\x1b[").removesuffix(b"m")
+
+    parts = (NULL_COLOR, BOOL_COLOR, BOOL_COLOR, b"", STRING_COLOR, b"", b"", KEY_COLOR)
+    return b":".join(sgr(part) for part in parts)
 
 
 def load() -> ctypes.CDLL | None:
@@ -169,7 +184,15 @@ class StreamingFilter:
             raise JqFailed(f"invalid jq program: {program}")
         self.parser: int | None = None
         self.dump_flags = 0  # jv_dumpf's: compact unless the parent asks for indented or coloured results
+        self.coloured = False  # apicli's palette is set (libjq keeps one, for the whole process)
         self.held = b""  # libjq reads the current chunk in place: it must outlive the parsing of it
+
+    def lay_out(self, flags: int) -> None:
+        """Write the results that follow with jv_dumpf's `flags`; coloured in apicli's palette."""
+        if flags & DUMP_COLOR and not self.coloured:
+            self.lib.jq_set_colors(palette())
+            self.coloured = True
+        self.dump_flags = flags
 
     def feed(self, chunk: bytes) -> None:
         for start in range(0, len(chunk), self._PIECE):

@@ -122,11 +122,11 @@ def _write_for_reader(body: ResponseBody, renderer: Renderer, stdout: ByteSink, 
 
 def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> Iterator[bytes] | None:
     """--jq's output as it is produced, for a program that selects elements (`PATH[] | REST`: an
-    element at a time, any size of body) or whose results libjq lays out (indented, uncoloured);
+    element at a time, any size of body) or whose results libjq lays out (indented, coloured);
     None when the body is filtered whole (`filtered_output`). Errors and halts are raised after
     the output before them."""
     flags = renderer.jq_layout()
-    if jq.raw_output or flags is None:  # each result shown by apicli: -r's strings, colours
+    if jq.raw_output:  # each result shown by apicli: -r's strings
         results = jq.streamed_results(body.chunks, body.content_type)
         if results is None:
             return None

@@ -80,14 +80,14 @@ class Renderer:
             return pretty_json(result.encode("utf-8", "surrogateescape"), color=self.color, exact=True)
         return result.encode("utf-8", "surrogateescape") + b"\n"
 
-    def jq_layout(self) -> int | None:
-        """How libjq itself may lay out results for this sink (jv_dumpf's flags: compact, or
-        indented exactly as prettystream indents); None where only apicli can (colours, -r)."""
-        if self.color:
-            return None
-        from ..filters.libjq import DUMP_PRETTY
+    def jq_layout(self) -> int:
+        """How libjq lays out results for this sink (jv_dumpf's flags): compact, or indented as
+        prettystream indents, and coloured in apicli's palette on a terminal."""
+        from ..filters.libjq import DUMP_COLOR, DUMP_PRETTY
 
-        return DUMP_PRETTY if self.pretty else 0
+        if not self.pretty:
+            return 0  # compact results are shown uncoloured, as jq_result shows them
+        return DUMP_PRETTY | (DUMP_COLOR if self.color else 0)
 
     def jq_output(self, program: JqProgram, results: JqResults | list[str]) -> bytes:
         """jq's results as the jq command prints them (`jq_result`), made safe for the sink.
