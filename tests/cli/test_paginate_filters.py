@@ -152,6 +152,23 @@ def test_a_jq_runtime_error_names_the_page_and_item(httpserver: HTTPServer, invo
     assert len(httpserver.log) == 2
 
 
+def test_jq_over_a_page_of_many_batches_matches_item_by_item(httpserver: HTTPServer, invoke: Invoke) -> None:
+    # About 2 MB of items: the page is cut into batches of about 256 KB, each run in one evaluation.
+    items = [{"id": n, "price": f"{n}.10", "name": "é" * (n % 7)} for n in range(30_000)]
+    text = json.dumps({"items": items}).replace('"price": "', '"price": ').replace('0", "name"', '0, "name"')
+    httpserver.expect_request("/big").respond_with_data(text, content_type="application/json")
+    url = httpserver.url_for("/big")
+
+    result = invoke("paginate", url, "--jq", "select(.id % 1000 == 999) | [.id, .price]")
+    assert (result.code, result.stderr) == (0, "")
+    assert result.text == "".join(f"[{n},{n}.10]\n" for n in range(999, 30_000, 1000))
+
+    failing = invoke("paginate", url, "--jq", 'if .id == 20000 then error("boom") else .id end')
+    assert failing.code == 2
+    assert failing.text == "".join(f"{n}\n" for n in range(20_000))
+    assert failing.stderr.startswith("apicli: page 1: item $[20000]: jq: error")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -59,6 +59,26 @@ PAGE_ROWS = [
         _page(_items(200_000, b'"' + b"s" * 64 + b'"'), "gzip"), ["--jq", "."], 0, 13_400_000, (), True, id="jq-items"
     ),
     pytest.param(_page(_items(100_000)), ["--pretty", "--no-color"], 0, None, (), True, id="pretty-items"),
+    # --jq takes a batch of items (about 256 KB of text) in one evaluation
+    pytest.param(_page(_items(1_000_000)), ["--jq", ".a"], 0, 2_000_000, (), True, id="jq-million-items"),
+    pytest.param(
+        _page(_items(1_000, b'"x"')),
+        ["--jq", "range(1e9)"],
+        1,
+        0,
+        "item $[0]: --jq output is larger",
+        True,
+        id="jq-endless-results-per-item",
+    ),
+    pytest.param(
+        _page(b'[{"s":"a,b],[c"},' + b'{"s":"]],,[{"},' * 100_000 + b"1]"),
+        ["--jq", ".s?"],
+        0,
+        900_010,
+        (),
+        True,
+        id="jq-separators-in-strings",
+    ),
     pytest.param(
         _page(_items(30_000_000, b"{}"), "zstd"),
         [],

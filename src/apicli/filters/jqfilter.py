@@ -73,6 +73,7 @@ class JqProgram:
     __slots__ = (
         "bindings",
         "compiled",
+        "element_program",
         "expression",
         "facts",
         "halted",
@@ -104,6 +105,7 @@ class JqProgram:
         self.here_below = here_below
         self.halted = False  # the program called halt or halt_error: a stream writes nothing more
         self.streamer: JqProgram | None = None  # for a selection (`PATH[] | REST`): the program its elements run
+        self.element_program: JqProgram | bool | None = None  # on_each_element's program (False: none)
 
     def __repr__(self) -> str:
         return f"JqProgram({self.expression!r}, raw_output={self.raw_output})"
@@ -126,6 +128,37 @@ class JqProgram:
         if self.worker is not None and _size(text) >= self.here_below:
             return self._collect(self.worker.results([text.encode("utf-8", "surrogatepass")], RESULTS_LIMIT))
         return self._collect(iter(self.compiled.input_text(text)))
+
+    def on_each_element(self) -> JqProgram | None:
+        """This program run on each element of an array given whole (`.[] | (PROGRAM)`), with the
+        same results, in order, as one run per element; None when that would differ: a program
+        that reads other inputs or its own location, or names the response's facts."""
+        if self.element_program is None:
+            from .jqshape import find_selection
+
+            source = self.expression if self.expression.strip() else "."
+            if self.facts is not None or find_selection(f".[] | {source}") is None:
+                self.element_program = False
+            else:
+                self.element_program = compile_jq(
+                    f".[] | (\n{source}\n)",
+                    raw_output=self.raw_output,
+                    fork_now=False,
+                    brief_here=bool(self.here_below),
+                    bindings=self.bindings,
+                    judged=[source],
+                )
+        return self.element_program if isinstance(self.element_program, JqProgram) else None
+
+    def laid_out(self, text: bytes, flags: int) -> Iterator[bytes] | None:
+        """The output for the input `text` as libjq writes it in the child (jv_dumpf's `flags`), as
+        it is produced; None where there is no child with libjq's C interface."""
+        from .libjq import load
+
+        worker = self.worker
+        if worker is None or load() is None:
+            return None
+        return self._streamed(lambda inputs: worker.output(inputs, RESULTS_LIMIT, flags), iter([iter([text])]))
 
     def body_results(self, chunks: Iterator[bytes], content_type: str | None, limit: int) -> JqResults:
         """Each result's compact JSON text, for a response body arriving as `chunks`.

@@ -166,9 +166,28 @@ class PageItems:
     def __len__(self) -> int:
         return self.count
 
-    def batches(self) -> Iterator[list[Any]]:
-        for start, end, _ in self.cuts:
-            yield _loads(b"[" + self.body[start:end] + b"]", self.exact)
+    def batches(self) -> Iterator[ItemBatch]:
+        for start, end, count in self.cuts:
+            yield ItemBatch(b"[" + self.body[start:end] + b"]", count, self.exact)
+
+
+class ItemBatch:
+    """A batch of a page's items as the page wrote them (`text`, a JSON array known to parse), and
+    parsed only when asked: --jq hands libjq the text whole, every number as written."""
+
+    __slots__ = ("count", "exact", "text")
+
+    def __init__(self, text: bytes, count: int, exact: bool) -> None:
+        self.text = text
+        self.count = count
+        self.exact = exact
+
+    def __len__(self) -> int:
+        return self.count
+
+    def items(self) -> list[Any]:
+        parsed: list[Any] = _loads(self.text, self.exact)
+        return parsed
 
 
 _Cuts = list[tuple[int, int, int]]
@@ -363,7 +382,7 @@ def _array(body: bytes, opening: int, exact: bool) -> tuple[int, _Cuts]:
     if body[pos : pos + 1] == b"]":
         return pos + 1, cuts
     while True:
-        taken = _run(body, pos, exact)
+        taken = _run(body, pos)
         if taken is None:  # one item longer than a run, or brackets and commas inside its strings: it alone
             cut = _value_end(body, pos)
             taken = (cut, len(_loads(b"[" + body[pos:cut] + b"]", exact)))
@@ -377,17 +396,29 @@ def _array(body: bytes, opening: int, exact: bool) -> tuple[int, _Cuts]:
         pos = _space(body, after + 1)
 
 
-def _run(body: bytes, pos: int, exact: bool) -> tuple[int, int] | None:
-    """Where a run of whole items from `pos` ends (at a comma or a closing bracket) and how many it holds."""
+def _run(body: bytes, pos: int) -> tuple[int, int] | None:
+    """Where a run of whole items from `pos` ends (at a comma or a closing bracket) and how many it holds.
+
+    A run is parsed only to check and count it. A comma may be inside an item, so several cuts are
+    tried: each first with orjson alone (a wrong cut fails fast), and only when none parses that
+    way with the lenient parser too, which takes what orjson refuses (NaN, lone surrogates, wide
+    integers) and refuses what the exact parser refuses (PageItems.batches parses the run again)."""
     high = min(len(body), pos + ITEM_BATCH)
+    cuts: list[int] = []
     for _ in range(_CUT_ATTEMPTS):
         cut = max(body.rfind(b",", pos, high), body.rfind(b"]", pos, high))
         if cut <= pos:
-            return None
+            break
         try:
-            return cut, len(_loads(b"[" + body[pos:cut] + b"]", exact))
-        except (ValueError, RecursionError):
+            return cut, len(orjson.loads(b"[" + body[pos:cut] + b"]"))
+        except orjson.JSONDecodeError:
+            cuts.append(cut)
             high = cut
+    for cut in cuts:
+        try:
+            return cut, len(_loads(b"[" + body[pos:cut] + b"]", exact=False))
+        except (ValueError, RecursionError):
+            pass
     return None
 
 

@@ -2,18 +2,22 @@
 
 This module is loaded only when one of the flags is given, so the plain NDJSON path
 imports neither jq nor jsonschema. Items reach jq as JSON text with every number as
-the server wrote it (see `exact`), so that jq prints them as the jq command would.
+the server wrote it, so that jq prints them as the jq command would: a batch of a page's
+items as the page's own text, in one evaluation (JqItemSink.write_batch), or an item at a
+time as `exact` writes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ApicliError
-from ..filters.jqfilter import JqProgram, apply_to_collection, apply_to_item
+from ..errors import ApicliError, Interrupted, RequestTimeout
+from ..filters.jqfilter import RESULTS_LIMIT, JqProgram, apply_to_collection, apply_to_item
 from ..filters.schema import MAX_REPORTED, SchemaValidator, schema_failure, validate_item
 from ..output import ByteSink
 from ..output.render import Renderer
+from .documents import ItemBatch
 from .exact import exact_text
 from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink
@@ -28,6 +32,33 @@ class JqItemSink(ItemSink):
         super().__init__(stream, renderer)
         self.program = program
         self.index = 0  # the next item's place in the whole stream
+
+    def write_batch(self, batch: ItemBatch) -> None:
+        every_item = self.program.on_each_element()
+        output = self._whole_batch(every_item, batch.text) if every_item is not None else None
+        if output is None:
+            self.write_page(batch.items())
+            return
+        self._put_blocks([output])
+        self.index += len(batch)
+
+    def _whole_batch(self, every_item: JqProgram, text: bytes) -> bytes | None:
+        """The batch's output from one evaluation, libjq iterating it (and laying it out where it
+        can); None after an error, a halt or an output past RESULTS_LIMIT: the batch is then run an
+        item at a time (write_page), which reports those with the item's place and the output before."""
+        every_item.halted = False
+        try:
+            pieces = None if self.program.raw_output else every_item.laid_out(text, self.renderer.jq_layout())
+            output: bytes | None
+            if pieces is None:
+                output = self.renderer.jq_output(self.program, every_item.results(text.decode("utf-8")))
+            else:
+                output = _joined(pieces, RESULTS_LIMIT)
+        except (RequestTimeout, Interrupted):
+            raise  # the run's own end, not the program's
+        except ApicliError:
+            return None
+        return None if every_item.halted else output
 
     def write_page(self, items: list[Any]) -> None:
         blocks: list[bytes] = []
@@ -46,6 +77,23 @@ class JqItemSink(ItemSink):
         block = b"".join(blocks)
         if block:
             self._put(block)
+
+
+def _joined(pieces: Iterator[bytes], limit: int) -> bytes | None:
+    """The pieces joined, or None (and the producer stopped) once they hold more than `limit` bytes."""
+    held: list[bytes] = []
+    size = 0
+    try:
+        for piece in pieces:
+            size += len(piece)
+            if size > limit:
+                return None
+            held.append(piece)
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # a producer stopped early stops its child now
+    return b"".join(held)
 
 
 class JqCollectionSink(ItemSink):

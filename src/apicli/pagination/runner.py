@@ -35,7 +35,7 @@ from ..output.printer import Printer
 from ..output.report import Reporter, is_secret_header_name
 from ..request.client import Client, ExchangeObserver
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
-from .documents import Page, PageItems, read_page
+from .documents import ItemBatch, Page, PageItems, read_page
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
 from .pagesize import full_page_note
@@ -218,8 +218,13 @@ def _write_items(page: Page, sink: ItemSink, budget: int | None) -> int:
     written = 0
     for batch in batches:
         if budget is not None and written + len(batch) > budget:
-            batch = batch[: budget - written]
-        sink.write_page(batch)
+            taken = (batch.items() if isinstance(batch, ItemBatch) else batch)[: budget - written]
+            sink.write_page(taken)
+            return written + len(taken)
+        if isinstance(batch, ItemBatch):
+            sink.write_batch(batch)
+        else:
+            sink.write_page(batch)
         written += len(batch)
         if budget is not None and written >= budget:
             break

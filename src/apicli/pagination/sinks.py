@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ..errors import ApicliError
 from ..output import ByteSink
 from ..output.render import Renderer
+
+if TYPE_CHECKING:
+    from .documents import ItemBatch
 
 __all__ = ["ArraySink", "ItemSink", "NdjsonSink", "PrettySink", "array_block", "make_sink", "ndjson_block"]
 
@@ -63,6 +66,10 @@ class ItemSink(ABC):
 
     @abstractmethod
     def write_page(self, items: list[Any]) -> None: ...
+
+    def write_batch(self, batch: ItemBatch) -> None:
+        """A batch of a page's items, as text (parsed here unless the sink can take the text)."""
+        self.write_page(batch.items())
 
     def finish(self) -> None:
         return None
