@@ -49,6 +49,7 @@ class Command:
     check: OutputCheck | None = None
     output_file: Path | None = None  # a file the command writes itself; checked then removed
     stderr_tty: bool = False  # stderr on a pseudo-terminal, so progress bars are drawn
+    tree_memory: bool = False  # peak memory of the whole process tree (spawn_rss.py --tree), not one process
     timeout: float = 300.0
     unavailable: str = ""  # why argv is None, or why the command is skipped
 
@@ -119,7 +120,9 @@ class RssLauncher:
     def name(self) -> str:
         return f"{self._gnu_time} -f %M" if self.uses_gnu_time else "benchmarks/spawn_rss.py (os.fork + os.wait4)"
 
-    def wrap(self, argv: list[str], result_file: Path) -> list[str]:
+    def wrap(self, argv: list[str], result_file: Path, *, tree: bool = False) -> list[str]:
+        if tree:
+            return [*self._spawner, "--tree", str(result_file), *argv]
         if self.uses_gnu_time:
             return [str(self._gnu_time), "-f", "%M", "-o", str(result_file), *argv]
         return [*self._spawner, str(result_file), *argv]
@@ -184,7 +187,7 @@ def run_once(command: Command, env: dict[str, str], stdout_path: Path | None, la
             stderr_target, drained = stack.enter_context(_pty_sink())
         start = time.perf_counter()
         proc = subprocess.Popen(
-            launcher.wrap(command.argv, rss_file),
+            launcher.wrap(command.argv, rss_file, tree=command.tree_memory),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr_target,

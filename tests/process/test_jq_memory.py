@@ -43,3 +43,19 @@ def test_exact_numbers_survive_the_split(httpserver: HTTPServer) -> None:
     outcome = run(["get", httpserver.url_for("/exact"), "--jq", ".items[] | .n"])
     assert_clean(outcome, 0)
     assert outcome.stdout == b"100000000000000000000001\n1.000\n1E+1000\n"  # as libjq spells them
+
+
+def test_a_whole_document_output_passes_through_the_parent(httpserver: HTTPServer) -> None:
+    # `--jq .` reads the body whole in libjq; its output, compact into a pipe or indented, is laid
+    # out in the child and passes through apicli's own process, which never holds it.
+    body = b'{"items": [' + b",".join(b'{"id": %d, "name": "user%d"}' % (n, n) for n in range(600_000)) + b"]}"
+    assert len(body) > 20 * 1024 * 1024
+    httpserver.expect_request("/doc").respond_with_data(body, content_type="application/json")
+    for extra in ([], ["--pretty", "--no-color"]):
+        outcome = run(["get", httpserver.url_for("/doc"), "--jq", ".", *extra], timeout=300)
+        assert_clean(outcome, 0)
+        assert outcome.stdout_size > len(body) * (0.9 if not extra else 1.5), outcome.describe()
+        assert outcome.stdout.startswith(b'{"items":[{"id":0,' if not extra else b'{\n  "items": [\n'), (
+            outcome.describe()
+        )
+        assert outcome.peak_mib < 50, outcome.describe()  # the body is 21 MB; holding the output would take more

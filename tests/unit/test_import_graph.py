@@ -15,7 +15,7 @@ PACKAGE_ROOT = Path(apicli.__file__).parent
 
 # Lowest first. "apicli" is the top-level modules: errors, the clock, the limits, the flag table.
 LAYERS = (
-    "apicli",  # errors, clock, limits, signals, spec, flagtable (flagspec, flagrows), compat, startup
+    "apicli",  # errors, clock, limits, signals, spec, flagtable (flagspec, flagrows), compat, startup, palette
     "apicli.formats",  # JSON, header and HTTP text, URLs, content codings: no I/O
     "apicli.inputs",  # local files, request items, secrets, the -w format
     "apicli.filters",  # jq and JSON Schema

@@ -117,7 +117,9 @@ def identity() -> Iterator[JqProgram]:
 
 
 def _laid_out_by_libjq(program: JqProgram, compact: str) -> bytes:
-    pieces = program.streamed_output(iter([compact.encode()]), "application/json", 1 << 20, DUMP_PRETTY | DUMP_COLOR)
+    pieces = program.streamed_output(
+        iter([compact.encode()]), "application/json", 1 << 20, DUMP_PRETTY | DUMP_COLOR, whole=True
+    )
     assert pieces is not None
     return b"".join(pieces)
 

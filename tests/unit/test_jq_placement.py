@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from apicli.filters.jqfilter import BRIEF_INPUT_LIMIT, compile_jq
 
@@ -37,3 +39,27 @@ def test_a_program_that_may_compute_for_long_forks_at_once() -> None:
     assert program.worker is not None and program.worker.child is not None  # before any input
     assert program.results("null") == ["[1,1,1]"]
     program.worker.stop()
+
+
+def test_stop_ends_the_child_even_after_the_exit_handlers_ran() -> None:
+    # Once atexit's handlers have run, a weakref.finalize does nothing when called: stop must not
+    # rely on it, or every child forked later would be left running. In a process of its own, as
+    # the exit handlers cannot be undone.
+    program = (
+        "import os\n"
+        "from apicli import compat\n"
+        "from apicli.filters.jqfilter import compile_jq\n"
+        "compile_jq('repeat(1)')\n"  # a first child: weakref.finalize joins the exit handlers
+        "compat.run_exit_handlers()\n"
+        "program = compile_jq('repeat(1)')\n"  # may compute for long: forked at once
+        "pid = program.worker.child[0]\n"
+        "program.worker.stop()\n"
+        "try:\n"
+        "    os.kill(pid, 0)\n"
+        "    os.write(1, b'running')\n"
+        "except ProcessLookupError:\n"
+        "    os.write(1, b'gone')\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"gone", b"")

@@ -181,15 +181,19 @@ class JqProgram:
                 return self._in_child(itertools.chain(held, checked), checked)
         return self._collect(iter(self.compiled.input_text(b"".join(held).decode("utf-8"))))
 
+    def runs_in_child(self, size: int | None) -> bool:
+        """Whether an input of `size` bytes (None: unknown) is evaluated in the child."""
+        return self.worker is not None and (size is None or size >= self.here_below)
+
     def streamed_output(
-        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int
+        self, chunks: Iterator[bytes], content_type: str | None, limit: int, flags: int, *, whole: bool
     ) -> Iterator[bytes] | None:
         """The output for a response body as libjq writes it (jv_dumpf's `flags`), as it is
         produced: for a selection (`PATH[] | REST`, jqshape.py) an element at a time, whatever the
-        body's size; for any other program with `flags` (indented), laid out in the child, so the
-        parent never parses a large result again; the body bounded by `limit`. None: neither
-        applies, and nothing was read."""
-        plan = self._stream_plan(chunks, content_type, limit, whole=flags != 0)
+        body's size; for any other program when `whole`, the body (bounded by `limit`) given to
+        the child whole and the output laid out there, so the parent never holds or parses it.
+        None: neither applies, and nothing was read."""
+        plan = self._stream_plan(chunks, content_type, limit, whole=whole)
         if plan is None:
             return None
         worker, documents = plan
@@ -301,12 +305,20 @@ class JqProgram:
         except ApicliError:
             raise  # the body itself was refused (json_chunks): not jq's to report
         except ValueError as exc:
-            raise _jq_error(exc) from None
+            # Not bound to a local: the frame would hold the error and the error the frame (through
+            # its traceback), a cycle whose collection takes libjq's iterator down out of order.
+            raise _after(results, _jq_error(exc)) from None
         finally:
             close = getattr(produced, "close", None)
             if close is not None:
                 close()  # a worker stopped early kills its child now, not when collected
         return results
+
+
+def _after(results: JqResults, error: ResponseFormatError) -> ResponseFormatError:
+    """`error` carrying the results that came before it, for the output to write first."""
+    error.results = results  # type: ignore[attr-defined]
+    return error
 
 
 def _jq_error(exc: ValueError) -> ResponseFormatError:

@@ -111,8 +111,13 @@ class JqWorker:
             raise
 
     def stop(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()
+        # The finalizer is detached and its call made here: calling it would do nothing once the
+        # interpreter's exit handlers have run (weakref.finalize is shut down then).
+        detached = self._finalizer.detach() if self._finalizer is not None else None
+        if detached is not None:
+            _object, kill, arguments, _keywords = detached
+            kill(*arguments)
+        self._finalizer = None
         self.child = None
         self.buffer.clear()
         self.scanned = 0

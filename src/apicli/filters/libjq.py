@@ -73,7 +73,7 @@ def palette() -> bytes:
 
     libjq also wraps punctuation in its container's colour; an empty colour (SGR 0) leaves it, and
     numbers, in the terminal's default, so the result looks as apicli colours a body itself."""
-    from ..output.palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, STRING_COLOR
+    from ..palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, STRING_COLOR
 
     def sgr(sequence: bytes) -> bytes:
         return sequence.removeprefix(b"\x1b[").removesuffix(b"m")

@@ -131,7 +131,12 @@ def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> It
         if results is None:
             return None
         return (renderer.safe(renderer.jq_result(jq, result)) for result in results)
-    pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags)
+    # Compact or indented, libjq writes the output in the child and it passes through, so the
+    # parent never holds it whole; but compact results of a small body that a brief program can
+    # compute here are (filtered_output), with no child at all.
+    size = int(body.length) if body.length and body.length.isdigit() else None
+    whole = bool(flags) or jq.runs_in_child(size)
+    pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags, whole=whole)
     if pieces is None:
         return None
     return pieces if not renderer.terminal else (renderer.safe(piece) for piece in pieces)
@@ -152,7 +157,15 @@ def filtered_output(
         whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)
     if jq is not None:
         # Without --schema nothing else needs the body whole: it goes to libjq as it arrives.
-        results = jq.body_results(iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT)
+        try:
+            results = jq.body_results(
+                iter([whole]) if schema is not None else body.chunks, body.content_type, PRETTY_LIMIT
+            )
+        except ApicliError as failed:
+            before = getattr(failed, "results", None)
+            if before:  # a jq error after results: those go out first, as jq prints them
+                failed.output = renderer.jq_output(jq, before)  # type: ignore[attr-defined]
+            raise
         output = renderer.jq_output(jq, results)
     elif renderer.pretty:
         output = _pretty_whole(whole, body.content_type, renderer)

@@ -33,7 +33,7 @@ import orjson
 
 from apicli.errors import ParseError
 
-from .palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
+from ..palette import BOOL_COLOR, KEY_COLOR, NULL_COLOR, RESET, STRING_COLOR
 from .widenumbers import has_wide_integer
 
 __all__ = [

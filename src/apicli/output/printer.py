@@ -103,9 +103,13 @@ class Printer:
             return
         try:
             output, failure = filtered_output(body, self.renderer, jq, schema)
-        except ApicliError as halted:  # halt_error: the results before it are written first, as jq does
-            before = getattr(halted, "output", b"")
-            if before:
+        except ApicliError as stopped:  # halt_error or a jq error: the results before it first, as jq does
+            from ..filters.jqfilter import JqHaltError
+
+            before = getattr(stopped, "output", b"")
+            # After halt_error they are the whole output; after an error, only stdout shows them:
+            # an -o file never holds part of an output under its final name.
+            if before and (isinstance(stopped, JqHaltError) or self.destination is None):
                 self.document(before)
             raise
         self.document(output)

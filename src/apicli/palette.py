@@ -1,6 +1,7 @@
 """apicli's JSON colours, shared by the body colouriser and --jq output.
 
-A module of its own so that --jq can colour with it without importing orjson.
+A top-level module: the body colouriser (output/) and libjq's palette for --jq (filters/) both use it,
+without importing orjson.
 """
 
 from __future__ import annotations
