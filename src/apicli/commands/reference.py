@@ -227,7 +227,8 @@ BATCH = Topic(
                 ("`method`", "default GET, or POST when the line has a body"),
                 ("`headers`", "an object; a value that is an array sends the header once per value"),
                 ("`query`", "an object of query parameters; an array value repeats the parameter"),
-                ("`json`", "a JSON body (`Content-Type: application/json`)"),
+                ("`json`", "a JSON body, sent compact with every number as the line wrote it (1.10 stays 1.10, "
+                 "a 30-digit integer whole); `Content-Type: application/json` unless a header names another"),
                 ("`data`", 'a raw body: text, or `{"base64": "…"}` for bytes'),
                 ("`id`", "any JSON value, copied into the line's result"),
             ),
