@@ -32,9 +32,12 @@ def test_lines_do_not_depend_on_chunking_and_long_ones_are_dropped(data: bytes, 
     expected = data.split(b"\n")
     if expected and expected[-1] == b"":
         expected.pop()
-    assert [number for number, _ in whole] == list(range(1, len(expected) + 1))
-    for (_, line), wanted in zip(whole, expected, strict=True):
+    assert [number for number, _, _ in whole] == list(range(1, len(expected) + 1))
+    offset = 0
+    for (_, line, end), wanted in zip(whole, expected, strict=True):
         assert line == (wanted if len(wanted) <= SMALL.bytes else None)
+        offset = min(offset + len(wanted) + 1, len(data))
+        assert end == offset
 
 
 @given(st.binary(max_size=400))
@@ -42,6 +45,8 @@ def test_lines_do_not_depend_on_chunking_and_long_ones_are_dropped(data: bytes, 
 def test_any_input_gives_requests_or_line_errors(data: bytes) -> None:
     items = list(read_requests([data]))
     assert [item.position for item in items] == list(range(len(items)))
+    assert [item.end for item in items] == sorted(item.end for item in items)
+    assert all(0 < item.end <= len(data) for item in items)
     for item in items:
         assert isinstance(item, LineRequest | LineError)
         if isinstance(item, LineError):

@@ -51,6 +51,7 @@ class LineRequest(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
     body: Body | None = None
+    end: int = 0  # the input's byte offset just past this line: how far the input has been read
 
 
 class LineError(NamedTuple):
@@ -60,14 +61,16 @@ class LineError(NamedTuple):
     position: int
     id: str | None
     message: str
+    end: int = 0
 
 
 class BadLine(ValueError):
     """Why a line is not a request object (the message of its LineError)."""
 
 
-def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tuple[int, bytes | None]]:
-    """(line number from 1, the line without its end) as the chunks arrive; None for a line past `limit`.
+def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number from 1, the line without its end, the byte offset past it) as the chunks arrive; the
+    line is None when it is past `limit`.
 
     A line past the limit is dropped as it streams in, so an input without line ends costs at most
     `limit`, and the next line is read as usual.
@@ -75,20 +78,22 @@ def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tu
     number = 1
     pending = bytearray()
     skipping = False
+    before = 0  # the bytes of the chunks before this one
     for chunk in chunks:
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
             if skipping:
-                yield number, None
+                yield number, None, before + end + 1
                 skipping = False
             elif len(pending) + end - start > limit.bytes:
-                yield number, None
+                yield number, None, before + end + 1
             else:
                 pending += chunk[start:end]
-                yield number, bytes(pending)
+                yield number, bytes(pending), before + end + 1
             pending.clear()
             number += 1
             start = end + 1
+        before += len(chunk)
         if skipping:
             continue
         pending += chunk[start:]
@@ -96,23 +101,23 @@ def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tu
             pending.clear()
             skipping = True
     if skipping:
-        yield number, None
+        yield number, None, before
     elif pending:
-        yield number, bytes(pending)
+        yield number, bytes(pending), before
 
 
 def read_requests(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[LineRequest | LineError]:
     """Each request line of the input, parsed, in order; blank lines and # comments are skipped."""
     index = 0
-    for number, raw in raw_lines(chunks, limit):
+    for number, raw, end in raw_lines(chunks, limit):
         if raw is None:
-            yield LineError(number, index, None, f"line {number} is larger than {size_text(limit.bytes)}")
+            yield LineError(number, index, None, f"line {number} is larger than {size_text(limit.bytes)}", end)
             index += 1
             continue
         stripped = raw.strip()
         if not stripped or stripped.startswith(b"#"):
             continue
-        yield parse_line(stripped, number, index)
+        yield parse_line(stripped, number, index)._replace(end=end)
         index += 1
 
 

@@ -41,6 +41,7 @@ class Result:
     __slots__ = (
         "attempts",
         "body",
+        "end",
         "error",
         "facts",
         "id",
@@ -56,9 +57,10 @@ class Result:
         "url",
     )
 
-    def __init__(self, index: int, line: int, given_id: str | None) -> None:
+    def __init__(self, index: int, line: int, given_id: str | None, end: int = 0) -> None:
         self.index = index
         self.line = line
+        self.end = end  # the input's byte offset past its line: how far the input is done once it is written
         self.id = given_id  # JSON text, as the input line wrote it
         self.method: str | None = None
         self.url: str | None = None

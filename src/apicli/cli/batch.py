@@ -75,7 +75,7 @@ def batch_command(
 
     interval = parse_rate(own.rate) if own.rate is not None else 0.0
     checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags))
-    chunks = _input_chunks(file)
+    chunks, input_size = _input_chunks(file)
     preview: Literal["curl", "dry-run"] | None = "curl" if flags.curl else ("dry-run" if flags.dry_run else None)
     if flags.curl and flags.dry_run:
         raise UsageError("--curl and --dry-run cannot be combined")
@@ -118,6 +118,7 @@ def batch_command(
         on_result=checks.judge_result if checks is not None else None,
         expected=checks.answers() if checks is not None and checks.expected is not None else None,
         keep_facts=checks is not None and checks.program is not None,
+        input_size=input_size,
     )
     client = open_run_client(run, pool_size=max(own.parallel, 10))
     try:
@@ -127,8 +128,9 @@ def batch_command(
             checks.write_reports(run.printer)
 
 
-def _input_chunks(file: Path | None) -> Iterator[bytes]:
-    """The input's bytes as they come: FILE, or stdin for - or nothing (a terminal is refused)."""
+def _input_chunks(file: Path | None) -> tuple[Iterator[bytes], int | None]:
+    """The input's bytes as they come: FILE, or stdin for - or nothing (a terminal is refused); and
+    FILE's size when it is a regular file (None for stdin, a FIFO or a device)."""
     from ..inputs.local_input import NotReadable, open_local
     from ..output.plan import is_terminal
 
@@ -138,7 +140,7 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
                 "batch reads request lines from FILE or stdin, and stdin is a terminal",
                 hint=f"pipe the lines in, e.g. {STDIN_EXAMPLE}; or name a file (- reads stdin anyway)",
             )
-        return _arriving(sys.stdin.buffer)
+        return _arriving(sys.stdin.buffer), None
     try:
         opened = open_local(file)
     except NotReadable as exc:
@@ -148,7 +150,7 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
         with opened.stream as stream:
             yield from _arriving(stream)
 
-    return chunks()
+    return chunks(), opened.size
 
 
 def _arriving(stream: BinaryIO) -> Iterator[bytes]:

@@ -259,6 +259,9 @@ BATCH = Topic(
         "`--bodies` writes only each successful body; `--jq` applies to each result (or, with `--bodies`, to "
         "each body). `-w` reports each request after its result (on stderr with `%{stderr}`, or on stdout "
         "when the results go to `-o FILE`). `--dry-run` and `--curl` print each line's request.",
+        "When stderr is a terminal (and neither `--quiet` nor `-v` is given), a progress bar shows done, "
+        "failed, running and the rate, and for a FILE how much of it has its results written; it is erased "
+        "before each result that goes to the same terminal, and at the end for the summary line.",
         "Exit 0 when every request succeeded; 11 when some failed (`--fail-fast` stops sending at the first); "
         "130 on Ctrl-C or SIGTERM, 8 at `--max-time`. Stopping sends nothing more, lets the requests in flight "
         "finish within a few seconds and writes their results, so every line written is whole; a request "
