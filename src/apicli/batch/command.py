@@ -29,6 +29,7 @@ from .stopping import StopRequest, stop_signals
 
 if TYPE_CHECKING:
     from ..filters.jqfilter import JqProgram
+    from ..filters.schema import SchemaValidator
     from ..inputs.writeout import Segment
     from ..output.render import Renderer
     from ..output.report import Reporter
@@ -57,6 +58,7 @@ class BatchOptions(NamedTuple):
     expected: frozenset[int] | None = None  # --expect-status, expanded
     keep_facts: bool = False  # --assert needs each response's facts ($status & co.)
     input_size: int | None = None  # FILE's size, for the progress bar's fraction; None for stdin
+    schema: SchemaValidator | None = None  # --schema: each successful body must match it
 
 
 class ResultWriter:
@@ -154,6 +156,7 @@ def run_batch(
         timed=options.write_out is not None,
         expected=options.expected,
         keep_facts=options.keep_facts,
+        schema=options.schema,
     )
     write_out = None
     if options.write_out is not None:

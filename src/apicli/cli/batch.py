@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal
 
@@ -74,7 +75,7 @@ def batch_command(
     from ..pagination.settings import parse_rate
 
     interval = parse_rate(own.rate) if own.rate is not None else 0.0
-    checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags))
+    checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags), in_results=True)
     chunks, input_size = _input_chunks(file)
     preview: Literal["curl", "dry-run"] | None = "curl" if flags.curl else ("dry-run" if flags.dry_run else None)
     if flags.curl and flags.dry_run:
@@ -115,10 +116,13 @@ def batch_command(
         include=output.include,
         jq=invocation.jq,
         write_out=invocation.write_out,
-        on_result=checks.judge_result if checks is not None else None,
+        on_result=(
+            partial(checks.judge_result, schema_given=invocation.schema is not None) if checks is not None else None
+        ),
         expected=checks.answers() if checks is not None and checks.expected is not None else None,
         keep_facts=checks is not None and checks.program is not None,
         input_size=input_size,
+        schema=invocation.schema,
     )
     client = open_run_client(run, pool_size=max(own.parallel, 10))
     try:
