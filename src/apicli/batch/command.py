@@ -19,7 +19,6 @@ from ..spec import RequestSpec
 from ..transport.origin_auth import OriginBoundAuth
 from ..transport.retry import ApicliRetry
 from .build import SpecBuilder
-from .display import BarDisplay
 from .gate import Gate, GatedRetry, SharedRefresh
 from .lines import LineError, LineRequest
 from .results import Result
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from ..output.render import Renderer
     from ..output.report import Reporter
     from ..request.transferinfo import WriteOut
+    from .display import BarDisplay
 
 RERUN_HINT = "each result carries its input line; 'apicli help batch' shows how to rerun only what is left"
 
@@ -208,6 +208,8 @@ def run_batch(
 
 def progress_bar(printer: Printer, reporter: Reporter, options: BatchOptions) -> BarDisplay:
     """The bar on stderr (a terminal); erased around each result when anything may reach its terminal."""
+    from .display import BarDisplay
+
     results_shown = printer.destination is None and printer.stdout_terminal
     others = options.write_out is not None or options.on_result is not None or options.jq is not None
     return BarDisplay(

@@ -17,20 +17,13 @@ from __future__ import annotations
 import io
 import os
 import threading
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .runner import Snapshot
 
 # Erase the terminal line the cursor is on, and go to its start.
 ERASE_LINE = "\r\x1b[2K"
-
-
-class Snapshot(NamedTuple):
-    """How far a batch is, as the bar shows it."""
-
-    done: int  # results written
-    failed: int
-    running: int
-    seconds: float
-    read: int  # the input's bytes up to the last line whose result is written
 
 
 class BarDisplay:

@@ -23,7 +23,6 @@ from ..clock import Clock
 from ..flagtable import DEFAULT_BATCH_PARALLEL
 from ..limits import BATCH_WINDOW
 from ..pagination.pacing import DaemonExecutor
-from .display import Snapshot
 from .gate import Gate
 from .lines import LineError, LineRequest
 from .results import Result, Tally
@@ -41,6 +40,16 @@ class BatchSettings(NamedTuple):
     parallel: int = DEFAULT_BATCH_PARALLEL
     ordered: bool = True
     fail_fast: bool = False
+
+
+class Snapshot(NamedTuple):
+    """How far a batch is, as the progress bar (display.BarDisplay) shows it."""
+
+    done: int  # results written
+    failed: int
+    running: int
+    seconds: float
+    read: int  # the input's bytes up to the last line whose result is written
 
 
 class BatchOutcome(NamedTuple):

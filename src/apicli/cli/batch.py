@@ -70,12 +70,15 @@ def batch_command(
     from ..batch.command import BatchOptions, run_batch
     from ..batch.lines import read_requests
     from ..batch.runner import BatchSettings
-    from ..commands.checks import build_checks
     from ..config.profiles import load_profile
-    from ..pagination.settings import parse_rate
+    from ..pagination.rate import parse_rate
 
     interval = parse_rate(own.rate) if own.rate is not None else 0.0
-    checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags), in_results=True)
+    checks = None
+    if checking.assert_ or checking.expect_status or checking.capture or checking.report:
+        from ..commands.checks import build_checks
+
+        checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags), in_results=True)
     chunks, input_size = _input_chunks(file)
     preview: Literal["curl", "dry-run"] | None = "curl" if flags.curl else ("dry-run" if flags.dry_run else None)
     if flags.curl and flags.dry_run:
