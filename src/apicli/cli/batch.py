@@ -53,8 +53,9 @@ def batch_command(
     or {"base64": …}); a bare URL is a GET. The line's fields win over the flags and the profile.
 
     Each result: {"index", "line", "id", "method", "url", "status", "ok", "attempts", "time",
-    "body"}, with "error" when the request failed; in input order unless --unordered. Exit 0 when
-    every request succeeded, 11 when some failed (the summary on stderr names their lines).
+    "body"}, with "error" when the request failed ("captures" with --capture); in input order unless
+    --unordered. Exit 0 when every request succeeded, 11 when some failed (the summary on stderr
+    names their lines).
 
     Examples:
 
