@@ -8,7 +8,8 @@ not the bottleneck, then runs each scenario with the tools interleaved run by ru
 reports medians and their ratios to the anchors, with each goal's PASS or FAIL. With
 --baseline, another checkout's apicli runs beside every apicli row, and each row's
 after/before ratio passes within 5%.
-Scenarios: small, large, pretty, paginate, parallel, download, ci, sse (or their numbers, 1-8).
+Scenarios: small, large, pretty, paginate, parallel, download, ci, sse, jqstream, batch (or their
+numbers, 1-10).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from batch_rows import measure_rate, rate_goal_rows, rate_section
 from datafiles import BINARY_SIZE, LARGE_NAME, ensure_data_files
 from envsetup import (
     BENCH_DIR,
@@ -230,6 +232,20 @@ def compare_with_baseline(result: ScenarioResult, env: dict[str, str], launcher:
     return pairs
 
 
+def batch_rate(
+    apicli: Path, urls: Endpoints, env: dict[str, str], launcher: RssLauncher, plan: RunPlan
+) -> tuple[list[list[str]], str]:
+    """Scenario 10b: `apicli batch --rate 50/s`, paced by the server's own clock (summary rows, section)."""
+    from batch_rows import BATCH_DIR
+
+    number = SCENARIO_KEYS.index("batch") + 1
+    runs = plan.count("batch", "rate", 5, 1)
+    print(f"\n[{number}b] apicli batch --rate 50/s, {runs} runs", file=sys.stderr, flush=True)
+    measured = measure_rate(apicli, urls.api, BATCH_DIR / "paced.ndjson", env, launcher, runs)
+    rows = [[f"{number}b. batch --rate", *row] for row in rate_goal_rows(measured)]
+    return rows, rate_section(number, measured)
+
+
 def _no_warmup(results: list[ScenarioResult]) -> str:
     cold = [f"{r.scenario.key}.{m.command.key}" for r in results for m in r.measurements if m.command.warmup == 0]
     return f", except {', '.join(cold)} (slow: their first run is measured)" if cold else ""
@@ -316,10 +332,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.baseline:
                 compared += compare_with_baseline(result, env, launcher)
             print("\n" + format_scenario(result, shorten), flush=True)
+        rate_rows: list[list[str]] = []
+        if "batch" in args.only and tools.apicli is not None:
+            rate = batch_rate(tools.apicli, urls, env, launcher, plan)
+            rate_rows, rate_text = rate
+            print("\n" + rate_text, flush=True)
         ports = f"$STATIC = {urls.static} (static files), $API = {urls.api} (paginated API)"
 
     sections = [format_scenario(r, shorten) for r in results]
     summary = summary_rows(results)
+    if rate_rows:
+        sections.append(rate_text)
+        summary += rate_rows
     runs = [
         f"{r.scenario.key}: " + ", ".join(f"{m.command.key} {m.command.runs}" for m in r.measurements) for r in results
     ]

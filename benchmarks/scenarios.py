@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import batch_rows
 from datafiles import BINARY_SIZE, DataFiles
 from envsetup import BENCH_DIR, Tools
 from measure import Command, OutputCheck
 from servers import FAST_PAGES, PER_PAGE, SLOW_DELAY, SLOW_PAGES, Endpoints
 
 # "sse" (8) measures CPU time and latency rather than wall time: sse_latency.py runs it.
-SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci", "sse", "jqstream")
+SCENARIO_KEYS = ("small", "large", "pretty", "paginate", "parallel", "download", "ci", "sse", "jqstream", "batch")
 PARALLEL = 8
 
 
@@ -534,10 +535,75 @@ def _jqstream(ctx: _Context) -> Scenario:
     )
 
 
+def _batch(ctx: _Context) -> Scenario:
+    """`apicli batch` (issue 25); its --rate rows are measured apart, in batch_rows (scenario 10b)."""
+    t = ctx.tools
+    inputs = batch_rows.write_inputs(ctx.urls.static, ctx.urls.api)
+    many, few, lines = batch_rows.REQUESTS, batch_rows.FEW_REQUESTS, batch_rows.LINES
+
+    def add(key: str, label: str, argv: list[str] | None, runs: tuple[int, int] = (3, 1), **options: Any) -> Command:
+        # Every row runs for seconds: start-up is noise, so no warm-up run.
+        return ctx.command("batch", key, label, argv, runs, warmup=0, **options)
+
+    def apicli_batch(path: Path, *args: str) -> list[str] | None:
+        return _tool(t.apicli, "batch", str(path), "--parallel", str(PARALLEL), "--retries", "0", *args)
+
+    xargs = ["xargs", "-P", str(PARALLEL), "-n", "1", "-a"]
+    return Scenario(
+        "batch",
+        10,
+        f"`apicli batch --parallel {PARALLEL}`: {many:,} requests for the 1 KB document, {few:,} beside "
+        f"`xargs apicli get`, and {lines:,} input lines",
+        [
+            add("apicli", f"apicli batch ({many:,})", apicli_batch(inputs.urls), check=_check_ndjson_lines(many)),
+            add(
+                "bare",
+                "requests, 8 threads, one session",
+                [str(t.project_python), "-c", batch_rows.BARE_LOOP, str(inputs.urls)],
+            ),
+            add(
+                "xargs-curl",
+                f"xargs -P{PARALLEL} -n1 curl -s",
+                [*xargs, str(inputs.urls), str(t.curl), "-s"] if t.curl else None,
+                rss_meaningful=False,
+            ),
+            add(
+                "curl-parallel",
+                f"curl --parallel --parallel-max {PARALLEL}",
+                _tool(t.curl, "-s", "--parallel", "--parallel-max", str(PARALLEL), "-K", str(inputs.curl_config)),
+            ),
+            add("apicli-few", f"apicli batch ({few:,})", apicli_batch(inputs.few_urls), check=_check_ndjson_lines(few)),
+            add(
+                "xargs-apicli",
+                f"xargs -P{PARALLEL} -n1 apicli get ({few:,})",
+                [*xargs, str(inputs.few_urls), str(t.apicli), "get", "-s"] if t.apicli else None,
+                runs=(1, 1),
+                rss_meaningful=False,
+            ),
+            add("apicli-lines", f"apicli batch ({lines:,} lines with ids)", apicli_batch(inputs.lines), runs=(1, 1)),
+        ],
+        anchors=["bare", "xargs-apicli"],
+        goals=[
+            Goal("apicli", "time", 1.15, "bare"),
+            Goal("apicli", "time", 1.0, "xargs-curl"),
+            Goal("apicli-few", "time", 0.1, "xargs-apicli"),
+            Goal("apicli", "rss", 60),
+            Goal("apicli-lines", "rss", 60),
+        ],
+        notes=[
+            "The server is the Python static server (servers.py), not nginx: every tool shares it, and the server "
+            "check at the top shows what curl gets from it.",
+            "Each row writes what it received to stdout (a file for its first run, else /dev/null); apicli's "
+            "results are checked for one NDJSON line per request. `xargs` rows have no meaningful peak RSS.",
+            f"APICLI_BENCH_BATCH_SCALE={batch_rows.SCALE:g} set the counts; the --rate rows follow as 10b.",
+        ],
+    )
+
+
 def build_scenarios(tools: Tools, urls: Endpoints, files: DataFiles, plan: RunPlan) -> list[Scenario]:
-    """The seven wall-time scenarios, resolved to argv lists and run counts."""
+    """The wall-time scenarios, resolved to argv lists and run counts."""
     ctx = _Context(tools, urls, files, plan)
-    builders = (_small, _large, _pretty, _paginate, _parallel, _download, _ci, _jqstream)
+    builders = (_small, _large, _pretty, _paginate, _parallel, _download, _ci, _jqstream, _batch)
     return [build(ctx) for build in builders]
 
 

@@ -187,8 +187,14 @@ def static_handler(files: dict[str, Path], base_url: str) -> Handler:
 
 
 def api_handler(base_url: str) -> Handler:
-    """Link-header pagination: /fast (200 pages, no delay) and /slow (100 pages, 40 ms each)."""
+    """Link-header pagination: /fast (200 pages, no delay) and /slow (100 pages, 40 ms each).
+
+    /stamped records when each request arrived (the server's monotonic clock); /arrivals answers
+    those times as a JSON array and forgets them: what a --rate benchmark measures pacing by.
+    """
     collections = {"/fast": (FAST_PAGES, 0.0), "/slow": (SLOW_PAGES, SLOW_DELAY)}
+    arrivals: list[float] = []
+    arrivals_lock = threading.Lock()
     pages = {
         (route, n): json.dumps(page_items(n, PER_PAGE), ensure_ascii=False).encode()
         for route, (count, _) in collections.items()
@@ -197,6 +203,16 @@ def api_handler(base_url: str) -> Handler:
 
     def handle(target: str) -> Response:
         parts = urlsplit(target)
+        if parts.path == "/stamped":
+            arrived = time.monotonic()
+            with arrivals_lock:
+                arrivals.append(arrived)
+            return Response(body=b'{"stamped": true}')
+        if parts.path == "/arrivals":
+            with arrivals_lock:
+                times = arrivals[:]
+                arrivals.clear()
+            return Response(body=json.dumps(times).encode())
         if parts.path not in collections:
             return _not_found(target)
         count, delay = collections[parts.path]

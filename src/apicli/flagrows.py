@@ -119,9 +119,10 @@ _CHECKING = (
     _check("expect_status", "--expect-status", commands=(*VERBS, "batch"), metavar="LIST", repeatable=False,
            help="The statuses that count as success (200, 2xx, 200,201,404) instead of any 2xx; an expected "
            "status is not retried."),
-    _check("capture", "--capture", metavar="NAME=EXPR",
+    _check("capture", "--capture", metavar="NAME=EXPR", commands=(*VERBS, "batch"),
            help="Keep the first result of a jq expression (a string as itself, else JSON) as NAME in "
-           "--capture-file; written only when the request and every check succeeded."),
+           "--capture-file; written only when the request and every check succeeded. batch: in each "
+           "result's \"captures\" object instead."),
     _check("capture_secret", "--capture-secret", metavar="NAME=EXPR",
            help="As --capture, for a secret: masked in GitHub Actions' log and redacted from apicli's stderr."),
     _check("capture_file", "--capture-file", metavar="FILE", repeatable=False,

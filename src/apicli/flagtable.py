@@ -166,7 +166,7 @@ _NETWORK_TO_PREVIEW = (
     _text("write_out", "-w", "--write-out", panel=OUTPUT, metavar="FORMAT",
           help="After the transfer, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, "
           "%header{name}, %{json}...) on stdout, or on stderr after %{stderr}; @FILE or @- reads it."),
-    _file("schema", "--schema", panel=OUTPUT, commands=BODY_COMMANDS,
+    _file("schema", "--schema", panel=OUTPUT, commands=(*BODY_COMMANDS, "batch"),
           help="Check the response against this JSON Schema; a mismatch exits 9 after the body is written."),
     _switch("curl", "--curl", panel=PREVIEW, help="Print the equivalent curl command instead of sending."),
     _switch("dry_run", "--dry-run", "--offline", panel=PREVIEW,
@@ -208,8 +208,19 @@ def find_flag(group: str, name: str) -> Flag:
     return next(flag for flag in FLAGS if flag.group == group and flag.name == name)
 
 
+# Flags a command refuses for a reason of their own: the hint of the usage error.
+_CAPTURES_IN_RESULTS = 'a batch writes each result\'s captures into its own line: "captures": {NAME: value}'
+FLAG_REFUSALS = {
+    ("batch", "--capture-file"): _CAPTURES_IN_RESULTS,
+    ("batch", "--capture-secret"): _CAPTURES_IN_RESULTS + "; a secret has no place in the results",
+}
+
+
 def refusal(command: str, spelling: str) -> tuple[str, str] | None:
     """(message, hint) when `spelling` is a flag other commands take and `command` refuses, else None."""
+    own = FLAG_REFUSALS.get((command, spelling))
+    if own is not None:
+        return f"{command} does not take {spelling}", own
     reason = REFUSALS.get(command)
     if reason is None:
         return None

@@ -121,7 +121,7 @@ def test_line_fields_win_over_flags_and_bodies_go_as_given(invoke: Invoke, serve
     )
     assert result.code == 0, result.stderr
     first, second, third = server.requests
-    assert first.method == "POST" and first.body == b'{"n": 123456789012345678901234567890}'
+    assert first.method == "POST" and first.body == b'{"n":123456789012345678901234567890}'
     assert first.headers.get_all("x-trace") == ["a", "b"] and first.headers.get("x-mode") == "line"
     assert first.params == {"v": ["2"], "flag": ["true"]}
     assert second.method == "PUT" and second.body == b"\x00\x01\xff"
@@ -235,7 +235,7 @@ def test_dry_run_prints_each_request_and_sends_nothing(invoke: Invoke, server: F
     result = invoke("batch", "--base-url", server.url(), "--dry-run", stdin=stdin)
     assert result.code == 0, result.stderr
     assert result.text.startswith(f"POST {server.url('/a')}\n")
-    assert f"\nGET {server.url('/b')}\n" in result.text and '{"n": 1}' in result.text
+    assert f"\nGET {server.url('/b')}\n" in result.text and '{"n":1}' in result.text
     assert server.requests == []
 
 

@@ -35,6 +35,8 @@ LINE_ROWS = [
     pytest.param(b'{"url": "/ok", "json": {"a": }', 11, "line 2: not JSON (Expecting value at column 30)", False,
                  id="malformed-json"),
     pytest.param(b'{"url": "/ok", "json": NaN}', 11, "line 2: NaN is not JSON", False, id="nan"),
+    pytest.param(b'{"url": "/ok", "json": ["\\ud800", 1.10, ' + b"9" * 5000 + b"]}", 0, None, False,
+                 id="lone-surrogate-and-long-numbers"),
     pytest.param(b'{"url": "/ok", "data": {"base64": "***"}}', 11, 'line 2: "data": {"base64": …} is not valid base64',
                  False, id="bad-base64"),
     pytest.param(b'{"url": "/ok", "method": "GET /x HTTP/1.1"}', 11, 'line 2: "method" must be an HTTP method such as '

@@ -22,7 +22,7 @@ from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer
 from tests.faults.loopback import serve
 from tests.faults.wire import Exchange
-from tests.process.conftest import APICLI, base_environment, run_on_terminal, run_with_streams
+from tests.process.conftest import APICLI, base_environment, run_with_streams
 from tests.terminal_screen import read_screen
 
 
@@ -108,20 +108,6 @@ def test_stdin_on_a_terminal_is_a_usage_error() -> None:
     assert proc.wait(timeout=10) == 2
     assert screen.startswith(b"apicli: batch reads request lines from FILE or stdin, and stdin is a terminal\n")
     assert b"hint: pipe the lines in, e.g. jq -c" in screen
-
-
-def test_progress_on_a_terminal_then_the_summary(server: FaultServer, tmp_path: object) -> None:
-    from pathlib import Path
-
-    server.script("/slow", Slow(0.1))
-    requests = Path(str(tmp_path)) / "requests.ndjson"
-    requests.write_bytes(_request_lines(8))
-    shown = run_on_terminal(
-        ["batch", str(requests), "--base-url", server.url(), "--parallel", "1"], stdout_on_terminal=False
-    )
-    assert shown.code == 0, shown.screen
-    assert b"\r\x1b[2Kbatch: " in shown.screen and b" done, 0 failed, 1 running, " in shown.screen
-    assert shown.screen.endswith(b"\n") and b"\r\x1b[2Kapicli: batch: 8 requests: 8 ok in " in shown.screen
 
 
 def test_input_is_read_lazily(server: FaultServer) -> None:

@@ -54,5 +54,13 @@ class SpecBuilder:
         if request.query:
             named = {name for name, _ in request.query}
             query = tuple(pair for pair in query if pair[0] not in named) + request.query
-        method = request.method or ("POST" if request.body is not None else "GET")
-        return self.base._replace(method=method, url=url, headers=headers, query=query, body=request.body)
+        body = request.body
+        if body is not None and body.content_type is not None and not _has_header(headers, "content-type"):
+            # The type of a "json" body, unless a header (the line's or a flag's) names another.
+            headers = (*headers, ("Content-Type", body.content_type))
+        method = request.method or ("POST" if body is not None else "GET")
+        return self.base._replace(method=method, url=url, headers=headers, query=query, body=body)
+
+
+def _has_header(headers: tuple[tuple[str, str], ...], lowered: str) -> bool:
+    return any(name.lower() == lowered for name, _ in headers)

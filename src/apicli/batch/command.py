@@ -21,16 +21,19 @@ from ..transport.retry import ApicliRetry
 from .build import SpecBuilder
 from .gate import Gate, GatedRetry, SharedRefresh
 from .lines import LineError, LineRequest
-from .results import Result, Tally
+from .results import Result
 from .runner import BatchOutcome, BatchRun, BatchSettings
 from .send import Sender
 from .stopping import StopRequest, stop_signals
 
 if TYPE_CHECKING:
     from ..filters.jqfilter import JqProgram
+    from ..filters.schema import SchemaValidator
     from ..inputs.writeout import Segment
     from ..output.render import Renderer
+    from ..output.report import Reporter
     from ..request.transferinfo import WriteOut
+    from .display import BarDisplay
 
 RERUN_HINT = "each result carries its input line; 'apicli help batch' shows how to rerun only what is left"
 
@@ -54,6 +57,8 @@ class BatchOptions(NamedTuple):
     on_result: Callable[[Result], None] | None = None
     expected: frozenset[int] | None = None  # --expect-status, expanded
     keep_facts: bool = False  # --assert needs each response's facts ($status & co.)
+    input_size: int | None = None  # FILE's size, for the progress bar's fraction; None for stdin
+    schema: SchemaValidator | None = None  # --schema: each successful body must match it
 
 
 class ResultWriter:
@@ -70,8 +75,10 @@ class ResultWriter:
         write_out: WriteOut | None = None,
         note: Callable[[str], None] = lambda line: None,
         on_result: Callable[[Result], None] | None = None,
+        before_write: Callable[[], None] = lambda: None,
     ) -> None:
         self.on_result = on_result
+        self.before_write = before_write  # the progress bar leaves the terminal line
         self.sink = sink
         self.renderer = renderer
         self.stop = stop
@@ -81,6 +88,7 @@ class ResultWriter:
         self.note = note
 
     def __call__(self, result: Result) -> None:
+        self.before_write()
         if self.on_result is not None:
             self.on_result(result)
         data = self._render(result)
@@ -148,6 +156,7 @@ def run_batch(
         timed=options.write_out is not None,
         expected=options.expected,
         keep_facts=options.keep_facts,
+        schema=options.schema,
     )
     write_out = None
     if options.write_out is not None:
@@ -156,11 +165,15 @@ def run_batch(
         write_out = WriteOut(options.write_out, printer)
     reporter = client.reporter
     stop = StopRequest()
-    progress = None
+    display = None
+    note = reporter.note
     if printer.stderr_terminal and not reporter.quiet and not reporter.verbose_enabled:
+        display = progress_bar(printer, reporter, options)
+        shown = display
 
-        def progress(tally: Tally, seconds: float, running: int) -> None:
-            reporter.overwrite(f"batch: {progress_text(tally, seconds, running)}")
+        def note(line: str) -> None:
+            shown.hide()
+            reporter.note(line)
 
     with printer.body_sink() as sink:
         writer = ResultWriter(
@@ -170,22 +183,41 @@ def run_batch(
             bodies=options.bodies,
             jq=options.jq,
             write_out=write_out,
-            note=reporter.note,
+            note=note,
             on_result=options.on_result,
+            before_write=display.hide if display is not None else lambda: None,
         )
-        run = BatchRun(sender, options.settings, writer, stop=stop, flush=sink.flush, progress=progress)
+        flush = sink.flush
+        if display is not None:
+            bar = display
+
+            def flush() -> None:
+                sink.flush()
+                bar.show()
+
+        progress = display.update if display is not None else None
+        run = BatchRun(sender, options.settings, writer, stop=stop, flush=flush, progress=progress)
         try:
             with stop_signals(stop, client.clock):
                 outcome = run.run(lines)
         finally:
-            if progress is not None:
-                reporter.overwrite(None)
+            if display is not None:
+                display.close()
     finish(outcome, reporter.note)
 
 
-def progress_text(tally: Tally, seconds: float, running: int) -> str:
-    rate = tally.total / seconds if seconds > 0 else 0.0
-    return f"{tally.total} done, {tally.failures} failed, {running} running, {rate:.1f}/s"
+def progress_bar(printer: Printer, reporter: Reporter, options: BatchOptions) -> BarDisplay:
+    """The bar on stderr (a terminal); erased around each result when anything may reach its terminal."""
+    from .display import BarDisplay
+
+    results_shown = printer.destination is None and printer.stdout_terminal
+    others = options.write_out is not None or options.on_result is not None or options.jq is not None
+    return BarDisplay(
+        reporter.stream,
+        total=options.input_size,
+        color=reporter.color,
+        shares_terminal=results_shown or others,
+    )
 
 
 def finish(outcome: BatchOutcome, note: Callable[[str], None]) -> None:

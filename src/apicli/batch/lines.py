@@ -7,7 +7,9 @@ A line is a JSON request object:
      "query": {"v": "2"}, "id": "row-17"}
 
 or a bare URL, which is a GET of it (as `download --input-file` reads URLs). `data` is a raw body,
-as text or as {"base64": …}; a header whose value is an array is sent once per value. Blank lines
+as text or as {"base64": …}; a header whose value is an array is sent once per value. Numbers are
+kept as the line wrote them (pagination/exact): a `json` body is sent with 1.10 as 1.10 and a
+100-digit integer whole, as are numbers in headers, query values and the id. Blank lines
 and `#` comments are skipped. A line that is not a valid request becomes a `LineError` naming its
 line number, so one bad line fails that line, never the run; a line past the limit is skipped to
 its end without being held.
@@ -17,16 +19,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from json import JSONDecodeError
 from typing import Any, NamedTuple
 
 from ..formats.headertext import has_controls
 from ..formats.httpsyntax import is_header_name
 from ..formats.jsontext import nesting_depth
 from ..limits import BATCH_LINE, JSON_DEPTH, Limit, size_text
+from ..pagination.exact import exact_decoder, exact_text
 from ..spec import Body
 
 FIELDS = frozenset({"url", "method", "headers", "query", "json", "data", "id"})
@@ -34,7 +37,7 @@ _METHOD = re.compile(r"^[A-Za-z]{1,32}$")
 _NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
 # Below this many brackets a line cannot nest past JSON_DEPTH, nor reach the interpreter's recursion limit.
 _FEW_BRACKETS = 256
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+JSON_TYPE = "application/json"
 
 
 class LineRequest(NamedTuple):
@@ -48,6 +51,7 @@ class LineRequest(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
     body: Body | None = None
+    end: int = 0  # the input's byte offset just past this line: how far the input has been read
 
 
 class LineError(NamedTuple):
@@ -57,14 +61,16 @@ class LineError(NamedTuple):
     position: int
     id: str | None
     message: str
+    end: int = 0
 
 
 class BadLine(ValueError):
     """Why a line is not a request object (the message of its LineError)."""
 
 
-def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tuple[int, bytes | None]]:
-    """(line number from 1, the line without its end) as the chunks arrive; None for a line past `limit`.
+def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number from 1, the line without its end, the byte offset past it) as the chunks arrive; the
+    line is None when it is past `limit`.
 
     A line past the limit is dropped as it streams in, so an input without line ends costs at most
     `limit`, and the next line is read as usual.
@@ -72,20 +78,22 @@ def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tu
     number = 1
     pending = bytearray()
     skipping = False
+    before = 0  # the bytes of the chunks before this one
     for chunk in chunks:
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
             if skipping:
-                yield number, None
+                yield number, None, before + end + 1
                 skipping = False
             elif len(pending) + end - start > limit.bytes:
-                yield number, None
+                yield number, None, before + end + 1
             else:
                 pending += chunk[start:end]
-                yield number, bytes(pending)
+                yield number, bytes(pending), before + end + 1
             pending.clear()
             number += 1
             start = end + 1
+        before += len(chunk)
         if skipping:
             continue
         pending += chunk[start:]
@@ -93,23 +101,23 @@ def raw_lines(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[tu
             pending.clear()
             skipping = True
     if skipping:
-        yield number, None
+        yield number, None, before
     elif pending:
-        yield number, bytes(pending)
+        yield number, bytes(pending), before
 
 
 def read_requests(chunks: Iterable[bytes], limit: Limit = BATCH_LINE) -> Iterator[LineRequest | LineError]:
     """Each request line of the input, parsed, in order; blank lines and # comments are skipped."""
     index = 0
-    for number, raw in raw_lines(chunks, limit):
+    for number, raw, end in raw_lines(chunks, limit):
         if raw is None:
-            yield LineError(number, index, None, f"line {number} is larger than {size_text(limit.bytes)}")
+            yield LineError(number, index, None, f"line {number} is larger than {size_text(limit.bytes)}", end)
             index += 1
             continue
         stripped = raw.strip()
         if not stripped or stripped.startswith(b"#"):
             continue
-        yield parse_line(stripped, number, index)
+        yield parse_line(stripped, number, index)._replace(end=end)
         index += 1
 
 
@@ -129,7 +137,7 @@ def parse_line(raw: bytes, number: int, index: int) -> LineRequest | LineError:
         return LineError(number, index, None, f"line {number}: {exc}")
     if not isinstance(document, dict):
         return LineError(number, index, None, f"line {number} is not a JSON object")
-    given_id = _encode(document["id"]) if "id" in document else None
+    given_id = exact_text(document["id"]) if "id" in document else None
     try:
         return _request(document, number, index, given_id)
     except BadLine as exc:
@@ -140,11 +148,11 @@ def _refuse(constant: str) -> Any:
     raise BadLine(f"{constant} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse)
+_DECODER = exact_decoder(parse_constant=_refuse)
 
 
 def _load(raw: bytes, text: str) -> Any:
-    """The line's JSON, integers exact (the standard parser), never deeper than JSON_DEPTH, no NaN."""
+    """The line's JSON, every number kept as written, never deeper than JSON_DEPTH, no NaN."""
     if raw.count(b"[") + raw.count(b"{") < _FEW_BRACKETS:
         return _decode(text)
     if nesting_depth(raw) > JSON_DEPTH:
@@ -161,7 +169,7 @@ def _load(raw: bytes, text: str) -> Any:
 def _decode(text: str) -> Any:
     try:
         return _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
+    except JSONDecodeError as exc:
         raise BadLine(f"not JSON ({exc.msg} at column {exc.colno})") from None
 
 
@@ -181,7 +189,8 @@ def _request(document: dict[str, Any], number: int, index: int, given_id: str | 
         raise BadLine('"json" and "data" cannot be combined')
     body = None
     if "json" in document:
-        body = Body(kind="json", json=document["json"])
+        # Sent as the compact text of the value with its numbers as written, never re-read as floats.
+        body = Body(kind="raw", raw=exact_text(document["json"]).encode("utf-8"), content_type=JSON_TYPE)
     elif "data" in document:
         body = Body(kind="raw", raw=_data(document["data"]))
     return LineRequest(
@@ -215,7 +224,7 @@ def _values(name: str, value: Any, what: str) -> list[str]:
         if isinstance(item, bool):
             texts.append("true" if item else "false")
         elif isinstance(item, int | float | str):
-            texts.append(item if isinstance(item, str) else _encode(item))
+            texts.append(item if isinstance(item, str) else exact_text(item))
         else:
             raise BadLine(f"{what} {name!r} must be a string, a number or an array of them")
     return texts

@@ -3,11 +3,12 @@
     {"index": 0, "line": 1, "id": "row-17", "method": "GET", "url": "…", "status": 200,
      "ok": true, "attempts": 1, "time": 0.0123, "body": …}
 
-plus `"error": {"kind", "message"}` when the request failed. The body is embedded as --envelope
-embeds it (output/envelope.body_json): JSON as the server wrote it, numbers exact, else a string
-or {"base64": …}. Its spelling is kept but for whitespace between tokens, removed so that the
-result stays on one line. The URL is shown as -v shows it: a password and secret query values
-hidden.
+plus `"error": {"kind", "message"}` when the request failed, and `"captures": {NAME: value}` when
+--capture gave values (each as the request verbs compute it: a string as itself, else its JSON).
+The body is embedded as --envelope embeds it (output/envelope.body_json): JSON as the server wrote
+it, numbers exact, else a string or {"base64": …}. Its spelling is kept but for whitespace between
+tokens, removed so that the result stays on one line. The URL is shown as -v shows it: a password
+and secret query values hidden.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Result:
     __slots__ = (
         "attempts",
         "body",
+        "captures",
+        "end",
         "error",
         "facts",
         "id",
@@ -56,9 +59,10 @@ class Result:
         "url",
     )
 
-    def __init__(self, index: int, line: int, given_id: str | None) -> None:
+    def __init__(self, index: int, line: int, given_id: str | None, end: int = 0) -> None:
         self.index = index
         self.line = line
+        self.end = end  # the input's byte offset past its line: how far the input is done once it is written
         self.id = given_id  # JSON text, as the input line wrote it
         self.method: str | None = None
         self.url: str | None = None
@@ -71,6 +75,7 @@ class Result:
         self.error: str | None = None
         self.report: Any = None  # -w's TransferReport, written with the result
         self.facts: bytes | None = None  # $status & co. for --assert (output/envelope.response_facts)
+        self.captures: list[tuple[str, str]] | None = None  # --capture: (NAME, value) in the flags' order
         self.sent = True  # False: stopped at the gate, never sent; such a line gets no result
 
     @property
@@ -102,6 +107,9 @@ class Result:
         )
         if self.error is not None:
             parts.append(f',"error":{{"kind":{_string(self.kind or "error")},"message":{_string(self.error)}}}')
+        if self.captures is not None:
+            members = ",".join(f"{_string(name)}:{_string(value)}" for name, value in self.captures)
+            parts.append(f',"captures":{{{members}}}')
         if self.body is not None:
             parts.append(f',"body":{self.body}')
         parts.append("}")

@@ -42,6 +42,16 @@ class BatchSettings(NamedTuple):
     fail_fast: bool = False
 
 
+class Snapshot(NamedTuple):
+    """How far a batch is, as the progress bar (display.BarDisplay) shows it."""
+
+    done: int  # results written
+    failed: int
+    running: int
+    seconds: float
+    read: int  # the input's bytes up to the last line whose result is written
+
+
 class BatchOutcome(NamedTuple):
     tally: Tally
     seconds: float
@@ -51,7 +61,7 @@ class BatchOutcome(NamedTuple):
 
 
 Write = Callable[[Result], None]
-Progress = Callable[[Tally, float, int], None]
+Progress = Callable[[Snapshot], None]
 
 
 class Credits:
@@ -117,6 +127,7 @@ class BatchRun:
         self._next_index = 0
         self._held = 0
         self._input_error: BaseException | None = None
+        self._done_to = 0  # the input's bytes up to the last line whose result is written (the bar's fraction)
 
     def run(self, lines: Iterator[LineRequest | LineError]) -> BatchOutcome:
         started = self.clock.now()
@@ -146,7 +157,9 @@ class BatchRun:
                 now = self.clock.now()
                 if self.progress is not None and now - shown_at >= PROGRESS_EVERY:
                     shown_at = now
-                    self.progress(self.tally, now - started, min(len(self._sent), self.settings.parallel))
+                    running = min(len(self._sent), self.settings.parallel)
+                    tally = self.tally
+                    self.progress(Snapshot(tally.total, tally.failures, running, now - started, self._done_to))
             unfinished = self._finish()
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -177,7 +190,7 @@ class BatchRun:
         while True:
             if kind == "line" and not self.stop.asked:
                 if isinstance(item, LineError):
-                    result = Result(item.position, item.line, item.id).fail("input", item.message)
+                    result = Result(item.position, item.line, item.id, item.end).fail("input", item.message)
                     self._completed(result)
                 else:
                     self._ready.append(item)
@@ -199,7 +212,7 @@ class BatchRun:
         return self._held < BATCH_WINDOW.bytes or request.position == self._next_index
 
     def _submit(self, executor: DaemonExecutor, request: LineRequest) -> None:
-        result = Result(request.position, request.line, request.id)
+        result = Result(request.position, request.line, request.id, request.end)
         self._sent[request.position] = (request, result)
         events = self._events
         sender = self.sender
@@ -228,6 +241,7 @@ class BatchRun:
         if result.sent:  # a line stopped at the gate was never sent: a rerun sends it
             self.write_result(result)
             self.tally.count(result)
+            self._done_to = max(self._done_to, result.end)
 
     def _finish(self) -> int:
         """Past the grace: a result for each request still out, then every result held, in order."""
@@ -235,7 +249,7 @@ class BatchRun:
         self._sent.clear()
         started = 0
         for _index, (request, running) in unfinished:
-            result = Result(request.position, request.line, request.id)
+            result = Result(request.position, request.line, request.id, request.end)
             result.method, result.url = running.method, running.url
             # A worker sets `sent` once its request passes the gate; one still queued was never sent.
             result.sent = running.sent and running.method is not None

@@ -26,7 +26,10 @@ from .results import Result, error_message, failure_kind
 if TYPE_CHECKING:
     import requests
 
+    from ..filters.schema import SchemaValidator
     from ..transport.timing import TransferClock
+
+SHOWN_SCHEMA_ERRORS = 3  # a result's schema error names this many ways the body breaks the schema
 
 
 class Sender:
@@ -43,8 +46,10 @@ class Sender:
         timed: bool = False,
         expected: frozenset[int] | None = None,
         keep_facts: bool = False,
+        schema: SchemaValidator | None = None,
     ) -> None:
         self.client = client
+        self.schema = schema  # --schema: a successful answer's body must match it
         self.builder = builder
         self.gate = gate
         self.ignore_status = ignore_status
@@ -97,6 +102,7 @@ class Sender:
         retries = getattr(response.raw, "retries", None)
         result.attempts = len(getattr(retries, "history", ()) or ()) + 1
         self.client.show_response_head(response, self.include)
+        body: bytes | None = None  # None: an answer without a body by definition (HEAD, 204, 304)
         if response.request.method != "HEAD" and status not in NO_BODY_STATUSES:
             body = read_bounded(self.client.body_chunks(response), BATCH_BODY, clock=self.client.clock)
             if body:
@@ -115,6 +121,19 @@ class Sender:
             result.fail("http", f"HTTP {status} {response.reason or ''}".rstrip() + why)
         else:
             result.ok = True
+        if result.ok and self.schema is not None and body is not None:
+            self._check_schema(self.schema, body, result)
+
+    @staticmethod
+    def _check_schema(schema: SchemaValidator, body: bytes, result: Result) -> None:
+        """--schema, as the request verbs check a body (the same errors), on the worker."""
+        from ..filters.schema import schema_failure
+
+        errors = schema.body_errors(body)
+        if errors:
+            failure = schema_failure(errors, SHOWN_SCHEMA_ERRORS)
+            more = [line.removeprefix("apicli: ") for line in (failure.detail or "").splitlines()]
+            result.fail("schema", "; ".join([failure.message, *more]))
 
     def _report(
         self,

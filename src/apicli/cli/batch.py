@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal
 
@@ -52,8 +53,9 @@ def batch_command(
     or {"base64": …}); a bare URL is a GET. The line's fields win over the flags and the profile.
 
     Each result: {"index", "line", "id", "method", "url", "status", "ok", "attempts", "time",
-    "body"}, with "error" when the request failed; in input order unless --unordered. Exit 0 when
-    every request succeeded, 11 when some failed (the summary on stderr names their lines).
+    "body"}, with "error" when the request failed ("captures" with --capture); in input order unless
+    --unordered. Exit 0 when every request succeeded, 11 when some failed (the summary on stderr
+    names their lines).
 
     Examples:
 
@@ -69,13 +71,16 @@ def batch_command(
     from ..batch.command import BatchOptions, run_batch
     from ..batch.lines import read_requests
     from ..batch.runner import BatchSettings
-    from ..commands.checks import build_checks
     from ..config.profiles import load_profile
-    from ..pagination.settings import parse_rate
+    from ..pagination.rate import parse_rate
 
     interval = parse_rate(own.rate) if own.rate is not None else 0.0
-    checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags))
-    chunks = _input_chunks(file)
+    checks = None
+    if checking.assert_ or checking.expect_status or checking.capture or checking.report:
+        from ..commands.checks import build_checks
+
+        checks = build_checks(checking, os.environ, sys.argv[1:], jq_bindings(flags), in_results=True)
+    chunks, input_size = _input_chunks(file)
     preview: Literal["curl", "dry-run"] | None = "curl" if flags.curl else ("dry-run" if flags.dry_run else None)
     if flags.curl and flags.dry_run:
         raise UsageError("--curl and --dry-run cannot be combined")
@@ -115,9 +120,13 @@ def batch_command(
         include=output.include,
         jq=invocation.jq,
         write_out=invocation.write_out,
-        on_result=checks.judge_result if checks is not None else None,
+        on_result=(
+            partial(checks.judge_result, schema_given=invocation.schema is not None) if checks is not None else None
+        ),
         expected=checks.answers() if checks is not None and checks.expected is not None else None,
         keep_facts=checks is not None and checks.program is not None,
+        input_size=input_size,
+        schema=invocation.schema,
     )
     client = open_run_client(run, pool_size=max(own.parallel, 10))
     try:
@@ -127,8 +136,9 @@ def batch_command(
             checks.write_reports(run.printer)
 
 
-def _input_chunks(file: Path | None) -> Iterator[bytes]:
-    """The input's bytes as they come: FILE, or stdin for - or nothing (a terminal is refused)."""
+def _input_chunks(file: Path | None) -> tuple[Iterator[bytes], int | None]:
+    """The input's bytes as they come: FILE, or stdin for - or nothing (a terminal is refused); and
+    FILE's size when it is a regular file (None for stdin, a FIFO or a device)."""
     from ..inputs.local_input import NotReadable, open_local
     from ..output.plan import is_terminal
 
@@ -138,7 +148,7 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
                 "batch reads request lines from FILE or stdin, and stdin is a terminal",
                 hint=f"pipe the lines in, e.g. {STDIN_EXAMPLE}; or name a file (- reads stdin anyway)",
             )
-        return _arriving(sys.stdin.buffer)
+        return _arriving(sys.stdin.buffer), None
     try:
         opened = open_local(file)
     except NotReadable as exc:
@@ -148,7 +158,7 @@ def _input_chunks(file: Path | None) -> Iterator[bytes]:
         with opened.stream as stream:
             yield from _arriving(stream)
 
-    return chunks()
+    return chunks(), opened.size
 
 
 def _arriving(stream: BinaryIO) -> Iterator[bytes]:

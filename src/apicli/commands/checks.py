@@ -210,24 +210,36 @@ class Checks:
         named = [Check(check.name, check.passed, check.message) for check in checks]
         self.cases.append(Case(f"{method} {url}", kind, method, url, status, elapsed, attempts, named, error))
 
-    def judge_result(self, result: Result) -> None:
+    def judge_result(self, result: Result, *, schema_given: bool = False) -> None:
         """batch's hook: check one result before it is written (it may fail it), and keep its case.
 
-        `.` is the body as the result embeds it (JSON as sent; text as a string)."""
+        `.` is the body as the result embeds it (JSON as sent; text as a string). The worker checked
+        --schema already (a mismatch is the result's "schema" error); here it becomes the case's check.
+        Captures go into the result when it and every check succeeded; one without a value fails it."""
         checks: list[CheckResult] = []
         if result.status is not None:
             status_failed = result.kind == "http"
             status_text = f"status in {self.expected_text or '2xx'}"
             checks.append(CheckResult(status_text, not status_failed, result.error if status_failed else None))
+        if schema_given and result.status is not None and result.kind in (None, "schema"):
+            schema_failed = result.kind == "schema"
+            checks.append(CheckResult("schema", not schema_failed, result.error if schema_failed else None))
         if self.program is not None and result.ok:
             body = (result.body or "").encode("utf-8", "surrogatepass")
-            asserts, _captures = self.program.evaluate(result.facts or b"{}", body)
+            asserts, captures = self.program.evaluate(result.facts or b"{}", body)
             checks += [CheckResult(outcome.assertion.text, outcome.passed, outcome.failure) for outcome in asserts]
+            checks += [CheckResult(f"capture {item.capture.name}", item.failure is None, item.failure)
+                       for item in captures]  # fmt: skip
             failed = [outcome.failure for outcome in asserts if outcome.failure is not None]
+            missing = [item.failure for item in captures if item.failure is not None]
             if failed:
-                result.fail("assertion", "; ".join(failed))
+                result.fail("assertion", "; ".join(failed + missing))
+            elif missing:
+                result.fail("capture", "; ".join(missing))
+            elif captures:
+                result.captures = [(item.capture.name, item.value or "") for item in captures]
         if self.reports and result.method is not None:
-            own_error = result.error if result.kind not in ("http", "assertion") else None
+            own_error = result.error if result.kind not in ("http", "assertion", "schema", "capture") else None
             url = result.url or ""
             self._add_case("request", result.method, url, result.status, result.seconds, result.attempts, checks,
                            own_error)  # fmt: skip
@@ -275,8 +287,12 @@ def _where(response: requests.Response) -> str:
     return redact_url(response.url)
 
 
-def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str], bindings: str = "") -> Checks | None:
-    """The run's checks from its flags (None when none was given); every mistake is a usage error now."""
+def build_checks(
+    flags: CheckFlags, environ: Mapping[str, str], argv: list[str], bindings: str = "", *, in_results: bool = False
+) -> Checks | None:
+    """The run's checks from its flags (None when none was given); every mistake is a usage error now.
+
+    `in_results`: captures go into each result (batch), not to a --capture-file."""
     from ..errors import UsageError
 
     if not (flags.assert_ or flags.expect_status or flags.capture or flags.capture_secret or flags.report):
@@ -291,7 +307,7 @@ def build_checks(flags: CheckFlags, environ: Mapping[str, str], argv: list[str],
         captures = [parse_capture(text) for text in flags.capture]
         captures += [parse_capture(text, secret=True) for text in flags.capture_secret]
     target = None
-    if captures:
+    if captures and not in_results:
         from ..output.capturefile import capture_target, check_capture_names
 
         if flags.capture_file is None:

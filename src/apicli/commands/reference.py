@@ -227,7 +227,8 @@ BATCH = Topic(
                 ("`method`", "default GET, or POST when the line has a body"),
                 ("`headers`", "an object; a value that is an array sends the header once per value"),
                 ("`query`", "an object of query parameters; an array value repeats the parameter"),
-                ("`json`", "a JSON body (`Content-Type: application/json`)"),
+                ("`json`", "a JSON body, sent compact with every number as the line wrote it (1.10 stays 1.10, "
+                 "a 30-digit integer whole); `Content-Type: application/json` unless a header names another"),
                 ("`data`", 'a raw body: text, or `{"base64": "…"}` for bytes'),
                 ("`id`", "any JSON value, copied into the line's result"),
             ),
@@ -246,8 +247,10 @@ BATCH = Topic(
                 ("`attempts`, `time`", "how many times it was sent (retries included), and the seconds it took"),
                 ("`body`", "the body as `--envelope` embeds it: JSON as sent (numbers exact), else a string "
                  'or `{"base64": …}`; absent when empty'),
+                ("`captures`", '`{NAME: value}` for `--capture NAME=EXPR`, when the request and its checks '
+                 "succeeded (a string as itself, else its JSON text)"),
                 ("`error`", '`{"kind", "message"}` when it failed: kind is http, connection, timeout, redirect, '
-                 "request, response, input (a bad line), jq or interrupted"),
+                 "request, response, input (a bad line), schema, assertion, capture, jq or interrupted"),
             ),
         ),
         "`--parallel N` sends N at once on one connection pool, cookie jar and OAuth2 token (fetched once, "
@@ -258,6 +261,16 @@ BATCH = Topic(
         "`--bodies` writes only each successful body; `--jq` applies to each result (or, with `--bodies`, to "
         "each body). `-w` reports each request after its result (on stderr with `%{stderr}`, or on stdout "
         "when the results go to `-o FILE`). `--dry-run` and `--curl` print each line's request.",
+        "Checks apply to each result: `--schema FILE` checks each successful body (a mismatch fails that "
+        "result, kind schema, and names the first ways it breaks the schema); `--assert EXPR` must hold for "
+        "it (`.` is its body; `$status`, `$headers`, … are bound; kind assertion); `--expect-status LIST` "
+        "decides which statuses succeed; `--capture NAME=EXPR` adds each value to its result's `captures` "
+        "(an expression with no value fails it, kind capture); `--report FORMAT:FILE` writes a case per "
+        "request, with these checks. Captures stay in the results: `--capture-file` and `--capture-secret` "
+        "are refused.",
+        "When stderr is a terminal (and neither `--quiet` nor `-v` is given), a progress bar shows done, "
+        "failed, running and the rate, and for a FILE how much of it has its results written; it is erased "
+        "before each result that goes to the same terminal, and at the end for the summary line.",
         "Exit 0 when every request succeeded; 11 when some failed (`--fail-fast` stops sending at the first); "
         "130 on Ctrl-C or SIGTERM, 8 at `--max-time`. Stopping sends nothing more, lets the requests in flight "
         "finish within a few seconds and writes their results, so every line written is whole; a request "

@@ -10,11 +10,12 @@ its text. `exact_text` writes an item back as compact JSON with those texts.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-__all__ = ["WrittenNumber", "exact_text", "loads_exact"]
+__all__ = ["WrittenNumber", "exact_decoder", "exact_text", "loads_exact"]
 
 
 class WrittenNumber(float):
@@ -32,12 +33,22 @@ def _written(text: str) -> WrittenNumber:
 
 def _integer(text: str) -> int | WrittenNumber:
     # int("-0") is 0, and jq prints -0 for -0.
-    return _written(text) if text == "-0" else int(text)
+    if text == "-0":
+        return _written(text)
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() converts: kept as written all the same
+        return _written(text)
 
 
 def loads_exact(body: bytes) -> Any:
     """The JSON value of `body`, numbers kept as written; ValueError or RecursionError when it is not JSON."""
     return json.loads(body, parse_float=_written, parse_int=_integer, parse_constant=_written)
+
+
+def exact_decoder(parse_constant: Callable[[str], Any] = _written) -> json.JSONDecoder:
+    """A decoder that keeps numbers as `loads_exact` does; `parse_constant` may refuse NaN and Infinity."""
+    return json.JSONDecoder(parse_float=_written, parse_int=_integer, parse_constant=parse_constant)
 
 
 class _Token(str):
@@ -69,7 +80,7 @@ def _slow_text(value: Any) -> str:
         if kind is _Token:
             out.append(current)
         elif kind is str:
-            out.append(json.dumps(current))  # ASCII-only: a lone surrogate becomes its \u escape
+            out.append(_string(current))
         elif kind is WrittenNumber:
             out.append(current.text)
         elif kind is int:
@@ -81,7 +92,7 @@ def _slow_text(value: Any) -> str:
             for index in range(len(entries) - 1, -1, -1):
                 key, member = entries[index]
                 todo.append(member)
-                todo.append(_Token(json.dumps(key) + ":"))
+                todo.append(_Token(_string(key) + ":"))
                 if index:
                     todo.append(_COMMA)
         elif kind is list:
@@ -96,3 +107,15 @@ def _slow_text(value: Any) -> str:
         else:  # not produced by loads_exact; written as the json module would
             out.append(json.dumps(current))
     return "".join(out)
+
+
+_unicode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _string(text: str) -> str:
+    """A JSON string as orjson writes it (UTF-8 as is), but a lone surrogate as its \\u escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(text)
+    return _unicode_text(text)

@@ -13,10 +13,12 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..clock import Clock
-from .settings import Pacing
+
+if TYPE_CHECKING:  # batch's workers come here without the pagination settings, so they are not loaded
+    from .settings import Pacing
 
 __all__ = ["DaemonExecutor", "Throttle"]
 

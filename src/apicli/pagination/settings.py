@@ -7,8 +7,6 @@ as text; the flags and their defaults are in apicli.flagtable) and returns a fro
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,20 +15,9 @@ from ..errors import UsageError
 from ..flag_groups import PaginationFlags
 from ..flagtable import MAX_PARALLEL, find_flag
 from .dotpath import DotPath, parse_path
+from .rate import parse_rate
 
 __all__ = ["Pacing", "PaginationSettings", "Scheme", "build_settings", "parse_rate"]
-
-
-_RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:/\s*([a-z]+))?\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {
-    unit: seconds
-    for names, seconds in (
-        (("s", "sec", "secs", "second", "seconds"), 1.0),
-        (("m", "min", "mins", "minute", "minutes"), 60.0),
-        (("h", "hr", "hrs", "hour", "hours"), 3600.0),
-    )
-    for unit in names
-}
 
 
 class Scheme(StrEnum):
@@ -73,18 +60,6 @@ class PaginationSettings:
     parallel: int
     pacing: Pacing
     jq_all: bool  # --jq runs once over the whole collection instead of once per item
-
-
-def parse_rate(text: str) -> float:
-    """Seconds between request starts for a rate such as `5/s`, `0.5/s`, `120/min` or `2` (per second)."""
-    match = _RATE.match(text)
-    seconds = _UNIT_SECONDS.get((match.group(2) or "s").lower()) if match else None
-    if match is None or seconds is None:
-        raise UsageError(f"invalid --rate {text!r}", hint="write requests per unit of time, e.g. 5/s, 100/min, 1/h")
-    count = float(match.group(1))
-    if count <= 0 or not math.isfinite(count):
-        raise UsageError(f"invalid --rate {text!r}: the rate must be above zero")
-    return seconds / count
 
 
 def _path(text: str | None, flag: str) -> DotPath | None:
