@@ -174,3 +174,13 @@ def _checked(run: Callable[[], list[str]]) -> list[str] | str:
         return run()
     except ResponseFormatError as exc:
         return f"error: {exc.message}"
+
+
+@given(st.text(max_size=40), st.integers(0, 200))
+def test_output_pieces_end_on_a_character(text: str, cut: int) -> None:
+    data = text.encode("utf-8")[:cut]
+    end = jqworker._whole_characters(bytearray(data))
+    whole = data[:end].decode("utf-8")  # no character cut in two
+    assert text.startswith(whole)
+    # All that came is passed on, but the first bytes of a character still coming.
+    assert end == len(data) or len(data) - end < len(text[len(whole)].encode("utf-8"))

@@ -80,7 +80,7 @@ class JqWorker:
 
     def output(self, chunks: Iterable[bytes], limit: int, flags: int) -> Iterator[bytes]:
         """The results as libjq writes them with jv_dumpf's `flags` (compact, or indented), each
-        ending in a newline, as pieces of whole lines to write as they are."""
+        ending in a newline, in pieces to write as they are (a piece never cuts a character)."""
         return self._exchange(chunks, limit, b"%d" % flags, passing=True)
 
     def _exchange(self, chunks: Iterable[bytes], limit: int, layout: bytes, *, passing: bool) -> Iterator[bytes]:
@@ -181,15 +181,14 @@ class JqWorker:
             if self.passing:
                 start = self.buffer.find(b"\0")
                 if start != 0:
-                    # Output up to the next message (or the last whole line): never a character cut in two.
-                    cut = start if start > 0 else self.buffer.rfind(b"\n") + 1
+                    # Output up to the next message, or all that came but a character cut in two:
+                    # a result of any length (`.` on a large body is one line) passes through as it comes.
+                    cut = start if start > 0 else _whole_characters(self.buffer)
                     if cut:
                         piece = bytes(self.buffer[:cut])
                         del self.buffer[:cut]
                         yield piece
                         continue
-                    if len(self.buffer) > limit:
-                        raise results_too_large(limit)
                     return
             end = self.buffer.find(b"\n", self.scanned)
             if end < 0:
@@ -232,6 +231,20 @@ class JqWorker:
         os.set_blocking(requests_write, False)
         self.child = (pid, requests_write, results_read)
         self._finalizer = weakref.finalize(self, _kill, pid, requests_write, results_read)
+
+
+def _whole_characters(data: bytearray) -> int:
+    """How much of `data` (UTF-8) ends on a character's end: all of it but a character's first bytes."""
+    end = len(data)
+    continuation = 0
+    while continuation < 3 and continuation < end and data[end - 1 - continuation] & 0xC0 == 0x80:
+        continuation += 1
+    lead_at = end - 1 - continuation
+    if lead_at < 0:
+        return 0
+    lead = data[lead_at]
+    size = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    return end if continuation + 1 >= size else lead_at
 
 
 def results_too_large(limit: int) -> OutputError:
