@@ -530,7 +530,7 @@ def _jqstream(ctx: _Context) -> Scenario:
             "The document's size is APICLI_BENCH_ITEMS_MB (default 100; the issue's is 400): at 400 MB jq 1.6 "
             "alone takes minutes and gigabytes, too slow for routine runs.",
             "Peak memory is the whole process tree's (apicli and its jq child together): the largest sum of "
-            "their PSS sampled every 20 ms, or ru_maxrss when larger (benchmarks/spawn_rss.py --tree).",
+            "their PSS sampled every 100 ms, or ru_maxrss when larger (benchmarks/spawn_rss.py --tree).",
         ],
     )
 

@@ -1,7 +1,7 @@
 """Run one command and write its peak RSS (KiB) and wall time (s) to a file.
 
 With --tree, the peak is the command's whole process tree (apicli and its jq child together):
-the largest sum of the processes' PSS, sampled every 20 ms (PSS counts a page two processes
+the largest sum of the processes' PSS, sampled every 100 ms (PSS counts a page two processes
 share half to each, so a forked child's inherited pages are not counted twice), or ru_maxrss
 when that is larger. A sample can miss a peak shorter than its interval.
 
@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-SAMPLE_EVERY = 0.02
+SAMPLE_EVERY = 0.1
 
 
 def _tree(pid: int) -> list[int]:
