@@ -14,20 +14,18 @@ import pty
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.faults.behaviours import json_reply
 from tests.faults.faultserver import FaultServer
 from tests.faults.loopback import serve
-from tests.faults.wire import Exchange
 from tests.process.conftest import APICLI, base_environment, run_on_terminal
+from tests.process.test_batch_signals import Slow
+from tests.sgr import plain
 from tests.terminal_screen import read_screen
 
 COUNT = 60  # at 2 at a time and 50 ms each, the run lasts long enough for the bar to be drawn several times
-_SGR = re.compile(rb"\x1b\[[0-9;]*m")
 _CONTROLS = re.compile(r"(\r|\n|\x1b\[2K)")
 _PERCENT = re.compile(rb" *(\d+)%")
 
@@ -35,15 +33,6 @@ _PERCENT = re.compile(rb" *(\d+)%")
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     yield from serve(FaultServer())
-
-
-@dataclass(frozen=True)
-class Slow:
-    seconds: float
-
-    def serve(self, exchange: Exchange) -> None:
-        exchange.wait(self.seconds)
-        json_reply({"n": 1}).serve(exchange)
 
 
 def _requests(tmp_path: Path) -> Path:
@@ -56,7 +45,7 @@ def final_screen(shown: bytes) -> list[str]:
     """The lines a terminal is left showing after `shown` (carriage return, line feed and erase-line
     are the only controls apicli writes here; colours are dropped)."""
     lines, column = [""], 0
-    for token in _CONTROLS.split(_SGR.sub(b"", shown).decode("utf-8")):
+    for token in _CONTROLS.split(plain(shown).decode("utf-8")):
         if token == "\r":
             column = 0
         elif token == "\n":
@@ -83,8 +72,7 @@ def _json_stream(text: str) -> list[dict[str, object]]:
 
 def _bar_drawn(screen: bytes) -> list[bytes]:
     """Each drawing of the bar: an erased line then `batch ` and the bar's counts."""
-    plain = _SGR.sub(b"", screen)
-    return [piece for piece in plain.split(b"\r\x1b[2K") if piece.startswith(b"batch ") and b" done, " in piece]
+    return [piece for piece in plain(screen).split(b"\r\x1b[2K") if piece.startswith(b"batch ") and b" done, " in piece]
 
 
 def test_the_bar_leaves_the_results_whole_on_the_terminal_they_share(server: FaultServer, tmp_path: Path) -> None:
@@ -99,7 +87,7 @@ def test_the_bar_leaves_the_results_whole_on_the_terminal_they_share(server: Fau
     assert re.fullmatch(rf"apicli: batch: {COUNT} requests: {COUNT} ok in \d+\.\d s \(\d+\.\d/s\)", summary), summary
     written = _json_stream("\n".join(results))
     assert [item["index"] for item in written] == list(range(COUNT))
-    assert all(item["ok"] is True and item["body"] == {"n": 1} for item in written)
+    assert all(item["ok"] is True and item["body"] == {"slow": 0.05} for item in written)
 
 
 def test_a_file_input_shows_its_fraction_done(server: FaultServer, tmp_path: Path) -> None:
