@@ -48,7 +48,9 @@ class JqItemSink(ItemSink):
         item at a time (write_page), which reports those with the item's place and the output before."""
         every_item.halted = False
         try:
-            pieces = None if self.program.raw_output else every_item.laid_out(text, self.renderer.jq_layout())
+            # libjq lays the output out in the child, unless a brief program runs on a small batch here.
+            laid_out = not self.program.raw_output and every_item.runs_in_child(len(text))
+            pieces = every_item.laid_out(text, self.renderer.jq_layout()) if laid_out else None
             output: bytes | None
             if pieces is None:
                 output = self.renderer.jq_output(self.program, every_item.results(text.decode("utf-8")))
