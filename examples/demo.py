@@ -138,6 +138,22 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
+        "batch",
+        "A stream of requests: apicli batch",
+        (
+            Demo(
+                """printf '%s\\n' 1 2 3 | jq -c '{url: "/users/\\(.)", id: "user-\\(.)"}'"""
+                """ | apicli batch --base-url 127.0.0.1:PORT --parallel 3 --jq '{id, status, login: .body.login}'""",
+                requires=("jq",),
+            ),
+            Demo(
+                """printf '%s\\n' '{"url": "/users/1"}' '{"url": "/users/999"}' 'not a request'"""
+                """ | apicli batch --base-url 127.0.0.1:PORT --bodies --jq .login -r""",
+                expected_exit=11,
+            ),
+        ),
+    ),
 )
 
 

@@ -22,7 +22,7 @@ def test_the_demo_runs_every_section_as_listed() -> None:
     assert result.stdout.rstrip().endswith("All demos behaved as expected.")
     headings = re.findall(r"^## (\w+):", result.stdout, flags=re.MULTILINE)
     # Printed in order, though run at once.
-    assert headings == ["foundation", "paginate", "download", "ecosystem", "checks"]
+    assert headings == ["foundation", "paginate", "download", "ecosystem", "checks", "batch"]
 
 
 def test_make_demo_installs_the_runtime_only() -> None:
