@@ -73,3 +73,19 @@ def test_verbose_shows_each_repeated_header(httpserver: HTTPServer, invoke: Invo
     result = invoke("get", httpserver.url_for("/h"), "X-Foo:a", "X-Foo:b", "-v")
     assert "> X-Foo: a\n> X-Foo: b\n" in result.stderr
     assert "< X-Multi: 1\n< X-Multi: 2\n" in result.stderr
+
+
+@pytest.mark.parametrize("count", [3, 300_000], ids=["computed-here", "in-the-child"])
+def test_a_jq_error_writes_the_results_before_it_to_stdout_and_no_file(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path, count: int
+) -> None:
+    # A small body with a brief program is filtered in apicli; a large one streams from the jq child.
+    httpserver.expect_request("/a").respond_with_json([*range(count), "x"])
+    url = httpserver.url_for("/a")
+    shown = invoke("get", url, "--jq", ".[] + 1")
+    assert shown.code == 2 and shown.stderr.startswith("apicli: jq: error: string (\"x\") and number (1)")
+    assert shown.stdout == b"".join(b"%d\n" % (n + 1) for n in range(count))  # as jq prints them
+    target = tmp_path / "out.txt"
+    saved = invoke("get", url, "--jq", ".[] + 1", "-o", str(target))
+    assert (saved.code, saved.stdout) == (2, b"")
+    assert not target.exists() and list(tmp_path.iterdir()) == []  # no part of an output under any name

@@ -8,12 +8,14 @@ A bad line fails alone: the lines around it are still sent.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.faults import FaultServer, Reply
 from tests.faults.behaviours import json_reply
 from tests.hostile.harness import assert_clean, run
+from tests.process.conftest import run_on_terminal
 
 MIB = 1 << 20
 OK_LINE = b'{"url": "/ok", "id": "ok"}\n'
@@ -83,3 +85,45 @@ def test_huge_body_fails_its_request_alone(fault_server: FaultServer) -> None:
     first, second, third = (json.loads(line) for line in outcome.stdout.splitlines())
     assert second["error"] == {"kind": "response", "message": "a body in a batch result is larger than 16 MiB"}
     assert first["ok"] and third["ok"]
+
+
+# --capture and --schema on what the server sends: control bytes, non-ASCII, huge, deep.
+HOSTILE_TEXT = "a\x1b]0;PWN\x07\x85b Zoë 東京"
+SCHEMA = b'{"type": "object", "properties": {"v": {"type": "string"}}}'
+CHECK_ROWS = [
+    pytest.param(json.dumps({"v": HOSTILE_TEXT}).encode(), None, False, id="controls-and-non-ascii"),
+    pytest.param(json.dumps({"v": "x" * (2 * MIB)}).encode(),
+                 ("capture", "--capture v: the value is larger than 1 MiB"), True, id="huge-value"),
+    pytest.param(b'{"v": ' + b"[" * 5000 + b"]" * 5000 + b"}", ("schema", "schema: $: "), True, id="deep-body"),
+    pytest.param(b'{"v": 7}', ("schema", "schema: $.v: 7 is not of type 'string'"), False, id="schema-mismatch"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "failure", "bounded"), CHECK_ROWS)
+def test_hostile_bodies_under_capture_and_schema(
+    fault_server: FaultServer, tmp_path: Path, body: bytes, failure: tuple[str, str] | None, bounded: bool
+) -> None:
+    fault_server.script("/doc", Reply(200, [("Content-Type", "application/json")], body))
+    schema = tmp_path / "schema.json"
+    schema.write_bytes(SCHEMA)
+    args = ["batch", "--base-url", fault_server.url(), "--capture", "v=.v", "--schema", str(schema)]
+    args += ["--jq", "{ok, error, captures}"]  # the result without its body
+    outcome = run(args, stdin=b'{"url": "/doc"}\n', timeout=60)
+    assert_clean(outcome, 0 if failure is None else 11, stderr_has="apicli: batch: 1 request", bounded=bounded)
+    (result,) = (json.loads(line) for line in outcome.stdout.splitlines())
+    if failure is None:
+        assert result["ok"] and result["captures"] == {"v": HOSTILE_TEXT}, outcome.describe()
+    else:
+        assert result["captures"] is None and result["error"]["kind"] == failure[0], outcome.describe()
+        assert result["error"]["message"].startswith(failure[1]), outcome.describe()
+
+
+def test_a_captured_value_reaches_a_terminal_escaped(fault_server: FaultServer, tmp_path: Path) -> None:
+    fault_server.script("/doc", json_reply({"v": HOSTILE_TEXT}))
+    lines = tmp_path / "lines.ndjson"
+    lines.write_bytes(b'{"url": "/doc"}\n')
+    shown = run_on_terminal(["batch", str(lines), "--base-url", fault_server.url(), "--capture", "v=.v"])
+    assert shown.code == 0
+    # The captured value (written with its ë as is; the body embeds it as \u00eb), controls escaped.
+    assert '"a\\u001b]0;PWN\\u0007\\u0085b Zoë'.encode() in shown.screen
+    assert b"\x1b]" not in shown.screen and b"\xc2\x85" not in shown.screen and b"\x07" not in shown.screen

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import ApicliError, AssertionFailed, HTTPStatusError, SchemaValidationError
+from ..errors import ApicliError, AssertionFailed, HTTPStatusError, OutputError, SchemaValidationError
 
 if TYPE_CHECKING:
     import requests
@@ -227,6 +227,7 @@ class Checks:
         if self.program is not None and result.ok:
             body = (result.body or "").encode("utf-8", "surrogatepass")
             asserts, captures = self.program.evaluate(result.facts or b"{}", body)
+            captures = [_within_limit(item) for item in captures]
             checks += [CheckResult(outcome.assertion.text, outcome.passed, outcome.failure) for outcome in asserts]
             checks += [CheckResult(f"capture {item.capture.name}", item.failure is None, item.failure)
                        for item in captures]  # fmt: skip
@@ -279,6 +280,19 @@ def _is_check_failure(error: ApicliError, checks: list[CheckResult]) -> bool:
     if isinstance(error, (HTTPStatusError, SchemaValidationError, AssertionFailed)):
         return any(not check.passed for check in checks)
     return False
+
+
+def _within_limit(item: CaptureOutcome) -> CaptureOutcome:
+    """A batch capture past the limit a capture has anywhere (CAPTURE_VALUE) is a failed capture."""
+    from ..output.capturefile import check_capture_size
+
+    if item.value is None:
+        return item
+    try:
+        check_capture_size(item.capture.name, item.value)
+    except OutputError as exc:
+        return item._replace(value=None, failure=exc.message)
+    return item
 
 
 def _where(response: requests.Response) -> str:

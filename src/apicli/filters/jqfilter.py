@@ -113,7 +113,7 @@ class JqProgram:
     def expect(self, size: int | None) -> None:
         """An input of about `size` bytes is coming (None: unknown): fork the child now, before the
         input is read and held, unless the program will run on it here."""
-        if self.worker is not None and (size is None or size >= self.here_below):
+        if self.worker is not None and self.runs_in_child(size):
             self.worker.start()
 
     def with_facts(self, facts: bytes) -> None:

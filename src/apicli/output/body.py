@@ -120,6 +120,11 @@ def _write_for_reader(body: ResponseBody, renderer: Renderer, stdout: ByteSink, 
     _write_raw(chunks, stdout, TerminalText() if renderer.terminal else None)
 
 
+def _announced_size(body: ResponseBody) -> int | None:
+    """The body's size as its Content-Length gives it; None when unknown."""
+    return int(body.length) if body.length and body.length.isdigit() else None
+
+
 def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> Iterator[bytes] | None:
     """--jq's output as it is produced, for a program that selects elements (`PATH[] | REST`: an
     element at a time, any size of body) or whose results libjq lays out (indented, coloured);
@@ -134,8 +139,7 @@ def filtered_stream(body: ResponseBody, renderer: Renderer, jq: JqProgram) -> It
     # Compact or indented, libjq writes the output in the child and it passes through, so the
     # parent never holds it whole; but compact results of a small body that a brief program can
     # compute here are (filtered_output), with no child at all.
-    size = int(body.length) if body.length and body.length.isdigit() else None
-    whole = bool(flags) or jq.runs_in_child(size)
+    whole = bool(flags) or jq.runs_in_child(_announced_size(body))
     pieces = jq.streamed_output(body.chunks, body.content_type, PRETTY_LIMIT, flags, whole=whole)
     if pieces is None:
         return None
@@ -151,7 +155,7 @@ def filtered_output(
     flag, purpose = ("--jq", "to filter with --jq") if jq is not None else ("--schema", "to check with --schema")
     hint = f"save it with -o FILE (without {flag}) and work on the file"
     if jq is not None:  # before the body is read: a child forked later would share its copy
-        jq.expect(int(body.length) if body.length and body.length.isdigit() else None)
+        jq.expect(_announced_size(body))
     whole = b""
     if schema is not None:
         whole = read_limited(body.chunks, PRETTY_LIMIT, purpose=purpose, hint=hint)

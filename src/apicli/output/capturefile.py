@@ -88,12 +88,18 @@ def check_capture_names(names: Sequence[str], target: CaptureTarget) -> None:
         seen.add(name)
 
 
-def check_capture_value(name: str, value: str) -> None:
+def check_capture_size(name: str, value: str) -> None:
+    """OutputError when `value` is past CAPTURE_VALUE, wherever the capture goes (a file, a batch result)."""
     if len(value) > CAPTURE_VALUE.bytes // 4 and len(value.encode("utf-8", "surrogateescape")) > CAPTURE_VALUE.bytes:
         raise OutputError(
             f"--capture {name}: the value is larger than {size_text(CAPTURE_VALUE.bytes)}, the most a capture keeps",
             hint="capture a narrower part of the body, or save the body with -o FILE",
         )
+
+
+def check_capture_value(name: str, value: str) -> None:
+    """OutputError when a shell or GitHub file cannot keep `value`: past CAPTURE_VALUE, or with a NUL."""
+    check_capture_size(name, value)
     if "\x00" in value:
         raise OutputError(
             f"--capture {name}: the value holds a NUL byte, which no shell or GitHub file can keep",
