@@ -55,13 +55,17 @@ WRITE_OUT_FORMAT = Limit(64 * KIB, "a -w format", "`-w @file`")
 WHOLE_BODY = Limit(
     48 * MIB,
     "a body read whole",
-    "`--jq`, `--schema`, `--until`, `--envelope`, `--assert` and `--capture` on one body, a page of `paginate`",
+    "`--jq`, `--schema`, `--until`, `--envelope`, `--assert` and `--capture` on one body",
 )
 TOKEN_RESPONSE = Limit(1 * MIB, "a token endpoint's answer", "`--oauth2-token-url`")
 HELPER_OUTPUT = Limit(64 * KIB, "the output of --auth-command", "`--auth-command` (the helper is stopped there)")
 ERROR_BODY = Limit(64 * KIB, "an error body", "the part of a 4xx/5xx body shown on stderr")
 # paginate: a page's list of items is read a batch at a time; the rest of it is parsed whole.
 PAGE_OUTSIDE_ITEMS = Limit(1 * MIB, "a page without its list of items", "`paginate`: a page's fields around its items")
+# A page's items wait until the page proves to be JSON, up to this much of them; past it they are
+# written as they arrive. Not a refusal: a page of any size streams, at this cost and one batch.
+PAGE_HOLD = 8 * MIB
+PAGE_ITEM = Limit(16 * MIB, "one item of a page", "`paginate`: one item of a page's list, read whole")
 # Streams are read record by record: one record (an NDJSON line) or one line of an event stream
 # (and one event's data) is all that is held at once.
 STREAM_RECORD = Limit(16 * MIB, "a record of an NDJSON stream", "NDJSON streams, `--jq` and `--until` on records")
@@ -97,6 +101,7 @@ TABLE: tuple[Limit, ...] = (
     HELPER_OUTPUT,
     ERROR_BODY,
     PAGE_OUTSIDE_ITEMS,
+    PAGE_ITEM,
     STREAM_RECORD,
     STREAM_ELEMENT,
     EVENT_LINE,

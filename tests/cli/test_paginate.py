@@ -418,22 +418,6 @@ def test_an_error_keeps_the_ndjson_lines_already_written(httpserver: HTTPServer,
     assert (result.code, result.stdout) == (4, ndjson(1, 2))
 
 
-def test_a_page_over_the_size_cap_is_refused_and_named(
-    httpserver: HTTPServer, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from apicli.pagination import runner
-
-    monkeypatch.setattr(runner, "PRETTY_LIMIT", 1024)
-    url = httpserver.url_for("/items")
-    httpserver.expect_request("/items", query_string="page=2").respond_with_json([{"pad": "x" * 2000}])
-    httpserver.expect_request("/items").respond_with_handler(link_api(url, 3))
-    result = invoke("paginate", url)
-    assert result.code == 1
-    assert result.stdout == ndjson(1)
-    assert result.stderr.startswith("apicli: page 2: body is larger than 1024 bytes, too large to read as a page\n")
-    assert "apicli get URL -o FILE" in result.stderr
-
-
 # Credentials and origins
 
 

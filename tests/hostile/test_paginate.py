@@ -1,4 +1,4 @@
-"""Hostile paginate pages: huge, bomb-sized, deep, malformed; a page costs its bytes and one batch of items.
+"""Hostile paginate pages: huge, bomb-sized, deep, malformed; a page costs what is held of it and one batch.
 
 Each row runs the installed apicli's paginate against a loopback server and asserts its exit code,
 its one `apicli:` line, how many item lines it wrote, and (for the huge kinds) its peak memory.
@@ -79,15 +79,41 @@ PAGE_ROWS = [
         True,
         id="jq-separators-in-strings",
     ),
+    # A page past what is held (8 MiB of items) streams: its size costs nothing.
+    pytest.param(_page(_items(30_000_000, b"{}"), "zstd"), [], 0, 90_000_000, (), True, id="zstd-30M-items-streamed"),
     pytest.param(
-        _page(_items(30_000_000, b"{}"), "zstd"),
+        _page(b'{"data":' + _items(3_000_000) + b',"next":null}', "gzip"),
+        ["--jq", ".a"],
+        0,
+        6_000_000,
+        (),
+        True,
+        id="jq-streamed-page",
+    ),
+    # Broken past the hold: the items before the break are written, then the same error and exit code.
+    pytest.param(
+        _page(_items(3_000_000)[:-1] + b',{"a":}]'), [], 2, 24_000_000, "not JSON", True, id="streamed-broken-last-item"
+    ),
+    pytest.param(_page(_items(3_000_000)[:-1]), [], 2, 24_000_000, "not JSON", True, id="streamed-unclosed-page"),
+    pytest.param(
+        _page(b'[{"a":1},"' + b"x" * (17 * MIB) + b'"]'),
         [],
         1,
-        0,
-        "too large to read as a page",
-        True,  # the page's limit (48 MiB) is read, and refused, before anything else
-        id="zstd-30M-items-past-limit",
+        0,  # the item before it is still held back: nothing of the page is written
+        "an item of the page is larger than 16 MiB",
+        True,
+        id="item-past-limit",
     ),
+    pytest.param(
+        _page(b'{"items":' + _items(2_000_000) + b',"data":[1]}'),
+        [],
+        2,
+        16_000_000,
+        "another list of items",
+        True,
+        id="streamed-list-then-a-preferred-one",
+    ),
+    pytest.param(_page(b"[" + b" " * (64 * MIB)), [], 2, 0, "not JSON", True, id="endless-whitespace"),
     pytest.param(
         _page(b'{"data":[1],"included":[' + b"[]," * (2 * MIB) + b"[]]}"),
         [],
@@ -131,7 +157,6 @@ def test_hostile_pages(
     if size is not None:
         assert outcome.stdout_size == size, outcome.describe()
     if not bounded:
-        # The page's limit (48 MiB) is read, and refused, before anything else: no gigabytes.
         assert outcome.peak_mib < 200, outcome.describe()
 
 

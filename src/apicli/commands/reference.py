@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass
 
 from ..errors import ExitCode
-from ..limits import JSON_DEPTH, TABLE, size_text
+from ..limits import JSON_DEPTH, PAGE_HOLD, TABLE, size_text
 from ..output.report import MIN_SECRET_LENGTH
 
 
@@ -209,6 +209,9 @@ LIMITS = Topic(
             ("input", "limit", "where"),
             tuple((limit.what, size_text(limit.bytes), limit.where) for limit in TABLE),
         ),
+        f"A page of `paginate` holds back up to {size_text(PAGE_HOLD)} of its items until the whole page "
+        "has proved to be JSON, so a broken page of that size writes none of them; a longer page's items are "
+        "written as they arrive, and an error later in it comes after them.",
         f"JSON that apicli reads for its own use (a token endpoint's answer, a helper's output, a cache entry, "
         f"`--schema`) is refused past {JSON_DEPTH} levels of nesting; no input makes apicli recurse.",
     ),

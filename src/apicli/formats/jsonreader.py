@@ -25,6 +25,7 @@ _ALIKE = {
     ord('"'): re.compile(rb'"\s*(,)\s*"'),
 }
 _ANY_COMMA = re.compile(rb"(,)")
+_SPACE = re.compile(rb"[ \t\r\n]*")
 _BEFORE_KEY = re.compile(rb'(,)\s*"')
 
 
@@ -90,8 +91,7 @@ class JsonReader:
     def skip_whitespace(self) -> int:
         """The next byte that is not whitespace (not consumed), or -1 at the end."""
         while True:
-            while self.pos < len(self.data) and self.data[self.pos] in WHITESPACE:
-                self.pos += 1
+            self.pos = _SPACE.match(self.data, self.pos).end()  # type: ignore[union-attr]  # it matches empty
             if self.pos < len(self.data):
                 return self.data[self.pos]
             if not self.fill(self.window):

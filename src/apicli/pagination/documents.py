@@ -8,14 +8,13 @@ conventions of widely used APIs; an explicit dot path always wins over them.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import ResponseFormatError
+from ..errors import ApicliError, ResponseFormatError
 from ..limits import PAGE_OUTSIDE_ITEMS, size_text
 from ..output.widenumbers import has_wide_integer
 from .dotpath import MISSING, DotPath, format_path, lookup
@@ -28,6 +27,7 @@ __all__ = [
     "CURSOR_PATHS",
     "ITEM_KEYS",
     "NEXT_PATHS",
+    "ItemBatch",
     "Page",
     "PageItems",
     "cursor_text",
@@ -36,9 +36,11 @@ __all__ = [
     "detect_next_path",
     "find_items",
     "link_target",
+    "loads_page",
     "looks_like_url",
+    "not_json",
+    "outside_too_large",
     "page_count",
-    "read_page",
     "total_items",
 ]
 
@@ -79,24 +81,37 @@ _URL_STARTS = ("http://", "https://", "/", "?", "./", "../")
 _SHOWN_KEYS = 20
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Page:
-    """A fetched page: the URL asked for, the URL answered (after redirects), headers of interest, its JSON."""
+    """A fetched page: the URL asked for, the URL answered (after redirects), headers of interest, its JSON.
+
+    A page whose items are still arriving (`PageItems.streaming`) gets its document, and its
+    report, when they end: the page's text after its items is read only then."""
 
     url: str
     final_url: str
     link_values: tuple[str, ...]
     total_header: str | None
-    document: Any  # with a large list of items, the document without them (that list is empty here)
+    document: Any  # the document without its list of items, when that was found in the text (an empty list there)
     items: list[Any] | PageItems
     report: TransferReport | None = None  # -w's report of the transfer, written after the page's items
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole page has been read (its document is known)."""
+        return not isinstance(self.items, PageItems) or self.items.whole
+
+    def close(self) -> None:
+        """End a page whose items are still arriving; nothing for a page read whole."""
+        if isinstance(self.items, PageItems):
+            self.items.close()
 
     def links(self) -> list[Link]:
         """The Link header's links, relative targets resolved against the answered URL."""
         return parse_link_header(self.link_values, self.final_url) if self.link_values else []
 
 
-def _loads(body: bytes, exact: bool) -> Any:
+def loads_page(body: bytes, exact: bool) -> Any:
     """JSON text parsed as a page is; ValueError or RecursionError when it is not JSON."""
     if exact:
         from .exact import loads_exact
@@ -110,7 +125,7 @@ def _loads(body: bytes, exact: bool) -> Any:
     return json.loads(body)
 
 
-def _not_json(body: bytes, content_type: str | None, exc: Exception) -> ResponseFormatError:
+def not_json(body: bytes, content_type: str | None, exc: Exception) -> ResponseFormatError:
     kind = f" ({content_type})" if content_type else ""
     lines = body[:200].decode("utf-8", errors="replace").strip().splitlines()
     excerpt = _printable(lines[0]) if lines else None
@@ -121,54 +136,25 @@ def _not_json(body: bytes, content_type: str | None, exc: Exception) -> Response
     )
 
 
+def outside_too_large() -> ResponseFormatError:
+    return ResponseFormatError(
+        f"the page without its list of items is larger than {size_text(PAGE_OUTSIDE_ITEMS.bytes)}",
+        hint="paginate reads the rest of a page whole; name the list of items with --items PATH",
+    )
+
+
 def decode_page(body: bytes, content_type: str | None, *, exact: bool = False) -> Any:
     """The page's JSON; ResponseFormatError when it is not JSON. `exact` keeps numbers as written (for --jq)."""
     try:
-        return _loads(body, exact)
+        return loads_page(body, exact)
     except (ValueError, RecursionError) as exc:
-        raise _not_json(body, content_type, exc) from None
+        raise not_json(body, content_type, exc) from None
 
 
-# -- a page's list of items, read in batches ------------------------------------------------------
+# -- a page's list of items, in batches ----------------------------------------------------------
 #
-# A page of a million small items would cost gigabytes as Python objects. So the list of items is
-# found in the page's text by a scan (no objects made), the rest of the document is parsed as
-# usual, and the items are parsed a batch at a time when they are written: a page costs its bytes
-# (at most limits.WHOLE_BODY) and one batch. Every batch is parsed once beforehand as well, so a
-# page that is not JSON is refused before any of its items is written, as a page parsed whole is.
-
-ITEM_BATCH = 256 * 1024  # bytes of item text parsed at once
-_CUT_ATTEMPTS = 16  # commas tried per batch (a comma may be inside a string) before taking one item alone
-_SPACE = re.compile(rb"[ \t\r\n]*")
-_STRUCTURAL = re.compile(rb'["\[\]{}]')
-_SCALAR_END = re.compile(rb"[^,\]}\s]*")
-# The inside of a string: plain bytes and whole escapes, matched without backtracking state.
-_STRING_INSIDE = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+', re.S)
-
-
-class _Unscannable(Exception):
-    """The page's text is not the shape the scan follows: the whole page is parsed instead."""
-
-
-class _OutsideTooLarge(Exception):
-    """A value outside the list of items is larger than PAGE_OUTSIDE_ITEMS."""
-
-
-class PageItems:
-    """A page's items as runs of its text, parsed a batch at a time; `len` is known beforehand."""
-
-    def __init__(self, body: bytes, cuts: list[tuple[int, int, int]], exact: bool) -> None:
-        self.body = body
-        self.cuts = cuts  # (start, end, count): runs of whole items in body[start:end]
-        self.exact = exact
-        self.count = sum(count for _, _, count in cuts)
-
-    def __len__(self) -> int:
-        return self.count
-
-    def batches(self) -> Iterator[ItemBatch]:
-        for start, end, count in self.cuts:
-            yield ItemBatch(b"[" + self.body[start:end] + b"]", count, self.exact)
+# A page's list of items is found in its text as it arrives (pagewalk.py) and handed on as runs of
+# that text, parsed only when written: a page costs one batch and what is held of it, whatever its size.
 
 
 class ItemBatch:
@@ -186,240 +172,69 @@ class ItemBatch:
         return self.count
 
     def items(self) -> list[Any]:
-        parsed: list[Any] = _loads(self.text, self.exact)
+        parsed: list[Any] = loads_page(self.text, self.exact)
         return parsed
 
 
-_Cuts = list[tuple[int, int, int]]
+Batch = ItemBatch | list[Any]
+EndHook = Callable[[ApicliError | None], None]
 
 
-def read_page(body: bytes, content_type: str | None, path: DotPath | None, *, exact: bool = False) -> tuple[Any, Any]:
-    """The page's document and items (a list, or PageItems for a list of items found by the scan).
+class PageItems:
+    """A page's items in batches: those `held` (all of them for a page read whole), then the `rest` as
+    they arrive. `len` counts what is known so far; once the rest has ended, all of them. The hooks in
+    `on_end` run once when the rest ends, fails or is closed unread (with the error, if any)."""
 
-    The document outside a scanned list of items (or the whole page, when the scan does not
-    apply) is parsed into objects, so it is refused past PAGE_OUTSIDE_ITEMS bytes.
-    """
-    found: tuple[int, int, _Cuts] | None = None
-    try:
-        found = _scan_for_items(body, path, exact)
-    except _Unscannable:
-        pass
-    except _OutsideTooLarge:
-        raise _outside_too_large() from None
-    except (ValueError, RecursionError) as exc:
-        raise _not_json(body, content_type, exc) from None
-    outside = body if found is None else body[: found[0]] + b"[]" + body[found[1] :]
-    if len(outside) > PAGE_OUTSIDE_ITEMS.bytes:
-        raise _outside_too_large()
-    document = decode_page(outside, content_type, exact=exact)
-    if found is None:
-        return document, find_items(document, path)
-    return document, PageItems(body, found[2], exact)
+    def __init__(self, held: list[Batch], rest: Iterator[Batch] | None = None) -> None:
+        self.held = held
+        self.rest = rest
+        self.count = sum(len(batch) for batch in held)
+        self.on_end: list[EndHook] = []
+        self.whole = rest is None  # every item has arrived, and the page's end with them
+        self._stream: Iterator[Batch] | None = None
 
+    def __len__(self) -> int:
+        return self.count
 
-def _outside_too_large() -> ResponseFormatError:
-    return ResponseFormatError(
-        f"the page without its list of items is larger than {size_text(PAGE_OUTSIDE_ITEMS.bytes)}",
-        hint="paginate reads the rest of a page whole; name the list of items with --items PATH",
-    )
+    @property
+    def streaming(self) -> bool:
+        """Whether some of the items are still to arrive."""
+        return self.rest is not None
 
+    def batches(self) -> Iterator[Batch]:
+        if self.rest is None:
+            return iter(self.held)
+        self._stream = self._arriving()
+        return self._stream
 
-def _space(body: bytes, pos: int) -> int:
-    return _SPACE.match(body, pos).end()  # type: ignore[union-attr]  # it matches empty
+    def close(self) -> None:
+        """End a page whose items are still arriving (its connection too), whether read or not."""
+        if self._stream is not None:
+            self._stream.close()  # type: ignore[attr-defined]  # a generator
+        if self.rest is not None:
+            self._end(None)
 
-
-def _string_end(body: bytes, quote: int) -> int:
-    """Just past the string that opens at `quote`."""
-    end = _STRING_INSIDE.match(body, quote + 1).end()  # type: ignore[union-attr]
-    if end >= len(body) or body[end] != ord('"'):
-        raise ValueError(f"an unfinished string at byte {quote}")
-    return end + 1
-
-
-def _value_end(body: bytes, pos: int, limit: int | None = None) -> int:
-    """Just past the value at `pos`, found by counting brackets outside strings (never recursion).
-
-    With `limit`, a value longer than that is _OutsideTooLarge as soon as the scan passes it."""
-    if pos >= len(body):
-        raise ValueError("a value expected at the end")
-    first = body[pos]
-    if first == ord('"'):
-        end = _string_end(body, pos)
-    elif first not in b"[{":
-        end = _SCALAR_END.match(body, pos).end()  # type: ignore[union-attr]
-        if end == pos:
-            raise ValueError(f"a value expected at byte {pos}")
-    else:
-        depth, end = 0, pos
-        stop = len(body) if limit is None else min(len(body), pos + limit + 1)
-        while depth or end == pos:
-            found = _STRUCTURAL.search(body, end, stop)
-            if found is None:
-                if stop < len(body):
-                    raise _OutsideTooLarge
-                raise ValueError("an unfinished array or object")
-            at = found.start()
-            if body[at] == ord('"'):
-                end = _string_end(body, at)
-                continue
-            depth += 1 if body[at] in b"[{" else -1
-            end = at + 1
-    if limit is not None and end - pos > limit:
-        raise _OutsideTooLarge
-    return end
-
-
-def _scan_for_items(body: bytes, path: DotPath | None, exact: bool) -> tuple[int, int, _Cuts] | None:
-    """The list of items in the page's text, found as find_items finds it: (start, end, cuts).
-
-    None when there is none to scan (the whole page is then parsed, as before); _Unscannable for
-    paths the scan does not follow (negative indexes)."""
-    start = _space(body, 0)
-    if start >= len(body) or body[start] not in b"[{":
-        return None
-    if path is None and body[start] == ord("["):
-        end, cuts = _array(body, start, exact)
-        found: tuple[int, int, _Cuts] | None = (start, end, cuts)
-    elif path is None:
-        spans, end = _members(body, start, frozenset(ITEM_KEYS), exact)
-        found = next((spans[key] for key in ITEM_KEYS if key in spans), None)
-    else:
-        found, end = _follow(body, start, path, exact)
-    if _space(body, end) != len(body):
-        raise ValueError("more data after the document")
-    return found
-
-
-def _follow(body: bytes, start: int, path: DotPath, exact: bool) -> tuple[tuple[int, int, _Cuts] | None, int]:
-    """The list at `path` from the value at `start`, and where that value ends."""
-    step, rest = path[0], path[1:]
-    if body[start] == ord("{") and isinstance(step, str):
-        spans, end = _members(body, start, frozenset({step}), exact, inner=rest)
-        return spans.get(step), end
-    if body[start] == ord("[") and (isinstance(step, int) or (step.isascii() and step.isdigit())):
-        index = int(step)
-        if index < 0 or index > 1 << 20:
-            raise _Unscannable
-        return _element(body, start, index, rest, exact)
-    return None, _value_end(body, start, PAGE_OUTSIDE_ITEMS.bytes)
-
-
-def _value(body: bytes, start: int, rest: DotPath, exact: bool) -> tuple[tuple[int, int, _Cuts] | None, int]:
-    """What the path `rest` finds from the value at `start` (the value itself when `rest` is empty)."""
-    if rest:
-        if body[start] in b"[{":
-            return _follow(body, start, rest, exact)
-        return None, _value_end(body, start, PAGE_OUTSIDE_ITEMS.bytes)
-    if body[start] == ord("["):
-        end, cuts = _array(body, start, exact)
-        return (start, end, cuts), end
-    return None, _value_end(body, start, PAGE_OUTSIDE_ITEMS.bytes)
-
-
-def _members(
-    body: bytes, pos: int, wanted: frozenset[str], exact: bool, *, inner: DotPath = ()
-) -> tuple[dict[str, tuple[int, int, _Cuts]], int]:
-    """The lists found under the `wanted` keys of the object at `pos` (the last of a repeated key), and its end."""
-    spans: dict[str, tuple[int, int, _Cuts]] = {}
-    pos = _space(body, pos + 1)
-    if body[pos : pos + 1] == b"}":
-        return spans, pos + 1
-    while True:
-        if body[pos : pos + 1] != b'"':
-            raise ValueError(f"a key expected at byte {pos}")
-        key_end = _string_end(body, pos)
-        key = orjson.loads(body[pos:key_end]) if key_end - pos <= 4096 else None
-        pos = _space(body, key_end)
-        if body[pos : pos + 1] != b":":
-            raise ValueError(f"':' expected at byte {pos}")
-        start = _space(body, pos + 1)
-        if key in wanted:
-            found, end = _value(body, start, inner, exact)
-            spans.pop(key, None)
-            if found is not None:
-                spans[key] = found
-        else:
-            end = _value_end(body, start, PAGE_OUTSIDE_ITEMS.bytes)
-        pos = _space(body, end)
-        if body[pos : pos + 1] == b"}":
-            return spans, pos + 1
-        if body[pos : pos + 1] != b",":
-            raise ValueError(f"',' or '}}' expected at byte {pos}")
-        pos = _space(body, pos + 1)
-
-
-def _element(
-    body: bytes, pos: int, index: int, rest: DotPath, exact: bool
-) -> tuple[tuple[int, int, _Cuts] | None, int]:
-    """What `rest` finds in element `index` of the array at `pos`, and where the array ends."""
-    found = None
-    pos = _space(body, pos + 1)
-    if body[pos : pos + 1] == b"]":
-        return None, pos + 1
-    number = 0
-    while True:
-        if number == index:
-            found, end = _value(body, pos, rest, exact)
-        else:
-            end = _value_end(body, pos, PAGE_OUTSIDE_ITEMS.bytes)
-        number += 1
-        pos = _space(body, end)
-        if body[pos : pos + 1] == b"]":
-            return found, pos + 1
-        if body[pos : pos + 1] != b",":
-            raise ValueError(f"',' or ']' expected at byte {pos}")
-        pos = _space(body, pos + 1)
-
-
-def _array(body: bytes, opening: int, exact: bool) -> tuple[int, _Cuts]:
-    """Where the array at `opening` ends, and its inside as runs of whole items of about ITEM_BATCH bytes.
-
-    Each run is parsed once here (so a page that is not JSON is refused before an item is written);
-    a run is cut at a comma or at the closing bracket, and parsing it tells whether the cut was
-    really between two items: at a bracket or comma inside a string, the run does not parse."""
-    cuts: _Cuts = []
-    pos = _space(body, opening + 1)
-    if body[pos : pos + 1] == b"]":
-        return pos + 1, cuts
-    while True:
-        taken = _run(body, pos)
-        if taken is None:  # one item longer than a run, or brackets and commas inside its strings: it alone
-            cut = _value_end(body, pos)
-            taken = (cut, len(_loads(b"[" + body[pos:cut] + b"]", exact)))
-        cut, count = taken
-        cuts.append((pos, cut, count))
-        after = _space(body, cut)
-        if body[after : after + 1] == b"]":
-            return after + 1, cuts
-        if body[after : after + 1] != b",":
-            raise ValueError(f"',' or ']' expected at byte {after}")
-        pos = _space(body, after + 1)
-
-
-def _run(body: bytes, pos: int) -> tuple[int, int] | None:
-    """Where a run of whole items from `pos` ends (at a comma or a closing bracket) and how many it holds.
-
-    A run is parsed only to check and count it. A comma may be inside an item, so several cuts are
-    tried: each first with orjson alone (a wrong cut fails fast), and only when none parses that
-    way with the lenient parser too, which takes what orjson refuses (NaN, lone surrogates, wide
-    integers) and refuses what the exact parser refuses (PageItems.batches parses the run again)."""
-    high = min(len(body), pos + ITEM_BATCH)
-    cuts: list[int] = []
-    for _ in range(_CUT_ATTEMPTS):
-        cut = max(body.rfind(b",", pos, high), body.rfind(b"]", pos, high))
-        if cut <= pos:
-            break
+    def _arriving(self) -> Iterator[Batch]:
+        held, self.held = self.held, []  # handed on once: the page's memory is one batch from here
+        error: ApicliError | None = None
         try:
-            return cut, len(orjson.loads(b"[" + body[pos:cut] + b"]"))
-        except orjson.JSONDecodeError:
-            cuts.append(cut)
-            high = cut
-    for cut in cuts:
-        try:
-            return cut, len(_loads(b"[" + body[pos:cut] + b"]", exact=False))
-        except (ValueError, RecursionError):
-            pass
-    return None
+            yield from held
+            assert self.rest is not None
+            for batch in self.rest:
+                self.count += len(batch)
+                yield batch
+            self.whole = True
+        except ApicliError as exc:
+            error = exc
+            raise
+        finally:
+            self._end(error)
+
+    def _end(self, error: ApicliError | None) -> None:
+        self.rest = None
+        hooks, self.on_end = self.on_end, []
+        for hook in hooks:
+            hook(error)
 
 
 def find_items(document: Any, path: DotPath | None) -> list[Any]:

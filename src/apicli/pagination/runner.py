@@ -22,23 +22,23 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
 from ..errors import ApicliError, CrossOriginRefused, CycleDetected, PipeClosed, ResponseFormatError
 from ..formats.urls import DEFAULT_PORTS, add_query, is_secret_query_name, origin_of, redact_url, same_origin
-from ..output import ByteSink, read_limited
-from ..output.body import PRETTY_LIMIT  # limits.WHOLE_BODY, as every body read whole
+from ..output import ByteSink
 from ..output.printer import Printer
 from ..output.report import Reporter, is_secret_header_name
 from ..request.client import Client, ExchangeObserver
 from ..spec import NO_HEADER, OutputOptions, RequestSpec
-from .documents import ItemBatch, Page, PageItems, read_page
+from .documents import ItemBatch, Page, PageItems, not_json
 from .dotpath import DotPath
 from .pacing import DaemonExecutor, Throttle
 from .pagesize import full_page_note
+from .pagewalk import PageWalk, read_items
 from .schemes import Pager, detect_pager, forced_pager
 from .settings import PaginationSettings
 from .sinks import ItemSink, make_sink
@@ -48,12 +48,10 @@ if TYPE_CHECKING:
     from ..filters.schema import SchemaValidator
     from ..inputs.writeout import Segment
     from ..request.transferinfo import WriteOut
-    from ..transport.timing import TransferClock
 
 __all__ = ["PageFetcher", "paginate"]
 
 _NO_CONTENT = 204
-_PAGE_HINT = "paginate reads each page whole; save this one with `apicli get URL -o FILE`"
 
 
 class PageFetcher:
@@ -81,6 +79,7 @@ class PageFetcher:
         self.observe = observe  # --report: a case per page
 
     def fetch(self, url: str) -> Page:
+        """The page at `url`, with its items held or, for a page past the hold, still arriving."""
         if self.writer is None and self.observe is None:
             return self._fetch(url, None)
         clock = None
@@ -90,20 +89,36 @@ class PageFetcher:
             clock = start_clock()
         answered: list[requests.Response] = []
         started = time.perf_counter()
-        try:
-            page = self._fetch(url, clock, answered)
-        except ApicliError as exc:
+        spec = self.template._replace(url=url)
+
+        def settle(page: Page | None, error: ApicliError | None) -> None:
+            """The exchange is over (the page's last byte read, or a failure): report it."""
             response = answered[-1] if answered else None
             if self.observe is not None:
-                self.observe(self.template._replace(url=url), response, time.perf_counter() - started, exc)
-            if self.writer is not None:
-                self.writer.transfer(self.template._replace(url=url), clock, response, exc)
+                self.observe(spec, response, time.perf_counter() - started, error)
+            if self.writer is None:
+                return
+            if error is not None or page is None:
+                self.writer.transfer(spec, clock, response, error)
+                return
+            from ..request.transferinfo import transfer_report
+
+            page.report = transfer_report(
+                url=url, method="GET", clock=clock, response=response, error=None, filename=self.writer.filename
+            )
+
+        try:
+            page = self._fetch(url, answered)
+        except ApicliError as exc:
+            settle(None, exc)
             raise
-        if self.observe is not None:
-            self.observe(self.template._replace(url=url), answered[-1], time.perf_counter() - started, None)
+        if isinstance(page.items, PageItems) and page.items.streaming:
+            page.items.on_end.append(lambda error: settle(page, error))
+        else:
+            settle(page, None)
         return page
 
-    def _fetch(self, url: str, clock: TransferClock | None, answered: list[requests.Response] | None = None) -> Page:
+    def _fetch(self, url: str, answered: list[requests.Response] | None) -> Page:
         client = self.client
         with ExitStack() as stack:
             prepared = client.prepare(self.template._replace(url=url), stack)
@@ -114,29 +129,29 @@ class PageFetcher:
             stack.callback(response.close)
             client.show_response_head(response, self.options.include)
             client.check_status(response, self.options.ignore_status)
-            # Bounded: a gzip bomb page must not take the memory. A page costs its bytes and a batch of items.
-            body = read_limited(
-                client.body_chunks(response), PRETTY_LIMIT, purpose="to read as a page", hint=_PAGE_HINT
-            )
             headers = response.headers
-            link_values = _link_values(response)
-            total_header = headers.get("X-Total-Count")
             content_type = headers.get("Content-Type")
-            status = response.status_code
-            final_url = response.url or url
-        if status == _NO_CONTENT and not body.strip():
-            document: Any = None
-            items: list[Any] | PageItems = []
-        else:
-            document, items = read_page(body, content_type, self.items_path, exact=self.exact_numbers)
-        report = None
-        if self.writer is not None:
-            from ..request.transferinfo import transfer_report
+            page = Page(url, response.url or url, _link_values(response), headers.get("X-Total-Count"), None, [])
+            # Read as it arrives: a page costs what is held of it (PAGE_HOLD) and one batch, whatever its size.
+            walk = PageWalk(client.body_chunks(response), self.items_path, exact=self.exact_numbers)
+            if walk.empty():
+                if response.status_code != _NO_CONTENT:
+                    raise not_json(b"", content_type, ValueError("empty"))
+                return page
+            items = page.items = read_items(walk, content_type)
+            if not items.streaming:
+                page.document = walk.document
+                return page
+            # The rest of the page is read as its items are written: the connection stays open until then.
+            connection = stack.pop_all()
 
-            report = transfer_report(
-                url=url, method="GET", clock=clock, response=response, error=None, filename=self.writer.filename
-            )
-        return Page(url, final_url, link_values, total_header, document, items, report)
+            def ended(error: ApicliError | None) -> None:
+                connection.close()
+                if error is None:
+                    page.document = walk.document
+
+            items.on_end.append(ended)
+            return page
 
 
 def _link_values(response: requests.Response) -> tuple[str, ...]:
@@ -196,7 +211,8 @@ class Prefetcher:
     def stop(self) -> None:
         """Cancel what has not started; never wait for what has (workers are daemon threads)."""
         for _, future in self.pending:
-            future.cancel()
+            if not future.cancel() and future.done() and future.exception() is None:
+                future.result().close()  # a page whose items were still to arrive keeps a connection
         self.pending.clear()
         self.plan = None
         if self.executor is not None:
@@ -284,19 +300,19 @@ class PageLoop:
             with _page_errors(number):
                 future = prefetch.take(url) if prefetch is not None else None
                 page = future.result() if future is not None else self.fetcher.fetch(url)
-                if pager is None:
-                    pager = detect_pager(page)
-                    verbose(f"apicli: paginate: detected {pager.describe()}")
-                elif number == 1:
-                    verbose(f"apicli: paginate: {pager.describe()}")
-                written += _write_items(
-                    page, sink, None if settings.max_items is None else settings.max_items - written
-                )
+                described = page.complete  # a page still arriving has its document after its items
+                with contextlib.closing(page):
+                    if described:
+                        pager = self._describe(pager, page, number)
+                    written += _write_items(
+                        page, sink, None if settings.max_items is None else settings.max_items - written
+                    )
                 if page.report is not None and self.fetcher.writer is not None:
                     self.fetcher.writer.write(page.report)
                 if settings.max_items is not None and written >= settings.max_items:
                     verbose(f"apicli: paginate: stopped at --max-items {settings.max_items}")
                     break
+                pager = pager if described and pager is not None else self._describe(pager, page, number)
                 if settings.max_pages is not None and number >= settings.max_pages:
                     verbose(f"apicli: paginate: stopped at --max-pages {settings.max_pages}")
                     break
@@ -310,6 +326,15 @@ class PageLoop:
                     self._start_prefetch(prefetch, pager, page, next_url)
             url = next_url
         verbose(f"apicli: paginate: {number} page{'s' if number != 1 else ''}, {written} items")
+
+    def _describe(self, pager: Pager | None, page: Page, number: int) -> Pager:
+        """The pager: detected from the first page (once), and said with -v."""
+        if pager is None:
+            pager = detect_pager(page)
+            self.reporter.verbose(f"apicli: paginate: detected {pager.describe()}")
+        elif number == 1:
+            self.reporter.verbose(f"apicli: paginate: {pager.describe()}")
+        return pager
 
     def _note_full_page(self, pager: Pager, page: Page) -> None:
         """A full first page that named no next one most likely is not the whole collection: say so."""
