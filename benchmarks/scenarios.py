@@ -498,13 +498,23 @@ def _jqstream(ctx: _Context) -> Scenario:
     return Scenario(
         "jqstream",
         9,
-        f"`--jq '.items[] | .id'` on a {size} {{\"items\": [...]}} document; a selection, `.` and "
-        "`. --pretty` on the 40 MB array",
+        f"`--jq '.items[] | .id'` and `paginate --jq .id` on a {size} {{\"items\": [...]}} document; a "
+        "selection, `.` and `. --pretty` on the 40 MB array",
         [
             add("apicli", "apicli --jq '.items[] | .id'", _tool(t.apicli, "get", "--jq", ".items[] | .id", items_url)),
             add("jq", "jq '.items[] | .id' (local file)", _tool(t.jq, ".items[] | .id", items), (1, 1)),
             add("libjq-values", "libjq alone, .id over the elements as separate values", [*alone, ".id", values]),
             add("libjq-whole", "libjq alone, '.items[] | .id', whole document", [*alone, ".items[] | .id", items]),
+            add(
+                "apicli-paginate",
+                "apicli paginate --jq .id (one page)",
+                _tool(t.apicli, "paginate", "--jq", ".id", items_url),
+            ),
+            add(
+                "apicli-paginate-items",
+                "apicli paginate (one page, items as NDJSON)",
+                _tool(t.apicli, "paginate", items_url),
+            ),
             add("apicli-select", f"apicli --jq '{select}' (40 MB)", _tool(t.apicli, "get", "--jq", select, large_url)),
             add("libjq-select", f"libjq alone, '{select}' (40 MB, whole)", [*alone, select, large]),
             add("apicli-dot", "apicli --jq . (40 MB)", _tool(t.apicli, "get", "--jq", ".", large_url)),
@@ -520,6 +530,9 @@ def _jqstream(ctx: _Context) -> Scenario:
         goals=[
             Goal("apicli", "rss", 64),
             Goal("apicli", "time", 1.3, "libjq-values"),
+            Goal("apicli-paginate", "rss", 64),
+            Goal("apicli-paginate", "time", 1.3, "libjq-values"),
+            Goal("apicli-paginate-items", "rss", 64),
             Goal("apicli-select", "rss", 64),
             Goal("apicli-select", "time", 1.3, "libjq-select"),
             Goal("apicli-dot", "time", 1.10, "libjq-dot"),

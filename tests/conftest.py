@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import subprocess
@@ -105,6 +106,23 @@ def invoke(monkeypatch: pytest.MonkeyPatch, fake_time: FakeTime) -> Invoke:
 
 def apicli_command() -> list[str]:
     return [sys.executable, "-m", "apicli"]
+
+
+@contextlib.contextmanager
+def running_apicli(*args: str, release: threading.Event | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """apicli as a real process with piped output, killed if still running at the end; `release`
+    (what a test server waits on) is set on the way out, so that no handler is left waiting."""
+    process = subprocess.Popen(
+        [*apicli_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        if release is not None:
+            release.set()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from werkzeug import Request, Response
 
 from apicli.pagination.pagesize import PAGE_SIZE_PARAMS, asked_page_size, full_page_note
 from apicli.pagination.query import query_fields, with_query_param
-from tests.conftest import Invoke, apicli_command
+from tests.conftest import Invoke, apicli_command, running_apicli
 
 PER_PAGE = 3
 Handler = Callable[[Request], Response]
@@ -59,25 +59,6 @@ def link_api(base: str, pages: int, *, last: bool = True) -> Handler:
 
 def requested(server: HTTPServer, name: str) -> list[str | None]:
     return [request.args.get(name) for request, _ in server.log]
-
-
-@pytest.fixture(scope="module")
-def shared_threaded_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
-
-
-@pytest.fixture
-def threaded_server(shared_threaded_server: HTTPServer) -> Iterator[HTTPServer]:
-    """A loopback server that answers requests concurrently (for held-back or slow pages)."""
-    shared_threaded_server.clear()
-    yield shared_threaded_server
-    shared_threaded_server.clear()
 
 
 # Next-page schemes
@@ -318,10 +299,7 @@ def test_ndjson_is_flushed_page_by_page(threaded_server: HTTPServer, tmp_path: P
         return json_response(items_of(number), links)
 
     threaded_server.expect_request("/items").respond_with_handler(handle)
-    process = subprocess.Popen(
-        [*apicli_command(), "paginate", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    try:
+    with running_apicli("paginate", url, release=release) as process:
         assert process.stdout is not None
         ready, _, _ = select.select([process.stdout], [], [], 10)
         assert ready, "no output while page 2 was held back"
@@ -330,11 +308,6 @@ def test_ndjson_is_flushed_page_by_page(threaded_server: HTTPServer, tmp_path: P
         assert not release.is_set()
         release.set()
         rest, errors = process.communicate(timeout=10)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, errors
     assert first + rest == ndjson(1, 2)
 

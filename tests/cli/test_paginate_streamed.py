@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import Invoke, apicli_command
+from tests.conftest import Invoke, running_apicli
 
 HOLD = 4096
 ROWS = 5000  # about 150 KB of items a page: past HOLD, and more than one run of ITEM_BATCH with padding
@@ -140,56 +141,60 @@ def test_a_later_list_that_a_whole_page_would_choose_fails_clearly(httpserver: H
     assert (named.code, named.stdout) == (0, ndjson(rows(1)))
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
+ITEM = b'{"id":1,"pad":"' + b"q" * 100 + b'"}'
+COUNT = 100_000  # 12 MB, past the 8 MiB held back
 
 
-def test_items_are_written_while_the_rest_of_the_page_is_still_coming(threaded_server: HTTPServer) -> None:
-    """A real process and the real hold: 12 MB of items come out before the server sends the page's end."""
-    release = threading.Event()
-    item = b'{"id":1,"pad":"' + b"q" * 100 + b'"}'
-    count = 100_000  # 12 MB, past the 8 MiB held back
+def _held_page(server: HTTPServer, release: threading.Event) -> str:
+    """A page whose items all come at once, and whose end waits for `release`."""
 
     def handle(request: Request) -> Response:
         def body() -> Iterator[bytes]:
             yield b'{"data":['
-            for start in range(0, count, 1000):
-                yield b",".join([item] * 1000) + (b"," if start + 1000 < count else b"")
+            for start in range(0, COUNT, 1000):
+                yield b",".join([ITEM] * 1000) + (b"," if start + 1000 < COUNT else b"")
             release.wait(timeout=20)
             yield b'],"next":null}'
 
         return Response(body(), content_type="application/json")
 
-    threaded_server.expect_request("/big").respond_with_handler(handle)
-    process = subprocess.Popen(
-        [*apicli_command(), "paginate", threaded_server.url_for("/big")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        assert process.stdout is not None
-        received = b""
-        while received.count(b"\n") < count // 2:
-            ready, _, _ = select.select([process.stdout], [], [], 20)
-            assert ready, f"{len(received)} bytes out while the page's end was held back"
-            chunk = os.read(process.stdout.fileno(), 1 << 20)
-            assert chunk, "the output ended early"
-            received += chunk
+    server.expect_request("/big").respond_with_handler(handle)
+    return server.url_for("/big")
+
+
+def _read_half(process: subprocess.Popen[bytes]) -> bytes:
+    """Half the page's items, read while its end is held back."""
+    assert process.stdout is not None
+    received = b""
+    while received.count(b"\n") < COUNT // 2:
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, f"{len(received)} bytes out while the page's end was held back"
+        chunk = os.read(process.stdout.fileno(), 1 << 20)
+        assert chunk, "the output ended early"
+        received += chunk
+    return received
+
+
+def test_items_are_written_while_the_rest_of_the_page_is_still_coming(threaded_server: HTTPServer) -> None:
+    """A real process and the real hold: 12 MB of items come out before the server sends the page's end."""
+    release = threading.Event()
+    with running_apicli("paginate", _held_page(threaded_server, release), release=release) as process:
+        received = _read_half(process)
         assert not release.is_set()
         release.set()
         rest, errors = process.communicate(timeout=20)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, errors
-    assert received + rest == (item + b"\n") * count
+    assert received + rest == (ITEM + b"\n") * COUNT
+
+
+def test_ctrl_c_while_a_page_is_arriving_ends_the_run_cleanly(threaded_server: HTTPServer) -> None:
+    release = threading.Event()
+    with running_apicli("paginate", _held_page(threaded_server, release), release=release) as process:
+        received = _read_half(process)
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert errors.endswith(b"apicli: interrupted\n"), errors
+    assert b"Traceback" not in errors
+    whole_lines = (received + rest).split(b"\n")[:-1]  # the items written before the interrupt
+    assert COUNT // 2 <= len(whole_lines) < COUNT and set(whole_lines) == {ITEM}

@@ -182,14 +182,15 @@ EndHook = Callable[[ApicliError | None], None]
 
 class PageItems:
     """A page's items in batches: those `held` (all of them for a page read whole), then the `rest` as
-    they arrive. `len` counts what is known so far; once the rest has ended, all of them. The hooks in
-    `on_end` run once when the rest ends, fails or is closed unread (with the error, if any)."""
+    they arrive. `len` counts what is known so far; once the rest has ended, all of them. When the rest
+    ends, fails or is closed unread, `closer` runs, then the hooks in `on_end` (with the error, if any)."""
 
     def __init__(self, held: list[Batch], rest: Iterator[Batch] | None = None) -> None:
         self.held = held
         self.rest = rest
         self.count = sum(len(batch) for batch in held)
         self.on_end: list[EndHook] = []
+        self.closer: Callable[[], None] | None = None  # ends the connection the rest arrives on
         self.whole = rest is None  # every item has arrived, and the page's end with them
         self._stream: Iterator[Batch] | None = None
 
@@ -227,11 +228,21 @@ class PageItems:
         except ApicliError as exc:
             error = exc
             raise
+        except (GeneratorExit, StopIteration):
+            raise
+        except BaseException:
+            # An interrupt is no outcome of the page's: it ends the page unreported, as it ends a fetch.
+            self.on_end = []
+            raise
         finally:
             self._end(error)
 
     def _end(self, error: ApicliError | None) -> None:
+        """The page is over: its connection is closed, then the hooks report it."""
         self.rest = None
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            closer()
         hooks, self.on_end = self.on_end, []
         for hook in hooks:
             hook(error)

@@ -143,14 +143,8 @@ class PageFetcher:
                 page.document = walk.document
                 return page
             # The rest of the page is read as its items are written: the connection stays open until then.
-            connection = stack.pop_all()
-
-            def ended(error: ApicliError | None) -> None:
-                connection.close()
-                if error is None:
-                    page.document = walk.document
-
-            items.on_end.append(ended)
+            items.closer = stack.pop_all().close
+            items.on_end.append(lambda _error: setattr(page, "document", walk.document))
             return page
 
 
