@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.conftest import Invoke, running_apicli
+from tests.unit.test_testreport import json_report
 
 HOLD = 4096
 ROWS = 5000  # about 150 KB of items a page: past HOLD, and more than one run of ITEM_BATCH with padding
@@ -105,6 +107,24 @@ def test_write_out_reports_a_streamed_page_after_its_items(httpserver: HTTPServe
     first = json.dumps({"data": rows(1), "meta": {"total_pages": 2}, "next": f"{url}?page=2"})
     assert sizes[0] == len(first)
     assert len(sizes) == 2
+
+
+def test_report_has_a_case_per_streamed_page_and_fails_the_broken_one(
+    httpserver: HTTPServer, invoke: Invoke, tmp_path: Path
+) -> None:
+    url = httpserver.url_for("/items")
+    broken = json.dumps({"data": rows(3)}).encode()[:-2] + b"!}"
+    page_3 = httpserver.expect_request("/items", query_string="page=3")
+    page_3.respond_with_data(broken, content_type="application/json")
+    httpserver.expect_request("/items").respond_with_handler(body_next_api(url, 4))
+    report = tmp_path / "pages.jsonl"
+    result = invoke("paginate", url, "--report", f"json:{report}")
+    assert result.code == 2
+    assert result.stdout == ndjson(rows(1) + rows(2) + rows(3))
+    cases = json_report(report)
+    assert [case["kind"] for case in cases] == ["page"] * 3
+    assert [case["passed"] for case in cases] == [True, True, False]
+    assert "not JSON" in str(cases[2]["error"])
 
 
 def test_jq_over_a_streamed_page_keeps_numbers_as_written(httpserver: HTTPServer, invoke: Invoke) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 import gzip
+from dataclasses import dataclass
 
 import pytest
 from backports import zstd
 
-from tests.faults import FaultServer, Reply
+from tests.faults import Exchange, FaultServer, Reply
 from tests.hostile.harness import assert_clean, run
 
 MIB = 1 << 20
@@ -30,6 +31,24 @@ def _page(body: bytes, coding: str | None = None) -> Reply:
     if coding == "zstd":
         return Reply(200, [JSON, ("Content-Encoding", "zstd")], zstd.compress(body, 3))
     return Reply(200, [JSON], body)
+
+
+@dataclass(frozen=True)
+class EndlessPage:
+    """`{"data":[` and then items with no end (no length), until 1 GiB or a hang-up."""
+
+    item: bytes = b'{"a":1},'
+
+    def serve(self, exchange: Exchange) -> None:
+        exchange.send_head(200, [JSON, ("Connection", "close")])
+        block, sent = self.item * 8192, 0
+        try:
+            exchange.send(b'{"data":[')
+            while sent < 1 << 30:
+                exchange.send(block)
+                sent += len(block)
+        except OSError:
+            return  # the client hung up: what it should do
 
 
 # (page, extra args, exit code, bytes written or None, stderr has, bounded)
@@ -114,6 +133,27 @@ PAGE_ROWS = [
         id="streamed-list-then-a-preferred-one",
     ),
     pytest.param(_page(b"[" + b" " * (64 * MIB)), [], 2, 0, "not JSON", True, id="endless-whitespace"),
+    # A page with no end streams until a guard ends it, in constant memory.
+    pytest.param(EndlessPage(), ["--max-items", "3000000"], 0, 24_000_000, (), True, id="endless-page-max-items"),
+    pytest.param(EndlessPage(), ["--max-time", "3"], 8, None, "page 1:", True, id="endless-page-max-time"),
+    pytest.param(
+        _page(_items(2_000_000)[:-1] + b"," + b"[" * 5000 + b"]" * 5000 + b"]"),
+        [],
+        2,
+        16_000_000,
+        "not JSON",
+        True,
+        id="streamed-deep-last-item",
+    ),
+    pytest.param(
+        _page(b'{"data":' + _items(2_000_000, b'"\u001b[31m\u00e9\ud800"') + b"}"),
+        [],
+        0,
+        None,
+        (),
+        True,
+        id="streamed-escapes-and-lone-surrogates",
+    ),
     pytest.param(
         _page(b'{"data":[1],"included":[' + b"[]," * (2 * MIB) + b"[]]}"),
         [],
@@ -144,7 +184,7 @@ PAGE_ROWS = [
 @pytest.mark.parametrize(("page", "extra", "code", "size", "stderr_has", "bounded"), PAGE_ROWS)
 def test_hostile_pages(
     fault_server: FaultServer,
-    page: Reply,
+    page: Reply | EndlessPage,
     extra: list[str],
     code: int,
     size: int | None,

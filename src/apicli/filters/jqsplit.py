@@ -30,7 +30,7 @@ from collections.abc import Generator, Iterator
 import orjson
 
 from ..errors import OutputError, ResponseFormatError
-from ..formats.jsonreader import WINDOW, JsonReader, likely_cuts
+from ..formats.jsonreader import WINDOW, JsonReader, byte_offset, candidate_cuts, likely_cuts
 from ..limits import STREAM_ELEMENT, size_text
 from .jqshape import Selection
 from .libjq import JqFailed, parse_error
@@ -42,7 +42,6 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u(?![dD][89a-fA
 _STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*+"|["\[\]{},]', re.S)
 _SCALAR = re.compile(rb'[^\s,\]}:\[{"]+')
 _JSON_SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
-_TAIL = 64 * 1024
 _ATTEMPTS = 16
 _ENDS_A_LITERAL = frozenset(b"]},:")
 _PLACE = re.compile(r" at line (\d+), column (\d+)$")
@@ -236,7 +235,7 @@ class Splitter:
         pattern = likely_cuts(open_b, region)
         bound = len(region) + 1
         last = reader.ended and reader.pos + len(region) == len(reader.data)
-        for attempt, cut in enumerate(_cuts(region, close_b, pattern, last=last)):
+        for attempt, cut in enumerate(candidate_cuts(region, close_b, pattern, last=last)):
             if attempt == _ATTEMPTS:
                 break
             if cut >= bound or not region[:cut].strip():
@@ -245,7 +244,7 @@ class Splitter:
             try:
                 value = orjson.loads(candidate)
             except orjson.JSONDecodeError as exc:
-                failed_at = _byte_offset(candidate, exc.pos)
+                failed_at = byte_offset(candidate, exc.pos)
                 if failed_at < cut:  # the region itself is wrong there: so is any longer cut
                     bound = min(bound, failed_at)
                 continue
@@ -359,31 +358,3 @@ class Splitter:
 
 
 _WHOLE_HINT = "put the path in parentheses to read the body whole, as in --jq '(.items)[] | ...'"
-
-
-def _cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes], *, last: bool) -> Iterator[int]:
-    """Candidate cut points, from the end of the region backwards: likely element boundaries,
-    then the closing brackets (first when the region is the `last` of the body, which likely
-    holds the container's end: one batch then takes all its members)."""
-    if last:
-        yield from _closers(region, close_b)
-    end, tail = len(region), _TAIL
-    while end > 0:
-        start = max(0, end - tail)
-        yield from reversed([match.start(1) for match in pattern.finditer(region, start, end)])
-        end, tail = start, tail * 4
-    if not last:
-        yield from _closers(region, close_b)
-
-
-def _closers(region: bytes, close_b: bytes) -> Iterator[int]:
-    closer = len(region)
-    while (closer := region.rfind(close_b, 0, closer)) > 0:
-        yield closer
-
-
-def _byte_offset(text: bytes, characters: int) -> int:
-    """Where the `characters`-th character of UTF-8 `text` starts (orjson counts characters), less
-    the opening bracket: in the region's coordinates."""
-    head = text[: 4 * characters + 4].decode("utf-8", "ignore")[:characters]
-    return len(head.encode("utf-8")) - 1

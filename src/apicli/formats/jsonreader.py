@@ -1,9 +1,11 @@
 """A JSON body as one sliding buffer over its chunks: the reader under apicli's streaming JSON walks.
 
-Both streaming walks of a body read it through this: the constant-memory indenter
-(output/prettystream.py) and the --jq element splitter (filters/jqsplit.py). The buffer keeps
-only what the walk has not consumed; it counts the lines it drops, so an error found deep in a
-body of any size can still be placed by line and column, as a whole-body parser would.
+Every streaming walk of a body reads it through this: the constant-memory indenter
+(output/prettystream.py), the --jq element splitter (filters/jqsplit.py) and paginate's page walk
+(pagination/pagewalk.py). The buffer keeps only what the walk has not consumed; it counts the
+lines it drops, so an error found deep in a body of any size can still be placed by line and
+column, as a whole-body parser would. The walks cut a container's members into batches the same
+way: at the likely cuts below, each checked by parsing the batch.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _ALIKE = {
     ord('"'): re.compile(rb'"\s*(,)\s*"'),
 }
 _ANY_COMMA = re.compile(rb"(,)")
+_TAIL = 64 * 1024  # the end of a region searched first for likely cuts; then four times as much, and so on
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _BEFORE_KEY = re.compile(rb'(,)\s*"')
 
@@ -122,3 +125,31 @@ class JsonReader:
             f"the body is not valid JSON: {what} at byte {self.consumed + self.pos}",
             hint="the output above is incomplete; save the body with -o FILE to look at it",
         )
+
+
+def candidate_cuts(region: bytes, close_b: bytes, pattern: re.Pattern[bytes], *, last: bool) -> Iterator[int]:
+    """Candidate cut points, from the end of the region backwards: likely element boundaries,
+    then the closing brackets (first when the region is the `last` of the body, which likely
+    holds the container's end: one batch then takes all its members)."""
+    if last:
+        yield from _closers(region, close_b)
+    end, tail = len(region), _TAIL
+    while end > 0:
+        start = max(0, end - tail)
+        yield from reversed([match.start(1) for match in pattern.finditer(region, start, end)])
+        end, tail = start, tail * 4
+    if not last:
+        yield from _closers(region, close_b)
+
+
+def _closers(region: bytes, close_b: bytes) -> Iterator[int]:
+    closer = len(region)
+    while (closer := region.rfind(close_b, 0, closer)) > 0:
+        yield closer
+
+
+def byte_offset(text: bytes, characters: int) -> int:
+    """Where the `characters`-th character of UTF-8 `text` starts (orjson counts characters), less
+    the opening bracket: in the region's coordinates."""
+    head = text[: 4 * characters + 4].decode("utf-8", "ignore")[:characters]
+    return len(head.encode("utf-8")) - 1

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from ..errors import ApicliError, OutputError, ResponseFormatError
-from ..formats.jsonreader import WINDOW, JsonReader
+from ..formats.jsonreader import WINDOW, JsonReader, byte_offset, candidate_cuts, likely_cuts
 from ..limits import PAGE_HOLD, PAGE_ITEM, PAGE_OUTSIDE_ITEMS, size_text
 from .documents import ITEM_KEYS, Batch, ItemBatch, PageItems, find_items, loads_page, not_json, outside_too_large
 from .dotpath import DotPath, format_path
@@ -34,7 +34,8 @@ from .dotpath import DotPath, format_path
 __all__ = ["ITEM_BATCH", "PageWalk", "read_items"]
 
 ITEM_BATCH = 256 * 1024  # bytes of item text parsed at once
-_CUT_ATTEMPTS = 16  # commas tried per run (a comma may be inside a string) before taking one item alone
+_CUT_ATTEMPTS = 16  # cuts tried per run (a comma may be inside a string) before taking one item alone
+_LENIENT_ATTEMPTS = 4  # of those, tried again with the lenient parser
 _MAX_FOLLOWED = 64  # path steps followed in the text; a longer path is looked up in the parsed document
 _MAX_INDEX = 1 << 20
 _HEAD = 200  # bytes of the page kept for an error's excerpt
@@ -171,7 +172,7 @@ class PageWalk:
             if reader.skip_whitespace() != ord('"'):
                 raise ValueError(f"a key expected at byte {self._offset()}")
             raw = self._copy_value(PAGE_OUTSIDE_ITEMS.bytes)
-            key = orjson.loads(raw) if len(raw) <= 4096 else None
+            key = loads_page(raw, False) if len(raw) <= 4096 else None
             if reader.skip_whitespace() != ord(":"):
                 raise ValueError(f"':' expected at byte {self._offset()}")
             self._keep(1)
@@ -312,36 +313,40 @@ class PageWalk:
 
     def _run(self) -> tuple[bytes, int]:
         """Whole items from the reader on, about ITEM_BATCH bytes of them, checked by parsing them: their
-        text and how many. A run is cut at a comma or a closing bracket; parsing it tells whether the cut
-        was between two items (inside a string or a nested value it does not parse). Each cut is tried
-        with orjson first (a wrong one fails fast), then with the lenient parser, which takes what orjson
-        refuses (NaN, lone surrogates, wide integers)."""
+        text and how many. A run is cut where an item likely ends (formats/jsonreader.candidate_cuts);
+        parsing it tells whether the cut was between two items (inside a string or a nested value it does
+        not parse). Each cut is tried with orjson (a wrong one fails fast, and where it fails bounds the
+        next tries), then the first few with the lenient parser, which takes what orjson refuses (NaN,
+        lone surrogates); an item that no run can take is delimited alone."""
         reader = self.reader
         reader.fill(ITEM_BATCH)
         start = reader.pos
-        data = reader.data
-        high = min(len(data), start + ITEM_BATCH)
-        cuts: list[int] = []
-        for _ in range(_CUT_ATTEMPTS):
-            cut = max(data.rfind(b",", start, high), data.rfind(b"]", start, high))
-            if cut <= start:
+        region = reader.data[start : start + ITEM_BATCH]
+        last = reader.ended and start + len(region) == len(reader.data)
+        bound, tried = len(region) + 1, []
+        for attempt, cut in enumerate(candidate_cuts(region, b"]", likely_cuts(b"[", region), last=last)):
+            if attempt == _CUT_ATTEMPTS:
                 break
-            try:
-                count = len(orjson.loads(b"[" + data[start:cut] + b"]"))
-            except orjson.JSONDecodeError:
-                cuts.append(cut)
-                high = cut
+            if cut >= bound or not region[:cut].strip():
                 continue
-            reader.pos = cut
-            return data[start:cut], count
-        for cut in cuts:
+            candidate = b"[" + region[:cut] + b"]"
             try:
-                count = len(loads_page(b"[" + data[start:cut] + b"]", False))
+                count = len(orjson.loads(candidate))
+            except orjson.JSONDecodeError as exc:
+                tried.append(cut)
+                failed_at = byte_offset(candidate, exc.pos)
+                if failed_at < cut:  # the region itself is wrong there: so is any longer cut
+                    bound = min(bound, failed_at)
+                continue
+            reader.pos = start + cut
+            return region[:cut], count
+        for cut in tried[:_LENIENT_ATTEMPTS]:
+            try:
+                count = len(loads_page(b"[" + region[:cut] + b"]", False))
             except (ValueError, RecursionError):
                 continue
-            reader.pos = cut
-            return data[start:cut], count
-        # One item longer than a run, or brackets and commas inside its strings: it alone.
+            reader.pos = start + cut
+            return region[:cut], count
         end = self._value_end(PAGE_ITEM.bytes, _item_too_large)
         text = reader.data[reader.pos : end]
         count = len(loads_page(b"[" + text + b"]", self.exact))
