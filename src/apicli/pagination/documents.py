@@ -8,7 +8,7 @@ conventions of widely used APIs; an explicit dot path always wins over them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -192,7 +192,7 @@ class PageItems:
         self.on_end: list[EndHook] = []
         self.closer: Callable[[], None] | None = None  # ends the connection the rest arrives on
         self.whole = rest is None  # every item has arrived, and the page's end with them
-        self._stream: Iterator[Batch] | None = None
+        self._stream: Generator[Batch, None, None] | None = None
 
     def __len__(self) -> int:
         return self.count
@@ -211,11 +211,11 @@ class PageItems:
     def close(self) -> None:
         """End a page whose items are still arriving (its connection too), whether read or not."""
         if self._stream is not None:
-            self._stream.close()  # type: ignore[attr-defined]  # a generator
+            self._stream.close()
         if self.rest is not None:
             self._end(None)
 
-    def _arriving(self) -> Iterator[Batch]:
+    def _arriving(self) -> Generator[Batch, None, None]:
         held, self.held = self.held, []  # handed on once: the page's memory is one batch from here
         error: ApicliError | None = None
         try:
