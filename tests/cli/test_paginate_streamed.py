@@ -218,3 +218,18 @@ def test_ctrl_c_while_a_page_is_arriving_ends_the_run_cleanly(threaded_server: H
     assert b"Traceback" not in errors
     whole_lines = (received + rest).split(b"\n")[:-1]  # the items written before the interrupt
     assert COUNT // 2 <= len(whole_lines) < COUNT and set(whole_lines) == {ITEM}
+
+
+def test_a_closed_pipe_ends_a_streamed_page_quietly(threaded_server: HTTPServer) -> None:
+    """`paginate … | head -1` on a page whose end never comes: apicli leaves at once, exit 0."""
+    release = threading.Event()
+    with running_apicli("paginate", _held_page(threaded_server, release), release=release) as process:
+        assert process.stdout is not None and process.stderr is not None
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, "no items while the page's end was held back"
+        assert os.read(process.stdout.fileno(), 4096).startswith(ITEM)
+        process.stdout.close()  # the reader goes away, as `head` does
+        assert process.wait(timeout=20) == 0
+        assert not release.is_set()  # it ended without the page's end
+        errors = process.stderr.read()
+    assert errors == b""

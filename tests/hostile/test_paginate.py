@@ -146,7 +146,7 @@ PAGE_ROWS = [
         id="streamed-deep-last-item",
     ),
     pytest.param(
-        _page(b'{"data":' + _items(2_000_000, rb'"\u001b[31m\u00e9\ud800"') + b"}"),
+        _page(b'{"data":' + _items(1_000_000, rb'"\u001b[31m\u00e9\ud800"') + b"}"),
         [],
         0,
         None,
@@ -162,6 +162,25 @@ PAGE_ROWS = [
         "without its list of items is larger than 1 MiB",
         True,
         id="outside-items-huge",
+    ),
+    # Many small members around the items: the rest of a page is held as its bytes, not as pieces.
+    pytest.param(
+        _page(b'{"items":' + _items(2_000_000) + b"," + b'"a":1,' * 170_000 + b'"z":0}'),
+        [],
+        0,
+        16_000_000,
+        (),
+        True,
+        id="streamed-many-members-after",
+    ),
+    pytest.param(
+        _page(b"{" + b'"items":[1],' * 80_000 + b'"data":' + _items(2_000_000) + b"}"),
+        [],
+        0,
+        16_000_000,  # "data" is preferred to "items", as on a page read whole
+        (),
+        True,
+        id="many-repeated-item-keys",
     ),
     pytest.param(_page(b"[" * (4 * MIB)), [], 2, 0, "not JSON", True, id="deep-unclosed"),
     pytest.param(_page(b"[" + b"[" * 5000 + b"]" * 5000 + b"]"), [], 2, 0, "not JSON", True, id="deep-item"),

@@ -34,6 +34,8 @@ from .dotpath import DotPath, format_path
 __all__ = ["ITEM_BATCH", "PageWalk", "read_items"]
 
 ITEM_BATCH = 256 * 1024  # bytes of item text parsed at once
+_SHORT_LIST = 4 * 1024  # a first `]` this near is tried as the list's end before any other cut
+_FIRST_RUN = 8 * 1024  # the first run of a list; each next one four times as long, up to ITEM_BATCH
 _CUT_ATTEMPTS = 16  # cuts tried per run (a comma may be inside a string) before taking one item alone
 _LENIENT_ATTEMPTS = 4  # of those, tried again with the lenient parser
 _MAX_FOLLOWED = 64  # path steps followed in the text; a longer path is looked up in the parsed document
@@ -73,16 +75,17 @@ class OutsideTooLarge(Exception):
 
 
 class _Candidate:
-    """A list that may be the page's items: its runs while held, and its place among the others."""
+    """A list that may be the page's items: its runs while held, its rank, and its place in the
+    document's text (where `[]` stands for it until the page ends)."""
 
-    __slots__ = ("key", "rank", "runs", "size", "superseded")
+    __slots__ = ("key", "place", "rank", "runs", "size")
 
-    def __init__(self, key: str | None, rank: int) -> None:
+    def __init__(self, key: str | None, rank: int, place: int) -> None:
         self.key = key  # the member it is under, for the common keys
         self.rank = rank  # lower wins: the order of ITEM_KEYS
+        self.place = place
         self.runs: list[ItemBatch] = []
         self.size = 0
-        self.superseded = False  # a later member of the same name replaced it
 
     def text(self) -> bytes:
         return b"[" + b",".join(run.text[1:-1] for run in self.runs) + b"]"
@@ -97,9 +100,11 @@ class PageWalk:
         self.exact = exact
         self.hold = PAGE_HOLD if hold is None else hold  # read here, so that tests can set a small one
         self.head = b""
-        self.outside: list[bytes | _Candidate] = []
+        # The text outside the items, in one buffer: held as many small pieces, it would cost its
+        # size many times over. Its size counts the lists that are not the items, too.
+        self.outside = bytearray()
         self.outside_size = 0
-        self.candidates: list[_Candidate] = []
+        self.candidates: list[_Candidate] = []  # the lists that may still be the items
         self.committed: _Candidate | None = None
         self.held = 0
         self.finished = False  # the page ended and proved to be JSON
@@ -221,18 +226,20 @@ class PageWalk:
 
     def _list(self, key: str | None, rank: int) -> Iterator[ItemBatch]:
         reader = self.reader
-        candidate = _Candidate(key, rank)
         committed = self.committed
         if committed is not None and (key is None or rank < committed.rank):
             raise self._conflict(key)
+        candidate = _Candidate(key, rank, len(self.outside))
         self.candidates.append(candidate)
-        self.outside.append(candidate)
+        self.outside += b"[]"
         reader.pos += 1  # [
         if reader.skip_whitespace() == ord("]"):
             reader.pos += 1
             return
+        size = _FIRST_RUN  # runs grow to ITEM_BATCH: a short list costs a short look
         while True:
-            text, count = self._run()
+            text, count = self._run(size)
+            size = min(4 * size, ITEM_BATCH)
             yield from self._add(candidate, ItemBatch(b"[" + text + b"]", count, self.exact))
             following = reader.skip_whitespace()
             reader.pos += 1
@@ -247,7 +254,7 @@ class PageWalk:
             return
         candidate.runs.append(batch)
         candidate.size += len(batch.text)
-        if self.committed is not None or candidate.superseded:  # it can no longer be the items: it is text
+        if self.committed is not None:  # it can no longer be the items: it is the document's text
             self._grow_outside(len(batch.text))
             return
         self.held += len(batch.text)
@@ -260,39 +267,39 @@ class PageWalk:
         assert chosen is not None  # the list being read is a candidate
         self.committed = chosen
         for candidate in self.candidates:
-            if candidate is not chosen and not candidate.superseded:
+            if candidate is not chosen:
                 self._grow_outside(candidate.size)
         runs, chosen.runs = chosen.runs, []
         yield from runs
 
     def _chosen(self) -> _Candidate | None:
-        live = [candidate for candidate in self.candidates if not candidate.superseded]
-        return min(live, key=lambda candidate: candidate.rank) if live else None
+        return min(self.candidates, key=lambda candidate: candidate.rank) if self.candidates else None
 
     def _supersede(self, candidates: list[_Candidate]) -> None:
-        """A member named again replaces the lists found under its first value (as JSON parsers keep the last)."""
+        """A member named again replaces the lists found under its first value (as JSON parsers keep the
+        last): they are no longer candidates, and their text does not matter (their `[]` stays)."""
+        if not candidates:
+            return
         for candidate in candidates:
             if candidate is self.committed:
                 raise self._conflict(candidate.key)
-            if not candidate.superseded:
-                candidate.superseded = True
-                if self.committed is None:
-                    self.held -= candidate.size
-                self._grow_outside(candidate.size)
+            if self.committed is None:
+                self.held -= candidate.size
+            self._grow_outside(candidate.size)  # a page read whole would hold it as text
+        gone = {id(candidate) for candidate in candidates}
+        self.candidates = [candidate for candidate in self.candidates if id(candidate) not in gone]
 
     def _finish(self) -> Iterator[Batch]:
         """The document parsed; for a page that was held whole, its items handed on now."""
         chosen = self.committed if self.committed is not None else self._chosen()
+        others = [candidate for candidate in self.candidates if candidate is not chosen]
         if self.committed is None:
-            for candidate in self.candidates:
-                if candidate is not chosen and not candidate.superseded:
-                    self._grow_outside(candidate.size)
-        text = b"".join(
-            b"[]" if piece is chosen else piece.text() if isinstance(piece, _Candidate) else piece
-            for piece in self.outside
-        )
-        self.outside = []
-        self.document = loads_page(text, self.exact)
+            for candidate in others:
+                self._grow_outside(candidate.size)
+        text, self.outside = self.outside, bytearray()
+        for candidate in sorted(others, key=lambda other: other.place, reverse=True):
+            text[candidate.place : candidate.place + 2] = candidate.text()
+        self.document = loads_page(bytes(text), self.exact)
         self.finished = True
         if chosen is None:
             yield find_items(self.document, self.path)
@@ -311,33 +318,22 @@ class PageWalk:
 
     # Runs of items
 
-    def _run(self) -> tuple[bytes, int]:
-        """Whole items from the reader on, about ITEM_BATCH bytes of them, checked by parsing them: their
+    def _run(self, size: int) -> tuple[bytes, int]:
+        """Whole items from the reader on, about `size` bytes of them, checked by parsing them: their
         text and how many. A run is cut where an item likely ends (formats/jsonreader.candidate_cuts);
         parsing it tells whether the cut was between two items (inside a string or a nested value it does
-        not parse). Each cut is tried with orjson (a wrong one fails fast, and where it fails bounds the
+        not parse). Each cut is tried with orjson (a wrong one fails fast, and where it fails narrows the
         next tries), then the first few with the lenient parser, which takes what orjson refuses (NaN,
         lone surrogates); an item that no run can take is delimited alone."""
         reader = self.reader
-        reader.fill(ITEM_BATCH)
+        reader.fill(size)
         start = reader.pos
-        region = reader.data[start : start + ITEM_BATCH]
+        region = reader.data[start : start + size]
         last = reader.ended and start + len(region) == len(reader.data)
-        bound, tried = len(region) + 1, []
-        for attempt, cut in enumerate(candidate_cuts(region, b"]", likely_cuts(b"[", region), last=last)):
-            if attempt == _CUT_ATTEMPTS:
-                break
-            if cut >= bound or not region[:cut].strip():
-                continue
-            candidate = b"[" + region[:cut] + b"]"
-            try:
-                count = len(orjson.loads(candidate))
-            except orjson.JSONDecodeError as exc:
-                tried.append(cut)
-                failed_at = byte_offset(candidate, exc.pos)
-                if failed_at < cut:  # the region itself is wrong there: so is any longer cut
-                    bound = min(bound, failed_at)
-                continue
+        tried: list[int] = []
+        found = self._cut(region, last, tried)
+        if found is not None:
+            cut, count = found
             reader.pos = start + cut
             return region[:cut], count
         for cut in tried[:_LENIENT_ATTEMPTS]:
@@ -353,13 +349,46 @@ class PageWalk:
         reader.pos = end
         return text, count
 
+    def _cut(self, region: bytes, last: bool, tried: list[int]) -> tuple[int, int] | None:
+        """The first cut of `region` that orjson parses as whole items, and how many; the cuts it
+        refused are added to `tried`. Where a refusal places the first error, the region is
+        narrowed to end there and its cuts are found anew: a short list followed by the rest of
+        the page costs a few small tries, not a scan of the whole region for each."""
+        closer = region.find(b"]", 0, _SHORT_LIST)
+        if closer > 0:  # a list that ends soon (one of many small ones) ends at its first `]` if that parses
+            try:
+                return closer, len(orjson.loads(b"[" + region[:closer] + b"]"))
+            except orjson.JSONDecodeError:
+                pass
+        attempts = 0
+        while attempts < _CUT_ATTEMPTS:
+            narrowed = False
+            for cut in candidate_cuts(region, b"]", likely_cuts(b"[", region), last=last):
+                if attempts == _CUT_ATTEMPTS:
+                    break
+                attempts += 1
+                if not region[:cut].strip():
+                    continue
+                candidate = b"[" + region[:cut] + b"]"
+                try:
+                    return cut, len(orjson.loads(candidate))
+                except orjson.JSONDecodeError as exc:
+                    tried.append(cut)
+                    failed_at = byte_offset(candidate, exc.pos)
+                if failed_at < cut:  # the region is wrong there: so is any longer cut
+                    region, narrowed = region[:failed_at], True
+                    break
+            if not narrowed:
+                return None
+        return None
+
     # Text outside the items
 
     def _keep(self, size: int) -> None:
         """Keep the next `size` bytes as the document's text."""
         reader = self.reader
         self._grow_outside(size)
-        self.outside.append(reader.data[reader.pos : reader.pos + size])
+        self.outside += reader.data[reader.pos : reader.pos + size]
         reader.pos += size
 
     def _copy_value(self, limit: int) -> bytes:
@@ -368,7 +397,7 @@ class PageWalk:
         end = self._value_end(limit, OutsideTooLarge)
         text = reader.data[reader.pos : end]
         self._grow_outside(len(text))
-        self.outside.append(text)
+        self.outside += text
         reader.pos = end
         return text
 
