@@ -30,6 +30,7 @@ except SystemExit as exc:
 heavy = (
     "rich", "orjson", "jq", "jsonschema", "tomllib", "charset_normalizer", "chardet",
     "apicli.output.colorize", "apicli.pagination", "apicli.downloads",
+    "apicli.cli.helpformat", "apicli.commands.reference",
 )
 print(json.dumps({
     "code": code,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from ..flagtable import FLAGS, Flag, FlagValues, flags_of
+from .typer_compat import click_module
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -37,10 +38,9 @@ def typer_option(flag: Flag, **extra: Any) -> Any:
     if flag.choices:
         settings["case_sensitive"] = False
     if flag.nargs > 1:
-        from .helpformat import click_types  # only a command with such a flag pays for click's types
-
         # Typer has no option taking several values more than once: click's does, given a tuple type.
-        settings["click_type"] = click_types().Tuple([str] * flag.nargs)
+        # (Taken from click itself, not through helpformat: a request never loads the help layout.)
+        settings["click_type"] = click_module("types").Tuple([str] * flag.nargs)
     return typer.Option(*flag.spellings, **settings)
 
 
