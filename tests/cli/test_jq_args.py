@@ -124,6 +124,7 @@ def test_any_text_given_to_arg_comes_back_unchanged(value: str) -> None:
     assert json.loads(result) == value
 
 
+@settings(deadline=None)  # each example forks a jq child: a loaded machine takes longer than 200 ms
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
                     max_leaves=10))  # fmt: skip

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import platform
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import jq
@@ -184,3 +187,49 @@ def test_output_pieces_end_on_a_character(text: str, cut: int) -> None:
     assert text.startswith(whole)
     # All that came is passed on, but the first bytes of a character still coming.
     assert end == len(data) or len(data) - end < len(text[len(whole)].encode("utf-8"))
+
+
+@pytest.mark.parametrize("size", [1, 3_000, 300_000], ids=["bytes", "small-pieces", "past-a-pipe"])
+def test_an_input_in_pieces_of_any_size_reaches_the_child_whole(size: int) -> None:
+    # Many small pieces are joined before they are sent; a few large ones go out as they are
+    # (os.writev), in as many writes as the pipe takes.
+    body = json.dumps([{"n": n, "s": "é" * (n % 7)} for n in range(40_000)]).encode()
+    worker = JqWorker(None, "length, (.[-1] | .n), ([.[].n] | add)")
+    try:
+        pieces = (body[i : i + size] for i in range(0, len(body), size))
+        assert list(worker.results(pieces, LIMIT)) == ["40000", "39999", str(sum(range(40_000)))]
+    finally:
+        worker.stop()
+
+
+_HEAP_PROBE = """
+import ctypes
+from apicli.filters.jqworker import HEAP_BLOCK_LIMIT, steady_heap
+
+def heap_range():
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if line.rstrip().endswith("[heap]"):
+                return tuple(int(edge, 16) for edge in line.split()[0].split("-"))
+
+def on_heap(blocks):
+    start, end = heap_range()
+    addresses = (ctypes.addressof((ctypes.c_char * len(block)).from_buffer(block)) for block in blocks)
+    return sum(start <= address < end for address in addresses)
+
+size = HEAP_BLOCK_LIMIT + HEAP_BLOCK_LIMIT // 2  # under glibc's first threshold (128 KiB)
+before = [bytearray(size) for _ in range(40)]
+steady_heap()
+after = [bytearray(size) for _ in range(40)]
+print(on_heap(before), on_heap(after))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's threshold is glibc's")
+def test_once_a_jq_child_starts_the_heap_no_longer_grows_for_large_blocks() -> None:
+    # In a process of its own: the threshold stays set for the rest of a process's life. A large
+    # block still comes from room the heap already has; beyond that it gets a mapping of its own.
+    done = subprocess.run([sys.executable, "-c", _HEAP_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    before, after = map(int, done.stdout.split())
+    assert (before, after <= 2) == (40, True), (before, after)
