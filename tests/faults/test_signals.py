@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,67 @@ def test_signal_during_a_download_leaves_only_the_part_file(
     # The .part file (and the small .part.meta that lets --continue check it) stay for a resume.
     assert {path.name for path in tmp_path.iterdir()} <= {"big.bin.part", "big.bin.part.meta"}
     assert data.startswith(part.read_bytes())
+
+
+# A process that installs apicli's handlers, then waits in a read that nothing will end. The
+# signal goes to a second thread that accepts signals: CPython's handler runs there and notes
+# it, and the main thread's read is not interrupted. This is what happens, rarely, to a signal
+# that arrives just before the main thread starts a blocking call (the thread runs between its
+# last check and the call), made certain.
+_LOST_WAKEUP = """
+import os, signal, sys, threading, time
+from apicli.signals import install_termination_handlers
+
+install_termination_handlers()
+started = threading.Event()
+other = threading.Thread(target=lambda: (started.set(), time.sleep(30)), daemon=True)
+other.start()
+started.wait()
+read_end, _write_end = os.pipe()
+threading.Timer(0.2, signal.pthread_kill, (other.ident, int(sys.argv[1]))).start()
+began = time.monotonic()
+try:
+    os.read(read_end, 1)
+except KeyboardInterrupt:
+    print(round(time.monotonic() - began, 3))
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_a_signal_that_interrupts_no_call_still_ends_the_wait_at_once(sig: signal.Signals) -> None:
+    waiting = subprocess.run(
+        [sys.executable, "-c", _LOST_WAKEUP, str(int(sig))],
+        capture_output=True,
+        timeout=20,
+        # Python turns SIGINT into KeyboardInterrupt only if it was not ignored when the process
+        # started (a background job's is).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (waiting.returncode, waiting.stderr) == (130, b"")
+    assert 0.2 <= float(waiting.stdout) < 1.2  # the first nudge ends it; without them, only the 30 s sleep
+
+
+_FORKED = """
+import os, signal
+from apicli.signals import install_termination_handlers
+
+install_termination_handlers()
+listed = set(os.listdir("/proc/self/fd"))
+pid = os.fork()
+if pid == 0:
+    # -1: no wake-up descriptor was set in the child (the watcher's pipe is closed there).
+    kept = set(os.listdir("/proc/self/fd"))
+    os._exit(0 if signal.set_wakeup_fd(-1) == -1 and len(listed - kept) == 2 else 1)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def test_a_forked_child_keeps_nothing_of_the_signal_watcher() -> None:
+    # The jq child is forked: a wake-up descriptor left set there would have signals write into
+    # whatever the child opens under that number next.
+    forked = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, timeout=20)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (0, b"0\n", b"")
 
 
 def pipe_into_head(args: list[str]) -> tuple[int, bytes, bytes, float]:

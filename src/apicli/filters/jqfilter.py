@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from ..errors import ApicliError, ExitCode, ResponseFormatError, UsageError
 from ..limits import too_large
+from ..signals import fork
 from .jqvars import NO_FACTS, WRAPPER, names_response, wrapped
 from .jqworker import JqWorker, results_too_large
 from .libjq import JqHalted
@@ -414,7 +415,7 @@ def _check_folding(source: str) -> None:
     """UsageError when compiling `source` takes more than COMPILE_MEMORY_LIMIT (tried in a child)."""
     from .jqworker import OUT_OF_MEMORY, cap_memory
 
-    pid = os.fork()
+    pid = fork()
     if pid == 0:  # the child never returns into the caller's code
         code = 0  # a syntax error is reported by the compile that follows, in the parent
         try:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import ApicliError, OutputError
 from ..limits import MIB, size_text
+from ..signals import fork
 from .libjq import HALT_MESSAGE_LIMIT, JqFailed, JqHalted, ResultFile, StreamingFilter, load
 
 _LENGTH = struct.Struct("!Q")
@@ -225,7 +226,7 @@ class JqWorker:
         steady_heap()
         requests_read, requests_write = os.pipe()
         results_read, results_write = os.pipe()
-        pid = os.fork()
+        pid = fork()
         if pid == 0:  # the child never returns into the caller's code
             code = 1
             try:
