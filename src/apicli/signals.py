@@ -110,7 +110,8 @@ os.register_at_fork(after_in_child=_forget_wakeups)
 
 def fork() -> int:
     """os.fork, without Python 3.12's warning that forking a process with threads may deadlock
-    the child: the only other thread may be the watcher, which holds no lock while it waits."""
+    the child: apicli's children (the jq evaluator and its compile check) take none of the locks
+    another thread may hold, and the watcher holds none while it waits."""
     import warnings
 
     with warnings.catch_warnings():
