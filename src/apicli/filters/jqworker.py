@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import select
@@ -256,12 +257,9 @@ class JqWorker:
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter, as in glibc's malloc.h
 
 
+@functools.cache  # once per process
 def steady_heap() -> None:
     """Fix malloc's mmap threshold at HEAP_BLOCK_LIMIT, for this process and the children it forks."""
-    global _heap_steadied
-    if _heap_steadied:
-        return
-    _heap_steadied = True
     try:
         import ctypes
 
@@ -269,9 +267,6 @@ def steady_heap() -> None:
     except (OSError, AttributeError):
         return  # not glibc: its malloc has its own ways
     mallopt(_M_MMAP_THRESHOLD, HEAP_BLOCK_LIMIT)
-
-
-_heap_steadied = False
 
 
 def _whole_characters(data: bytearray) -> int:
@@ -308,11 +303,15 @@ def _coalesced(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
         parts.append(chunk)
         size += len(chunk)
         if size >= _WRITE:
-            yield parts if len(parts) <= _FEW_PIECES else [b"".join(parts)]
+            yield _run(parts)
             parts = []
             size = 0
     if size:
-        yield parts if len(parts) <= _FEW_PIECES else [b"".join(parts)]
+        yield _run(parts)
+
+
+def _run(parts: list[bytes]) -> list[bytes]:
+    return parts if len(parts) <= _FEW_PIECES else [b"".join(parts)]
 
 
 def _framed(pieces: list[bytes]) -> list[bytes]:
